@@ -1,0 +1,71 @@
+# Outreach: `make dev` runs the local stack, `make test` runs every check CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.12, the Lambda runtime: a real interpreter, not a pyenv shim.
+PYTHON312 ?= $(shell ls -d /root/.pyenv/versions/3.12.*/bin/python3.12 2>/dev/null | sort -V | tail -n 1 || true)
+ifeq ($(strip $(PYTHON312)),)
+PYTHON312 := $(shell command -v python3.12 2>/dev/null)
+endif
+
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION := 1.170.0
+AWS_REGION ?= us-east-1
+LOCAL_PATH := PYTHONPATH=layers/outreach/python:infra/local
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help venv dev test lint typecheck unit template-check deploy-check bench clean
+
+help:
+	@echo "make dev           run the local stack (PORT=8000 TICK_SECONDS=60 DYNAMODB_ENDPOINT=)"
+	@echo "make test          ruff, mypy, pytest with coverage, cfn-lint"
+	@echo "make deploy-check  sam validate --lint and sam build"
+	@echo "make bench         run the benchmarks in bench/"
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (set PYTHON312=/path/to/python3.12)"; exit 1; }
+	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+dev: venv
+	$(LOCAL_PATH) $(PY) -m outreach_local
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy layers/outreach/python/outreach infra/local/outreach_local functions tests bench
+
+template-check: venv
+	$(VENV)/bin/cfn-lint template.yaml
+
+unit: venv
+	$(VENV)/bin/pytest --cov --cov-report=term
+
+test: lint typecheck template-check unit
+
+$(SAM_VENV)/.installed:
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found"; exit 1; }
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON312) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+	@touch $@
+
+# sam build runs pip with the first python3.12 on PATH: put the real one first.
+deploy-check: $(SAM_VENV)/.installed
+	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM) validate --lint --region $(AWS_REGION)
+	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM) build --region $(AWS_REGION)
+
+bench: venv
+	@for script in bench/*.py; do echo "== $$script"; $(LOCAL_PATH) $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

@@ -1,0 +1,23 @@
+"""Dispatcher Lambda: EventBridge Scheduler, every minute. Wiring only; no FastAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from outreach.clock import SystemClock
+from outreach.observability import logger, metrics, tracer
+from outreach.sending.dispatch import get_dispatcher, tick_instant
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Fan the active campaigns of this tick out to the send queue."""
+    result = get_dispatcher().dispatch(tick_instant(event, SystemClock()))
+    summary = result.as_dict()
+    metrics.add_metric(name="CampaignsDispatched", unit="Count", value=result.campaigns)
+    logger.info("tick dispatched", extra=summary)
+    return summary

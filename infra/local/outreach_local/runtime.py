@@ -1,0 +1,50 @@
+"""Run the cloud's handlers in-process: load a function's module, give it a Lambda context."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from outreach_local.template import REPO_ROOT
+
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+API_FUNCTIONS = ("identity", "contacts", "campaigns")
+
+
+def load_function(name: str) -> ModuleType:
+    """Import ``functions/<name>/app.py`` under a unique module name (every one is ``app``)."""
+    module_name = f"outreach_function_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    path = Path(FUNCTIONS_DIR / name / "app.py")
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no function at {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class LocalLambdaContext:
+    """What the Lambda runtime passes as ``context``, for handlers run locally."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    timeout_millis: int = 60_000
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = "local"
+    log_stream_name: str = "local"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_millis

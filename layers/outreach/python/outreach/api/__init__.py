@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the API functions (FastAPI). Event functions never import this."""

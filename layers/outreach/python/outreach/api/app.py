@@ -1,0 +1,85 @@
+"""The FastAPI app factory and the Lambda handler every API function uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, cast
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from fastapi import APIRouter, FastAPI
+from mangum import Mangum
+from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+
+from outreach import __version__
+from outreach.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from outreach.observability import logger, metrics, tracer
+
+API_DESCRIPTION = """
+Outreach: text campaigns for small businesses.
+
+* JSON in and out, snake_case fields, UTC timestamps in ISO 8601 with `Z`.
+* Every route except health, register, login and refresh needs
+  `Authorization: Bearer <access token>`.
+* Errors are RFC 9457 problem details (`application/problem+json`):
+  `type`, `title`, `status`, `detail`, and `errors` (`loc`, `msg`) for 400/422.
+  Malformed JSON is a 400; a body that breaks the schema is a 422.
+* Lists take `limit` (1..200, default 50) and an opaque `cursor` from the
+  previous page's `next_cursor`; a tampered or foreign cursor is a 400.
+* A resource of another organization is answered exactly like a missing one: 404.
+"""
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"loc": {"type": "array", "items": {}}, "msg": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def create_app(routers: Iterable[APIRouter], *, title: str = "Outreach API") -> FastAPI:
+    """Build a FastAPI app serving ``routers`` with problem-details errors."""
+    app = FastAPI(
+        title=title,
+        version=__version__,
+        description=API_DESCRIPTION,
+        responses={
+            "default": {
+                "description": "Problem details",
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_SCHEMA}},
+            }
+        },
+    )
+    for router in routers:
+        app.include_router(router)
+    install_problem_handlers(app)
+    return app
+
+
+def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """Wrap ``app`` for API Gateway (HTTP API v2) with Powertools observability."""
+    asgi = Mangum(
+        app,
+        lifespan="off",
+        text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM_MEDIA_TYPE, "text/csv"],
+    )
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # Powertools' and Mangum's LambdaContext types describe the same runtime object.
+        return asgi(event, cast(Any, context))
+
+    return handler

@@ -1,0 +1,1 @@
+"""Persistence: the PynamoDB models (one per table) and their binding to a table prefix."""

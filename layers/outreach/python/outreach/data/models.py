@@ -1,0 +1,392 @@
+"""One PynamoDB model per DynamoDB table.
+
+Every tenant table keys by the organization id (``org_id`` as hash key, or a
+composite hash key that starts with it), so a Get or Query made with the
+caller's organization cannot reach another organization's items. The two
+global lookups, ``unique_keys`` (email and sender-number guards, read before a
+caller is known) and the recipients' ``by_message`` index (carrier receipts,
+which carry only a message id), are documented in docs/data-model.md.
+
+``Meta.table_name`` holds the logical name here; :func:`outreach.data.binding.bind_models`
+prefixes it for the deployment (``<stack>-contacts``) before first use.
+template.yaml declares the same tables; tests/infra/test_template_parity.py
+keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+
+class _Meta:
+    billing_mode = "PAY_PER_REQUEST"
+    max_retry_attempts = 5
+
+
+# --- Identity -----------------------------------------------------------------
+
+
+class OrganizationModel(Model):
+    """An organization (tenant) and its settings."""
+
+    class Meta(_Meta):
+        table_name = "organizations"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    sender_number = UnicodeAttribute(null=True)
+    messages_per_second = NumberAttribute()
+    quiet_hours_start = UnicodeAttribute()
+    quiet_hours_end = UnicodeAttribute()
+    help_text = UnicodeAttribute()
+    opt_out_footer = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class UserModel(Model):
+    """A user of one organization. The email's uniqueness lives in ``unique_keys``."""
+
+    class Meta(_Meta):
+        table_name = "users"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(range_key=True)
+    email = UnicodeAttribute()
+    full_name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class UniqueKeyModel(Model):
+    """A product-wide uniqueness guard, claimed with a conditional put.
+
+    ``key`` is ``email#<lowercased email>`` (login lookup: org and user id) or
+    ``sender#<E.164>`` (inbound routing: the organization owning the number).
+    """
+
+    class Meta(_Meta):
+        table_name = "unique_keys"
+
+    key = UnicodeAttribute(hash_key=True)
+    org_id = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class AuthSessionModel(Model):
+    """Refresh-token state: ``refresh#<sha256>`` per token, ``family#<id>`` per login."""
+
+    class Meta(_Meta):
+        table_name = "auth_sessions"
+
+    key = UnicodeAttribute(hash_key=True)
+    org_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    family_id = UnicodeAttribute()
+    state = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
+class CounterModel(Model):
+    """A number that expires: login failures, a campaign's sends per day, rate windows."""
+
+    class Meta(_Meta):
+        table_name = "counters"
+
+    key = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+
+# --- Contacts and opt-outs -------------------------------------------------------
+
+
+class ContactModel(Model):
+    """A contact. ``contact_id`` is time-ordered, so the partition reads newest first."""
+
+    class Meta(_Meta):
+        table_name = "contacts"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    contact_id = UnicodeAttribute(range_key=True)
+    phone = UnicodeAttribute()
+    first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    company = UnicodeAttribute(null=True)
+    tags = ListAttribute[str](default=list)
+    attributes = MapAttribute[str, Any](default=dict)
+    timezone = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class ContactPhoneModel(Model):
+    """One contact per phone per organization: claimed with a conditional put."""
+
+    class Meta(_Meta):
+        table_name = "contact_phones"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    phone = UnicodeAttribute(range_key=True)
+    contact_id = UnicodeAttribute()
+
+
+class ContactTagModel(Model):
+    """Membership of a contact in a tag; ``tag_key`` is ``<org_id>#<tag>``."""
+
+    class Meta(_Meta):
+        table_name = "contact_tags"
+
+    tag_key = UnicodeAttribute(hash_key=True)
+    contact_id = UnicodeAttribute(range_key=True)
+    phone = UnicodeAttribute()
+
+
+class OptOutModel(Model):
+    """A number the organization must not text, contact or not."""
+
+    class Meta(_Meta):
+        table_name = "opt_outs"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    phone = UnicodeAttribute(range_key=True)
+    source = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+# --- Campaigns and sending ---------------------------------------------------------
+
+
+class CampaignStatusIndex(GlobalSecondaryIndex["CampaignModel"]):
+    """Campaigns of one organization in one status: ``org_status`` = ``<org_id>#<status>``."""
+
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    org_status = UnicodeAttribute(hash_key=True)
+    campaign_id = UnicodeAttribute(range_key=True)
+
+
+class CampaignDispatchIndex(GlobalSecondaryIndex["CampaignModel"]):
+    """Sparse: only active campaigns carry ``dispatch_shard`` (0..DISPATCH_SHARDS-1).
+
+    The dispatcher Queries each shard instead of scanning the table.
+    """
+
+    class Meta:
+        index_name = "dispatch"
+        projection = KeysOnlyProjection()
+
+    dispatch_shard = NumberAttribute(hash_key=True)
+    campaign_id = UnicodeAttribute(range_key=True)
+
+
+class VariantAttribute(MapAttribute[str, Any]):
+    """One A/B variant of a campaign."""
+
+    name = UnicodeAttribute()
+    body = UnicodeAttribute()
+    weight = NumberAttribute()
+
+
+class CampaignModel(Model):
+    """A campaign: its content, audience, rules and lifecycle."""
+
+    class Meta(_Meta):
+        table_name = "campaigns"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    campaign_id = UnicodeAttribute(range_key=True)
+    org_status = UnicodeAttribute()
+    dispatch_shard = NumberAttribute(null=True)
+    name = UnicodeAttribute()
+    status = UnicodeAttribute()
+    variants = ListAttribute[VariantAttribute](of=VariantAttribute)
+    audience = MapAttribute[str, Any]()
+    daily_limit = NumberAttribute()
+    timezone = UnicodeAttribute()
+    window_start = UnicodeAttribute()
+    window_end = UnicodeAttribute()
+    window_days = ListAttribute[str]()
+    start_at = UTCDateTimeAttribute(null=True)
+    end_at = UTCDateTimeAttribute(null=True)
+    recipients = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    started_at = UTCDateTimeAttribute(null=True)
+    completed_at = UTCDateTimeAttribute(null=True)
+
+    by_status = CampaignStatusIndex()
+    dispatch = CampaignDispatchIndex()
+
+
+class CampaignStatsModel(Model):
+    """Counters of one campaign variant, moved atomically with each state change.
+
+    ``campaign_key`` is ``<org_id>#<campaign_id>``; the campaign's totals are the
+    sum over its (at most five) variants, one Query.
+    """
+
+    class Meta(_Meta):
+        table_name = "campaign_stats"
+
+    campaign_key = UnicodeAttribute(hash_key=True)
+    variant = UnicodeAttribute(range_key=True)
+    recipients = NumberAttribute(default=0)
+    pending = NumberAttribute(default=0)
+    sending = NumberAttribute(default=0)
+    sent = NumberAttribute(default=0)
+    delivered = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)
+    unknown = NumberAttribute(default=0)
+    replies = NumberAttribute(default=0)
+    opt_outs = NumberAttribute(default=0)
+
+
+class RecipientStatusIndex(GlobalSecondaryIndex["RecipientModel"]):
+    """Recipients of one campaign in one status: ``<org_id>#<campaign_id>#<status>``."""
+
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    campaign_status = UnicodeAttribute(hash_key=True)
+    contact_id = UnicodeAttribute(range_key=True)
+
+
+class RecipientMessageIndex(GlobalSecondaryIndex["RecipientModel"]):
+    """Sparse: the recipient a carrier message id belongs to (delivery receipts)."""
+
+    class Meta:
+        index_name = "by_message"
+        projection = KeysOnlyProjection()
+
+    provider_message_id = UnicodeAttribute(hash_key=True)
+
+
+class RecipientModel(Model):
+    """One contact in one campaign's audience: its variant and its send."""
+
+    class Meta(_Meta):
+        table_name = "recipients"
+
+    campaign_key = UnicodeAttribute(hash_key=True)
+    contact_id = UnicodeAttribute(range_key=True)
+    campaign_status = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    campaign_id = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    variant = UnicodeAttribute()
+    status = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    provider_message_id = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    lease_until = UTCDateTimeAttribute(null=True)
+    sent_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+
+    by_status = RecipientStatusIndex()
+    by_message = RecipientMessageIndex()
+
+
+class PhoneHistoryModel(Model):
+    """What an organization last sent a number, and when it first did.
+
+    Inbound replies and opt-outs are attributed through ``last_*``; the opt-out
+    footer goes on the first message ever (``first_sent_at`` unset).
+    """
+
+    class Meta(_Meta):
+        table_name = "phone_history"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    phone = UnicodeAttribute(range_key=True)
+    first_sent_at = UTCDateTimeAttribute(null=True)
+    last_campaign_id = UnicodeAttribute(null=True)
+    last_variant = UnicodeAttribute(null=True)
+    last_contact_id = UnicodeAttribute(null=True)
+    last_sent_at = UTCDateTimeAttribute(null=True)
+
+
+class OutboxMessageModel(Model):
+    """A message the sandbox SMS provider "sent"; ``box`` is the one partition."""
+
+    class Meta(_Meta):
+        table_name = "outbox"
+
+    box = UnicodeAttribute(hash_key=True)
+    message_id = UnicodeAttribute(range_key=True)
+    org_id = UnicodeAttribute(null=True)
+    from_number = UnicodeAttribute()
+    to_number = UnicodeAttribute()
+    body = UnicodeAttribute()
+    sent_at = UTCDateTimeAttribute()
+
+
+class InboundMessageModel(Model):
+    """A text received from a number, classified, and attributed to a campaign."""
+
+    class Meta(_Meta):
+        table_name = "inbound_messages"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    message_id = UnicodeAttribute(range_key=True)
+    from_number = UnicodeAttribute()
+    to_number = UnicodeAttribute()
+    body = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    campaign_id = UnicodeAttribute(null=True)
+    variant = UnicodeAttribute(null=True)
+    carrier_message_id = UnicodeAttribute(null=True)
+    received_at = UTCDateTimeAttribute()
+    handled = BooleanAttribute(default=False)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    OrganizationModel,
+    UserModel,
+    UniqueKeyModel,
+    AuthSessionModel,
+    CounterModel,
+    ContactModel,
+    ContactPhoneModel,
+    ContactTagModel,
+    OptOutModel,
+    CampaignModel,
+    CampaignStatsModel,
+    RecipientModel,
+    PhoneHistoryModel,
+    OutboxMessageModel,
+    InboundMessageModel,
+)
+
+
+DISPATCH_SHARDS = 8
+
+
+def dispatch_shard_for(campaign_id: str) -> int:
+    """The dispatch-index shard of an active campaign: stable, spread evenly."""
+    return (
+        int.from_bytes(hashlib.sha256(campaign_id.encode()).digest()[:4], "big") % DISPATCH_SHARDS
+    )

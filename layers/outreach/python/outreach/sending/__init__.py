@@ -1,0 +1,1 @@
+"""The sending engine: dispatch (scheduled fan-out) and send. Never imports FastAPI."""
