@@ -1,0 +1,58 @@
+"""Event functions never import FastAPI (it costs ~650 ms of cold start)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from outreach_local.runtime import API_FUNCTIONS
+from outreach_local.template import REPO_ROOT, load_template
+
+PROBE = """
+import importlib.util, os, sys
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+spec = importlib.util.spec_from_file_location("probe_app", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+assert callable(module.handler)
+heavy = sorted(name for name in ("fastapi", "starlette", "mangum") if name in sys.modules)
+print(",".join(heavy))
+"""
+
+
+def _functions_by_trigger() -> dict[str, list[str]]:
+    kinds: dict[str, list[str]] = {"api": [], "event": []}
+    for resource in load_template()["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        name = props["CodeUri"].strip("/").split("/")[-1]
+        triggers = {event["Type"] for event in props.get("Events", {}).values()}
+        kinds["api" if triggers == {"HttpApi"} else "event"].append(name)
+    return kinds
+
+
+EVENT_FUNCTIONS = _functions_by_trigger()["event"]
+
+
+def test_api_functions_are_the_ones_the_local_stack_serves() -> None:
+    kinds = _functions_by_trigger()
+    assert sorted(kinds["api"]) == sorted(API_FUNCTIONS)
+    assert "dispatcher" in kinds["event"]
+    assert not set(kinds["api"]) & set(kinds["event"])
+
+
+@pytest.mark.parametrize("function", EVENT_FUNCTIONS)
+def test_event_function_does_not_import_fastapi(function: str) -> None:
+    env_path = f"{REPO_ROOT / 'layers/outreach/python'}"
+    result = subprocess.run(  # noqa: S603 - our own interpreter and file
+        [sys.executable, "-c", PROBE, str(REPO_ROOT / "functions" / function / "app.py")],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"{function} imports {result.stdout.strip()}"
