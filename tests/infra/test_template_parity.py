@@ -11,7 +11,7 @@ from outreach.data.models import ALL_MODELS
 from outreach_local.template import load_template, table_resources, table_suffix
 
 
-def _keys(schema: list[dict[str, str]]) -> dict[str, str]:
+def _keys(schema: Any) -> dict[str, str]:
     return {key["KeyType"]: key["AttributeName"] for key in schema}
 
 
