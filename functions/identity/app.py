@@ -2,7 +2,8 @@
 
 from outreach.api.app import create_app, lambda_handler
 from outreach.api.health import router as health_router
+from outreach.identity.routes import routers as identity_routers
 
-routers = [health_router]
+routers = [health_router, *identity_routers]
 app = create_app(routers, title="Outreach identity API")
 handler = lambda_handler(app)

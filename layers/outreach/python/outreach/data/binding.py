@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 
+from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 from outreach.config import Settings, get_settings
@@ -17,6 +18,7 @@ _LOGICAL_NAMES: dict[type[Model], str] = {model: model.Meta.table_name for model
 _lock = threading.Lock()
 # The (prefix, endpoint, region) the models are bound to; empty until first bound.
 _bound_to: dict[str, tuple[str, str | None, str]] = {}
+_connections: dict[str, Connection] = {}
 
 
 def logical_table_name(model: type[Model]) -> str:
@@ -37,6 +39,9 @@ def bind_models(settings: Settings) -> None:
             model.Meta.host = settings.dynamodb_endpoint
             model._connection = None
         _bound_to["current"] = _binding_of(settings)
+        _connections["current"] = Connection(
+            region=settings.aws_region, host=settings.dynamodb_endpoint, max_retry_attempts=5
+        )
 
 
 def ensure_models_bound() -> None:
@@ -48,3 +53,9 @@ def ensure_models_bound() -> None:
 
 def _binding_of(settings: Settings) -> tuple[str, str | None, str]:
     return (settings.table_prefix, settings.dynamodb_endpoint, settings.aws_region)
+
+
+def transaction_connection() -> Connection:
+    """The connection ``TransactWrite``/``TransactGet`` use, for the bound endpoint and region."""
+    ensure_models_bound()
+    return _connections["current"]

@@ -1,0 +1,434 @@
+"""Identity persistence: organizations, users, uniqueness guards, sessions, login throttling.
+
+Every tenant read or write keys by the organization id it is given. The email
+and sender-number guards are product-wide by design (``unique_keys``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from outreach.data.binding import ensure_models_bound, transaction_connection
+from outreach.data.models import (
+    AuthSessionModel,
+    CounterModel,
+    OrganizationModel,
+    UniqueKeyModel,
+    UserModel,
+)
+from outreach.errors import Conflict, NotFound
+from outreach.identity.domain import Organization, Role, User
+
+
+def email_key(email: str) -> str:
+    return f"email#{email}"
+
+
+def sender_key(number: str) -> str:
+    return f"sender#{number}"
+
+
+def _cancelled_by_condition(error: TransactWriteError, index: int) -> bool:
+    reasons = error.cancellation_reasons or []
+    return (
+        index < len(reasons)
+        and reasons[index] is not None
+        and (
+            reasons[index].code == "ConditionalCheckFailed"  # type: ignore[union-attr]
+        )
+    )
+
+
+def _organization(item: OrganizationModel) -> Organization:
+    return Organization(
+        id=item.org_id,
+        name=item.name,
+        timezone=item.timezone,
+        sender_number=item.sender_number,
+        messages_per_second=int(item.messages_per_second),
+        quiet_hours_start=item.quiet_hours_start,
+        quiet_hours_end=item.quiet_hours_end,
+        help_text=item.help_text,
+        opt_out_footer=item.opt_out_footer,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+def _user(item: UserModel) -> User:
+    return User(
+        id=item.user_id,
+        org_id=item.org_id,
+        email=item.email,
+        full_name=item.full_name,
+        role=Role(item.role),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+class IdentityRepository:
+    """Organizations and users."""
+
+    def __init__(self) -> None:
+        ensure_models_bound()
+
+    def create_organization_with_owner(
+        self, organization: Organization, owner: User, password_hash: str
+    ) -> None:
+        """Create both atomically; :class:`Conflict` if the email is taken."""
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.save(
+                    UniqueKeyModel(
+                        email_key(owner.email),
+                        org_id=owner.org_id,
+                        user_id=owner.id,
+                        created_at=owner.created_at,
+                    ),
+                    condition=UniqueKeyModel.key.does_not_exist(),
+                )
+                transaction.save(
+                    self._organization_item(organization),
+                    condition=OrganizationModel.org_id.does_not_exist(),
+                )
+                transaction.save(self._user_item(owner, password_hash))
+        except TransactWriteError as error:
+            if _cancelled_by_condition(error, 0):
+                raise Conflict("An account with this email already exists.") from error
+            raise
+
+    def get_organization(self, org_id: str) -> Organization:
+        try:
+            return _organization(OrganizationModel.get(org_id))
+        except DoesNotExist as error:
+            raise NotFound("Organization not found.") from error
+
+    def update_organization(
+        self,
+        org_id: str,
+        changes: dict[str, Any],
+        *,
+        now: datetime,
+        old_sender: str | None,
+    ) -> Organization:
+        """Apply ``changes``; a new sender number is claimed product-wide in one transaction."""
+        item = OrganizationModel.get(org_id)
+        for name, value in changes.items():
+            setattr(item, name, value)
+        item.updated_at = now
+        new_sender = changes.get("sender_number", old_sender)
+        if new_sender == old_sender:
+            try:
+                item.save(condition=OrganizationModel.org_id.exists())
+            except PutError as error:
+                raise NotFound("Organization not found.") from error
+            return _organization(item)
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                if new_sender is not None:
+                    transaction.save(
+                        UniqueKeyModel(sender_key(new_sender), org_id=org_id, created_at=now),
+                        condition=UniqueKeyModel.key.does_not_exist(),
+                    )
+                transaction.save(item, condition=OrganizationModel.org_id.exists())
+                if old_sender is not None:
+                    transaction.delete(
+                        UniqueKeyModel(sender_key(old_sender)),
+                        condition=UniqueKeyModel.org_id == org_id,
+                    )
+        except TransactWriteError as error:
+            if new_sender is not None and _cancelled_by_condition(error, 0):
+                raise Conflict(
+                    "This sender number belongs to another organization.",
+                    extra={"field": "sender_number"},
+                ) from error
+            raise
+        return _organization(item)
+
+    def organization_by_sender(self, number: str) -> str | None:
+        """The organization that owns a sender number (inbound routing)."""
+        try:
+            return UniqueKeyModel.get(sender_key(number)).org_id
+        except DoesNotExist:
+            return None
+
+    def create_user(self, user: User, password_hash: str) -> None:
+        """Create a user; :class:`Conflict` if the email is taken anywhere."""
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.save(
+                    UniqueKeyModel(
+                        email_key(user.email),
+                        org_id=user.org_id,
+                        user_id=user.id,
+                        created_at=user.created_at,
+                    ),
+                    condition=UniqueKeyModel.key.does_not_exist(),
+                )
+                transaction.save(
+                    self._user_item(user, password_hash),
+                    condition=UserModel.user_id.does_not_exist(),
+                )
+        except TransactWriteError as error:
+            if _cancelled_by_condition(error, 0):
+                raise Conflict("An account with this email already exists.") from error
+            raise
+
+    def get_user(self, org_id: str, user_id: str) -> User:
+        try:
+            return _user(UserModel.get(org_id, user_id))
+        except DoesNotExist as error:
+            raise NotFound("User not found.") from error
+
+    def find_credentials(self, email: str) -> tuple[User, str] | None:
+        """The user signing in with ``email`` and their password hash, if any."""
+        try:
+            guard = UniqueKeyModel.get(email_key(email))
+            if guard.user_id is None:
+                return None
+            item = UserModel.get(guard.org_id, guard.user_id)
+        except DoesNotExist:
+            return None
+        return _user(item), item.password_hash
+
+    def update_password_hash(self, org_id: str, user_id: str, password_hash: str) -> None:
+        UserModel(org_id, user_id).update(
+            actions=[UserModel.password_hash.set(password_hash)],
+            condition=UserModel.user_id.exists(),
+        )
+
+    def list_users(
+        self, org_id: str, *, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[User], dict[str, Any] | None]:
+        """One page of the organization's users, oldest first."""
+        result = UserModel.query(org_id, limit=limit, last_evaluated_key=start_key)
+        users = [_user(item) for item in result]
+        return users, result.last_evaluated_key
+
+    def update_user(
+        self, org_id: str, user_id: str, *, full_name: str | None, role: Role | None, now: datetime
+    ) -> User:
+        actions: list[Any] = [UserModel.updated_at.set(now)]
+        if full_name is not None:
+            actions.append(UserModel.full_name.set(full_name))
+        if role is not None:
+            actions.append(UserModel.role.set(role.value))
+        item = UserModel(org_id, user_id)
+        try:
+            item.update(actions=actions, condition=UserModel.user_id.exists())
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise NotFound("User not found.") from error
+            raise
+        return _user(item)
+
+    def delete_user(self, user: User) -> None:
+        """Delete the user and free their email."""
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.delete(
+                    UserModel(user.org_id, user.id), condition=UserModel.user_id.exists()
+                )
+                transaction.delete(
+                    UniqueKeyModel(email_key(user.email)),
+                    condition=UniqueKeyModel.user_id == user.id,
+                )
+        except TransactWriteError as error:
+            if _cancelled_by_condition(error, 0):
+                raise NotFound("User not found.") from error
+            raise
+
+    @staticmethod
+    def _organization_item(organization: Organization) -> OrganizationModel:
+        return OrganizationModel(
+            organization.id,
+            name=organization.name,
+            timezone=organization.timezone,
+            sender_number=organization.sender_number,
+            messages_per_second=organization.messages_per_second,
+            quiet_hours_start=organization.quiet_hours_start,
+            quiet_hours_end=organization.quiet_hours_end,
+            help_text=organization.help_text,
+            opt_out_footer=organization.opt_out_footer,
+            created_at=organization.created_at,
+            updated_at=organization.updated_at,
+        )
+
+    @staticmethod
+    def _user_item(user: User, password_hash: str) -> UserModel:
+        return UserModel(
+            user.org_id,
+            user.id,
+            email=user.email,
+            full_name=user.full_name,
+            role=user.role.value,
+            password_hash=password_hash,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+
+ACTIVE = "active"
+ROTATED = "rotated"
+REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class RefreshRecord:
+    """What is stored of one refresh token."""
+
+    org_id: str
+    user_id: str
+    family_id: str
+    state: str
+    expires_at: datetime
+
+
+class SessionRepository:
+    """Logins ("families") and their refresh tokens, stored by hash only."""
+
+    def __init__(self) -> None:
+        ensure_models_bound()
+
+    def start(
+        self,
+        *,
+        family_id: str,
+        token_hash: str,
+        org_id: str,
+        user_id: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Record a new login and its first refresh token."""
+        with TransactWrite(connection=transaction_connection()) as transaction:
+            for key in (f"family#{family_id}", f"refresh#{token_hash}"):
+                transaction.save(
+                    AuthSessionModel(
+                        key,
+                        org_id=org_id,
+                        user_id=user_id,
+                        family_id=family_id,
+                        state=ACTIVE,
+                        created_at=now,
+                        expires_at=expires_at,
+                    ),
+                    condition=AuthSessionModel.key.does_not_exist(),
+                )
+
+    def refresh_record(self, token_hash: str) -> RefreshRecord | None:
+        try:
+            item = AuthSessionModel.get(f"refresh#{token_hash}", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return RefreshRecord(item.org_id, item.user_id, item.family_id, item.state, item.expires_at)
+
+    def family_is_active(self, family_id: str, *, now: datetime) -> bool:
+        try:
+            item = AuthSessionModel.get(f"family#{family_id}")
+        except DoesNotExist:
+            return False
+        return item.state == ACTIVE and item.expires_at > now
+
+    def rotate(
+        self,
+        *,
+        old_hash: str,
+        new_hash: str,
+        record: RefreshRecord,
+        now: datetime,
+        expires_at: datetime,
+    ) -> bool:
+        """Retire ``old_hash`` and issue ``new_hash`` atomically; ``False`` if it lost a race."""
+        family_key = f"family#{record.family_id}"
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.update(
+                    AuthSessionModel(f"refresh#{old_hash}"),
+                    actions=[AuthSessionModel.state.set(ROTATED)],
+                    condition=AuthSessionModel.state == ACTIVE,
+                )
+                transaction.update(
+                    AuthSessionModel(family_key),
+                    actions=[AuthSessionModel.expires_at.set(expires_at)],
+                    condition=AuthSessionModel.state == ACTIVE,
+                )
+                transaction.save(
+                    AuthSessionModel(
+                        f"refresh#{new_hash}",
+                        org_id=record.org_id,
+                        user_id=record.user_id,
+                        family_id=record.family_id,
+                        state=ACTIVE,
+                        created_at=now,
+                        expires_at=expires_at,
+                    ),
+                    condition=AuthSessionModel.key.does_not_exist(),
+                )
+        except TransactWriteError:
+            return False
+        return True
+
+    def revoke_family(self, family_id: str) -> None:
+        """End a login: its refresh tokens and access tokens stop working."""
+        try:
+            AuthSessionModel(f"family#{family_id}").update(
+                actions=[AuthSessionModel.state.set(REVOKED)],
+                condition=AuthSessionModel.key.exists(),
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+
+class LoginThrottle:
+    """Failed logins per email in a fixed window, in the counters table (with TTL)."""
+
+    def __init__(self, *, max_failures: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
+        ensure_models_bound()
+        self.max_failures = max_failures
+        self.window = window
+
+    @staticmethod
+    def _key(email: str) -> str:
+        return f"login#{email}"
+
+    def retry_after(self, email: str, *, now: datetime) -> int | None:
+        """Seconds until ``email`` may try again, or ``None`` when it may now."""
+        try:
+            item = CounterModel.get(self._key(email), consistent_read=True)
+        except DoesNotExist:
+            return None
+        if item.expires_at is None or item.expires_at <= now or item.value < self.max_failures:
+            return None
+        return max(1, int((item.expires_at - now).total_seconds()) + 1)
+
+    def record_failure(self, email: str, *, now: datetime) -> None:
+        """Count one failure; the first one of a window starts it."""
+        key = self._key(email)
+        try:
+            CounterModel(key).update(
+                actions=[CounterModel.value.add(1)],
+                condition=CounterModel.expires_at > now,
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            try:
+                CounterModel(key, value=1, expires_at=now + self.window).save(
+                    condition=CounterModel.key.does_not_exist() | (CounterModel.expires_at <= now)
+                )
+            except PutError as put_error:
+                # Another failure started the window first: count into it.
+                if put_error.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+                CounterModel(key).update(actions=[CounterModel.value.add(1)])
+
+    def clear(self, email: str) -> None:
+        CounterModel(self._key(email)).delete()

@@ -1,0 +1,151 @@
+"""Identity routes: parse, authorize, call one service method, map to a Public schema."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from outreach.api.auth import CallerDep, IdentityServiceDep
+from outreach.api.pagination import (
+    DEFAULT_LIMIT,
+    CursorParam,
+    LimitParam,
+    decode_cursor,
+    encode_cursor,
+)
+from outreach.identity.domain import Role
+from outreach.identity.schemas import (
+    LoginRequest,
+    OrganizationPublic,
+    OrganizationUpdate,
+    RefreshRequest,
+    RegisterPublic,
+    RegisterRequest,
+    TokenPairPublic,
+    UserCreate,
+    UserList,
+    UserPublic,
+    UserUpdate,
+)
+
+auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
+organization_router = APIRouter(prefix="/v1/organization", tags=["organization"])
+users_router = APIRouter(prefix="/v1/users", tags=["users"])
+
+
+@auth_router.post("/register", status_code=status.HTTP_201_CREATED)
+def register(body: RegisterRequest, service: IdentityServiceDep) -> RegisterPublic:
+    """Create an organization with the caller as its owner. 409 if the email is taken."""
+    user, organization = service.register(
+        email=body.email,
+        password=body.password,
+        full_name=body.full_name,
+        organization_name=body.organization_name,
+    )
+    return RegisterPublic(
+        user=UserPublic.of(user), organization=OrganizationPublic.of(organization)
+    )
+
+
+@auth_router.post("/login")
+def login(body: LoginRequest, service: IdentityServiceDep) -> TokenPairPublic:
+    """Exchange email and password for tokens. 401 on bad credentials; 429 after 5 failures
+    for one email within 15 minutes (with `Retry-After`)."""
+    pair = service.login(email=body.email, password=body.password)
+    return TokenPairPublic(
+        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
+    )
+
+
+@auth_router.post("/refresh")
+def refresh(body: RefreshRequest, service: IdentityServiceDep) -> TokenPairPublic:
+    """Rotate a refresh token. Presenting an already-rotated token revokes the whole login."""
+    pair = service.refresh(body.refresh_token)
+    return TokenPairPublic(
+        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
+    )
+
+
+@auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(body: RefreshRequest, caller: CallerDep, service: IdentityServiceDep) -> Response:
+    """End the login: its refresh and access tokens stop working."""
+    service.logout(caller, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth_router.get("/me")
+def me(caller: CallerDep, service: IdentityServiceDep) -> UserPublic:
+    """The signed-in user."""
+    return UserPublic.of(service.me(caller))
+
+
+@organization_router.get("")
+def get_organization(caller: CallerDep, service: IdentityServiceDep) -> OrganizationPublic:
+    """The caller's organization."""
+    return OrganizationPublic.of(service.get_organization(caller))
+
+
+@organization_router.patch("")
+def update_organization(
+    body: OrganizationUpdate, caller: CallerDep, service: IdentityServiceDep
+) -> OrganizationPublic:
+    """Change settings (owner or admin). 409 if another organization has the sender number."""
+    return OrganizationPublic.of(service.update_organization(caller, body.changes()))
+
+
+@users_router.post("", status_code=status.HTTP_201_CREATED)
+def create_user(body: UserCreate, caller: CallerDep, service: IdentityServiceDep) -> UserPublic:
+    """Add an admin or member (owner or admin). 409 if the email is taken."""
+    user = service.create_user(
+        caller,
+        email=body.email,
+        password=body.password,
+        full_name=body.full_name,
+        role=Role(body.role),
+    )
+    return UserPublic.of(user)
+
+
+@users_router.get("")
+def list_users(
+    caller: CallerDep,
+    service: IdentityServiceDep,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> UserList:
+    """The organization's users, oldest first."""
+    start = decode_cursor(cursor, org_id=caller.org_id, listing="users")
+    users, last_key = service.list_users(caller, limit=limit, start_key=start)
+    return UserList(
+        items=[UserPublic.of(user) for user in users],
+        next_cursor=encode_cursor(last_key, org_id=caller.org_id, listing="users"),
+    )
+
+
+@users_router.get("/{user_id}")
+def get_user(user_id: str, caller: CallerDep, service: IdentityServiceDep) -> UserPublic:
+    """One user of the organization."""
+    return UserPublic.of(service.get_user(caller, user_id))
+
+
+@users_router.patch("/{user_id}")
+def update_user(
+    user_id: str, body: UserUpdate, caller: CallerDep, service: IdentityServiceDep
+) -> UserPublic:
+    """Rename or change role (owner or admin). 409 when demoting the owner."""
+    user = service.update_user(
+        caller,
+        user_id,
+        full_name=body.full_name,
+        role=Role(body.role) if body.role else None,
+    )
+    return UserPublic.of(user)
+
+
+@users_router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_user(user_id: str, caller: CallerDep, service: IdentityServiceDep) -> Response:
+    """Remove a user (owner or admin). 409 for the owner."""
+    service.delete_user(caller, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+routers = [auth_router, organization_router, users_router]

@@ -1,0 +1,296 @@
+"""Identity rules: registration, sign-in, token rotation, authorization, users, settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from outreach.clock import Clock, SystemClock
+from outreach.config import get_settings
+from outreach.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
+from outreach.identity.domain import (
+    DEFAULT_MESSAGES_PER_SECOND,
+    DEFAULT_OPT_OUT_FOOTER,
+    DEFAULT_QUIET_END,
+    DEFAULT_QUIET_START,
+    DEFAULT_TIMEZONE,
+    Caller,
+    Organization,
+    Role,
+    TokenPair,
+    User,
+)
+from outreach.identity.passwords import Passwords
+from outreach.identity.repository import (
+    ACTIVE,
+    ROTATED,
+    IdentityRepository,
+    LoginThrottle,
+    SessionRepository,
+)
+from outreach.identity.tokens import AccessTokens, new_refresh_token, refresh_token_hash
+from outreach.ids import new_id
+from outreach.secrets import get_signing_key
+
+INVALID_CREDENTIALS = "Invalid email or password."
+INVALID_REFRESH = "Invalid refresh token."
+
+
+def normalize_email(email: str) -> str:
+    """Emails compare case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+def require_manager(caller: Caller) -> None:
+    """Owners and admins only: user management and organization settings."""
+    if not caller.role.manages:
+        raise Forbidden("Only owners and admins may do this.")
+
+
+class IdentityService:
+    """Every identity rule; routes only parse and map."""
+
+    def __init__(
+        self,
+        *,
+        users: IdentityRepository,
+        sessions: SessionRepository,
+        throttle: LoginThrottle,
+        passwords: Passwords,
+        tokens: AccessTokens,
+        clock: Clock,
+        refresh_ttl: timedelta,
+    ) -> None:
+        self._users = users
+        self._sessions = sessions
+        self._throttle = throttle
+        self._passwords = passwords
+        self._tokens = tokens
+        self._clock = clock
+        self._refresh_ttl = refresh_ttl
+
+    # --- Registration and sessions -------------------------------------------------
+
+    def register(
+        self, *, email: str, password: str, full_name: str, organization_name: str
+    ) -> tuple[User, Organization]:
+        """Create an organization with this user as its owner, atomically."""
+        now = self._clock.now()
+        organization = Organization(
+            id=new_id(now),
+            name=organization_name,
+            timezone=DEFAULT_TIMEZONE,
+            sender_number=None,
+            messages_per_second=DEFAULT_MESSAGES_PER_SECOND,
+            quiet_hours_start=DEFAULT_QUIET_START,
+            quiet_hours_end=DEFAULT_QUIET_END,
+            help_text=f"{organization_name}: reply STOP to opt out.",
+            opt_out_footer=DEFAULT_OPT_OUT_FOOTER,
+            created_at=now,
+            updated_at=now,
+        )
+        owner = User(
+            id=new_id(now),
+            org_id=organization.id,
+            email=normalize_email(email),
+            full_name=full_name,
+            role=Role.OWNER,
+            created_at=now,
+            updated_at=now,
+        )
+        self._users.create_organization_with_owner(
+            organization, owner, self._passwords.hash(password)
+        )
+        return owner, organization
+
+    def login(self, *, email: str, password: str) -> TokenPair:
+        """Exchange credentials for a token pair; throttled per email."""
+        now = self._clock.now()
+        email = normalize_email(email)
+        retry_after = self._throttle.retry_after(email, now=now)
+        if retry_after is not None:
+            raise TooManyRequests(
+                "Too many failed sign-ins for this email; try again later.", retry_after
+            )
+        found = self._users.find_credentials(email)
+        # An unknown email runs the same argon2 verification as a wrong password.
+        if not self._passwords.verify(found[1] if found else None, password) or found is None:
+            self._throttle.record_failure(email, now=now)
+            raise Unauthorized(INVALID_CREDENTIALS)
+        user, stored_hash = found
+        self._throttle.clear(email)
+        if self._passwords.needs_rehash(stored_hash):
+            self._users.update_password_hash(user.org_id, user.id, self._passwords.hash(password))
+        family_id = new_id(now)
+        refresh = new_refresh_token()
+        self._sessions.start(
+            family_id=family_id,
+            token_hash=refresh_token_hash(refresh),
+            org_id=user.org_id,
+            user_id=user.id,
+            now=now,
+            expires_at=now + self._refresh_ttl,
+        )
+        return self._pair(user, family_id, refresh)
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        """Rotate a refresh token. A rotated token presented again revokes the whole login."""
+        now = self._clock.now()
+        old_hash = refresh_token_hash(refresh_token)
+        record = self._sessions.refresh_record(old_hash)
+        if record is None or record.expires_at <= now:
+            raise Unauthorized(INVALID_REFRESH)
+        if record.state == ROTATED:
+            self._sessions.revoke_family(record.family_id)
+            raise Unauthorized(INVALID_REFRESH)
+        if record.state != ACTIVE or not self._sessions.family_is_active(record.family_id, now=now):
+            raise Unauthorized(INVALID_REFRESH)
+        try:
+            user = self._users.get_user(record.org_id, record.user_id)
+        except NotFound as error:
+            raise Unauthorized(INVALID_REFRESH) from error
+        new_refresh = new_refresh_token()
+        rotated = self._sessions.rotate(
+            old_hash=old_hash,
+            new_hash=refresh_token_hash(new_refresh),
+            record=record,
+            now=now,
+            expires_at=now + self._refresh_ttl,
+        )
+        if not rotated:
+            # A concurrent use of the same token won the rotation: treat as reuse.
+            self._sessions.revoke_family(record.family_id)
+            raise Unauthorized(INVALID_REFRESH)
+        return self._pair(user, record.family_id, new_refresh)
+
+    def logout(self, caller: Caller, refresh_token: str) -> None:
+        """End the login the refresh token belongs to (if it is the caller's); idempotent."""
+        record = self._sessions.refresh_record(refresh_token_hash(refresh_token))
+        if (
+            record is not None
+            and record.user_id == caller.user_id
+            and record.org_id == caller.org_id
+        ):
+            self._sessions.revoke_family(record.family_id)
+        self._sessions.revoke_family(caller.session_id)
+
+    def authenticate(self, bearer: str | None) -> Caller:
+        """The caller an ``Authorization`` header stands for, or :class:`Unauthorized`.
+
+        The login must still be active and the user must still exist; the role is
+        read from the user, so a demotion takes effect at once.
+        """
+        if not bearer:
+            raise Unauthorized("Missing bearer token")
+        scheme, _, token = bearer.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Missing bearer token")
+        now = self._clock.now()
+        claims = self._tokens.verify(token.strip(), now=now)
+        if not self._sessions.family_is_active(claims.session_id, now=now):
+            raise Unauthorized("Session ended")
+        try:
+            user = self._users.get_user(claims.org_id, claims.user_id)
+        except NotFound as error:
+            raise Unauthorized("Invalid access token") from error
+        return Caller(
+            user_id=user.id, org_id=user.org_id, role=user.role, session_id=claims.session_id
+        )
+
+    def _pair(self, user: User, family_id: str, refresh: str) -> TokenPair:
+        access = self._tokens.issue(
+            user_id=user.id,
+            org_id=user.org_id,
+            role=user.role.value,
+            session_id=family_id,
+            now=self._clock.now(),
+        )
+        return TokenPair(
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=int(self._tokens.ttl.total_seconds()),
+        )
+
+    # --- Users and the organization ------------------------------------------------
+
+    def me(self, caller: Caller) -> User:
+        return self._users.get_user(caller.org_id, caller.user_id)
+
+    def get_organization(self, caller: Caller) -> Organization:
+        return self._users.get_organization(caller.org_id)
+
+    def update_organization(self, caller: Caller, changes: dict[str, Any]) -> Organization:
+        """Owners and admins change settings; a sender number is unique product-wide."""
+        require_manager(caller)
+        current = self._users.get_organization(caller.org_id)
+        if not changes:
+            return current
+        return self._users.update_organization(
+            caller.org_id, changes, now=self._clock.now(), old_sender=current.sender_number
+        )
+
+    def create_user(
+        self, caller: Caller, *, email: str, password: str, full_name: str, role: Role
+    ) -> User:
+        require_manager(caller)
+        now = self._clock.now()
+        user = User(
+            id=new_id(now),
+            org_id=caller.org_id,
+            email=normalize_email(email),
+            full_name=full_name,
+            role=role,
+            created_at=now,
+            updated_at=now,
+        )
+        self._users.create_user(user, self._passwords.hash(password))
+        return user
+
+    def list_users(
+        self, caller: Caller, *, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[User], dict[str, Any] | None]:
+        return self._users.list_users(caller.org_id, limit=limit, start_key=start_key)
+
+    def get_user(self, caller: Caller, user_id: str) -> User:
+        return self._users.get_user(caller.org_id, user_id)
+
+    def update_user(
+        self, caller: Caller, user_id: str, *, full_name: str | None, role: Role | None
+    ) -> User:
+        require_manager(caller)
+        target = self._users.get_user(caller.org_id, user_id)
+        if role is not None and target.role is Role.OWNER and role is not Role.OWNER:
+            raise Conflict("The owner cannot be demoted.")
+        if full_name is None and role is None:
+            return target
+        return self._users.update_user(
+            caller.org_id, user_id, full_name=full_name, role=role, now=self._clock.now()
+        )
+
+    def delete_user(self, caller: Caller, user_id: str) -> None:
+        require_manager(caller)
+        target = self._users.get_user(caller.org_id, user_id)
+        if target.role is Role.OWNER:
+            raise Conflict("The owner cannot be deleted.")
+        self._users.delete_user(target)
+
+
+@lru_cache(maxsize=1)
+def get_identity_service() -> IdentityService:
+    """The process-wide service, built on first use from the settings and signing key."""
+    settings = get_settings()
+    return IdentityService(
+        users=IdentityRepository(),
+        sessions=SessionRepository(),
+        throttle=LoginThrottle(),
+        passwords=Passwords(),
+        tokens=AccessTokens(
+            get_signing_key(),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        ),
+        clock=SystemClock(),
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+    )
