@@ -236,6 +236,9 @@ def test_me_answers_the_user(api: ApiClient, owner: Account) -> None:
 # --- Token attacks ------------------------------------------------------------------------
 
 
+OTHER_KEY = "another-key-of-sufficient-length-0123456789abcdef"
+
+
 def _claims(owner: Account, **overrides: object) -> dict[str, object]:
     real = jwt.decode(owner.access_token, options={"verify_signature": False})
     return {**real, **overrides}
@@ -270,6 +273,7 @@ def attacks(owner: Account) -> dict[str, str | None]:
         session_id=_claims(owner)["sid"],  # type: ignore[arg-type]
         now=now - timedelta(minutes=16),
     )
+    without_sid = {k: v for k, v in _claims(owner).items() if k != "sid"}
     return {
         "missing": None,
         "not bearer": f"Basic {owner.access_token}",
@@ -280,8 +284,8 @@ def attacks(owner: Account) -> dict[str, str | None]:
         "wrong alg": f"Bearer {_forge(_claims(owner), alg='HS512')}",
         "wrong issuer": f"Bearer {_forge(_claims(owner, iss='evil'))}",
         "wrong audience": f"Bearer {_forge(_claims(owner, aud='other-api'))}",
-        "bad signature": f"Bearer {_forge(_claims(owner), key='another-key-of-sufficient-length-123456')}",
-        "missing claim": f"Bearer {_forge({k: v for k, v in _claims(owner).items() if k != 'sid'})}",
+        "bad signature": f"Bearer {_forge(_claims(owner), key=OTHER_KEY)}",
+        "missing claim": f"Bearer {_forge(without_sid)}",
         "other organization": f"Bearer {_forge(_claims(owner, org='01AAAAAAAAAAAAAAAAAAAAAAAA'))}",
         "tampered role": owner.access_token[:-4] + "AAAA",
     }
