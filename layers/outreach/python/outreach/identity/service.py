@@ -31,6 +31,7 @@ from outreach.identity.repository import (
 )
 from outreach.identity.tokens import AccessTokens, new_refresh_token, refresh_token_hash
 from outreach.ids import new_id
+from outreach.observability import logger
 from outreach.secrets import get_signing_key
 
 INVALID_CREDENTIALS = "Invalid email or password."
@@ -117,6 +118,7 @@ class IdentityService:
         # An unknown email runs the same argon2 verification as a wrong password.
         if not self._passwords.verify(found[1] if found else None, password) or found is None:
             self._throttle.record_failure(email, now=now)
+            logger.warning("sign-in failed", extra={"known_user": found is not None})
             raise Unauthorized(INVALID_CREDENTIALS)
         user, stored_hash = found
         self._throttle.clear(email)
@@ -132,6 +134,7 @@ class IdentityService:
             now=now,
             expires_at=now + self._refresh_ttl,
         )
+        logger.info("signed in", extra={"org_id": user.org_id, "user_id": user.id})
         return self._pair(user, family_id, refresh)
 
     def refresh(self, refresh_token: str) -> TokenPair:
@@ -143,6 +146,10 @@ class IdentityService:
             raise Unauthorized(INVALID_REFRESH)
         if record.state == ROTATED:
             self._sessions.revoke_family(record.family_id)
+            logger.warning(
+                "rotated refresh token reused; login revoked",
+                extra={"org_id": record.org_id, "user_id": record.user_id},
+            )
             raise Unauthorized(INVALID_REFRESH)
         if record.state != ACTIVE or not self._sessions.family_is_active(record.family_id, now=now):
             raise Unauthorized(INVALID_REFRESH)
