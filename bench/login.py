@@ -1,0 +1,112 @@
+"""Login latency through the identity Lambda handler, beside a raw argon2id hash.
+
+Runs against moto in-process. Prints the median of N logins (default 50) made
+through the handler with API Gateway HTTP API v2 events, and the median of N
+raw ``argon2-cffi`` hashes with the same parameters, measured in the same run.
+
+    PYTHONPATH=layers/outreach/python:infra/local .venv/bin/python bench/login.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "layers/outreach/python"), str(ROOT / "infra/local")]
+
+ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "TABLE_PREFIX": "bench-",
+    "JWT_SECRET": "bench-signing-key-0123456789abcdefghijklmnopqrstuvwxyz",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "bench",
+    "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+
+    import warnings
+
+    import boto3
+    from argon2 import PasswordHasher
+    from moto import mock_aws
+    from tests.conftest import http_event
+
+    from outreach.identity.passwords import (
+        ARGON2_MEMORY_KIB,
+        ARGON2_PARALLELISM,
+        ARGON2_TIME_COST,
+    )
+    from outreach_local.runtime import LocalLambdaContext, load_function
+    from outreach_local.template import create_tables
+
+    # tests.conftest sets the test environment on import: the bench's own wins.
+    os.environ.update(ENVIRONMENT)
+    from outreach.config import get_settings
+
+    get_settings.cache_clear()
+    from outreach.observability import logger
+
+    logger.setLevel("ERROR")
+    warnings.simplefilter("ignore")
+    password = "correct horse battery staple"
+    with mock_aws():
+        create_tables(boto3.client("dynamodb", region_name="us-east-1"), "bench-")
+        handler = load_function("identity").handler
+        context = LocalLambdaContext(function_name="identity")
+        register = {
+            "email": "bench@acme.test",
+            "password": password,
+            "full_name": "Bench",
+            "organization_name": "Bench Co",
+        }
+        assert (
+            handler(http_event("POST", "/v1/auth/register", body=register), context)["statusCode"]
+            == 201
+        )
+        login_event = http_event(
+            "POST", "/v1/auth/login", body={"email": "bench@acme.test", "password": password}
+        )
+        hasher = PasswordHasher(
+            time_cost=ARGON2_TIME_COST,
+            memory_cost=ARGON2_MEMORY_KIB,
+            parallelism=ARGON2_PARALLELISM,
+        )
+        logins: list[float] = []
+        hashes: list[float] = []
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            response = handler(login_event, context)
+            logins.append((time.perf_counter() - start) * 1000)
+            assert response["statusCode"] == 200, json.dumps(response)
+            start = time.perf_counter()
+            hasher.hash(password)
+            hashes.append((time.perf_counter() - start) * 1000)
+
+    login_ms = statistics.median(logins)
+    hash_ms = statistics.median(hashes)
+    print(
+        f"argon2id m={ARGON2_MEMORY_KIB} KiB, t={ARGON2_TIME_COST}, p={ARGON2_PARALLELISM}; {args.runs} runs"
+    )
+    print(f"{'what':<34}{'median ms':>10}{'min ms':>9}")
+    print(f"{'login through the handler':<34}{login_ms:>10.1f}{min(logins):>9.1f}")
+    print(f"{'raw argon2-cffi hash':<34}{hash_ms:>10.1f}{min(hashes):>9.1f}")
+    print(f"ratio login / raw hash: {login_ms / hash_ms:.2f}")
+
+
+if __name__ == "__main__":
+    main()
