@@ -169,3 +169,38 @@ def test_local_stack_serves_the_api(local_stack: str) -> None:
     assert "/v1/health" in paths and "/v1/auth/login" in paths
     assert _get(f"{local_stack}/docs")[0] == 200
     time.sleep(1.5)  # at least one background tick runs the dispatcher
+
+
+@pytest.mark.loopback
+@pytest.mark.enable_socket
+def test_prepare_environment_creates_tables_and_queue_and_ticks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import UTC, datetime
+
+    import boto3
+
+    from outreach_local.server import Ticker, prepare_environment, run_scheduled_functions
+
+    saved = dict(os.environ)
+    monkeypatch.setenv("TABLE_PREFIX", "localtest-")
+    environment = prepare_environment()
+    try:
+        dynamodb = boto3.client(
+            "dynamodb", region_name="us-east-1", endpoint_url=environment.dynamodb_endpoint
+        )
+        tables = dynamodb.list_tables()["TableNames"]
+        assert "localtest-campaigns" in tables and "localtest-users" in tables
+        assert os.environ["SEND_QUEUE_URL"].endswith("localtest-send.fifo")
+        tick = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+        assert run_scheduled_functions(tick) == {"tick": "2026-11-23T15:00:00.000Z", "campaigns": 0}
+        ticker = Ticker(0.05)
+        ticker.start()
+        time.sleep(0.3)
+        ticker.stop()
+        ticker.join(timeout=5)
+        assert not ticker.is_alive()
+    finally:
+        environment.stop()
+        os.environ.clear()
+        os.environ.update(saved)
