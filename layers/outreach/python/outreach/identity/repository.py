@@ -24,6 +24,8 @@ from outreach.data.models import (
 from outreach.errors import Conflict, NotFound
 from outreach.identity.domain import Organization, Role, User
 
+_NO_USER = "-"
+
 
 def email_key(email: str) -> str:
     return f"email#{email}"
@@ -190,9 +192,13 @@ class IdentityRepository:
         """The user signing in with ``email`` and their password hash, if any."""
         try:
             guard = UniqueKeyModel.get(email_key(email))
-            if guard.user_id is None:
-                return None
-            item = UserModel.get(guard.org_id, guard.user_id)
+            org_id, user_id = guard.org_id, guard.user_id or _NO_USER
+        except DoesNotExist:
+            # Read a user anyway, so an unknown email costs the same two reads as a
+            # known one (no account enumeration by timing).
+            org_id, user_id = _NO_USER, _NO_USER
+        try:
+            item = UserModel.get(org_id, user_id)
         except DoesNotExist:
             return None
         return _user(item), item.password_hash
