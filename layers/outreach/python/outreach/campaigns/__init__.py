@@ -1,0 +1,1 @@
+"""Campaigns: message templates, SMS length, and the campaign rules."""
