@@ -114,6 +114,12 @@ def test_http_api_routes_each_function_only_its_own_paths() -> None:
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/users",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/users/{proxy+}",
         },
+        "ContactsFunction": {
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/contacts",
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/contacts/{proxy+}",
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/opt-outs",
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/opt-outs/{proxy+}",
+        },
     }
 
 
@@ -246,7 +252,9 @@ def _physical_id(stack: dict[str, dict[str, Any]], logical_id: str) -> str:
     return physical
 
 
-@pytest.mark.parametrize("logical_id", ["IdentityFunction", "DispatcherFunction"])
+@pytest.mark.parametrize(
+    "logical_id", ["IdentityFunction", "ContactsFunction", "DispatcherFunction"]
+)
 def test_deployed_functions_run_python_312(
     stack: dict[str, dict[str, Any]], logical_id: str
 ) -> None:

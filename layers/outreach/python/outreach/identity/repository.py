@@ -23,6 +23,7 @@ from outreach.data.models import (
 )
 from outreach.errors import Conflict, NotFound
 from outreach.identity.domain import Organization, Role, User
+from outreach.ids import is_id
 
 _NO_USER = "-"
 
@@ -183,6 +184,8 @@ class IdentityRepository:
             raise
 
     def get_user(self, org_id: str, user_id: str) -> User:
+        if not is_id(user_id):  # ids are ULIDs; anything else would only upset DynamoDB
+            raise NotFound("User not found.")
         try:
             return _user(UserModel.get(org_id, user_id))
         except DoesNotExist as error:

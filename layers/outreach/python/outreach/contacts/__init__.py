@@ -1,0 +1,1 @@
+"""Contacts, CSV import and the opt-out list."""

@@ -1,0 +1,309 @@
+"""Contacts persistence: contacts, the one-contact-per-phone guard, tags and opt-outs.
+
+Every call takes the caller's organization id and keys by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from outreach.contacts.domain import Contact, OptOut, OptOutSource
+from outreach.data.binding import ensure_models_bound, transaction_connection
+from outreach.data.models import ContactModel, ContactPhoneModel, ContactTagModel, OptOutModel
+from outreach.errors import Conflict, NotFound
+
+# DynamoDB takes 100 items per transaction; moto and older DynamoDB Local take 25.
+TRANSACTION_MAX_ITEMS = 25
+
+
+def tag_key(org_id: str, tag: str) -> str:
+    return f"{org_id}#{tag}"
+
+
+def _contact(item: ContactModel, *, opted_out: bool = False) -> Contact:
+    return Contact(
+        id=item.contact_id,
+        org_id=item.org_id,
+        phone=item.phone,
+        first_name=item.first_name,
+        last_name=item.last_name,
+        email=item.email,
+        company=item.company,
+        tags=tuple(item.tags or ()),
+        attributes={str(k): str(v) for k, v in _as_dict(item.attributes).items()},
+        timezone=item.timezone,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        opted_out=opted_out,
+    )
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    """A raw map attribute as read (a ``MapAttribute``) or as set (a ``dict``)."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    result: dict[str, Any] = value.as_dict()
+    return result
+
+
+def _item(contact: Contact) -> ContactModel:
+    return ContactModel(
+        contact.org_id,
+        contact.id,
+        phone=contact.phone,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        email=contact.email,
+        company=contact.company,
+        tags=list(contact.tags),
+        attributes=dict(contact.attributes),
+        timezone=contact.timezone,
+        created_at=contact.created_at,
+        updated_at=contact.updated_at,
+    )
+
+
+def _condition_failed(error: TransactWriteError) -> list[int]:
+    reasons = error.cancellation_reasons or []
+    return [
+        i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"
+    ]
+
+
+class ContactRepository:
+    """Contacts with their phone guard and tag memberships, kept in step by transactions."""
+
+    def __init__(self) -> None:
+        ensure_models_bound()
+
+    def create(self, contact: Contact) -> None:
+        """Create the contact; :class:`Conflict` naming the existing id if the phone is taken."""
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                self._add_create(transaction, contact)
+        except TransactWriteError as error:
+            if 0 in _condition_failed(error):
+                existing = self.id_for_phone(contact.org_id, contact.phone)
+                raise Conflict(
+                    "A contact with this phone already exists.", extra={"existing_id": existing}
+                ) from error
+            raise
+
+    @staticmethod
+    def _add_create(transaction: TransactWrite, contact: Contact) -> None:
+        transaction.save(
+            ContactPhoneModel(contact.org_id, contact.phone, contact_id=contact.id),
+            condition=ContactPhoneModel.phone.does_not_exist(),
+        )
+        transaction.save(_item(contact), condition=ContactModel.contact_id.does_not_exist())
+        for tag in contact.tags:
+            transaction.save(
+                ContactTagModel(tag_key(contact.org_id, tag), contact.id, phone=contact.phone)
+            )
+
+    def create_many(self, contacts: Sequence[Contact]) -> list[Contact]:
+        """Create contacts in transactions of a few each; return those whose phone was taken.
+
+        A phone taken meanwhile cancels its whole transaction: the others of that
+        transaction are retried one by one.
+        """
+        lost: list[Contact] = []
+        for chunk in _chunks_by_items(contacts, lambda c: 2 + len(c.tags)):
+            try:
+                with TransactWrite(connection=transaction_connection()) as transaction:
+                    for contact in chunk:
+                        self._add_create(transaction, contact)
+            except TransactWriteError as error:
+                if not _condition_failed(error):
+                    raise
+                for contact in chunk:
+                    try:
+                        self.create(contact)
+                    except Conflict:
+                        lost.append(contact)
+        return lost
+
+    def get(self, org_id: str, contact_id: str) -> Contact:
+        try:
+            return _contact(ContactModel.get(org_id, contact_id))
+        except DoesNotExist as error:
+            raise NotFound("Contact not found.") from error
+
+    def get_many(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, Contact]:
+        keys = [(org_id, contact_id) for contact_id in dict.fromkeys(contact_ids)]
+        return {item.contact_id: _contact(item) for item in ContactModel.batch_get(keys)}
+
+    def id_for_phone(self, org_id: str, phone: str) -> str | None:
+        try:
+            return ContactPhoneModel.get(org_id, phone, consistent_read=True).contact_id
+        except DoesNotExist:
+            return None
+
+    def ids_for_phones(self, org_id: str, phones: Iterable[str]) -> dict[str, str]:
+        keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
+        return {item.phone: item.contact_id for item in ContactPhoneModel.batch_get(keys)}
+
+    def list_newest(
+        self, org_id: str, *, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[Contact], dict[str, Any] | None]:
+        result = ContactModel.query(
+            org_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key
+        )
+        contacts = [_contact(item) for item in result]
+        return contacts, result.last_evaluated_key
+
+    def list_by_tag(
+        self, org_id: str, tag: str, *, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[Contact], dict[str, Any] | None]:
+        result = ContactTagModel.query(
+            tag_key(org_id, tag),
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=start_key,
+        )
+        ids = [item.contact_id for item in result]
+        found = self.get_many(org_id, ids)
+        return [found[i] for i in ids if i in found], result.last_evaluated_key
+
+    def replace(self, old: Contact, new: Contact) -> None:
+        """Store ``new`` over ``old``: moves the phone guard and the tag memberships.
+
+        Fails with :class:`Conflict` if the contact changed meanwhile or the new
+        phone belongs to another contact.
+        """
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.save(_item(new), condition=ContactModel.updated_at == old.updated_at)
+                if new.phone != old.phone:
+                    transaction.save(
+                        ContactPhoneModel(new.org_id, new.phone, contact_id=new.id),
+                        condition=ContactPhoneModel.phone.does_not_exist(),
+                    )
+                    transaction.delete(
+                        ContactPhoneModel(old.org_id, old.phone),
+                        condition=ContactPhoneModel.contact_id == old.id,
+                    )
+                for tag in set(old.tags) - set(new.tags):
+                    transaction.delete(ContactTagModel(tag_key(old.org_id, tag), old.id))
+                for tag in new.tags if new.phone != old.phone else set(new.tags) - set(old.tags):
+                    transaction.save(
+                        ContactTagModel(tag_key(new.org_id, tag), new.id, phone=new.phone)
+                    )
+        except TransactWriteError as error:
+            failed = _condition_failed(error)
+            if 1 in failed and new.phone != old.phone:
+                raise Conflict(
+                    "Another contact has this phone.",
+                    extra={"existing_id": self.id_for_phone(new.org_id, new.phone)},
+                ) from error
+            if failed:
+                raise Conflict("The contact changed meanwhile; read it and try again.") from error
+            raise
+
+    def put_many(self, pairs: Sequence[tuple[Contact, Contact]]) -> None:
+        """Import updates: store each ``new`` and add its new tag memberships, batched.
+
+        Imports never remove tags or change phones, so no guard moves here.
+        """
+        with ContactModel.batch_write() as contacts:
+            for _old, new in pairs:
+                contacts.save(_item(new))
+        with ContactTagModel.batch_write() as tags:
+            for old, new in pairs:
+                for tag in set(new.tags) - set(old.tags):
+                    tags.save(ContactTagModel(tag_key(new.org_id, tag), new.id, phone=new.phone))
+
+    def delete(self, contact: Contact) -> None:
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.delete(
+                    ContactModel(contact.org_id, contact.id),
+                    condition=ContactModel.contact_id.exists(),
+                )
+                transaction.delete(
+                    ContactPhoneModel(contact.org_id, contact.phone),
+                    condition=ContactPhoneModel.contact_id == contact.id,
+                )
+                for tag in contact.tags:
+                    transaction.delete(ContactTagModel(tag_key(contact.org_id, tag), contact.id))
+        except TransactWriteError as error:
+            if _condition_failed(error):
+                raise NotFound("Contact not found.") from error
+            raise
+
+
+def _chunks_by_items(contacts: Sequence[Contact], size: Any) -> list[list[Contact]]:
+    chunks: list[list[Contact]] = []
+    current: list[Contact] = []
+    used = 0
+    for contact in contacts:
+        needed = size(contact)
+        if current and used + needed > TRANSACTION_MAX_ITEMS:
+            chunks.append(current)
+            current, used = [], 0
+        current.append(contact)
+        used += needed
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _opt_out(item: OptOutModel) -> OptOut:
+    return OptOut(phone=item.phone, source=OptOutSource(item.source), created_at=item.created_at)
+
+
+class OptOutRepository:
+    """The organization's opt-out list."""
+
+    def __init__(self) -> None:
+        ensure_models_bound()
+
+    def add(
+        self, org_id: str, phone: str, source: OptOutSource, now: datetime
+    ) -> tuple[OptOut, bool]:
+        """Put the number on the list; ``(entry, False)`` if it already was (unchanged)."""
+        item = OptOutModel(org_id, phone, source=source.value, created_at=now)
+        try:
+            item.save(condition=OptOutModel.phone.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            existing = self.get(org_id, phone)
+            if existing is None:  # removed in between: try once more
+                return self.add(org_id, phone, source, now)
+            return existing, False
+        return _opt_out(item), True
+
+    def get(self, org_id: str, phone: str) -> OptOut | None:
+        try:
+            return _opt_out(OptOutModel.get(org_id, phone, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def remove(self, org_id: str, phone: str) -> bool:
+        """Take the number off the list; ``False`` if it was not on it."""
+        try:
+            OptOutModel(org_id, phone).delete(condition=OptOutModel.phone.exists())
+        except DeleteError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def opted_out_among(self, org_id: str, phones: Iterable[str]) -> set[str]:
+        keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
+        return {item.phone for item in OptOutModel.batch_get(keys)}
+
+    def list(
+        self, org_id: str, *, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[OptOut], dict[str, Any] | None]:
+        result = OptOutModel.query(org_id, limit=limit, last_evaluated_key=start_key)
+        entries = [_opt_out(item) for item in result]
+        return entries, result.last_evaluated_key

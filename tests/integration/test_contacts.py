@@ -1,0 +1,406 @@
+"""Contacts and opt-outs through the contacts Lambda handler."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+
+from outreach_local.runtime import LocalLambdaContext
+from tests.conftest import ApiClient
+from tests.integration.identity_support import Account, register
+
+
+@pytest.fixture
+def identity(aws: None, lambda_context: LocalLambdaContext) -> ApiClient:
+    return ApiClient("identity", lambda_context)
+
+
+@pytest.fixture
+def api(aws: None, lambda_context: LocalLambdaContext) -> ApiClient:
+    return ApiClient("contacts", lambda_context)
+
+
+@pytest.fixture
+def owner(identity: ApiClient) -> Account:
+    return register(identity, "owner@acme.test")
+
+
+def create(api: ApiClient, who: Account, **body: Any) -> dict[str, Any]:
+    response = api.call("POST", "/v1/contacts", headers=who.auth, body=body)
+    assert response.status == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def csv_import(
+    api: ApiClient,
+    who: Account,
+    text: str | bytes,
+    *,
+    tags: str | None = None,
+    content_type: str = "text/csv",
+) -> Any:
+    raw = text if isinstance(text, bytes) else text.encode()
+    return api.call(
+        "POST",
+        "/v1/contacts/import",
+        headers={**who.auth, "content-type": content_type},
+        raw_body=raw,
+        query={"tags": tags} if tags else None,
+    )
+
+
+# --- CRUD -------------------------------------------------------------------------------
+
+
+def test_create_normalizes_and_infers(api: ApiClient, owner: Account) -> None:
+    contact = create(
+        api,
+        owner,
+        phone="(617) 555-0123",
+        first_name="Dana",
+        tags=["Leads", " leads", "Spring"],
+        attributes={"crack": "north wall"},
+    )
+    assert contact["phone"] == "+16175550123"
+    assert contact["tags"] == ["leads", "spring"]
+    assert contact["timezone"] == "America/New_York"
+    assert contact["opted_out"] is False
+    assert contact["attributes"] == {"crack": "north wall"}
+    assert api.call("GET", f"/v1/contacts/{contact['id']}", headers=owner.auth).json() == contact
+
+
+def test_given_timezone_wins_and_an_ambiguous_number_has_none(
+    api: ApiClient, owner: Account
+) -> None:
+    assert (
+        create(api, owner, phone="617.555.0124", timezone="America/Chicago")["timezone"]
+        == "America/Chicago"
+    )
+    assert create(api, owner, phone="+1 800 555 0199")["timezone"] is None
+
+
+@pytest.mark.parametrize("phone", ["12", "not a phone", "+1 555 0123", ""])
+def test_invalid_phone_is_422(api: ApiClient, owner: Account, phone: str) -> None:
+    problem = api.call(
+        "POST", "/v1/contacts", headers=owner.auth, body={"phone": phone}
+    ).assert_problem(422)
+    assert ["body", "phone"] in [e["loc"] for e in problem["errors"]]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"attributes": {f"k{i}": "v" for i in range(51)}},
+        {"attributes": {"k": "v" * 501}},
+        {"attributes": {"k" * 65: "v"}},
+        {"attributes": {"k": 5}},
+        {"tags": ["t"] * 21},
+        {"tags": ["x" * 51]},
+        {"email": "nope"},
+        {"timezone": "Nowhere/Land"},
+        {"first_name": "x" * 201},
+        {"unknown": "field"},
+    ],
+)
+def test_bounds_are_422(api: ApiClient, owner: Account, body: dict[str, Any]) -> None:
+    api.call(
+        "POST", "/v1/contacts", headers=owner.auth, body={"phone": "+16175550123", **body}
+    ).assert_problem(422)
+
+
+def test_duplicate_phone_is_409_naming_the_existing_contact(api: ApiClient, owner: Account) -> None:
+    first = create(api, owner, phone="+16175550123")
+    problem = api.call(
+        "POST", "/v1/contacts", headers=owner.auth, body={"phone": "(617) 555-0123"}
+    ).assert_problem(409)
+    assert problem["existing_id"] == first["id"]
+
+
+def test_concurrent_double_create_makes_one_contact(api: ApiClient, owner: Account) -> None:
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def attempt() -> None:
+        # Each thread stands for a Lambda container, whose handler runs with an event loop.
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        barrier.wait()
+        results.append(
+            api.call(
+                "POST", "/v1/contacts", headers=owner.auth, body={"phone": "+16175550123"}
+            ).status
+        )
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [201, 409]
+    assert len(api.call("GET", "/v1/contacts", headers=owner.auth).json()["items"]) == 1
+
+
+def test_patch_changes_fields_tags_and_phone(api: ApiClient, owner: Account) -> None:
+    contact = create(
+        api, owner, phone="+16175550123", first_name="Dana", company="Acme", tags=["a", "b"]
+    )
+    response = api.call(
+        "PATCH",
+        f"/v1/contacts/{contact['id']}",
+        headers=owner.auth,
+        body={"phone": "+13105550123", "company": None, "tags": ["b", "c"]},
+    )
+    assert response.status == 200, response.text
+    updated = response.json()
+    assert updated["phone"] == "+13105550123"
+    assert updated["company"] is None and updated["first_name"] == "Dana"
+    assert updated["timezone"] == "America/Los_Angeles"
+    assert updated["tags"] == ["b", "c"]
+
+    def by_tag(tag: str) -> list[str]:
+        page = api.call("GET", "/v1/contacts", headers=owner.auth, query={"tag": tag}).json()
+        return [c["id"] for c in page["items"]]
+
+    assert by_tag("a") == [] and by_tag("b") == [contact["id"]] and by_tag("c") == [contact["id"]]
+    # The old phone is free, the new one taken.
+    create(api, owner, phone="+16175550123")
+    other = create(api, owner, phone="+16175550125")
+    api.call(
+        "PATCH", f"/v1/contacts/{other['id']}", headers=owner.auth, body={"phone": "+13105550123"}
+    ).assert_problem(409)
+
+
+def test_patch_rejects_null_phone(api: ApiClient, owner: Account) -> None:
+    contact = create(api, owner, phone="+16175550123")
+    api.call(
+        "PATCH", f"/v1/contacts/{contact['id']}", headers=owner.auth, body={"phone": None}
+    ).assert_problem(422)
+
+
+def test_delete_frees_the_phone(api: ApiClient, owner: Account) -> None:
+    contact = create(api, owner, phone="+16175550123", tags=["x"])
+    assert api.call("DELETE", f"/v1/contacts/{contact['id']}", headers=owner.auth).status == 204
+    api.call("GET", f"/v1/contacts/{contact['id']}", headers=owner.auth).assert_problem(404)
+    api.call("DELETE", f"/v1/contacts/{contact['id']}", headers=owner.auth).assert_problem(404)
+    assert (
+        api.call("GET", "/v1/contacts", headers=owner.auth, query={"tag": "x"}).json()["items"]
+        == []
+    )
+    create(api, owner, phone="+16175550123")
+
+
+@pytest.mark.parametrize(
+    "contact_id", ["nope", "0" * 26 + "x", "a" * 3000, "01ARZ3NDEKTSV4RRFFQ69G5FAV"]
+)
+def test_unknown_ids_are_404(api: ApiClient, owner: Account, contact_id: str) -> None:
+    api.call("GET", f"/v1/contacts/{contact_id}", headers=owner.auth).assert_problem(404)
+
+
+def test_list_is_newest_first_with_cursor_pages(api: ApiClient, owner: Account) -> None:
+    ids = [
+        create(api, owner, phone=f"+1617555{index:04d}", tags=["t"] if index % 2 else [])["id"]
+        for index in range(7)
+    ]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        query = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        page = api.call("GET", "/v1/contacts", headers=owner.auth, query=query).json()
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == list(reversed(ids))
+    tagged = api.call(
+        "GET", "/v1/contacts", headers=owner.auth, query={"tag": "T", "limit": "2"}
+    ).json()
+    assert [c["id"] for c in tagged["items"]] == [ids[5], ids[3]]
+    # A cursor from one listing is no good for another.
+    api.call(
+        "GET", "/v1/contacts", headers=owner.auth, query={"cursor": tagged["next_cursor"]}
+    ).assert_problem(400)
+    api.call(
+        "GET", "/v1/contacts", headers=owner.auth, query={"cursor": "tampered.cursor"}
+    ).assert_problem(400)
+
+
+def test_routes_need_a_token(api: ApiClient) -> None:
+    api.call("GET", "/v1/contacts").assert_problem(401)
+    api.call("POST", "/v1/opt-outs", body={"phone": "+16175550123"}).assert_problem(401)
+
+
+# --- Opt-outs ---------------------------------------------------------------------------
+
+
+def test_opt_out_list(api: ApiClient, owner: Account) -> None:
+    contact = create(api, owner, phone="+16175550123")
+    added = api.call("POST", "/v1/opt-outs", headers=owner.auth, body={"phone": "617-555-0123"})
+    assert added.status == 201
+    assert added.json()["source"] == "manual" and added.json()["phone"] == "+16175550123"
+    again = api.call("POST", "/v1/opt-outs", headers=owner.auth, body={"phone": "+16175550123"})
+    assert again.status == 200 and again.json() == added.json()
+    # A number that is not a contact can be suppressed too.
+    api.call("POST", "/v1/opt-outs", headers=owner.auth, body={"phone": "+13105550199"})
+    listed = api.call("GET", "/v1/opt-outs", headers=owner.auth).json()
+    assert {e["phone"] for e in listed["items"]} == {"+16175550123", "+13105550199"}
+    assert (
+        api.call("GET", f"/v1/contacts/{contact['id']}", headers=owner.auth).json()["opted_out"]
+        is True
+    )
+    assert (
+        api.call("GET", "/v1/contacts", headers=owner.auth).json()["items"][0]["opted_out"] is True
+    )
+    assert api.call("DELETE", "/v1/opt-outs/%2B16175550123", headers=owner.auth).status == 204
+    assert (
+        api.call("GET", f"/v1/contacts/{contact['id']}", headers=owner.auth).json()["opted_out"]
+        is False
+    )
+    api.call("DELETE", "/v1/opt-outs/%2B16175550123", headers=owner.auth).assert_problem(404)
+    api.call("DELETE", "/v1/opt-outs/garbage", headers=owner.auth).assert_problem(404)
+    api.call("POST", "/v1/opt-outs", headers=owner.auth, body={"phone": "bad"}).assert_problem(422)
+
+
+# --- Import ------------------------------------------------------------------------------
+
+
+def test_import_creates_updates_and_reports(api: ApiClient, owner: Account) -> None:
+    existing = create(api, owner, phone="+16175550100", first_name="Old", company="Keep Co")
+    text = (
+        "\ufeffPhone Number;First Name;LAST_NAME;Email;Tags;Crack Location;Unsubscribed\r\n"
+        "(617) 555-0100;Dana;;;vip;north wall;\r\n"
+        "617.555.0101;Eli;Stone;eli@example.com;leads|spring;;\r\n"
+        "not a phone;Bad;;;;;\r\n"
+        ";;;;;;\r\n"
+        '+1 617 555 0101;;;;;"basement; east";\r\n'
+        "617-555-0102;Fay;;bad-email;;;\r\n"
+        "617-555-0103;Gus;;;;;yes\r\n"
+        "617-555-0100;;;;;;\r\n"
+    )
+    response = csv_import(api, owner, text.encode("utf-8"), tags="Imported")
+    assert response.status == 200, response.text
+    result = response.json()
+    assert result["created"] == 2
+    assert result["updated"] == 2
+    assert result["skipped"] == 1
+    assert result["errors"] == [
+        {"row": 3, "error": "invalid phone number 'not a phone'"},
+        {"row": 6, "error": "invalid email 'bad-email'"},
+    ]
+    updated = api.call("GET", f"/v1/contacts/{existing['id']}", headers=owner.auth).json()
+    assert updated["first_name"] == "Dana"
+    assert updated["company"] == "Keep Co"  # an empty cell never erases
+    assert updated["attributes"] == {"Crack Location": "north wall"}
+    assert set(updated["tags"]) == {"vip", "imported"}
+    listed = {
+        c["phone"]: c for c in api.call("GET", "/v1/contacts", headers=owner.auth).json()["items"]
+    }
+    eli = listed["+16175550101"]
+    assert eli["last_name"] == "Stone" and eli["email"] == "eli@example.com"
+    assert eli["attributes"] == {"Crack Location": "basement; east"}
+    assert set(eli["tags"]) == {"leads", "spring", "imported"}
+    assert listed["+16175550103"]["opted_out"] is True
+    opt_outs = api.call("GET", "/v1/opt-outs", headers=owner.auth).json()["items"]
+    assert [(o["phone"], o["source"]) for o in opt_outs] == [("+16175550103", "import")]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_import_detects_the_delimiter(api: ApiClient, owner: Account, delimiter: str) -> None:
+    text = (
+        delimiter.join(["mobile", "FirstName", "company"])
+        + "\n"
+        + delimiter.join(["6175550111", "Ann", "A, Inc."])
+        + "\n"
+    )
+    if delimiter == ",":
+        text = 'mobile,FirstName,company\n6175550111,Ann,"A, Inc."\n'
+    result = csv_import(api, owner, text).json()
+    assert result["created"] == 1, result
+    contact = api.call("GET", "/v1/contacts", headers=owner.auth).json()["items"][0]
+    assert contact["first_name"] == "Ann" and contact["company"] == "A, Inc."
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [("application/json", 415), ("text/plain", 415), ("text/csv; charset=utf-8", 200)],
+)
+def test_import_content_types(
+    api: ApiClient, owner: Account, content_type: str, status: int
+) -> None:
+    response = csv_import(api, owner, "phone\n6175550111\n", content_type=content_type)
+    assert response.status == status, response.text
+
+
+def test_import_over_10_mb_is_413(api: ApiClient, owner: Account) -> None:
+    big = b"phone,note\n" + b"6175550111," + b"x" * (10 * 1024 * 1024) + b"\n"
+    csv_import(api, owner, big).assert_problem(413)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"first_name,last_name\nA,B\n", b"\xff\xfe\x00bad", b"phone,phone\n1,2\n"],
+)
+def test_import_unusable_files_are_400(api: ApiClient, owner: Account, body: bytes) -> None:
+    csv_import(api, owner, body).assert_problem(400)
+
+
+def test_cross_organization_matrix(api: ApiClient, identity: ApiClient, owner: Account) -> None:
+    """Organization B with A's ids, phones and cursors: 404 or 400, and nothing of A's changes."""
+    for index in range(3):
+        create(api, owner, phone=f"+1617555{index:04d}", tags=["vip"])
+    a_contact = api.call("GET", "/v1/contacts", headers=owner.auth).json()["items"][0]
+    api.call("POST", "/v1/opt-outs", headers=owner.auth, body={"phone": "+16175559999"})
+    a_page = api.call("GET", "/v1/contacts", headers=owner.auth, query={"limit": "1"}).json()
+    a_tag_page = api.call(
+        "GET", "/v1/contacts", headers=owner.auth, query={"limit": "1", "tag": "vip"}
+    ).json()
+    a_opt_page = api.call(
+        "POST", "/v1/opt-outs", headers=owner.auth, body={"phone": "+16175559998"}
+    )
+    a_opt_cursor = api.call("GET", "/v1/opt-outs", headers=owner.auth, query={"limit": "1"}).json()[
+        "next_cursor"
+    ]
+    assert a_opt_page.status == 201 and a_opt_cursor
+    before = {
+        "contacts": api.call("GET", "/v1/contacts", headers=owner.auth).json(),
+        "opt_outs": api.call("GET", "/v1/opt-outs", headers=owner.auth).json(),
+    }
+
+    bob = register(identity, "bob@b.test", "B Corp")
+    contact_path = f"/v1/contacts/{a_contact['id']}"
+    api.call("GET", contact_path, headers=bob.auth).assert_problem(404)
+    api.call("PATCH", contact_path, headers=bob.auth, body={"first_name": "Pwned"}).assert_problem(
+        404
+    )
+    api.call("DELETE", contact_path, headers=bob.auth).assert_problem(404)
+    api.call("DELETE", "/v1/opt-outs/%2B16175559999", headers=bob.auth).assert_problem(404)
+    for cursor, query in (
+        (a_page["next_cursor"], {}),
+        (a_tag_page["next_cursor"], {"tag": "vip"}),
+    ):
+        api.call(
+            "GET", "/v1/contacts", headers=bob.auth, query={**query, "cursor": cursor}
+        ).assert_problem(400)
+    api.call(
+        "GET", "/v1/opt-outs", headers=bob.auth, query={"cursor": a_opt_cursor}
+    ).assert_problem(400)
+    # B sees none of A's data, by listing or by tag, and B's writes stay in B.
+    assert api.call("GET", "/v1/contacts", headers=bob.auth).json()["items"] == []
+    assert (
+        api.call("GET", "/v1/contacts", headers=bob.auth, query={"tag": "vip"}).json()["items"]
+        == []
+    )
+    assert api.call("GET", "/v1/opt-outs", headers=bob.auth).json()["items"] == []
+    bobs = create(api, bob, phone=a_contact["phone"])  # the same phone is fine in another org
+    assert bobs["id"] != a_contact["id"]
+    assert (
+        csv_import(api, bob, f"phone,first_name\n{a_contact['phone']},Bee\n").json()["updated"] == 1
+    )
+
+    after = {
+        "contacts": api.call("GET", "/v1/contacts", headers=owner.auth).json(),
+        "opt_outs": api.call("GET", "/v1/opt-outs", headers=owner.auth).json(),
+    }
+    assert after == before
