@@ -1,0 +1,540 @@
+"""The time rules: campaign dates, the campaign's send window, the recipient's quiet hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import event, example, given, settings
+from hypothesis import strategies as st
+
+from outreach.phone_zones import zones_for_number
+from outreach.sending.rules import (
+    QuietHours,
+    SendWindow,
+    campaign_window_allows,
+    next_allowed_instant,
+    quiet_hours_allow,
+    recipient_zones,
+    send_time_allowed,
+    within_dates,
+)
+
+NEW_YORK = "America/New_York"
+LOS_ANGELES = "America/Los_Angeles"
+PACIFIC_NUMBER = "+13105550123"
+BOSTON_NUMBER = "+16175550123"
+# Idaho's area code spans Mountain (Boise) and Pacific time.
+IDAHO_NUMBER = "+12085550123"
+TOLL_FREE_NUMBER = "+18005550123"
+UNASSIGNED_NUMBER = "+19995550123"
+
+WEEKDAYS = frozenset({"mon", "tue", "wed", "thu", "fri"})
+EVERY_DAY = WEEKDAYS | {"sat", "sun"}
+# The product's default: Mon-Fri 09:00-18:00 Eastern, quiet hours 08:00-21:00.
+OFFICE_HOURS = SendWindow(NEW_YORK, time(9), time(18), WEEKDAYS)
+FEDERAL = QuietHours()
+ALL_DAY = time(0), time(23, 59)
+
+
+def utc(year: int, month: int, day: int, *clock: int) -> datetime:
+    """``utc(2026, 1, 12, 14)``: an instant given by its UTC wall clock."""
+    hour, minute, second = (*clock, 0, 0, 0)[:3]
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def window(zone: str, start: time, end: time, days: frozenset[str] = EVERY_DAY) -> SendWindow:
+    return SendWindow(zone, start, end, days)
+
+
+# 2026-01-12 and 2026-07-13 are Mondays; New York is UTC-5 on the first, UTC-4 on the second.
+WINTER_MONDAY_9AM_EASTERN = utc(2026, 1, 12, 14)
+SUMMER_MONDAY_9AM_EASTERN = utc(2026, 7, 13, 13)
+
+
+class TestCampaignWindow:
+    def test_a_monday_9am_in_new_york_is_14h_utc_in_winter(self) -> None:
+        assert campaign_window_allows(WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS)
+        assert not campaign_window_allows(
+            WINTER_MONDAY_9AM_EASTERN - timedelta(microseconds=1), OFFICE_HOURS
+        )
+
+    def test_a_monday_9am_in_new_york_is_13h_utc_in_summer(self) -> None:
+        assert campaign_window_allows(SUMMER_MONDAY_9AM_EASTERN, OFFICE_HOURS)
+        assert not campaign_window_allows(
+            SUMMER_MONDAY_9AM_EASTERN - timedelta(microseconds=1), OFFICE_HOURS
+        )
+
+    def test_the_end_is_exclusive(self) -> None:
+        six_pm = utc(2026, 1, 12, 23)
+        assert campaign_window_allows(six_pm - timedelta(microseconds=1), OFFICE_HOURS)
+        assert not campaign_window_allows(six_pm, OFFICE_HOURS)
+
+    def test_the_day_is_the_campaigns_day_not_utcs(self) -> None:
+        mondays_only = window(NEW_YORK, *ALL_DAY, frozenset({"mon"}))
+        # Monday 03:00 UTC is still Sunday 22:00 in New York.
+        assert not campaign_window_allows(utc(2026, 1, 12, 3), mondays_only)
+        assert campaign_window_allows(utc(2026, 1, 12, 5), mondays_only)
+        # Saturday 02:00 UTC is Friday 21:00 in New York.
+        friday_evening = window(NEW_YORK, time(20), time(23), frozenset({"fri"}))
+        assert campaign_window_allows(utc(2026, 1, 17, 2), friday_evening)
+
+    def test_a_weekend_is_outside_a_weekday_window(self) -> None:
+        assert not campaign_window_allows(utc(2026, 1, 17, 15), OFFICE_HOURS)
+
+    def test_a_half_hour_zone(self) -> None:
+        kolkata = window("Asia/Kolkata", time(9), time(18), WEEKDAYS)
+        assert campaign_window_allows(utc(2026, 1, 12, 3, 30), kolkata)
+        assert not campaign_window_allows(utc(2026, 1, 12, 3, 29), kolkata)
+
+    def test_a_window_is_built_from_stored_text(self) -> None:
+        built = SendWindow.from_hhmm(
+            NEW_YORK, "09:00", "18:00", ["mon", "tue", "wed", "thu", "fri"]
+        )
+        assert built == OFFICE_HOURS
+
+    @pytest.mark.parametrize(
+        ("start", "end", "days", "zone", "message"),
+        [
+            (time(18), time(9), WEEKDAYS, NEW_YORK, "before its end"),
+            (time(9), time(9), WEEKDAYS, NEW_YORK, "before its end"),
+            (time(9), time(18), frozenset({"monday"}), NEW_YORK, "unknown day"),
+            (time(9), time(18), WEEKDAYS, "Eastern", "unknown time zone"),
+            (time(9, tzinfo=UTC), time(18), WEEKDAYS, NEW_YORK, "no tzinfo"),
+        ],
+    )
+    def test_an_impossible_window_is_refused(
+        self, start: time, end: time, days: frozenset[str], zone: str, message: str
+    ) -> None:
+        with pytest.raises(ValueError, match=message):
+            SendWindow(zone, start, end, days)
+
+
+class TestQuietHours:
+    def test_the_default_is_the_federal_8am_to_9pm(self) -> None:
+        assert QuietHours() == QuietHours(time(8), time(21))
+        assert QuietHours.from_hhmm("07:30", "20:00") == QuietHours(time(7, 30), time(20))
+
+    def test_the_start_is_inclusive_and_the_end_exclusive_in_the_recipients_zone(self) -> None:
+        pacific = [LOS_ANGELES]
+        assert not quiet_hours_allow(utc(2026, 1, 12, 15, 59, 59), FEDERAL, pacific)
+        assert quiet_hours_allow(utc(2026, 1, 12, 16), FEDERAL, pacific)
+        assert quiet_hours_allow(utc(2026, 1, 13, 4, 59, 59), FEDERAL, pacific)
+        assert not quiet_hours_allow(utc(2026, 1, 13, 5), FEDERAL, pacific)
+
+    def test_a_number_in_several_zones_is_allowed_only_when_all_of_them_are(self) -> None:
+        idaho = zones_for_number(IDAHO_NUMBER)
+        assert idaho == ("America/Boise", LOS_ANGELES)
+        # 08:30 in Boise but 07:30 in Los Angeles.
+        assert not quiet_hours_allow(utc(2026, 1, 12, 15, 30), FEDERAL, idaho)
+        assert quiet_hours_allow(utc(2026, 1, 12, 16), FEDERAL, idaho)
+        # 20:59 in Los Angeles but 21:59 in Boise.
+        assert not quiet_hours_allow(utc(2026, 1, 13, 4, 59), FEDERAL, idaho)
+        assert quiet_hours_allow(utc(2026, 1, 13, 3, 59), FEDERAL, idaho)
+
+    def test_a_string_is_not_a_list_of_zones(self) -> None:
+        with pytest.raises(TypeError):
+            quiet_hours_allow(WINTER_MONDAY_9AM_EASTERN, FEDERAL, NEW_YORK)
+
+    def test_no_zone_at_all_is_refused_rather_than_allowing_every_hour(self) -> None:
+        with pytest.raises(ValueError, match="at least one zone"):
+            quiet_hours_allow(WINTER_MONDAY_9AM_EASTERN, FEDERAL, [])
+
+    def test_an_empty_allowance_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="before its end"):
+            QuietHours(time(21), time(8))
+
+
+class TestRecipientZones:
+    def test_the_contacts_own_zone_wins(self) -> None:
+        assert recipient_zones("Europe/London", BOSTON_NUMBER, NEW_YORK) == ("Europe/London",)
+
+    def test_else_every_zone_the_number_can_be_in(self) -> None:
+        assert recipient_zones(None, PACIFIC_NUMBER, NEW_YORK) == (LOS_ANGELES,)
+        assert recipient_zones("", IDAHO_NUMBER, NEW_YORK) == ("America/Boise", LOS_ANGELES)
+
+    def test_else_the_fallback(self) -> None:
+        assert recipient_zones(None, UNASSIGNED_NUMBER, "America/Chicago") == ("America/Chicago",)
+
+    def test_a_contact_zone_python_does_not_know_is_ignored(self) -> None:
+        assert recipient_zones("Mars/Olympus_Mons", PACIFIC_NUMBER, NEW_YORK) == (LOS_ANGELES,)
+
+
+class TestCampaignDates:
+    def test_start_is_inclusive_and_end_exclusive(self) -> None:
+        start, end = utc(2026, 5, 1), utc(2026, 5, 2)
+        assert not within_dates(start - timedelta(microseconds=1), start, end)
+        assert within_dates(start, start, end)
+        assert within_dates(end - timedelta(microseconds=1), start, end)
+        assert not within_dates(end, start, end)
+
+    def test_an_unset_bound_does_not_limit(self) -> None:
+        assert within_dates(utc(2026, 5, 1), None, None)
+        assert within_dates(utc(2030, 5, 1), utc(2026, 5, 1), None)
+        assert within_dates(utc(2020, 5, 1), None, utc(2026, 5, 1))
+
+    def test_a_naive_instant_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="timezone-aware"):
+            within_dates(datetime(2026, 5, 1), None, None)
+
+
+class TestSendTimeAllowed:
+    def test_all_three_rules_must_hold(self) -> None:
+        now = utc(2026, 1, 12, 17)  # 12:00 Eastern, 09:00 Pacific
+        pacific = [LOS_ANGELES]
+        assert send_time_allowed(now, OFFICE_HOURS, FEDERAL, pacific, None, None)
+        assert not send_time_allowed(now, OFFICE_HOURS, FEDERAL, pacific, None, now)
+        assert not send_time_allowed(now, OFFICE_HOURS, FEDERAL, ["Asia/Tokyo"], None, None)
+        saturday = now + timedelta(days=5)
+        assert not send_time_allowed(saturday, OFFICE_HOURS, FEDERAL, pacific, None, None)
+
+
+class TestPacificNumberFromEasternCampaign:
+    """A 09:00-18:00 Eastern campaign does not text a Pacific number at 06:00: it defers."""
+
+    zones = recipient_zones(None, PACIFIC_NUMBER, NEW_YORK)
+
+    def test_9am_eastern_is_6am_pacific_and_not_allowed(self) -> None:
+        now = WINTER_MONDAY_9AM_EASTERN
+        assert campaign_window_allows(now, OFFICE_HOURS)
+        assert not send_time_allowed(now, OFFICE_HOURS, FEDERAL, self.zones, None, None)
+
+    def test_it_is_deferred_to_11am_eastern_8am_pacific_the_same_day(self) -> None:
+        deferred = next_allowed_instant(
+            WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, self.zones
+        )
+        assert deferred == utc(2026, 1, 12, 16)
+        assert deferred.astimezone(ZoneInfo(NEW_YORK)).time() == time(11)
+        assert deferred.astimezone(ZoneInfo(LOS_ANGELES)).time() == time(8)
+
+    def test_the_same_in_summer_time(self) -> None:
+        deferred = next_allowed_instant(
+            SUMMER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, self.zones
+        )
+        assert deferred == utc(2026, 7, 13, 15)
+
+    def test_after_friday_closes_it_is_deferred_to_monday(self) -> None:
+        friday_6_30pm_eastern = utc(2026, 1, 16, 23, 30)
+        deferred = next_allowed_instant(friday_6_30pm_eastern, OFFICE_HOURS, FEDERAL, self.zones)
+        assert deferred == utc(2026, 1, 19, 16)
+
+    def test_an_allowed_instant_is_its_own_answer_in_utc(self) -> None:
+        noon_eastern = datetime(2026, 1, 12, 12, 0, 30, tzinfo=timezone(timedelta(hours=-5)))
+        deferred = next_allowed_instant(noon_eastern, OFFICE_HOURS, FEDERAL, self.zones)
+        assert deferred == noon_eastern
+        assert deferred is not None
+        assert deferred.tzinfo is UTC
+
+
+class TestNextAllowedInstant:
+    def test_a_toll_free_number_waits_for_an_hour_allowed_everywhere_it_can_be(self) -> None:
+        zones = zones_for_number(TOLL_FREE_NUMBER)
+        deferred = next_allowed_instant(WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, zones)
+        assert deferred is not None
+        # The zones run from Guam (UTC+10) to Pago Pago (UTC-11): the first instant that is
+        # 08:00-21:00 in all of them is 08:00 in Guam (22:00 UTC, 17:00 Eastern), an hour
+        # before 18:00 Eastern closes the campaign's window.
+        assert deferred == utc(2026, 1, 12, 22)
+        for zone in zones:
+            assert time(8) <= deferred.astimezone(ZoneInfo(zone)).time() < time(21), zone
+        before = deferred - timedelta(minutes=1)
+        assert not send_time_allowed(before, OFFICE_HOURS, FEDERAL, zones, None, None)
+
+    def test_a_window_that_never_meets_the_quiet_hours_gives_none(self) -> None:
+        # 09:00-10:00 Eastern is 22:00-00:00 in Tokyo, summer or winter.
+        early = window(NEW_YORK, time(9), time(10))
+        assert (
+            next_allowed_instant(WINTER_MONDAY_9AM_EASTERN, early, FEDERAL, ["Asia/Tokyo"]) is None
+        )
+
+    def test_nothing_within_the_horizon_gives_none(self) -> None:
+        friday_evening = utc(2026, 1, 16, 23, 30)
+        pacific = [LOS_ANGELES]
+        assert (
+            next_allowed_instant(
+                friday_evening, OFFICE_HOURS, FEDERAL, pacific, horizon=timedelta(days=2)
+            )
+            is None
+        )
+
+    def test_a_campaign_that_ends_first_gives_none(self) -> None:
+        pacific = [LOS_ANGELES]
+        now = WINTER_MONDAY_9AM_EASTERN
+        ends_at_10 = now + timedelta(hours=1)
+        assert next_allowed_instant(now, OFFICE_HOURS, FEDERAL, pacific, end_at=ends_at_10) is None
+        assert next_allowed_instant(now, OFFICE_HOURS, FEDERAL, pacific, end_at=now) is None
+
+    def test_a_campaign_ending_mid_span_still_gets_the_start_of_it(self) -> None:
+        pacific = [LOS_ANGELES]
+        ends = utc(2026, 1, 12, 16, 0, 1)
+        assert next_allowed_instant(
+            WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, pacific, end_at=ends
+        ) == utc(2026, 1, 12, 16)
+
+    def test_a_campaign_starting_later_starts_at_its_start(self) -> None:
+        starts = utc(2026, 1, 12, 17, 0, 30)
+        assert (
+            next_allowed_instant(
+                WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, [NEW_YORK], start_at=starts
+            )
+            == starts
+        )
+
+    def test_a_campaign_starting_out_of_hours_starts_when_the_window_opens(self) -> None:
+        saturday = utc(2026, 1, 17, 15)
+        assert next_allowed_instant(
+            WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, [NEW_YORK], start_at=saturday
+        ) == utc(2026, 1, 19, 14)
+
+    def test_bad_input_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="timezone-aware"):
+            next_allowed_instant(datetime(2026, 1, 12, 14), OFFICE_HOURS, FEDERAL, [NEW_YORK])
+        with pytest.raises(ValueError, match="at least one zone"):
+            next_allowed_instant(WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, ())
+
+
+class TestDaylightSavingChanges:
+    """2026: the US springs forward on 8 March (02:00 -> 03:00), falls back on 1 November."""
+
+    def test_a_start_inside_the_spring_forward_gap_opens_when_the_clocks_jump(self) -> None:
+        # 02:30 never happens on 8 March: the clock goes from 01:59:59 EST to 03:00 EDT.
+        from_half_past_two = QuietHours(time(2, 30), time(21))
+        anytime = window(NEW_YORK, *ALL_DAY)
+        assert next_allowed_instant(
+            utc(2026, 3, 8, 6), anytime, from_half_past_two, [NEW_YORK]
+        ) == utc(2026, 3, 8, 7)
+
+    def test_the_day_after_spring_forward_9am_is_an_hour_earlier_in_utc(self) -> None:
+        assert campaign_window_allows(utc(2026, 3, 9, 13), OFFICE_HOURS)
+        assert not campaign_window_allows(utc(2026, 3, 6, 13), OFFICE_HOURS)
+
+    def test_a_wall_time_repeated_by_fall_back_opens_twice(self) -> None:
+        # 01:30 happens at 05:30 UTC (EDT) and again at 06:30 UTC (EST).
+        half_past_one = QuietHours(time(1, 30), time(1, 45))
+        anytime = window(NEW_YORK, *ALL_DAY)
+        first = next_allowed_instant(utc(2026, 11, 1, 5), anytime, half_past_one, [NEW_YORK])
+        assert first == utc(2026, 11, 1, 5, 30)
+        second = next_allowed_instant(utc(2026, 11, 1, 5, 45), anytime, half_past_one, [NEW_YORK])
+        assert second == utc(2026, 11, 1, 6, 30)
+
+    def test_fall_back_moves_the_clock_back_into_a_window(self) -> None:
+        # At 06:00 UTC the clock goes back from 01:59:59 EDT to 01:00 EST.
+        one_to_half_past = window(NEW_YORK, time(1), time(1, 30))
+        allowance = QuietHours(*ALL_DAY)
+        assert next_allowed_instant(
+            utc(2026, 11, 1, 5, 40), one_to_half_past, allowance, [NEW_YORK]
+        ) == utc(2026, 11, 1, 6)
+
+    def test_lord_howe_springs_forward_half_an_hour(self) -> None:
+        # 4 October 2026: 02:00 +10:30 becomes 02:30 +11 at 15:30 UTC on the 3rd.
+        from_ten_past_two = QuietHours(time(2, 10), time(21))
+        anytime = window(NEW_YORK, *ALL_DAY)
+        assert next_allowed_instant(
+            utc(2026, 10, 3, 12), anytime, from_ten_past_two, ["Australia/Lord_Howe"]
+        ) == utc(2026, 10, 3, 15, 30)
+
+    def test_santiago_falls_back_from_sunday_midnight_into_saturday(self) -> None:
+        # 5 April 2026, 03:00 UTC: Sunday 00:00 -03 becomes Saturday 23:00 -04.
+        saturday_late = window("America/Santiago", time(23), time(23, 59), frozenset({"sat"}))
+        allowance = QuietHours(*ALL_DAY)
+        now = utc(2026, 4, 5, 2, 59, 30)  # Saturday 23:59:30: past the window's end
+        assert not campaign_window_allows(now, saturday_late)
+        assert next_allowed_instant(now, saturday_late, allowance, ["America/Santiago"]) == utc(
+            2026, 4, 5, 3
+        )
+
+    def test_santiago_springs_forward_over_sunday_midnight(self) -> None:
+        # 6 September 2026, 04:00 UTC: Saturday 24:00 -04 becomes Sunday 01:00 -03.
+        sunday_small_hours = window("America/Santiago", time(0, 30), time(2), frozenset({"sun"}))
+        allowance = QuietHours(*ALL_DAY)
+        assert next_allowed_instant(
+            utc(2026, 9, 6, 3), sunday_small_hours, allowance, ["America/Santiago"]
+        ) == utc(2026, 9, 6, 4)
+
+
+# --- Property: the rules agree with a naive check, and the deferral is the earliest ------
+
+ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",  # no DST
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",  # no DST
+    "America/St_Johns",  # -03:30, with DST
+    "America/Santiago",  # changes at midnight
+    "Europe/London",
+    "Asia/Kolkata",  # +05:30
+    "Asia/Kathmandu",  # +05:45
+    "Australia/Lord_Howe",  # DST of 30 minutes
+    "Pacific/Chatham",  # +12:45 / +13:45
+    "Asia/Tokyo",
+)
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PROPERTY_HORIZON = timedelta(days=3)
+DST_CHANGES_2026 = (
+    utc(2026, 3, 8, 7),  # New York springs forward
+    utc(2026, 11, 1, 6),  # New York falls back
+    utc(2026, 3, 8, 10),  # Los Angeles springs forward
+    utc(2026, 11, 1, 9),  # Los Angeles falls back
+    utc(2026, 4, 4, 15),  # Lord Howe falls back
+    utc(2026, 10, 3, 15, 30),  # Lord Howe springs forward
+    utc(2026, 4, 5, 3),  # Santiago falls back at midnight
+    utc(2026, 9, 6, 4),  # Santiago springs forward at midnight
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Times of day as minutes after midnight; dates as minutes after `now`'s minute."""
+
+    campaign_zone: str
+    window_minutes: tuple[int, int]
+    days: frozenset[str]
+    quiet_minutes: tuple[int, int]
+    zones: tuple[str, ...]
+    start_after: int | None = None
+    end_after: int | None = None
+
+
+def minute_of_day(minutes: int) -> time:
+    return time(minutes // 60, minutes % 60)
+
+
+def floor_minute(instant: datetime) -> datetime:
+    return instant.replace(second=0, microsecond=0)
+
+
+def rules_of(
+    scenario: Scenario, now: datetime
+) -> tuple[SendWindow, QuietHours, dict[str, datetime]]:
+    sending = SendWindow(
+        scenario.campaign_zone,
+        minute_of_day(scenario.window_minutes[0]),
+        minute_of_day(scenario.window_minutes[1]),
+        scenario.days,
+    )
+    quiet = QuietHours(*map(minute_of_day, scenario.quiet_minutes))
+    dates = {}
+    if scenario.start_after is not None:
+        dates["start_at"] = floor_minute(now) + timedelta(minutes=scenario.start_after)
+    if scenario.end_after is not None:
+        dates["end_at"] = floor_minute(now) + timedelta(minutes=scenario.end_after)
+    return sending, quiet, dates
+
+
+def naive_allows(instant: datetime, scenario: Scenario, dates: dict[str, datetime]) -> bool:
+    """Convert the instant to each wall clock and compare minutes: obviously right."""
+    if "start_at" in dates and instant < dates["start_at"]:
+        return False
+    if "end_at" in dates and instant >= dates["end_at"]:
+        return False
+    campaign = instant.astimezone(ZoneInfo(scenario.campaign_zone))
+    if campaign.strftime("%a").lower() not in scenario.days:
+        return False
+    start, end = scenario.window_minutes
+    if not start <= campaign.hour * 60 + campaign.minute < end:
+        return False
+    quiet_start, quiet_end = scenario.quiet_minutes
+    for zone in scenario.zones:
+        local = instant.astimezone(ZoneInfo(zone))
+        if not quiet_start <= local.hour * 60 + local.minute < quiet_end:
+            return False
+    return True
+
+
+def spans(shortest: int) -> st.SearchStrategy[tuple[int, int]]:
+    return st.integers(0, 1439 - shortest).flatmap(
+        lambda start: st.tuples(st.just(start), st.integers(start + shortest, 1439))
+    )
+
+
+scenarios = st.builds(
+    Scenario,
+    campaign_zone=st.sampled_from(ZONES),
+    # Mostly wide windows and allowances, as organizations set them, so that the rules
+    # often meet within the horizon and the deferral is exercised.
+    window_minutes=st.one_of(spans(8 * 60), spans(1)),
+    days=st.frozensets(st.sampled_from(DAYS), min_size=1),
+    quiet_minutes=st.one_of(st.just((8 * 60, 21 * 60)), spans(10 * 60), spans(1)),
+    zones=st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True).map(tuple),
+    start_after=st.none() | st.integers(-24 * 60, 2 * 24 * 60),
+    end_after=st.none() | st.none() | st.integers(-60, 3 * 24 * 60),
+)
+instants_in_2026 = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31, 23, 59), timezones=st.just(UTC)
+)
+instants_near_dst_changes = st.tuples(
+    st.sampled_from(DST_CHANGES_2026), st.integers(-36 * 3600, 36 * 3600)
+).map(lambda change_and_seconds: change_and_seconds[0] + timedelta(seconds=change_and_seconds[1]))
+
+NEW_YORK_NIGHT_OWL = Scenario(NEW_YORK, (150, 1380), frozenset(DAYS), (150, 1260), (NEW_YORK,))
+FALL_BACK_WINDOW = Scenario(NEW_YORK, (60, 90), frozenset(DAYS), (0, 1439), (NEW_YORK,))
+REPEATED_HALF_HOUR = Scenario(NEW_YORK, (90, 105), frozenset(DAYS), (0, 1439), (NEW_YORK,))
+OFFICE_HOURS_STARTING_LATER = Scenario(
+    NEW_YORK, (540, 1080), WEEKDAYS, (480, 1260), (NEW_YORK,), start_after=181
+)
+LORD_HOWE_EARLY = Scenario(
+    "Australia/Lord_Howe", (0, 1439), frozenset(DAYS), (130, 1260), ("Australia/Lord_Howe",)
+)
+SANTIAGO_SATURDAY_LATE = Scenario(
+    "America/Santiago", (1380, 1439), frozenset({"sat"}), (0, 1439), ("America/Santiago",)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(now=st.one_of(instants_in_2026, instants_near_dst_changes), scenario=scenarios)
+@example(now=utc(2026, 3, 8, 6, 30), scenario=NEW_YORK_NIGHT_OWL)
+@example(now=utc(2026, 3, 8, 6, 59, 59), scenario=NEW_YORK_NIGHT_OWL)
+@example(now=utc(2026, 11, 1, 5, 45), scenario=FALL_BACK_WINDOW)
+@example(now=utc(2026, 11, 1, 5, 15), scenario=FALL_BACK_WINDOW)
+@example(now=utc(2026, 11, 1, 5), scenario=REPEATED_HALF_HOUR)
+@example(now=utc(2026, 11, 1, 5, 45), scenario=REPEATED_HALF_HOUR)
+@example(now=utc(2026, 10, 3, 15), scenario=LORD_HOWE_EARLY)
+@example(now=utc(2026, 1, 12, 13, 0, 30), scenario=OFFICE_HOURS_STARTING_LATER)
+@example(now=utc(2026, 4, 5, 2, 59, 30), scenario=SANTIAGO_SATURDAY_LATE)
+@example(
+    now=utc(2026, 3, 8, 13, 59),
+    scenario=Scenario(NEW_YORK, (540, 1080), frozenset(DAYS), (480, 1260), (LOS_ANGELES,)),
+)
+@example(
+    now=utc(2026, 11, 1, 13, 59),
+    scenario=Scenario(NEW_YORK, (540, 1080), frozenset(DAYS), (480, 1260), (LOS_ANGELES,)),
+)
+def test_rules_agree_with_wall_clocks_and_defer_to_the_earliest_allowed_minute(
+    now: datetime, scenario: Scenario
+) -> None:
+    sending, quiet, dates = rules_of(scenario, now)
+    start_at, end_at = dates.get("start_at"), dates.get("end_at")
+
+    allowed = send_time_allowed(now, sending, quiet, scenario.zones, start_at, end_at)
+    assert allowed == naive_allows(now, scenario, dates)
+
+    deferred = next_allowed_instant(
+        now,
+        sending,
+        quiet,
+        scenario.zones,
+        start_at=start_at,
+        end_at=end_at,
+        horizon=PROPERTY_HORIZON,
+    )
+    event("allowed now" if allowed else "deferred" if deferred else "nothing in the horizon")
+    if allowed:
+        assert deferred == now
+        return
+    limit = now + PROPERTY_HORIZON
+    if deferred is not None:
+        assert now < deferred <= limit
+        assert send_time_allowed(deferred, sending, quiet, scenario.zones, start_at, end_at)
+        assert naive_allows(deferred, scenario, dates)
+        limit = deferred
+    # Every bound is on a whole minute, so an allowed span that began before the answer
+    # would contain a whole minute: checking each one is exhaustive.
+    minute = floor_minute(now) + timedelta(minutes=1)
+    while minute < limit:
+        assert not naive_allows(minute, scenario, dates), minute
+        minute += timedelta(minutes=1)
