@@ -398,6 +398,29 @@ def test_sender_numbers_are_unique_across_organizations(api: ApiClient, owner: A
     )
 
 
+def test_switching_to_a_taken_sender_number_is_a_409_and_keeps_the_old_one(
+    api: ApiClient, owner: Account
+) -> None:
+    other = register(api, "boss@other.test", "Other Co")
+    api.call(
+        "PATCH", "/v1/organization", headers=owner.auth, body={"sender_number": "+16175550123"}
+    )
+    api.call(
+        "PATCH", "/v1/organization", headers=other.auth, body={"sender_number": "+16175550124"}
+    )
+    api.call(
+        "PATCH", "/v1/organization", headers=other.auth, body={"sender_number": "+16175550123"}
+    ).assert_problem(409)
+    assert (
+        api.call("GET", "/v1/organization", headers=other.auth).json()["sender_number"]
+        == "+16175550124"
+    )
+    # The kept number is still guarded.
+    api.call(
+        "PATCH", "/v1/organization", headers=owner.auth, body={"sender_number": "+16175550124"}
+    ).assert_problem(409)
+
+
 def test_changing_sender_number_frees_the_old_one(api: ApiClient, owner: Account) -> None:
     other = register(api, "boss@other.test", "Other Co")
     api.call(

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from outreach.data.binding import ensure_models_bound, transaction_connection
+from outreach.data.binding import ensure_models_bound
 from outreach.data.models import (
     AuthSessionModel,
     CounterModel,
@@ -21,6 +20,7 @@ from outreach.data.models import (
     UniqueKeyModel,
     UserModel,
 )
+from outreach.data.transactions import ConditionsFailed, Transaction
 from outreach.errors import Conflict, NotFound
 from outreach.identity.domain import Organization, Role, User
 from outreach.ids import is_id
@@ -34,17 +34,6 @@ def email_key(email: str) -> str:
 
 def sender_key(number: str) -> str:
     return f"sender#{number}"
-
-
-def _cancelled_by_condition(error: TransactWriteError, index: int) -> bool:
-    reasons = error.cancellation_reasons or []
-    return (
-        index < len(reasons)
-        and reasons[index] is not None
-        and (
-            reasons[index].code == "ConditionalCheckFailed"  # type: ignore[union-attr]
-        )
-    )
 
 
 def _organization(item: OrganizationModel) -> Organization:
@@ -85,25 +74,27 @@ class IdentityRepository:
         self, organization: Organization, owner: User, password_hash: str
     ) -> None:
         """Create both atomically; :class:`Conflict` if the email is taken."""
+        transaction = Transaction()
+        transaction.save(
+            UniqueKeyModel(
+                email_key(owner.email),
+                org_id=owner.org_id,
+                user_id=owner.id,
+                created_at=owner.created_at,
+            ),
+            condition=UniqueKeyModel.key.does_not_exist(),
+            label="email",
+        )
+        transaction.save(
+            self._organization_item(organization),
+            condition=OrganizationModel.org_id.does_not_exist(),
+        )
+        transaction.save(self._user_item(owner, password_hash))
         try:
-            with TransactWrite(connection=transaction_connection()) as transaction:
-                transaction.save(
-                    UniqueKeyModel(
-                        email_key(owner.email),
-                        org_id=owner.org_id,
-                        user_id=owner.id,
-                        created_at=owner.created_at,
-                    ),
-                    condition=UniqueKeyModel.key.does_not_exist(),
-                )
-                transaction.save(
-                    self._organization_item(organization),
-                    condition=OrganizationModel.org_id.does_not_exist(),
-                )
-                transaction.save(self._user_item(owner, password_hash))
-        except TransactWriteError as error:
-            if _cancelled_by_condition(error, 0):
-                raise Conflict("An account with this email already exists.") from error
+            transaction.commit()
+        except ConditionsFailed as failed:
+            if "email" in failed.labels:
+                raise Conflict("An account with this email already exists.") from failed
             raise
 
     def get_organization(self, org_id: str) -> Organization:
@@ -132,25 +123,26 @@ class IdentityRepository:
             except PutError as error:
                 raise NotFound("Organization not found.") from error
             return _organization(item)
+        transaction = Transaction()
+        if new_sender is not None:
+            transaction.save(
+                UniqueKeyModel(sender_key(new_sender), org_id=org_id, created_at=now),
+                condition=UniqueKeyModel.key.does_not_exist(),
+                label="sender",
+            )
+        transaction.save(item, condition=OrganizationModel.org_id.exists())
+        if old_sender is not None:
+            transaction.delete(
+                UniqueKeyModel(sender_key(old_sender)), condition=UniqueKeyModel.org_id == org_id
+            )
         try:
-            with TransactWrite(connection=transaction_connection()) as transaction:
-                if new_sender is not None:
-                    transaction.save(
-                        UniqueKeyModel(sender_key(new_sender), org_id=org_id, created_at=now),
-                        condition=UniqueKeyModel.key.does_not_exist(),
-                    )
-                transaction.save(item, condition=OrganizationModel.org_id.exists())
-                if old_sender is not None:
-                    transaction.delete(
-                        UniqueKeyModel(sender_key(old_sender)),
-                        condition=UniqueKeyModel.org_id == org_id,
-                    )
-        except TransactWriteError as error:
-            if new_sender is not None and _cancelled_by_condition(error, 0):
+            transaction.commit()
+        except ConditionsFailed as failed:
+            if "sender" in failed.labels:
                 raise Conflict(
                     "This sender number belongs to another organization.",
                     extra={"field": "sender_number"},
-                ) from error
+                ) from failed
             raise
         return _organization(item)
 
@@ -163,24 +155,25 @@ class IdentityRepository:
 
     def create_user(self, user: User, password_hash: str) -> None:
         """Create a user; :class:`Conflict` if the email is taken anywhere."""
+        transaction = Transaction()
+        transaction.save(
+            UniqueKeyModel(
+                email_key(user.email),
+                org_id=user.org_id,
+                user_id=user.id,
+                created_at=user.created_at,
+            ),
+            condition=UniqueKeyModel.key.does_not_exist(),
+            label="email",
+        )
+        transaction.save(
+            self._user_item(user, password_hash), condition=UserModel.user_id.does_not_exist()
+        )
         try:
-            with TransactWrite(connection=transaction_connection()) as transaction:
-                transaction.save(
-                    UniqueKeyModel(
-                        email_key(user.email),
-                        org_id=user.org_id,
-                        user_id=user.id,
-                        created_at=user.created_at,
-                    ),
-                    condition=UniqueKeyModel.key.does_not_exist(),
-                )
-                transaction.save(
-                    self._user_item(user, password_hash),
-                    condition=UserModel.user_id.does_not_exist(),
-                )
-        except TransactWriteError as error:
-            if _cancelled_by_condition(error, 0):
-                raise Conflict("An account with this email already exists.") from error
+            transaction.commit()
+        except ConditionsFailed as failed:
+            if "email" in failed.labels:
+                raise Conflict("An account with this email already exists.") from failed
             raise
 
     def get_user(self, org_id: str, user_id: str) -> User:
@@ -239,19 +232,17 @@ class IdentityRepository:
 
     def delete_user(self, user: User) -> None:
         """Delete the user and free their email."""
+        transaction = Transaction()
+        transaction.delete(
+            UserModel(user.org_id, user.id), condition=UserModel.user_id.exists(), label="user"
+        )
+        transaction.delete(
+            UniqueKeyModel(email_key(user.email)), condition=UniqueKeyModel.user_id == user.id
+        )
         try:
-            with TransactWrite(connection=transaction_connection()) as transaction:
-                transaction.delete(
-                    UserModel(user.org_id, user.id), condition=UserModel.user_id.exists()
-                )
-                transaction.delete(
-                    UniqueKeyModel(email_key(user.email)),
-                    condition=UniqueKeyModel.user_id == user.id,
-                )
-        except TransactWriteError as error:
-            if _cancelled_by_condition(error, 0):
-                raise NotFound("User not found.") from error
-            raise
+            transaction.commit()
+        except ConditionsFailed as failed:
+            raise NotFound("User not found.") from failed
 
     @staticmethod
     def _organization_item(organization: Organization) -> OrganizationModel:
@@ -316,20 +307,21 @@ class SessionRepository:
         expires_at: datetime,
     ) -> None:
         """Record a new login and its first refresh token."""
-        with TransactWrite(connection=transaction_connection()) as transaction:
-            for key in (f"family#{family_id}", f"refresh#{token_hash}"):
-                transaction.save(
-                    AuthSessionModel(
-                        key,
-                        org_id=org_id,
-                        user_id=user_id,
-                        family_id=family_id,
-                        state=ACTIVE,
-                        created_at=now,
-                        expires_at=expires_at,
-                    ),
-                    condition=AuthSessionModel.key.does_not_exist(),
-                )
+        transaction = Transaction()
+        for key in (f"family#{family_id}", f"refresh#{token_hash}"):
+            transaction.save(
+                AuthSessionModel(
+                    key,
+                    org_id=org_id,
+                    user_id=user_id,
+                    family_id=family_id,
+                    state=ACTIVE,
+                    created_at=now,
+                    expires_at=expires_at,
+                ),
+                condition=AuthSessionModel.key.does_not_exist(),
+            )
+        transaction.commit()
 
     def refresh_record(self, token_hash: str) -> RefreshRecord | None:
         try:
@@ -355,32 +347,35 @@ class SessionRepository:
         expires_at: datetime,
     ) -> bool:
         """Retire ``old_hash`` and issue ``new_hash`` atomically; ``False`` if it lost a race."""
-        family_key = f"family#{record.family_id}"
+        transaction = Transaction()
+        transaction.update(
+            AuthSessionModel(f"refresh#{old_hash}"),
+            actions=[AuthSessionModel.state.set(ROTATED)],
+            condition=AuthSessionModel.state == ACTIVE,
+            label="token",
+        )
+        transaction.update(
+            AuthSessionModel(f"family#{record.family_id}"),
+            actions=[AuthSessionModel.expires_at.set(expires_at)],
+            condition=AuthSessionModel.state == ACTIVE,
+            label="family",
+        )
+        transaction.save(
+            AuthSessionModel(
+                f"refresh#{new_hash}",
+                org_id=record.org_id,
+                user_id=record.user_id,
+                family_id=record.family_id,
+                state=ACTIVE,
+                created_at=now,
+                expires_at=expires_at,
+            ),
+            condition=AuthSessionModel.key.does_not_exist(),
+            label="new-token",
+        )
         try:
-            with TransactWrite(connection=transaction_connection()) as transaction:
-                transaction.update(
-                    AuthSessionModel(f"refresh#{old_hash}"),
-                    actions=[AuthSessionModel.state.set(ROTATED)],
-                    condition=AuthSessionModel.state == ACTIVE,
-                )
-                transaction.update(
-                    AuthSessionModel(family_key),
-                    actions=[AuthSessionModel.expires_at.set(expires_at)],
-                    condition=AuthSessionModel.state == ACTIVE,
-                )
-                transaction.save(
-                    AuthSessionModel(
-                        f"refresh#{new_hash}",
-                        org_id=record.org_id,
-                        user_id=record.user_id,
-                        family_id=record.family_id,
-                        state=ACTIVE,
-                        created_at=now,
-                        expires_at=expires_at,
-                    ),
-                    condition=AuthSessionModel.key.does_not_exist(),
-                )
-        except TransactWriteError:
+            transaction.commit()
+        except ConditionsFailed:
             return False
         return True
 
