@@ -404,3 +404,44 @@ def test_cross_organization_matrix(api: ApiClient, identity: ApiClient, owner: A
         "opt_outs": api.call("GET", "/v1/opt-outs", headers=owner.auth).json(),
     }
     assert after == before
+
+
+def test_an_import_lease_holds_off_creates_and_expires(api: ApiClient, owner: Account) -> None:
+    """While an import holds the lease, guard-moving writes answer 409 with Retry-After."""
+    from datetime import UTC, datetime, timedelta
+
+    from outreach.contacts.repository import ContactRepository
+
+    contact = create(api, owner, phone="+16175550100")
+    repository = ContactRepository()
+    org_id = owner.organization["id"]
+    now = datetime.now(UTC)
+    token = repository.acquire_import_lease(org_id, now=now, until=now + timedelta(seconds=60))
+    blocked = api.call("POST", "/v1/contacts", headers=owner.auth, body={"phone": "+16175550101"})
+    blocked.assert_problem(409)
+    assert 1 <= int(blocked.headers["retry-after"]) <= 61
+    api.call(
+        "PATCH", f"/v1/contacts/{contact['id']}", headers=owner.auth, body={"phone": "+16175550102"}
+    ).assert_problem(409)
+    api.call("DELETE", f"/v1/contacts/{contact['id']}", headers=owner.auth).assert_problem(409)
+    # A second import waits too; a field-only PATCH does not touch guards and goes through.
+    csv_import(api, owner, "phone\n6175550103\n").assert_problem(409)
+    assert (
+        api.call(
+            "PATCH", f"/v1/contacts/{contact['id']}", headers=owner.auth, body={"first_name": "Ok"}
+        ).status
+        == 200
+    )
+    repository.release_import_lease(org_id, token)
+    assert (
+        api.call("POST", "/v1/contacts", headers=owner.auth, body={"phone": "+16175550101"}).status
+        == 201
+    )
+    # A crashed import's lease lapses by itself.
+    repository.acquire_import_lease(
+        org_id, now=now - timedelta(minutes=5), until=now - timedelta(minutes=3)
+    )
+    assert (
+        api.call("POST", "/v1/contacts", headers=owner.auth, body={"phone": "+16175550104"}).status
+        == 201
+    )

@@ -9,16 +9,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from outreach.contacts.domain import Contact, OptOut, OptOutSource
-from outreach.data.binding import ensure_models_bound, transaction_connection
+from outreach.data.binding import ensure_models_bound
 from outreach.data.models import ContactModel, ContactPhoneModel, ContactTagModel, OptOutModel
+from outreach.data.transactions import ConditionsFailed, Transaction
 from outreach.errors import Conflict, NotFound
+from outreach.ids import new_id
 
-# DynamoDB takes 100 items per transaction; moto and older DynamoDB Local take 25.
-TRANSACTION_MAX_ITEMS = 25
+IMPORT_LEASE_KEY = "#import"
 
 
 def tag_key(org_id: str, tag: str) -> str:
@@ -70,13 +70,6 @@ def _item(contact: Contact) -> ContactModel:
     )
 
 
-def _condition_failed(error: TransactWriteError) -> list[int]:
-    reasons = error.cancellation_reasons or []
-    return [
-        i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"
-    ]
-
-
 class ContactRepository:
     """Contacts with their phone guard and tag memberships, kept in step by transactions."""
 
@@ -85,50 +78,99 @@ class ContactRepository:
 
     def create(self, contact: Contact) -> None:
         """Create the contact; :class:`Conflict` naming the existing id if the phone is taken."""
-        try:
-            with TransactWrite(connection=transaction_connection()) as transaction:
-                self._add_create(transaction, contact)
-        except TransactWriteError as error:
-            if 0 in _condition_failed(error):
-                existing = self.id_for_phone(contact.org_id, contact.phone)
-                raise Conflict(
-                    "A contact with this phone already exists.", extra={"existing_id": existing}
-                ) from error
-            raise
-
-    @staticmethod
-    def _add_create(transaction: TransactWrite, contact: Contact) -> None:
+        transaction = Transaction()
         transaction.save(
             ContactPhoneModel(contact.org_id, contact.phone, contact_id=contact.id),
             condition=ContactPhoneModel.phone.does_not_exist(),
+            label="phone",
         )
         transaction.save(_item(contact), condition=ContactModel.contact_id.does_not_exist())
         for tag in contact.tags:
             transaction.save(
                 ContactTagModel(tag_key(contact.org_id, tag), contact.id, phone=contact.phone)
             )
+        self._check_no_import(transaction, contact.org_id, contact.created_at)
+        try:
+            transaction.commit()
+        except ConditionsFailed as failed:
+            if "phone" in failed.labels:
+                existing = self.id_for_phone(contact.org_id, contact.phone)
+                raise Conflict(
+                    "A contact with this phone already exists.", extra={"existing_id": existing}
+                ) from failed
+            self._raise_import_running(contact.org_id, contact.created_at, failed)
+            raise
 
-    def create_many(self, contacts: Sequence[Contact]) -> list[Contact]:
-        """Create contacts in transactions of a few each; return those whose phone was taken.
+    @staticmethod
+    def _check_no_import(transaction: Transaction, org_id: str, now: datetime) -> None:
+        # Imports write in batches, which cannot be conditional: while an import
+        # holds the lease, writes that move a phone guard wait for it.
+        transaction.condition_check(
+            ContactPhoneModel,
+            org_id,
+            IMPORT_LEASE_KEY,
+            condition=ContactPhoneModel.phone.does_not_exist()
+            | (ContactPhoneModel.lease_until < now),
+            label="import-lease",
+        )
 
-        A phone taken meanwhile cancels its whole transaction: the others of that
-        transaction are retried one by one.
-        """
-        lost: list[Contact] = []
-        for chunk in _chunks_by_items(contacts, lambda c: 2 + len(c.tags)):
-            try:
-                with TransactWrite(connection=transaction_connection()) as transaction:
-                    for contact in chunk:
-                        self._add_create(transaction, contact)
-            except TransactWriteError as error:
-                if not _condition_failed(error):
-                    raise
-                for contact in chunk:
-                    try:
-                        self.create(contact)
-                    except Conflict:
-                        lost.append(contact)
-        return lost
+    @staticmethod
+    def _raise_import_running(org_id: str, now: datetime, failed: ConditionsFailed) -> None:
+        if "import-lease" not in failed.labels:
+            return
+        try:
+            lease = ContactPhoneModel.get(org_id, IMPORT_LEASE_KEY, consistent_read=True)
+            until = lease.lease_until or now
+        except DoesNotExist:
+            until = now
+        wait = max(1, int((until - now).total_seconds()) + 1)
+        raise Conflict(
+            "A CSV import is running for this organization; try again shortly.",
+            headers={"Retry-After": str(wait)},
+        ) from failed
+
+    def acquire_import_lease(self, org_id: str, *, now: datetime, until: datetime) -> str:
+        """Hold the organization's import lease until ``until``; :class:`Conflict` if held."""
+        token = new_id(now)
+        try:
+            ContactPhoneModel(org_id, IMPORT_LEASE_KEY, contact_id=token, lease_until=until).save(
+                condition=ContactPhoneModel.phone.does_not_exist()
+                | (ContactPhoneModel.lease_until < now)
+            )
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(
+                    "Another CSV import is running for this organization.",
+                    headers={"Retry-After": "10"},
+                ) from error
+            raise
+        return token
+
+    def release_import_lease(self, org_id: str, token: str) -> None:
+        try:
+            ContactPhoneModel(org_id, IMPORT_LEASE_KEY).delete(
+                condition=ContactPhoneModel.contact_id == token
+            )
+        except DeleteError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def write_new_many(self, contacts: Sequence[Contact]) -> None:
+        """Import creates: guards, contacts and tags in batches (the caller holds the lease)."""
+        with ContactPhoneModel.batch_write() as guards:
+            for contact in contacts:
+                guards.save(ContactPhoneModel(contact.org_id, contact.phone, contact_id=contact.id))
+        with ContactModel.batch_write() as items:
+            for contact in contacts:
+                items.save(_item(contact))
+        with ContactTagModel.batch_write() as tags:
+            for contact in contacts:
+                for tag in contact.tags:
+                    tags.save(
+                        ContactTagModel(
+                            tag_key(contact.org_id, tag), contact.id, phone=contact.phone
+                        )
+                    )
 
     def get(self, org_id: str, contact_id: str) -> Contact:
         try:
@@ -148,7 +190,8 @@ class ContactRepository:
 
     def ids_for_phones(self, org_id: str, phones: Iterable[str]) -> dict[str, str]:
         keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
-        return {item.phone: item.contact_id for item in ContactPhoneModel.batch_get(keys)}
+        items = ContactPhoneModel.batch_get(keys, consistent_read=True)
+        return {item.phone: item.contact_id for item in items}
 
     def list_newest(
         self, org_id: str, *, limit: int, start_key: dict[str, Any] | None
@@ -178,34 +221,37 @@ class ContactRepository:
         Fails with :class:`Conflict` if the contact changed meanwhile or the new
         phone belongs to another contact.
         """
+        moved = new.phone != old.phone
+        transaction = Transaction()
+        transaction.save(
+            _item(new), condition=ContactModel.updated_at == old.updated_at, label="unchanged"
+        )
+        if moved:
+            transaction.save(
+                ContactPhoneModel(new.org_id, new.phone, contact_id=new.id),
+                condition=ContactPhoneModel.phone.does_not_exist(),
+                label="phone",
+            )
+            transaction.delete(
+                ContactPhoneModel(old.org_id, old.phone),
+                condition=ContactPhoneModel.contact_id == old.id,
+                label="unchanged",
+            )
+            self._check_no_import(transaction, new.org_id, new.updated_at)
+        for tag in set(old.tags) - set(new.tags):
+            transaction.delete(ContactTagModel(tag_key(old.org_id, tag), old.id))
+        for tag in new.tags if moved else set(new.tags) - set(old.tags):
+            transaction.save(ContactTagModel(tag_key(new.org_id, tag), new.id, phone=new.phone))
         try:
-            with TransactWrite(connection=transaction_connection()) as transaction:
-                transaction.save(_item(new), condition=ContactModel.updated_at == old.updated_at)
-                if new.phone != old.phone:
-                    transaction.save(
-                        ContactPhoneModel(new.org_id, new.phone, contact_id=new.id),
-                        condition=ContactPhoneModel.phone.does_not_exist(),
-                    )
-                    transaction.delete(
-                        ContactPhoneModel(old.org_id, old.phone),
-                        condition=ContactPhoneModel.contact_id == old.id,
-                    )
-                for tag in set(old.tags) - set(new.tags):
-                    transaction.delete(ContactTagModel(tag_key(old.org_id, tag), old.id))
-                for tag in new.tags if new.phone != old.phone else set(new.tags) - set(old.tags):
-                    transaction.save(
-                        ContactTagModel(tag_key(new.org_id, tag), new.id, phone=new.phone)
-                    )
-        except TransactWriteError as error:
-            failed = _condition_failed(error)
-            if 1 in failed and new.phone != old.phone:
+            transaction.commit()
+        except ConditionsFailed as failed:
+            if "phone" in failed.labels:
                 raise Conflict(
                     "Another contact has this phone.",
                     extra={"existing_id": self.id_for_phone(new.org_id, new.phone)},
-                ) from error
-            if failed:
-                raise Conflict("The contact changed meanwhile; read it and try again.") from error
-            raise
+                ) from failed
+            self._raise_import_running(new.org_id, new.updated_at, failed)
+            raise Conflict("The contact changed meanwhile; read it and try again.") from failed
 
     def put_many(self, pairs: Sequence[tuple[Contact, Contact]]) -> None:
         """Import updates: store each ``new`` and add its new tag memberships, batched.
@@ -220,39 +266,26 @@ class ContactRepository:
                 for tag in set(new.tags) - set(old.tags):
                     tags.save(ContactTagModel(tag_key(new.org_id, tag), new.id, phone=new.phone))
 
-    def delete(self, contact: Contact) -> None:
+    def delete(self, contact: Contact, *, now: datetime) -> None:
+        transaction = Transaction()
+        transaction.delete(
+            ContactModel(contact.org_id, contact.id),
+            condition=ContactModel.contact_id.exists(),
+            label="exists",
+        )
+        transaction.delete(
+            ContactPhoneModel(contact.org_id, contact.phone),
+            condition=ContactPhoneModel.contact_id == contact.id,
+            label="exists",
+        )
+        for tag in contact.tags:
+            transaction.delete(ContactTagModel(tag_key(contact.org_id, tag), contact.id))
+        self._check_no_import(transaction, contact.org_id, now)
         try:
-            with TransactWrite(connection=transaction_connection()) as transaction:
-                transaction.delete(
-                    ContactModel(contact.org_id, contact.id),
-                    condition=ContactModel.contact_id.exists(),
-                )
-                transaction.delete(
-                    ContactPhoneModel(contact.org_id, contact.phone),
-                    condition=ContactPhoneModel.contact_id == contact.id,
-                )
-                for tag in contact.tags:
-                    transaction.delete(ContactTagModel(tag_key(contact.org_id, tag), contact.id))
-        except TransactWriteError as error:
-            if _condition_failed(error):
-                raise NotFound("Contact not found.") from error
-            raise
-
-
-def _chunks_by_items(contacts: Sequence[Contact], size: Any) -> list[list[Contact]]:
-    chunks: list[list[Contact]] = []
-    current: list[Contact] = []
-    used = 0
-    for contact in contacts:
-        needed = size(contact)
-        if current and used + needed > TRANSACTION_MAX_ITEMS:
-            chunks.append(current)
-            current, used = [], 0
-        current.append(contact)
-        used += needed
-    if current:
-        chunks.append(current)
-    return chunks
+            transaction.commit()
+        except ConditionsFailed as failed:
+            self._raise_import_running(contact.org_id, now, failed)
+            raise NotFound("Contact not found.") from failed
 
 
 def _opt_out(item: OptOutModel) -> OptOut:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from outreach.clock import Clock, SystemClock
-from outreach.contacts.csv_import import RowError, parse_csv
+from outreach.contacts.csv_import import ImportRow, RowError, parse_csv
 from outreach.contacts.domain import (
     PROFILE_FIELDS,
     Contact,
@@ -21,6 +22,9 @@ from outreach.errors import NotFound
 from outreach.ids import is_id, new_id
 from outreach.phone_zones import contact_zone
 from outreach.phones import InvalidPhoneNumber, to_e164
+
+# Longer than an import can run (the API's 29 s); a crashed import's lease lapses.
+IMPORT_LEASE = timedelta(seconds=120)
 
 
 @dataclass
@@ -144,23 +148,40 @@ class ContactService:
         return self._with_opt_out(org_id, [updated])[0]
 
     def delete(self, org_id: str, contact_id: str) -> None:
-        self._contacts.delete(self.get(org_id, contact_id))
+        self._contacts.delete(self.get(org_id, contact_id), now=self._clock.now())
 
     # --- Import ----------------------------------------------------------------------
 
     def import_csv(self, org_id: str, body: bytes, extra_tags: tuple[str, ...]) -> ImportResult:
-        """Create or update a contact per row; report bad rows; never erase stored values."""
+        """Create or update a contact per row; report bad rows; never erase stored values.
+
+        Writes are batched, which DynamoDB cannot make conditional; the import
+        lease keeps single creates, phone changes and deletes out meanwhile, so
+        one contact per phone still holds.
+        """
         parsed = parse_csv(body, extra_tags)
-        result = ImportResult(errors=list(parsed.errors))
         now = self._clock.now()
-        existing_ids = self._contacts.ids_for_phones(org_id, (row.phone for row in parsed.rows))
-        stored = self._contacts.get_many(org_id, existing_ids.values())
-        by_phone: dict[str, Contact] = {c.phone: c for c in stored.values()}
+        token = self._contacts.acquire_import_lease(org_id, now=now, until=now + IMPORT_LEASE)
+        try:
+            result = self._import_rows(org_id, parsed.rows, now)
+            for row in parsed.rows:
+                if row.opted_out:
+                    self._opt_outs.add(org_id, row.phone, OptOutSource.IMPORT, now)
+        finally:
+            self._contacts.release_import_lease(org_id, token)
+        result.errors = sorted([*parsed.errors, *result.errors], key=lambda error: error.row)
+        return result
+
+    def _import_rows(self, org_id: str, rows: list[ImportRow], now: datetime) -> ImportResult:
+        result = ImportResult()
+        existing_ids = self._contacts.ids_for_phones(org_id, (row.phone for row in rows))
+        stored = {
+            c.phone: c for c in self._contacts.get_many(org_id, existing_ids.values()).values()
+        }
         current: dict[str, Contact] = {}
-        new_phones: set[str] = set()
-        for row in parsed.rows:
+        for row in rows:
             changes = profile_changes(row.fields, row.tags or None, row.attributes or None)
-            before = current.get(row.phone) or by_phone.get(row.phone)
+            before = current.get(row.phone) or stored.get(row.phone)
             if before is None:
                 blank = Contact(
                     id=new_id(now),
@@ -178,7 +199,6 @@ class ContactService:
                 )
                 after = apply_changes(blank, changes, erase=False)
                 after = replace(after, timezone=contact_zone(after.timezone, row.phone))
-                new_phones.add(row.phone)
                 result.created += 1
             else:
                 after = apply_changes(before, changes, erase=False)
@@ -188,28 +208,10 @@ class ContactService:
                     after = replace(after, updated_at=now)
                     result.updated += 1
             current[row.phone] = after
-        creates = [current[phone] for phone in new_phones]
-        updates = [
-            (by_phone[phone], contact)
-            for phone, contact in current.items()
-            if phone in by_phone and contact != by_phone[phone]
-        ]
-        for lost in self._contacts.create_many(creates):
-            # Created by someone else since we looked: merge into theirs instead.
-            theirs_id = self._contacts.id_for_phone(org_id, lost.phone)
-            if theirs_id is None:
-                continue
-            theirs = self._contacts.get(org_id, theirs_id)
-            ours = {name: getattr(lost, name) for name in PROFILE_FIELDS}
-            merged = apply_changes(
-                theirs, profile_changes(ours, lost.tags, lost.attributes), erase=False
-            )
-            updates.append((theirs, replace(merged, updated_at=now)))
-        self._contacts.put_many(updates)
-        for row in parsed.rows:
-            if row.opted_out:
-                self._opt_outs.add(org_id, row.phone, OptOutSource.IMPORT, now)
-        result.errors.sort(key=lambda error: error.row)
+        self._contacts.write_new_many([c for p, c in current.items() if p not in stored])
+        self._contacts.put_many(
+            [(stored[p], c) for p, c in current.items() if p in stored and c != stored[p]]
+        )
         return result
 
     # --- Opt-outs --------------------------------------------------------------------

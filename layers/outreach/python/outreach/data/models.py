@@ -140,7 +140,11 @@ class ContactModel(Model):
 
 
 class ContactPhoneModel(Model):
-    """One contact per phone per organization: claimed with a conditional put."""
+    """One contact per phone per organization: claimed with a conditional put.
+
+    The item ``phone = "#import"`` (never an E.164 number) is the organization's
+    import lease: while it is live, creates, phone changes and deletes wait.
+    """
 
     class Meta(_Meta):
         table_name = "contact_phones"
@@ -148,6 +152,7 @@ class ContactPhoneModel(Model):
     org_id = UnicodeAttribute(hash_key=True)
     phone = UnicodeAttribute(range_key=True)
     contact_id = UnicodeAttribute()
+    lease_until = UTCDateTimeAttribute(null=True)
 
 
 class ContactTagModel(Model):
