@@ -120,6 +120,10 @@ def test_http_api_routes_each_function_only_its_own_paths() -> None:
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/opt-outs",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/opt-outs/{proxy+}",
         },
+        "CampaignsFunction": {
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/campaigns",
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/campaigns/{proxy+}",
+        },
     }
 
 
@@ -253,7 +257,8 @@ def _physical_id(stack: dict[str, dict[str, Any]], logical_id: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "logical_id", ["IdentityFunction", "ContactsFunction", "DispatcherFunction"]
+    "logical_id",
+    ["IdentityFunction", "ContactsFunction", "CampaignsFunction", "DispatcherFunction"],
 )
 def test_deployed_functions_run_python_312(
     stack: dict[str, dict[str, Any]], logical_id: str

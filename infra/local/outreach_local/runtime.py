@@ -12,7 +12,7 @@ from types import ModuleType
 from outreach_local.template import REPO_ROOT
 
 FUNCTIONS_DIR = REPO_ROOT / "functions"
-API_FUNCTIONS = ("identity", "contacts")
+API_FUNCTIONS = ("identity", "contacts", "campaigns")
 
 
 def load_function(name: str) -> ModuleType:

@@ -5,7 +5,7 @@ Every call takes the caller's organization id and keys by it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from outreach.data.binding import ensure_models_bound
 from outreach.data.models import ContactModel, ContactPhoneModel, ContactTagModel, OptOutModel
 from outreach.data.transactions import ConditionsFailed, Transaction
 from outreach.errors import Conflict, NotFound
-from outreach.ids import new_id
+from outreach.ids import is_id, new_id
 
 IMPORT_LEASE_KEY = "#import"
 
@@ -182,6 +182,27 @@ class ContactRepository:
         keys = [(org_id, contact_id) for contact_id in dict.fromkeys(contact_ids)]
         return {item.contact_id: _contact(item) for item in ContactModel.batch_get(keys)}
 
+    # --- Campaign audiences: (contact id, phone) pairs, projected to what a snapshot needs.
+
+    def all_members(self, org_id: str) -> Iterator[tuple[str, str]]:
+        for item in ContactModel.query(org_id, attributes_to_get=["contact_id", "phone"]):
+            yield item.contact_id, item.phone
+
+    def tag_members(self, org_id: str, tags: Iterable[str]) -> Iterator[tuple[str, str]]:
+        """Contacts with any of ``tags``, each once."""
+        seen: set[str] = set()
+        for tag in dict.fromkeys(tags):
+            for item in ContactTagModel.query(tag_key(org_id, tag)):
+                if item.contact_id not in seen:
+                    seen.add(item.contact_id)
+                    yield item.contact_id, item.phone
+
+    def members_by_ids(self, org_id: str, contact_ids: Iterable[str]) -> Iterator[tuple[str, str]]:
+        """The listed contacts that exist (unknown ids are ignored)."""
+        keys = [(org_id, i) for i in dict.fromkeys(contact_ids) if is_id(i)]
+        for item in ContactModel.batch_get(keys, attributes_to_get=["contact_id", "phone"]):
+            yield item.contact_id, item.phone
+
     def id_for_phone(self, org_id: str, phone: str) -> str | None:
         try:
             return ContactPhoneModel.get(org_id, phone, consistent_read=True).contact_id
@@ -329,6 +350,10 @@ class OptOutRepository:
                 return False
             raise
         return True
+
+    def all_phones(self, org_id: str) -> set[str]:
+        """Every number on the organization's list (one Query, keys only)."""
+        return {item.phone for item in OptOutModel.query(org_id, attributes_to_get=["phone"])}
 
     def opted_out_among(self, org_id: str, phones: Iterable[str]) -> set[str]:
         keys = [(org_id, phone) for phone in dict.fromkeys(phones)]

@@ -265,6 +265,10 @@ class CampaignStatsModel(Model):
     failed = NumberAttribute(default=0)
     skipped = NumberAttribute(default=0)
     unknown = NumberAttribute(default=0)
+    # Messages the provider accepted (whatever their receipt says later), and
+    # recipients who replied at least once: the A/B test's sample and successes.
+    accepted = NumberAttribute(default=0)
+    repliers = NumberAttribute(default=0)
     replies = NumberAttribute(default=0)
     opt_outs = NumberAttribute(default=0)
 

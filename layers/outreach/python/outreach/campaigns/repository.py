@@ -1,0 +1,386 @@
+"""Campaign persistence: campaigns, their recipients (sends) and statistics counters.
+
+Every call takes the caller's organization id; composite keys start with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+
+from outreach.campaigns.domain import (
+    Audience,
+    Campaign,
+    CampaignStatus,
+    Recipient,
+    RecipientStatus,
+    Variant,
+    VariantCounts,
+    Window,
+)
+from outreach.data.binding import ensure_models_bound
+from outreach.data.models import (
+    CampaignModel,
+    CampaignStatsModel,
+    CounterModel,
+    RecipientModel,
+    VariantAttribute,
+    dispatch_shard_for,
+)
+from outreach.errors import Conflict, NotFound
+from outreach.ids import is_id
+
+COUNTER_FIELDS = (
+    "recipients",
+    "pending",
+    "sending",
+    "sent",
+    "delivered",
+    "failed",
+    "skipped",
+    "unknown",
+    "accepted",
+    "repliers",
+    "replies",
+    "opt_outs",
+)
+
+
+def campaign_key(org_id: str, campaign_id: str) -> str:
+    return f"{org_id}#{campaign_id}"
+
+
+def status_key(org_id: str, campaign_id: str, status: RecipientStatus) -> str:
+    return f"{org_id}#{campaign_id}#{status.value}"
+
+
+def daily_counter_key(org_id: str, campaign_id: str, day: str) -> str:
+    """The counter of a campaign's sends on ``day`` (YYYY-MM-DD in its timezone)."""
+    return f"cap#{org_id}#{campaign_id}#{day}"
+
+
+def _raw_map(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    result: dict[str, Any] = value.as_dict()
+    return result
+
+
+def to_campaign(item: CampaignModel) -> Campaign:
+    audience = _raw_map(item.audience)
+    return Campaign(
+        id=item.campaign_id,
+        org_id=item.org_id,
+        name=item.name,
+        status=CampaignStatus(item.status),
+        variants=tuple(
+            Variant(name=v.name, body=v.body, weight=int(v.weight)) for v in item.variants
+        ),
+        audience=Audience(
+            all=bool(audience.get("all", False)),
+            tags=tuple(audience.get("tags") or ()),
+            contact_ids=tuple(audience.get("contact_ids") or ()),
+        ),
+        daily_limit=int(item.daily_limit),
+        timezone=item.timezone,
+        window=Window(start=item.window_start, end=item.window_end, days=tuple(item.window_days)),
+        start_at=item.start_at,
+        end_at=item.end_at,
+        recipients=int(item.recipients or 0),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        started_at=item.started_at,
+        completed_at=item.completed_at,
+    )
+
+
+def to_recipient(item: RecipientModel) -> Recipient:
+    return Recipient(
+        org_id=item.org_id,
+        campaign_id=item.campaign_id,
+        contact_id=item.contact_id,
+        phone=item.phone,
+        variant=item.variant,
+        status=RecipientStatus(item.status),
+        attempts=int(item.attempts or 0),
+        provider_message_id=item.provider_message_id,
+        error=item.error,
+        sent_at=item.sent_at,
+        updated_at=item.updated_at,
+    )
+
+
+def _variant_attributes(variants: Sequence[Variant]) -> list[VariantAttribute]:
+    return [
+        VariantAttribute(name=v.name, body=v.body, weight=v.weight)  # type: ignore[no-untyped-call]
+        for v in variants
+    ]
+
+
+class CampaignRepository:
+    """Campaigns, keyed by organization; status changes are conditional updates."""
+
+    def __init__(self) -> None:
+        ensure_models_bound()
+
+    def create(self, campaign: Campaign) -> None:
+        item = CampaignModel(
+            campaign.org_id,
+            campaign.id,
+            org_status=f"{campaign.org_id}#{campaign.status.value}",
+            name=campaign.name,
+            status=campaign.status.value,
+            variants=_variant_attributes(campaign.variants),
+            audience=campaign.audience.as_dict(),
+            daily_limit=campaign.daily_limit,
+            timezone=campaign.timezone,
+            window_start=campaign.window.start,
+            window_end=campaign.window.end,
+            window_days=list(campaign.window.days),
+            start_at=campaign.start_at,
+            end_at=campaign.end_at,
+            recipients=0,
+            created_at=campaign.created_at,
+            updated_at=campaign.updated_at,
+        )
+        item.save(condition=CampaignModel.campaign_id.does_not_exist())
+
+    def get(self, org_id: str, campaign_id: str, *, consistent: bool = False) -> Campaign:
+        if not is_id(campaign_id):
+            raise NotFound("Campaign not found.")
+        try:
+            return to_campaign(CampaignModel.get(org_id, campaign_id, consistent_read=consistent))
+        except DoesNotExist as error:
+            raise NotFound("Campaign not found.") from error
+
+    def list(
+        self,
+        org_id: str,
+        *,
+        status: CampaignStatus | None,
+        limit: int,
+        start_key: dict[str, Any] | None,
+    ) -> tuple[list[Campaign], dict[str, Any] | None]:
+        """Newest first; with ``status``, only campaigns in it (the ``by_status`` index)."""
+        if status is None:
+            result = CampaignModel.query(
+                org_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key
+            )
+        else:
+            result = CampaignModel.by_status.query(
+                f"{org_id}#{status.value}",
+                scan_index_forward=False,
+                limit=limit,
+                last_evaluated_key=start_key,
+            )
+        campaigns = [to_campaign(item) for item in result]
+        return campaigns, result.last_evaluated_key
+
+    def update_content(
+        self, campaign: Campaign, *, allowed: frozenset[CampaignStatus], now: datetime
+    ) -> Campaign:
+        """Store edited fields, only while the campaign is in an ``allowed`` status."""
+        actions: list[Any] = [
+            CampaignModel.name.set(campaign.name),
+            CampaignModel.variants.set(_variant_attributes(campaign.variants)),
+            CampaignModel.audience.set(campaign.audience.as_dict()),
+            CampaignModel.daily_limit.set(campaign.daily_limit),
+            CampaignModel.timezone.set(campaign.timezone),
+            CampaignModel.window_start.set(campaign.window.start),
+            CampaignModel.window_end.set(campaign.window.end),
+            CampaignModel.window_days.set(list(campaign.window.days)),
+            CampaignModel.updated_at.set(now),
+            CampaignModel.start_at.set(campaign.start_at)
+            if campaign.start_at
+            else CampaignModel.start_at.remove(),
+            CampaignModel.end_at.set(campaign.end_at)
+            if campaign.end_at
+            else CampaignModel.end_at.remove(),
+        ]
+        item = CampaignModel(campaign.org_id, campaign.id)
+        try:
+            item.update(
+                actions=actions,
+                condition=CampaignModel.status.is_in(*[s.value for s in allowed]),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("The campaign can only be edited while draft or paused.") from error
+            raise
+        return to_campaign(item)
+
+    def delete_draft(self, org_id: str, campaign_id: str) -> None:
+        try:
+            CampaignModel(org_id, campaign_id).delete(
+                condition=CampaignModel.status == CampaignStatus.DRAFT.value
+            )
+        except DeleteError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("Only a draft campaign can be deleted.") from error
+            raise
+
+    def transition(
+        self,
+        org_id: str,
+        campaign_id: str,
+        *,
+        allowed: frozenset[CampaignStatus],
+        to: CampaignStatus,
+        now: datetime,
+        recipients: int | None = None,
+    ) -> Campaign:
+        """Move to ``to`` if the campaign is in ``allowed`` (atomically), or :class:`Conflict`."""
+        actions: list[Any] = [
+            CampaignModel.status.set(to.value),
+            CampaignModel.org_status.set(f"{org_id}#{to.value}"),
+            CampaignModel.updated_at.set(now),
+        ]
+        if to is CampaignStatus.ACTIVE:
+            # The sparse dispatch index holds exactly the active campaigns.
+            actions.append(CampaignModel.dispatch_shard.set(dispatch_shard_for(campaign_id)))
+        else:
+            actions.append(CampaignModel.dispatch_shard.remove())
+        if recipients is not None:
+            actions += [CampaignModel.recipients.set(recipients), CampaignModel.started_at.set(now)]
+        if to in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+            actions.append(CampaignModel.completed_at.set(now))
+        item = CampaignModel(org_id, campaign_id)
+        try:
+            item.update(
+                actions=actions, condition=CampaignModel.status.is_in(*[s.value for s in allowed])
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                current = self.get(org_id, campaign_id, consistent=True)
+                raise Conflict(
+                    f"The campaign is {current.status.value}; it cannot become {to.value}.",
+                    extra={"status": current.status.value},
+                ) from error
+            raise
+        return to_campaign(item)
+
+
+class RecipientRepository:
+    """Recipients (the audience snapshot and each one's send) and the per-variant counters."""
+
+    def __init__(self) -> None:
+        ensure_models_bound()
+
+    def write_snapshot(self, recipients: Iterable[Recipient]) -> int:
+        """Batch-write pending recipients (idempotent: keys are campaign and contact)."""
+        count = 0
+        with RecipientModel.batch_write() as batch:
+            for recipient in recipients:
+                batch.save(
+                    RecipientModel(
+                        campaign_key(recipient.org_id, recipient.campaign_id),
+                        recipient.contact_id,
+                        campaign_status=status_key(
+                            recipient.org_id, recipient.campaign_id, recipient.status
+                        ),
+                        org_id=recipient.org_id,
+                        campaign_id=recipient.campaign_id,
+                        phone=recipient.phone,
+                        variant=recipient.variant,
+                        status=recipient.status.value,
+                        attempts=0,
+                        updated_at=recipient.updated_at,
+                    )
+                )
+                count += 1
+        return count
+
+    def put_initial_counts(
+        self, org_id: str, campaign_id: str, counts: Sequence[VariantCounts]
+    ) -> None:
+        with CampaignStatsModel.batch_write() as batch:
+            for variant in counts:
+                batch.save(
+                    CampaignStatsModel(
+                        campaign_key(org_id, campaign_id),
+                        variant.name,
+                        **{name: getattr(variant, name) for name in COUNTER_FIELDS},
+                    )
+                )
+
+    def counts(self, org_id: str, campaign_id: str) -> list[VariantCounts]:
+        return [
+            VariantCounts(
+                name=item.variant,
+                **{name: int(getattr(item, name) or 0) for name in COUNTER_FIELDS},
+            )
+            for item in CampaignStatsModel.query(
+                campaign_key(org_id, campaign_id), consistent_read=True
+            )
+        ]
+
+    def list(
+        self,
+        org_id: str,
+        campaign_id: str,
+        *,
+        status: RecipientStatus | None,
+        limit: int,
+        start_key: dict[str, Any] | None,
+    ) -> tuple[list[Recipient], dict[str, Any] | None]:
+        if status is None:
+            result = RecipientModel.query(
+                campaign_key(org_id, campaign_id), limit=limit, last_evaluated_key=start_key
+            )
+        else:
+            result = RecipientModel.by_status.query(
+                status_key(org_id, campaign_id, status), limit=limit, last_evaluated_key=start_key
+            )
+        recipients = [to_recipient(item) for item in result]
+        return recipients, result.last_evaluated_key
+
+    def pending_contact_ids(self, org_id: str, campaign_id: str) -> Iterator[str]:
+        """Contacts whose recipient the status index shows pending (eventually consistent)."""
+        for item in RecipientModel.by_status.query(
+            status_key(org_id, campaign_id, RecipientStatus.PENDING)
+        ):
+            yield item.contact_id
+
+    def skip_pending(
+        self, org_id: str, campaign_id: str, *, reason: str, now: datetime
+    ) -> dict[str, int]:
+        """Mark every still-pending recipient skipped; return how many per variant.
+
+        Call only once the campaign can no longer be claimed from (cancelled or
+        ended): then a consistent read of a recipient as pending is final, and
+        batch writes cannot overwrite a claim.
+        """
+        key = campaign_key(org_id, campaign_id)
+        skipped: dict[str, int] = {}
+        ids = list(dict.fromkeys(self.pending_contact_ids(org_id, campaign_id)))
+        for offset in range(0, len(ids), 100):
+            chunk = ids[offset : offset + 100]
+            items = RecipientModel.batch_get([(key, i) for i in chunk], consistent_read=True)
+            still_pending = [item for item in items if item.status == RecipientStatus.PENDING.value]
+            with RecipientModel.batch_write() as batch:
+                for item in still_pending:
+                    item.status = RecipientStatus.SKIPPED.value
+                    item.campaign_status = status_key(org_id, campaign_id, RecipientStatus.SKIPPED)
+                    item.error = reason
+                    item.updated_at = now
+                    batch.save(item)
+                    skipped[item.variant] = skipped.get(item.variant, 0) + 1
+        for variant, count in skipped.items():
+            CampaignStatsModel(key, variant).update(
+                actions=[
+                    CampaignStatsModel.pending.add(-count),
+                    CampaignStatsModel.skipped.add(count),
+                ]
+            )
+        return skipped
+
+    def sends_on(self, org_id: str, campaign_id: str, day: str) -> int:
+        try:
+            return int(CounterModel.get(daily_counter_key(org_id, campaign_id, day)).value)
+        except DoesNotExist:
+            return 0

@@ -1,0 +1,174 @@
+"""Campaign routes: parse, authorize, call one service method, map."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from outreach.api.auth import CallerDep
+from outreach.api.pagination import (
+    DEFAULT_LIMIT,
+    CursorParam,
+    LimitParam,
+    decode_cursor,
+    encode_cursor,
+)
+from outreach.campaigns.domain import CampaignStatus, RecipientStatus
+from outreach.campaigns.schemas import (
+    CampaignCreate,
+    CampaignList,
+    CampaignPublic,
+    CampaignUpdate,
+    PreviewOut,
+    PreviewRequest,
+    PreviewVariantOut,
+    SendList,
+    SendOut,
+    StatsOut,
+)
+from outreach.campaigns.service import CampaignService, get_campaign_service
+
+CampaignServiceDep = Annotated[CampaignService, Depends(get_campaign_service)]
+
+router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_campaign(
+    body: CampaignCreate, caller: CallerDep, service: CampaignServiceDep
+) -> CampaignPublic:
+    """Create a draft. Placeholders are checked: a 422 names the variant and position."""
+    return CampaignPublic.of(service.create(caller.org_id, body.draft()))
+
+
+@router.get("")
+def list_campaigns(
+    caller: CallerDep,
+    service: CampaignServiceDep,
+    status: CampaignStatus | None = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> CampaignList:
+    """Campaigns, newest first; `status` keeps those in it."""
+    listing = f"campaigns:{status.value}" if status else "campaigns"
+    start = decode_cursor(cursor, org_id=caller.org_id, listing=listing)
+    campaigns, last = service.list_campaigns(
+        caller.org_id, status=status, limit=limit, start_key=start
+    )
+    return CampaignList(
+        items=[CampaignPublic.of(c) for c in campaigns],
+        next_cursor=encode_cursor(last, org_id=caller.org_id, listing=listing),
+    )
+
+
+@router.get("/{campaign_id}")
+def get_campaign(
+    campaign_id: str, caller: CallerDep, service: CampaignServiceDep
+) -> CampaignPublic:
+    return CampaignPublic.of(service.get(caller.org_id, campaign_id))
+
+
+@router.patch("/{campaign_id}")
+def update_campaign(
+    campaign_id: str, body: CampaignUpdate, caller: CallerDep, service: CampaignServiceDep
+) -> CampaignPublic:
+    """Edit while draft or paused (409 otherwise). A paused campaign keeps its audience and
+    variant names."""
+    return CampaignPublic.of(service.update(caller.org_id, campaign_id, body.draft()))
+
+
+@router.delete("/{campaign_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_campaign(campaign_id: str, caller: CallerDep, service: CampaignServiceDep) -> Response:
+    """Delete a draft (409 otherwise: cancel a started campaign instead)."""
+    service.delete(caller.org_id, campaign_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{campaign_id}/preview")
+def preview_campaign(
+    campaign_id: str,
+    caller: CallerDep,
+    service: CampaignServiceDep,
+    body: PreviewRequest | None = None,
+) -> PreviewOut:
+    """Each variant rendered for `contact_id` (or with every fallback), with its GSM-7 or
+    UCS-2 length and segments. The opt-out footer is not included."""
+    contact_id = body.contact_id if body else None
+    previews = service.preview(caller.org_id, campaign_id, contact_id)
+    return PreviewOut(variants=[PreviewVariantOut.of(p) for p in previews])
+
+
+@router.post("/{campaign_id}/start")
+def start_campaign(
+    campaign_id: str, caller: CallerDep, service: CampaignServiceDep
+) -> CampaignPublic:
+    """Snapshot the audience (minus opted-out numbers) and go active. 409 unless draft, or
+    without a sender number."""
+    return CampaignPublic.of(service.start(caller.org_id, campaign_id))
+
+
+@router.post("/{campaign_id}/pause")
+def pause_campaign(
+    campaign_id: str, caller: CallerDep, service: CampaignServiceDep
+) -> CampaignPublic:
+    """Stop sending (from active). Nothing leaves after this returns."""
+    return CampaignPublic.of(service.pause(caller.org_id, campaign_id))
+
+
+@router.post("/{campaign_id}/resume")
+def resume_campaign(
+    campaign_id: str, caller: CallerDep, service: CampaignServiceDep
+) -> CampaignPublic:
+    return CampaignPublic.of(service.resume(caller.org_id, campaign_id))
+
+
+@router.post("/{campaign_id}/cancel")
+def cancel_campaign(
+    campaign_id: str, caller: CallerDep, service: CampaignServiceDep
+) -> CampaignPublic:
+    """Cancel from draft, active or paused; every pending recipient becomes skipped."""
+    return CampaignPublic.of(service.cancel(caller.org_id, campaign_id))
+
+
+@router.get("/{campaign_id}/stats")
+def campaign_stats(campaign_id: str, caller: CallerDep, service: CampaignServiceDep) -> StatsOut:
+    """Counts of recipients' states, today's sends, per-variant reply rates and the winner."""
+    return StatsOut.of(service.stats(caller.org_id, campaign_id))
+
+
+@router.get("/{campaign_id}/sends")
+def campaign_sends(  # noqa: PLR0917 - FastAPI parameters
+    campaign_id: str,
+    caller: CallerDep,
+    service: CampaignServiceDep,
+    status: RecipientStatus | None = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> SendList:
+    """The campaign's sends; `status` keeps those in it."""
+    listing = f"sends:{campaign_id}:{status.value if status else '*'}"
+    start = decode_cursor(cursor, org_id=caller.org_id, listing=listing)
+    sends, last = service.sends(
+        caller.org_id, campaign_id, status=status, limit=limit, start_key=start
+    )
+    return SendList(
+        items=[
+            SendOut(
+                contact_id=s.contact_id,
+                phone=s.phone,
+                variant=s.variant,
+                status=s.status.value,
+                attempts=s.attempts,
+                provider_message_id=s.provider_message_id,
+                error=s.error,
+                sent_at=s.sent_at,
+                updated_at=s.updated_at,
+            )
+            for s in sends
+        ],
+        next_cursor=encode_cursor(last, org_id=caller.org_id, listing=listing),
+    )
+
+
+routers = [router]
