@@ -49,6 +49,7 @@ from outreach.config import get_settings  # noqa: E402
 from outreach.data.binding import bind_models  # noqa: E402
 from outreach.secrets import get_signing_key  # noqa: E402
 from outreach.sending.dispatch import get_dispatcher  # noqa: E402
+from outreach.sms.providers import get_sms_provider  # noqa: E402
 from outreach_local.runtime import LocalLambdaContext, load_function  # noqa: E402
 from outreach_local.template import create_tables  # noqa: E402
 
@@ -65,7 +66,7 @@ def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def clear_caches() -> None:
     """Forget every process-wide object built from the environment."""
-    for factory in (get_settings, get_signing_key, get_dispatcher):
+    for factory in (get_settings, get_signing_key, get_dispatcher, get_sms_provider):
         factory.cache_clear()
 
 

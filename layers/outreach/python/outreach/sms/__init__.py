@@ -1,0 +1,1 @@
+"""SMS providers behind one interface: sandbox (outbox table), SNS, End User Messaging."""

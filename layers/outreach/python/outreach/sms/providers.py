@@ -1,0 +1,214 @@
+"""SMS providers behind one interface, chosen by configuration (``SMS_PROVIDER``).
+
+Every provider sends one message per call and classifies failures, because the
+engine's promises depend on it:
+
+* :class:`TransientSendError`: the message certainly did not leave (throttled,
+  unavailable, connection never made); the engine may retry it.
+* :class:`PermanentSendError`: the provider refused the message for good
+  (invalid number, opted out at the carrier); the recipient fails at once.
+* :class:`UnknownOutcomeError`: the request may have reached the provider (a
+  read timeout): the message must never be re-sent blindly.
+
+The AWS clients are built with SDK retries off, so that a message is never
+re-sent by the SDK behind the engine's back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Protocol
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from outreach.config import SmsProviderName, get_settings
+from outreach.data.binding import ensure_models_bound
+from outreach.data.models import OutboxMessageModel
+from outreach.ids import new_id
+
+if TYPE_CHECKING:
+    from mypy_boto3_pinpoint_sms_voice_v2 import PinpointSMSVoiceV2Client
+
+SANDBOX_BOX = "sandbox"
+_NO_SDK_RETRIES = Config(
+    retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=10
+)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One text to send."""
+
+    org_id: str
+    from_number: str
+    to_number: str
+    body: str
+    # Tags the provider may carry back on receipts (campaign id, contact id...).
+    context: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message_id: str
+
+
+class SendError(Exception):
+    """A provider call that did not send (or may not have sent) the message."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+class TransientSendError(SendError):
+    """Not sent; trying again later may succeed."""
+
+
+class PermanentSendError(SendError):
+    """Not sent, and never will be: the recipient fails."""
+
+
+class UnknownOutcomeError(SendError):
+    """The provider may or may not have sent it: report, never re-send."""
+
+
+class SmsProvider(Protocol):
+    """What the engine needs of an SMS provider."""
+
+    name: str
+
+    def send(self, message: OutboundMessage, *, sent_at: datetime) -> SendResult:
+        """Send one message or raise a :class:`SendError` subclass."""
+        ...
+
+
+class SandboxProvider:
+    """Sends nothing: stores each message in the outbox table (``GET /v1/dev/outbox``)."""
+
+    name = SmsProviderName.SANDBOX.value
+
+    def __init__(self) -> None:
+        ensure_models_bound()
+
+    def send(self, message: OutboundMessage, *, sent_at: datetime) -> SendResult:
+        message_id = new_id(sent_at)
+        OutboxMessageModel(
+            SANDBOX_BOX,
+            message_id,
+            org_id=message.org_id,
+            from_number=message.from_number,
+            to_number=message.to_number,
+            body=message.body,
+            sent_at=sent_at,
+        ).save()
+        return SendResult(message_id=message_id)
+
+
+def _classify(error: Exception, permanent_codes: frozenset[str]) -> SendError:
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        reason = str(error.response.get("Reason", "") or "")
+        message = str(error.response.get("Error", {}).get("Message", ""))
+        if reason == "DESTINATION_PHONE_NUMBER_OPTED_OUT":
+            return PermanentSendError("opted_out_at_carrier", message)
+        if code in permanent_codes:
+            return PermanentSendError(code, reason or message)
+        return TransientSendError(code, reason or message)
+    if isinstance(error, (ReadTimeoutError, ConnectionClosedError)):
+        return UnknownOutcomeError("no_response", str(error))
+    if isinstance(error, (ConnectTimeoutError, EndpointConnectionError)):
+        return TransientSendError("unreachable", str(error))
+    if isinstance(error, BotoCoreError):
+        return UnknownOutcomeError("client_error", str(error))
+    raise error
+
+
+class SnsProvider:
+    """Amazon SNS SMS (``Publish`` to a phone number)."""
+
+    name = SmsProviderName.SNS.value
+    PERMANENT = frozenset({"InvalidParameter", "InvalidParameterValue", "ValidationException"})
+
+    def __init__(self, client: Any | None = None) -> None:
+        self._client = client or boto3.client(
+            "sns", region_name=get_settings().aws_region, config=_NO_SDK_RETRIES
+        )
+
+    def send(self, message: OutboundMessage, *, sent_at: datetime) -> SendResult:
+        try:
+            response = self._client.publish(
+                PhoneNumber=message.to_number,
+                Message=message.body,
+                MessageAttributes={
+                    "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Promotional"},
+                    "AWS.MM.SMS.OriginationNumber": {
+                        "DataType": "String",
+                        "StringValue": message.from_number,
+                    },
+                },
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _classify(error, self.PERMANENT) from error
+        return SendResult(message_id=str(response["MessageId"]))
+
+
+class EndUserMessagingProvider:
+    """AWS End User Messaging SMS (``pinpoint-sms-voice-v2`` ``SendTextMessage``).
+
+    The organization's sender number is the origination identity; the
+    configuration set's event destination publishes delivery receipts.
+    """
+
+    name = SmsProviderName.END_USER_MESSAGING.value
+    PERMANENT = frozenset({"ValidationException"})
+
+    def __init__(
+        self,
+        client: PinpointSMSVoiceV2Client | None = None,
+        *,
+        configuration_set: str | None = None,
+    ) -> None:
+        self._client = client or boto3.client(
+            "pinpoint-sms-voice-v2", region_name=get_settings().aws_region, config=_NO_SDK_RETRIES
+        )
+        self._configuration_set = configuration_set
+
+    def send(self, message: OutboundMessage, *, sent_at: datetime) -> SendResult:
+        request: dict[str, Any] = {
+            "DestinationPhoneNumber": message.to_number,
+            "OriginationIdentity": message.from_number,
+            "MessageBody": message.body,
+            "MessageType": "PROMOTIONAL",
+        }
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        if message.context:
+            request["Context"] = dict(message.context)
+        try:
+            response = self._client.send_text_message(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise _classify(error, self.PERMANENT) from error
+        return SendResult(message_id=str(response["MessageId"]))
+
+
+@lru_cache(maxsize=1)
+def get_sms_provider() -> SmsProvider:
+    """The provider the settings name, built on first use."""
+    settings = get_settings()
+    if settings.sms_provider is SmsProviderName.SNS:
+        return SnsProvider()
+    if settings.sms_provider is SmsProviderName.END_USER_MESSAGING:
+        return EndUserMessagingProvider(configuration_set=settings.sms_configuration_set)
+    return SandboxProvider()

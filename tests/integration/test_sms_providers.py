@@ -1,0 +1,204 @@
+"""The SMS providers: sandbox (moto table), SNS (moto), End User Messaging (botocore Stubber)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.stub import Stubber
+
+from outreach.config import get_settings
+from outreach.data.models import OutboxMessageModel
+from outreach.sms.providers import (
+    EndUserMessagingProvider,
+    OutboundMessage,
+    PermanentSendError,
+    SandboxProvider,
+    SnsProvider,
+    TransientSendError,
+    UnknownOutcomeError,
+    get_sms_provider,
+)
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+MESSAGE = OutboundMessage(
+    org_id="ORG1",
+    from_number="+16175550100",
+    to_number="+16175550123",
+    body="Hi Dana, spring foundation checks are open. Reply STOP to opt out",
+    context={"campaign_id": "C1", "contact_id": "K1"},
+)
+
+
+def test_sandbox_stores_each_message_in_the_outbox(aws: None) -> None:
+    provider = SandboxProvider()
+    first = provider.send(MESSAGE, sent_at=NOW)
+    second = provider.send(MESSAGE, sent_at=NOW.replace(minute=1))
+    assert first.message_id < second.message_id
+    stored = list(OutboxMessageModel.query("sandbox"))
+    assert [m.message_id for m in stored] == [first.message_id, second.message_id]
+    assert stored[0].to_number == "+16175550123" and stored[0].from_number == "+16175550100"
+    assert stored[0].body == MESSAGE.body and stored[0].sent_at == NOW
+
+
+def test_sns_publishes_to_the_phone_number(aws: None) -> None:
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    result = SnsProvider().send(MESSAGE, sent_at=NOW)
+    assert result.message_id
+    sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages
+    assert sent[result.message_id][:2] == ("+16175550123", MESSAGE.body)
+
+
+def test_sns_refuses_an_invalid_number_for_good(aws: None) -> None:
+    with pytest.raises(PermanentSendError):
+        SnsProvider().send(
+            OutboundMessage("ORG1", "+16175550100", "not-a-number", "hi"), sent_at=NOW
+        )
+
+
+def _stubbed(
+    configuration_set: str | None = "outreach",
+) -> tuple[EndUserMessagingProvider, Stubber]:
+    client = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
+    return EndUserMessagingProvider(client, configuration_set=configuration_set), Stubber(client)
+
+
+def test_end_user_messaging_sends_from_the_sender_number_with_the_configuration_set() -> None:
+    provider, stubber = _stubbed()
+    stubber.add_response(
+        "send_text_message",
+        {"MessageId": "a8c3f1e2-1111-2222-3333-444455556666"},
+        expected_params={
+            "DestinationPhoneNumber": "+16175550123",
+            "OriginationIdentity": "+16175550100",
+            "MessageBody": MESSAGE.body,
+            "MessageType": "PROMOTIONAL",
+            "ConfigurationSetName": "outreach",
+            "Context": {"campaign_id": "C1", "contact_id": "K1"},
+        },
+    )
+    with stubber:
+        result = provider.send(MESSAGE, sent_at=NOW)
+    stubber.assert_no_pending_responses()
+    assert result.message_id == "a8c3f1e2-1111-2222-3333-444455556666"
+
+
+def test_end_user_messaging_without_a_configuration_set_omits_it() -> None:
+    provider, stubber = _stubbed(configuration_set=None)
+    stubber.add_response(
+        "send_text_message",
+        {"MessageId": "m-1"},
+        expected_params={
+            "DestinationPhoneNumber": "+16175550123",
+            "OriginationIdentity": "+16175550100",
+            "MessageBody": "hi",
+            "MessageType": "PROMOTIONAL",
+        },
+    )
+    with stubber:
+        provider.send(OutboundMessage("ORG1", "+16175550100", "+16175550123", "hi"), sent_at=NOW)
+
+
+@pytest.mark.parametrize(
+    ("code", "fields", "expected", "expected_code"),
+    [
+        ("ThrottlingException", {}, TransientSendError, "ThrottlingException"),
+        ("InternalServerException", {}, TransientSendError, "InternalServerException"),
+        (
+            "ServiceQuotaExceededException",
+            {"Reason": "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT"},
+            TransientSendError,
+            "ServiceQuotaExceededException",
+        ),
+        (
+            "ValidationException",
+            {"Reason": "CANNOT_PARSE"},
+            PermanentSendError,
+            "ValidationException",
+        ),
+        (
+            "ConflictException",
+            {
+                "Reason": "DESTINATION_PHONE_NUMBER_OPTED_OUT",
+                "ResourceType": "opted-out-number",
+                "ResourceId": "+16175550123",
+            },
+            PermanentSendError,
+            "opted_out_at_carrier",
+        ),
+    ],
+)
+def test_end_user_messaging_errors_are_classified(
+    code: str, fields: dict[str, Any], expected: type[Exception], expected_code: str
+) -> None:
+    provider, stubber = _stubbed()
+    stubber.add_client_error(
+        "send_text_message", service_error_code=code, service_message="no", modeled_fields=fields
+    )
+    with stubber, pytest.raises(expected) as raised:
+        provider.send(MESSAGE, sent_at=NOW)
+    assert getattr(raised.value, "code", None) == expected_code
+
+
+class _Raising:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def send_text_message(self, **_: Any) -> Any:
+        raise self.error
+
+    def publish(self, **_: Any) -> Any:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            ReadTimeoutError(endpoint_url="https://sms-voice.us-east-1.amazonaws.com"),
+            UnknownOutcomeError,
+        ),
+        (
+            ConnectTimeoutError(endpoint_url="https://sms-voice.us-east-1.amazonaws.com"),
+            TransientSendError,
+        ),
+        (
+            EndpointConnectionError(endpoint_url="https://sms-voice.us-east-1.amazonaws.com"),
+            TransientSendError,
+        ),
+    ],
+)
+def test_network_failures_are_transient_only_when_nothing_was_sent(
+    error: Exception, expected: type[Exception]
+) -> None:
+    for provider in (
+        EndUserMessagingProvider(_Raising(error)),  # type: ignore[arg-type]
+        SnsProvider(_Raising(error)),
+    ):
+        with pytest.raises(expected):
+            provider.send(MESSAGE, sent_at=NOW)
+
+
+@pytest.mark.parametrize(
+    ("setting", "kind"),
+    [
+        ("sandbox", SandboxProvider),
+        ("sns", SnsProvider),
+        ("end_user_messaging", EndUserMessagingProvider),
+    ],
+)
+def test_the_setting_chooses_the_provider(
+    aws: None, monkeypatch: pytest.MonkeyPatch, setting: str, kind: type
+) -> None:
+    monkeypatch.setenv("SMS_PROVIDER", setting)
+    get_settings.cache_clear()
+    get_sms_provider.cache_clear()
+    try:
+        assert isinstance(get_sms_provider(), kind)
+    finally:
+        get_sms_provider.cache_clear()
