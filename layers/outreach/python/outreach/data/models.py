@@ -274,7 +274,12 @@ class CampaignStatsModel(Model):
 
 
 class RecipientStatusIndex(GlobalSecondaryIndex["RecipientModel"]):
-    """Recipients of one campaign in one status: ``<org_id>#<campaign_id>#<status>``."""
+    """Recipients of one campaign in one status: ``<org_id>#<campaign_id>#<status>``.
+
+    A claimed recipient (``sending``) stays under ``pending`` here until its
+    outcome is recorded: claiming changes no index key, which saves two index
+    writes per message; readers filter on ``status``.
+    """
 
     class Meta:
         index_name = "by_status"
@@ -311,7 +316,11 @@ class RecipientModel(Model):
     attempts = NumberAttribute(default=0)
     provider_message_id = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
+    # A claim: who holds it and until when (then it ends "unknown").
+    claim_token = UnicodeAttribute(null=True)
     lease_until = UTCDateTimeAttribute(null=True)
+    # After a transient provider error: not before this instant.
+    retry_at = UTCDateTimeAttribute(null=True)
     sent_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
 

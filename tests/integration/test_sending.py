@@ -1,0 +1,436 @@
+"""The sending engine's promises (../shared/product/sending-rules.md), in-process against moto."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from typing import Any
+
+import pytest
+
+from outreach.campaigns.domain import Variant
+from outreach.contacts.domain import OptOutSource
+from outreach.contacts.repository import OptOutRepository
+from outreach.sending.sender import CLAIM_LEASE, FaultHooks
+from outreach.sms.providers import (
+    OutboundMessage,
+    PermanentSendError,
+    SandboxProvider,
+    SendResult,
+    TransientSendError,
+    UnknownOutcomeError,
+)
+from tests.support.engine import (
+    MONDAY_10AM_EASTERN,
+    World,
+    add_contacts,
+    boston,
+    los_angeles,
+    start_campaign,
+    world_with,
+)
+
+TERMINAL = {"sent", "delivered", "failed", "skipped", "unknown"}
+
+
+def assert_accounted(world: World) -> None:
+    """Every recipient is in one state, and the counters say the same."""
+    statuses = world.statuses()
+    counters = world.counters()
+    assert sum(statuses.values()) == counters["recipients"]
+    for status in ("sent", "failed", "skipped", "unknown"):
+        assert counters[status] == statuses[status], (status, counters, statuses)
+    assert counters["pending"] == statuses["pending"] + statuses["sending"]
+
+
+def assert_no_duplicates(world: World) -> None:
+    phones = Counter(message.to_number for message in world.outbox())
+    assert all(count == 1 for count in phones.values()), phones.most_common(3)
+
+
+def test_sends_each_recipient_once_and_completes(aws: None) -> None:
+    world = world_with(10)
+    report = world.sender().run(world.work())
+    assert report.sent == 10 and report.completed
+    assert world.statuses() == Counter({"sent": 10})
+    assert len(world.outbox()) == 10
+    assert_no_duplicates(world)
+    assert_accounted(world)
+    assert world.sender().run(world.work()).stopped == "not active"
+
+
+def test_body_is_rendered_at_send_time_with_the_footer_on_the_first_message_only(aws: None) -> None:
+    world = world_with(1)
+    world.sender().run(world.work())
+    first = world.outbox()[0].body
+    assert first.endswith("\nReply STOP to opt out")
+    assert first.startswith(("Hi N0, A", "Hey N0! B"))
+    world.clock.advance(timedelta(minutes=5))
+    start_campaign(world, variants=(Variant("A", "Again {first_name|there} {attributes.x|!}", 1),))
+    world.sender().run(world.work())
+    second = world.outbox()[1].body
+    assert second == "Again N0 !"
+
+
+def test_the_daily_cap_is_exact_and_resets_the_next_day(aws: None) -> None:
+    world = world_with(300, daily_limit=125)
+    first = world.sender().run(world.work(), budget=1000)
+    assert first.sent == 125 and first.cap_reached
+    assert world.sender().run(world.work(), budget=1000).sent == 0
+    world.clock.advance(timedelta(days=1))
+    assert world.sender().run(world.work(), budget=1000).sent == 125
+    assert world.statuses()["sent"] == 250
+    assert_no_duplicates(world)
+    assert_accounted(world)
+
+
+def test_a_tick_sends_at_most_a_minute_at_the_numbers_rate(aws: None) -> None:
+    world = world_with(20, messages_per_second=2)
+    start = world.clock.now()
+    report = world.sender().run(world.work(), budget=10)
+    assert report.sent == 10
+    # Ten messages at two a second: at least 4.5 s of (simulated) time between first and last.
+    assert world.clock.now() - start >= timedelta(seconds=4.5)
+    sent_at = sorted(m.sent_at for m in world.outbox())
+    assert all(b - a >= timedelta(seconds=0.5) for a, b in pairwise(sent_at))
+
+
+def test_quiet_hours_defer_a_pacific_number_until_its_morning(aws: None) -> None:
+    clock_at_9_eastern = MONDAY_10AM_EASTERN - timedelta(hours=1)
+    from outreach.clock import SimulatedClock
+
+    world = world_with(
+        0, clock=SimulatedClock(clock_at_9_eastern), phones=[los_angeles(1), boston(1)]
+    )
+    report = world.sender().run(world.work())
+    assert report.sent == 1 and report.quiet_hours_deferred == 1
+    assert [m.to_number for m in world.outbox()] == [boston(1)]
+    assert world.statuses() == Counter({"sent": 1, "pending": 1})
+    world.clock.set(clock_at_9_eastern + timedelta(hours=2))  # 08:00 in Los Angeles
+    assert world.sender().run(world.work()).sent == 1
+    assert world.statuses() == Counter({"sent": 2})
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        datetime(2026, 11, 28, 15, 0, tzinfo=UTC),  # Saturday
+        datetime(2026, 11, 23, 13, 59, tzinfo=UTC),  # Monday 08:59 Eastern
+        datetime(2026, 11, 23, 23, 0, tzinfo=UTC),  # Monday 18:00 Eastern
+    ],
+)
+def test_nothing_leaves_outside_the_campaign_window(aws: None, instant: datetime) -> None:
+    world = world_with(3)
+    world.clock.set(instant)
+    report = world.sender().run(world.work())
+    assert report.sent == 0 and report.stopped == "outside the campaign's window"
+    assert world.outbox() == []
+
+
+def test_an_opt_out_after_the_start_is_honoured_at_send_time(aws: None) -> None:
+    world = world_with(3)
+    OptOutRepository().add(world.org_id, boston(1), OptOutSource.KEYWORD, world.clock.now())
+    report = world.sender().run(world.work())
+    assert report.sent == 2 and report.skipped == 1
+    assert boston(1) not in {m.to_number for m in world.outbox()}
+    assert_accounted(world)
+
+
+def test_pause_mid_batch_stops_at_once_and_loses_nobody(aws: None) -> None:
+    world = world_with(10)
+    claims = []
+
+    def pause_on_third_claim(candidate: object) -> None:
+        claims.append(candidate)
+        if len(claims) == 3:
+            world.services().pause(world.org_id, world.campaign_id)
+
+    report = world.sender(hooks=FaultHooks(after_claim=pause_on_third_claim)).run(world.work())
+    assert report.sent == 2 and report.stopped == "campaign paused"
+    assert len(world.outbox()) == 2
+    assert world.statuses() == Counter({"sent": 2, "pending": 8})
+    assert world.sender().run(world.work()).sent == 0
+    world.services().resume(world.org_id, world.campaign_id)
+    assert world.sender().run(world.work()).sent == 8
+    assert_no_duplicates(world)
+    assert_accounted(world)
+
+
+def test_cancel_mid_batch_leaves_no_recipient_pending(aws: None) -> None:
+    world = world_with(10)
+    claims = []
+
+    def cancel_on_fourth_claim(candidate: object) -> None:
+        claims.append(candidate)
+        if len(claims) == 4:
+            world.services().cancel(world.org_id, world.campaign_id)
+
+    report = world.sender(hooks=FaultHooks(after_claim=cancel_on_fourth_claim)).run(world.work())
+    assert report.sent == 3
+    assert world.statuses() == Counter({"sent": 3, "skipped": 7})
+    assert_accounted(world)
+
+
+class ScriptedProvider:
+    """Answers each call from a script of outcomes, then sends normally."""
+
+    name = "scripted"
+
+    def __init__(self, *outcomes: Exception | None) -> None:
+        self.outcomes = list(outcomes)
+        self.inner = SandboxProvider()
+        self.calls = 0
+
+    def send(self, message: OutboundMessage, *, sent_at: datetime) -> SendResult:
+        self.calls += 1
+        outcome = self.outcomes.pop(0) if self.outcomes else None
+        if isinstance(outcome, UnknownOutcomeError):
+            self.inner.send(message, sent_at=sent_at)  # it did go out
+            raise outcome
+        if outcome is not None:
+            raise outcome
+        return self.inner.send(message, sent_at=sent_at)
+
+
+def test_transient_errors_are_retried_with_backoff_then_fail_after_three_attempts(
+    aws: None,
+) -> None:
+    world = world_with(1)
+    provider = ScriptedProvider(*[TransientSendError("ThrottlingException")] * 3)
+    assert world.sender(provider).run(world.work()).retried == 1
+    assert world.sender(provider).run(world.work()).sent == 0  # backing off
+    world.clock.advance(timedelta(minutes=1, seconds=1))
+    assert world.sender(provider).run(world.work()).retried == 1
+    world.clock.advance(timedelta(minutes=2, seconds=1))
+    report = world.sender(provider).run(world.work())
+    assert report.failed == 1 and report.completed
+    assert provider.calls == 3
+    assert world.statuses() == Counter({"failed": 1})
+    assert_accounted(world)
+
+
+def test_a_transient_error_then_success_sends_once(aws: None) -> None:
+    world = world_with(1)
+    provider = ScriptedProvider(TransientSendError("InternalServerException"))
+    world.sender(provider).run(world.work())
+    world.clock.advance(timedelta(minutes=2))
+    assert world.sender(provider).run(world.work()).sent == 1
+    assert len(world.outbox()) == 1
+
+
+def test_a_permanent_refusal_fails_the_recipient_at_once(aws: None) -> None:
+    world = world_with(2)
+    provider = ScriptedProvider(PermanentSendError("opted_out_at_carrier"))
+    report = world.sender(provider).run(world.work())
+    assert report.failed == 1 and report.sent == 1 and provider.calls == 2
+    failed = [r for r in world.recipients() if r.status == "failed"]
+    assert failed[0].error == "opted_out_at_carrier"
+    assert_accounted(world)
+
+
+def test_an_unknown_outcome_is_reported_and_never_resent(aws: None) -> None:
+    world = world_with(1)
+    provider = ScriptedProvider(UnknownOutcomeError("no_response"))
+    report = world.sender(provider).run(world.work())
+    assert report.unknown == 1 and report.completed
+    world.clock.advance(timedelta(days=1))
+    assert world.sender(provider).run(world.work()).sent == 0
+    assert provider.calls == 1 and len(world.outbox()) == 1
+    assert_accounted(world)
+
+
+class Killed(BaseException):
+    """The worker process died (BaseException: nothing in the sender catches it)."""
+
+
+def test_a_worker_killed_between_claim_and_provider_ends_unknown_and_sends_nothing(
+    aws: None,
+) -> None:
+    world = world_with(1)
+
+    def die(_: object) -> None:
+        raise Killed
+
+    with pytest.raises(Killed):
+        world.sender(hooks=FaultHooks(after_claim=die)).run(world.work())
+    assert world.statuses() == Counter({"sending": 1})
+    assert world.sender().run(world.work()).sent == 0  # the lease still holds
+    world.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
+    report = world.sender().run(world.work())
+    assert report.unknown == 1 and report.sent == 0
+    assert world.outbox() == []
+    assert_accounted(world)
+
+
+def test_a_worker_killed_between_provider_and_record_never_sends_twice(aws: None) -> None:
+    world = world_with(1)
+
+    def die(_: object) -> None:
+        raise Killed
+
+    with pytest.raises(Killed):
+        world.sender(hooks=FaultHooks(after_provider=die)).run(world.work())
+    world.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
+    assert world.sender().run(world.work()).unknown == 1
+    world.clock.advance(timedelta(days=1))
+    world.sender().run(world.work())
+    assert len(world.outbox()) == 1
+    assert world.statuses() == Counter({"unknown": 1})
+    assert_accounted(world)
+
+
+class FlakyProvider:
+    """Fails a share of calls at random: transient, permanent, or after sending (unknown)."""
+
+    name = "flaky"
+
+    def __init__(self, rng: random.Random, rate: float) -> None:
+        self.rng = rng
+        self.rate = rate
+        self.inner = SandboxProvider()
+
+    def send(self, message: OutboundMessage, *, sent_at: datetime) -> SendResult:
+        if self.rng.random() < self.rate:
+            kind = self.rng.choice(["transient", "permanent", "unknown"])
+            if kind == "transient":
+                raise TransientSendError("ThrottlingException")
+            if kind == "permanent":
+                raise PermanentSendError("ValidationException")
+            self.inner.send(message, sent_at=sent_at)
+            raise UnknownOutcomeError("no_response")
+        return self.inner.send(message, sent_at=sent_at)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_faults_and_crashes_never_send_twice_and_lose_nobody(aws: None, seed: int) -> None:
+    rng = random.Random(seed)
+    world = world_with(60, daily_limit=125)
+    provider = FlakyProvider(rng, rate=0.2)
+
+    def maybe_die(_: object) -> None:
+        if rng.random() < 0.05:
+            raise Killed
+
+    hooks = FaultHooks(after_claim=maybe_die, after_provider=maybe_die)
+    for _ in range(40):
+        with suppress(Killed):
+            world.sender(provider, hooks).run(world.work())
+        world.clock.advance(timedelta(minutes=3))
+        if world.statuses().keys() <= TERMINAL:
+            break
+    world.clock.advance(CLAIM_LEASE + timedelta(minutes=1))
+    world.sender(provider).run(world.work())
+    assert world.statuses().keys() <= TERMINAL, world.statuses()
+    assert_no_duplicates(world)
+    assert_accounted(world)
+
+
+def test_the_same_queue_message_delivered_twice_sends_once(aws: None, lambda_context: Any) -> None:
+    from outreach.sending.sender import SenderFactory
+    from outreach.sending.sqs import handle_send_batch
+
+    world = world_with(5)
+    event = {
+        "Records": [
+            {
+                "messageId": "m-1",
+                "receiptHandle": "r-1",
+                "body": world.work().to_message(),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1795446000000",
+                    "SenderId": "AIDA",
+                    "ApproximateFirstReceiveTimestamp": "1795446000000",
+                    "MessageGroupId": world.org_id,
+                    "MessageDeduplicationId": "d-1",
+                    "SequenceNumber": "1",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "x",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:outreach-send.fifo",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+    factory = SenderFactory(clock=world.clock)
+    for _ in range(2):
+        response, _reports = handle_send_batch(event, lambda_context, factory)
+        assert response == {"batchItemFailures": []}
+    assert len(world.outbox()) == 5
+    assert_no_duplicates(world)
+
+
+def _records(*bodies: str) -> dict[str, object]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m-{i}",
+                "receiptHandle": f"r-{i}",
+                "body": body,
+                "attributes": {"MessageGroupId": "ORG", "ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def test_a_bad_queue_message_fails_it_and_the_rest_of_its_group(
+    aws: None, lambda_context: Any
+) -> None:
+    from outreach.sending.sender import SenderFactory
+    from outreach.sending.sqs import handle_send_batch
+
+    unknown = '{"org_id": "O", "campaign_id": "C", "tick": "2026-11-23T15:00:00Z"}'
+    response, reports = handle_send_batch(
+        _records(unknown, "not json", unknown),
+        lambda_context,
+        SenderFactory(),
+    )
+    # FIFO: the failed message and every one after it go back to the queue, in order.
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]}
+    assert [r.stopped for r in reports] == ["not active"]
+
+
+def test_a_batch_where_everything_fails_is_retried_whole(aws: None, lambda_context: Any) -> None:
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from outreach.sending.sender import SenderFactory
+    from outreach.sending.sqs import handle_send_batch
+
+    with pytest.raises(BatchProcessingError):
+        handle_send_batch(_records("not json", "{}"), lambda_context, SenderFactory())
+
+
+def test_a_campaign_past_its_end_completes_and_skips_the_rest(aws: None) -> None:
+    world = world_with(0, phones=[boston(1), boston(2)])
+    from outreach.campaigns.repository import CampaignRepository
+
+    assert CampaignRepository().get(world.org_id, world.campaign_id).end_at is None
+    world.clock.advance(timedelta(hours=1))
+    from outreach.data.models import CampaignModel
+
+    CampaignModel(world.org_id, world.campaign_id).update(
+        actions=[CampaignModel.end_at.set(world.clock.now() - timedelta(minutes=1))]
+    )
+    report = world.sender().run(world.work())
+    assert report.completed and report.skipped == 2
+    assert world.statuses() == Counter({"skipped": 2})
+    assert_accounted(world)
+
+
+def test_deferred_recipients_keep_the_campaign_active(aws: None) -> None:
+    from outreach.clock import SimulatedClock
+
+    world = world_with(
+        0, clock=SimulatedClock(MONDAY_10AM_EASTERN - timedelta(hours=1)), phones=[los_angeles(2)]
+    )
+    report = world.sender().run(world.work())
+    assert report.quiet_hours_deferred == 1 and not report.completed
+    add_contacts(world.org_id, [boston(9)], world.clock)  # not in the audience any more
+    assert world.statuses() == Counter({"pending": 1})
