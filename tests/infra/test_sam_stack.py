@@ -258,7 +258,13 @@ def _physical_id(stack: dict[str, dict[str, Any]], logical_id: str) -> str:
 
 @pytest.mark.parametrize(
     "logical_id",
-    ["IdentityFunction", "ContactsFunction", "CampaignsFunction", "DispatcherFunction"],
+    [
+        "IdentityFunction",
+        "ContactsFunction",
+        "CampaignsFunction",
+        "DispatcherFunction",
+        "SenderFunction",
+    ],
 )
 def test_deployed_functions_run_python_312(
     stack: dict[str, dict[str, Any]], logical_id: str
@@ -300,3 +306,45 @@ def test_deployed_send_queue_is_fifo_with_a_dead_letter_queue(
     assert redrive["deadLetterTargetArn"].endswith(f"{STACK}-send-dlq.fifo")
     assert int(redrive["maxReceiveCount"]) >= 1
     assert _physical_id(stack, "SchedulerDeadLetterQueue")
+
+
+def test_sender_consumes_the_send_queue_reporting_batch_item_failures() -> None:
+    mapping = next(iter(resources_of("AWS::Lambda::EventSourceMapping").values()))["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["SendQueue", "Arn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["FunctionName"] == {"Ref": "SenderFunction"}
+
+
+def test_provider_permissions_follow_the_sms_provider_parameter() -> None:
+    policies = transformed()["Resources"]["SenderFunctionRole"]["Properties"]["Policies"]
+    statements = [st for p in policies for st in p["PolicyDocument"]["Statement"]]
+    provider = next(st for st in statements if st["Sid"] == "SmsProvider")
+    sns, rest = provider["Action"]["Fn::If"][1:]
+    assert provider["Action"]["Fn::If"][0] == "UseSnsSms" and sns == ["sns:Publish"]
+    assert rest == {
+        "Fn::If": ["UseEndUserMessagingSms", ["sms-voice:SendTextMessage"], ["dynamodb:PutItem"]]
+    }
+    others = json.dumps([st for st in statements if st["Sid"] != "SmsProvider"])
+    assert "sns:" not in others and "sms-voice:" not in others and "OutboxTable" not in others
+
+
+def test_alarms_watch_the_dead_letter_queues_and_function_errors() -> None:
+    alarms = resources_of("AWS::CloudWatch::Alarm")
+    watched = {json.dumps(a["Properties"]["Dimensions"][0]["Value"]) for a in alarms.values()}
+    assert json.dumps({"Fn::GetAtt": ["SendDeadLetterQueue", "QueueName"]}) in watched
+    assert json.dumps({"Fn::GetAtt": ["SchedulerDeadLetterQueue", "QueueName"]}) in watched
+    assert json.dumps({"Ref": "SenderFunction"}) in watched
+    assert json.dumps({"Ref": "DispatcherFunction"}) in watched
+
+
+def test_a_sandbox_deployment_grants_the_outbox_and_no_sms_service(
+    stack: dict[str, dict[str, Any]],
+) -> None:
+    iam = boto3.client("iam", region_name="us-east-1")
+    role = _physical_id(stack, "SenderFunctionRole")
+    documents = " ".join(
+        json.dumps(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    )
+    assert "dynamodb:PutItem" in documents
+    assert "sns:Publish" not in documents and "sms-voice" not in documents

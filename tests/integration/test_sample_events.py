@@ -39,3 +39,9 @@ def test_dispatcher_accepts_the_scheduler_event(
 @pytest.mark.parametrize("path", sorted(EVENTS.glob("*.json")), ids=lambda p: p.name)
 def test_sample_events_are_valid_json(path: Any) -> None:
     assert isinstance(json.loads(path.read_text()), dict)
+
+
+def test_sender_accepts_the_sqs_event(aws: None, lambda_context: LocalLambdaContext) -> None:
+    # The sample's campaign does not exist here: handled (nothing to send), not failed.
+    result = load_function("sender").handler(event("sqs-send.json"), lambda_context)
+    assert result == {"batchItemFailures": []}
