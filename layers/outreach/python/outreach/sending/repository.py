@@ -2,12 +2,14 @@
 
 The claim protocol (an "equivalent conditional scheme" to one transaction):
 
-1. reserve a slot of the day's cap: ``ADD 1`` on the day counter if ``value < limit``;
-2. claim the recipient: ``pending -> sending`` if pending, with a token and a lease;
+1. claim the recipient: ``pending -> sending`` if pending, with a token and a lease;
+2. reserve a slot of the day's cap: ``ADD 1`` on the day counter if ``value < limit``
+   (none left: the claim is released);
 3. record the outcome (the recipient and its variant's counters in one transaction).
 
-A crash between 1 and 2 leaks a slot (the day sends one fewer, never one more);
-a crash after 2 leaves a claim that ends ``unknown`` when its lease expires.
+A crash after 1 leaves a claim that ends ``unknown`` when its lease expires
+(never re-sent); a crash after 2 also leaks the slot (the day sends one fewer,
+never one more).
 """
 
 from __future__ import annotations

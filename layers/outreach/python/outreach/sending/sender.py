@@ -9,6 +9,7 @@ its counters. See :mod:`outreach.sending.repository` for the claim protocol.
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections.abc import Callable
@@ -112,6 +113,7 @@ class CampaignSender:
         self._clock = clock
         self._hooks = hooks or FaultHooks()
         self._last_send: datetime | None = None
+        self._random = random.Random()  # noqa: S311 - spreading work, not security
 
     def run(self, work: CampaignWork, *, budget: int | None = None) -> SendReport:
         """Send what the rules allow now, at most ``budget`` (default: a minute at the rate)."""
@@ -177,6 +179,9 @@ class CampaignSender:
     ) -> bool:
         """Try each candidate of a page; ``False`` once the tick must stop."""
         now = self._clock.now()
+        # Concurrent workers of one campaign (a duplicated delivery) walk the
+        # same index page: shuffled, they rarely reach for the same recipient.
+        self._random.shuffle(page)
         ready = [
             c
             for c in page
@@ -221,21 +226,22 @@ class CampaignSender:
         body: str,
         report: SendReport,
     ) -> bool:
-        """Slot, claim, checks, provider, outcome. ``False`` when the tick must stop."""
+        """Claim, slot, checks, provider, outcome. ``False`` when the tick must stop."""
         assert organization.sender_number is not None
         self._pace(organization.messages_per_second)
         now = self._clock.now()
         day = now.astimezone(ZoneInfo(campaign.timezone)).date().isoformat()
+        token = uuid.uuid4().hex
+        # Claim first: a recipient another worker holds costs one call, not three.
+        if not self._repo.claim(candidate, token=token, now=now, lease=CLAIM_LEASE):
+            return True
         if not self._repo.reserve_slot(
             campaign.org_id, campaign.id, day, campaign.daily_limit, now
         ):
+            self._repo.release(candidate, token=token, now=now, retry_at=None)
             report.cap_reached = True
             report.stopped = "daily limit reached"
             return False
-        token = uuid.uuid4().hex
-        if not self._repo.claim(candidate, token=token, now=now, lease=CLAIM_LEASE):
-            self._repo.release_slot(campaign.org_id, campaign.id, day)
-            return True
         if self._hooks.after_claim:
             self._hooks.after_claim(candidate)
         # At the moment of sending: the opt-out list and the campaign's status.

@@ -1,0 +1,89 @@
+"""Exact cap and at-most-once under real concurrency: sender threads against moto's server."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from outreach.config import get_settings
+from outreach.data.binding import bind_models
+from outreach.sending.repository import SendingRepository
+from outreach_local.template import create_tables
+from tests.support.engine import World, world_with
+
+SENDERS = 8
+RECIPIENTS = 500
+DAILY_LIMIT = 125
+REPETITIONS = int(os.environ.get("OUTREACH_CAP_REPETITIONS", "20"))
+
+
+@pytest.fixture
+def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    monkeypatch.setenv("DYNAMODB_ENDPOINT", url)
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+def fresh_tables(url: str, prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TABLE_PREFIX", prefix)
+    get_settings.cache_clear()
+    create_tables(boto3.client("dynamodb", region_name="us-east-1", endpoint_url=url), prefix)
+    bind_models(get_settings())
+
+
+def run_concurrently(world: World) -> list[BaseException]:
+    barrier = threading.Barrier(SENDERS)
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            barrier.wait()
+            world.sender().run(world.work(), budget=RECIPIENTS)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=sender) for _ in range(SENDERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    return errors
+
+
+@pytest.mark.loopback
+@pytest.mark.enable_socket
+def test_eight_concurrent_senders_send_exactly_the_daily_limit(
+    moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for repetition in range(REPETITIONS):
+        fresh_tables(moto_server, f"cap{repetition}-", monkeypatch)
+        world = world_with(RECIPIENTS, daily_limit=DAILY_LIMIT)
+        assert run_concurrently(world) == []
+        phones = Counter(message.to_number for message in world.outbox())
+        assert len(phones) == DAILY_LIMIT, (repetition, len(phones))
+        assert max(phones.values()) == 1, (repetition, phones.most_common(1))
+        statuses = world.statuses()
+        assert statuses == Counter({"sent": DAILY_LIMIT, "pending": RECIPIENTS - DAILY_LIMIT}), (
+            statuses
+        )
+        counters = world.counters()
+        assert counters["sent"] == DAILY_LIMIT and counters["pending"] == RECIPIENTS - DAILY_LIMIT
+        assert (
+            SendingRepository().sends_on(world.org_id, world.campaign_id, "2026-11-23")
+            == DAILY_LIMIT
+        )
