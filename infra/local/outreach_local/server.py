@@ -9,6 +9,7 @@ Environment:
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sys
@@ -21,9 +22,8 @@ import boto3
 from fastapi import APIRouter, FastAPI
 
 from outreach.api.app import create_app
-from outreach.clock import to_iso
 from outreach.config import get_settings
-from outreach_local.runtime import API_FUNCTIONS, LocalLambdaContext, load_function
+from outreach_local.runtime import API_FUNCTIONS, load_function
 from outreach_local.template import REPO_ROOT, create_tables
 
 LOCAL_STATE_DIR = REPO_ROOT / ".local"
@@ -70,6 +70,7 @@ def prepare_environment(dynamodb_endpoint: str | None = None) -> LocalEnvironmen
     if not os.environ.get("JWT_SECRET"):
         os.environ["JWT_SECRET"] = _signing_key()
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call otherwise
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
@@ -105,18 +106,19 @@ def api_routers() -> list[APIRouter]:
 
 
 def build_app() -> FastAPI:
-    """One ASGI app serving every domain at its API Gateway path."""
-    return create_app(api_routers(), title="Outreach API (local stack)")
+    """One ASGI app serving every domain at its API Gateway path, plus ``/v1/dev``."""
+    from outreach_local.dev_routes import router as dev_router
+
+    return create_app([*api_routers(), dev_router], title="Outreach API (local stack)")
 
 
 def run_scheduled_functions(now: datetime | None = None) -> dict[str, Any]:
-    """One scheduler tick through the cloud's own handler: the dispatcher's."""
+    """One scheduler tick at ``now`` (default: the real clock): dispatch, then send."""
+    from outreach.clock import SystemClock
+    from outreach_local.ticks import run_tick
+
     instant = now or datetime.now(UTC)
-    event = {"scheduled_time": to_iso(instant), "execution_id": f"local-{instant:%Y%m%dT%H%M%S}"}
-    result: dict[str, Any] = load_function("dispatcher").handler(
-        event, LocalLambdaContext(function_name="dispatcher")
-    )
-    return result
+    return run_tick(instant, clock=SystemClock() if now is None else None).as_dict()
 
 
 class Ticker(threading.Thread):
@@ -154,7 +156,7 @@ def main() -> None:
         f"  API       {base}/v1/health\n"
         f"  Docs      {base}/docs   (OpenAPI: {base}/openapi.json)\n"
         f"  DynamoDB  {environment.dynamodb_endpoint}\n"
-        f"  Ticks     {f'every {tick_seconds:g} s' if ticker else 'off'}\n"
+        f"  Ticks     {f'every {tick_seconds:g} s' if ticker else 'off'} (POST /v1/dev/tick)\n"
         "  SMS       sandbox (GET /v1/dev/outbox)\n"
         "Press Ctrl+C to stop.\n",
         flush=True,

@@ -1,0 +1,54 @@
+"""The ``/v1/dev/*`` routes: only the local stack serves them; template.yaml never routes them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
+
+from outreach.api.auth import CallerDep
+from outreach.clock import to_iso
+from outreach.data.binding import ensure_models_bound
+from outreach.data.models import OutboxMessageModel
+from outreach.sms.providers import SANDBOX_BOX
+from outreach_local.ticks import run_tick
+
+router = APIRouter(prefix="/v1/dev", tags=["dev (local stack only)"])
+
+
+class TickRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    now: datetime | None = None
+
+
+@router.post("/tick")
+async def tick(caller: CallerDep, body: TickRequest | None = None) -> dict[str, Any]:
+    """Run one scheduled dispatch at `now` (default: the real clock), synchronously, to the
+    end: the same dispatch and send code as the cloud, with pacing on a simulated clock."""
+    del caller
+    instant = body.now if body and body.now else datetime.now(UTC)
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    result = await run_in_threadpool(run_tick, instant.astimezone(UTC))
+    return result.as_dict()
+
+
+@router.get("/outbox")
+def outbox(caller: CallerDep) -> dict[str, Any]:
+    """What the sandbox SMS provider has "sent" for the caller's organization, oldest first."""
+    ensure_models_bound()
+    items = [
+        {
+            "message_id": item.message_id,
+            "from": item.from_number,
+            "to": item.to_number,
+            "body": item.body,
+            "sent_at": to_iso(item.sent_at),
+        }
+        for item in OutboxMessageModel.query(SANDBOX_BOX)
+        if item.org_id == caller.org_id
+    ]
+    return {"items": items}
