@@ -1,0 +1,100 @@
+"""The local stack's /v1/dev routes drive the real engine: tick, outbox."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from outreach_local.server import build_app
+
+PASSWORD = "correct horse battery staple"
+MONDAY_10AM_EASTERN = "2026-11-23T15:00:00Z"
+
+
+@pytest.fixture
+def client(send_queue: str) -> TestClient:
+    return TestClient(build_app())
+
+
+def sign_up(client: TestClient) -> dict[str, str]:
+    body = {
+        "email": "dev@acme.test",
+        "password": PASSWORD,
+        "full_name": "Dev",
+        "organization_name": "Acme",
+    }
+    assert client.post("/v1/auth/register", json=body).status_code == 201
+    token = client.post(
+        "/v1/auth/login", json={"email": body["email"], "password": PASSWORD}
+    ).json()
+    return {"authorization": f"Bearer {token['access_token']}"}
+
+
+def test_tick_sends_through_the_engine_on_simulated_time(client: TestClient) -> None:
+    auth = sign_up(client)
+    assert (
+        client.patch(
+            "/v1/organization", headers=auth, json={"sender_number": "+16175550100"}
+        ).status_code
+        == 200
+    )
+    rows = "\n".join(f"617555{i:04d},Pat{i}" for i in range(100))
+    imported = client.post(
+        "/v1/contacts/import",
+        headers={**auth, "content-type": "text/csv"},
+        content=f"phone,first_name\n{rows}\n",
+    ).json()
+    assert imported["created"] == 100
+    campaign = client.post(
+        "/v1/campaigns",
+        headers=auth,
+        json={
+            "name": "Spring",
+            "template_a": "Hi {first_name}!",
+            "template_b": "Hey {first_name}.",
+            "audience": {"all": True},
+        },
+    ).json()
+    assert (
+        client.post(f"/v1/campaigns/{campaign['id']}/start", headers=auth).json()["status"]
+        == "active"
+    )
+
+    started = time.perf_counter()
+    first = client.post("/v1/dev/tick", headers=auth, json={"now": MONDAY_10AM_EASTERN}).json()
+    later = (datetime.fromisoformat(MONDAY_10AM_EASTERN) + timedelta(minutes=1)).isoformat()
+    second = client.post("/v1/dev/tick", headers=auth, json={"now": later}).json()
+    wall = time.perf_counter() - started
+
+    # One tick sends a minute's worth at the number's rate (1 a second): 60, then the rest.
+    assert (first["campaigns"], first["sent"]) == (1, 60)
+    assert (second["sent"], second["completed"]) == (40, 1)
+    outbox: list[dict[str, Any]] = client.get("/v1/dev/outbox", headers=auth).json()["items"]
+    assert len(outbox) == 100 and len({m["to"] for m in outbox}) == 100
+    assert outbox[0]["from"] == "+16175550100"
+    assert outbox[0]["body"].endswith("\nReply STOP to opt out")
+    stamps = [datetime.fromisoformat(m["sent_at"]) for m in outbox]
+    # sent_at is the engine's (simulated) clock: paced a second apart, from the tick's instant.
+    assert stamps[0] == datetime.fromisoformat(MONDAY_10AM_EASTERN)
+    assert stamps[59] - stamps[0] == timedelta(seconds=59)
+    assert wall < 59, "pacing must advance simulated time, not sleep"
+    stats = client.get(f"/v1/campaigns/{campaign['id']}/stats", headers=auth).json()
+    assert (stats["status"], stats["sent"], stats["pending"]) == ("completed", 100, 0)
+
+
+def test_dev_routes_need_a_token(client: TestClient) -> None:
+    assert client.post("/v1/dev/tick", json={}).status_code == 401
+    assert client.get("/v1/dev/outbox").status_code == 401
+
+
+def test_a_tick_outside_the_window_sends_nothing(client: TestClient) -> None:
+    auth = sign_up(client)
+    saturday = client.post(
+        "/v1/dev/tick", headers=auth, json={"now": "2026-11-28T15:00:00Z"}
+    ).json()
+    assert saturday["sent"] == 0 and saturday["now"] == "2026-11-28T15:00:00.000Z"
+    assert client.post("/v1/dev/tick", headers=auth, json={"now": "not a time"}).status_code == 422
