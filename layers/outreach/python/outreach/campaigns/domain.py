@@ -71,6 +71,14 @@ class Audience:
             return {"tags": list(self.tags)}
         return {"contact_ids": list(self.contact_ids)}
 
+    def same_as(self, other: Audience) -> bool:
+        """The same selection, whatever the order of the tags or ids."""
+        return (self.all, set(self.tags), set(self.contact_ids)) == (
+            other.all,
+            set(other.tags),
+            set(other.contact_ids),
+        )
+
 
 @dataclass(frozen=True)
 class Window:

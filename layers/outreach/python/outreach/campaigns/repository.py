@@ -259,7 +259,7 @@ class CampaignRepository:
                 current = self.get(org_id, campaign_id, consistent=True)
                 raise Conflict(
                     f"The campaign is {current.status.value}; it cannot become {to.value}.",
-                    extra={"status": current.status.value},
+                    extra={"campaign_status": current.status.value},
                 ) from error
             raise
         return to_campaign(item)

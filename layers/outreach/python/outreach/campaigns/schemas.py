@@ -10,9 +10,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     field_serializer,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from outreach.campaigns.domain import (
     DAYS,
@@ -55,6 +57,28 @@ def _aware(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _audience_tag(value: str) -> str:
+    tag = normalize_tag(value)
+    if not tag:
+        raise ValueError("a tag cannot be blank")
+    return tag
+
+
+def _invalid(model: BaseModel, field: str, message: str) -> ValidationError:
+    """A rule across fields, reported at the field to fix (a model validator's own error
+    would only say ``body``)."""
+    return ValidationError.from_exception_data(
+        type(model).__name__,
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("value_error", message),
+                loc=(field,),
+                input=getattr(model, field),
+            )
+        ],
+    )
+
+
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
 Instant = Annotated[datetime, AfterValidator(_aware)]
@@ -74,7 +98,7 @@ class AudienceIn(BaseModel):
     all: Literal[True] | None = None
     tags: (
         Annotated[
-            list[Annotated[str, Field(min_length=1, max_length=50)]],
+            list[Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_audience_tag)]],
             Field(min_length=1, max_length=20),
         ]
         | None
@@ -98,7 +122,7 @@ class AudienceIn(BaseModel):
         if self.all:
             return Audience(all=True)
         if self.tags:
-            return Audience(tags=tuple(dict.fromkeys(normalize_tag(t) for t in self.tags)))
+            return Audience(tags=tuple(dict.fromkeys(self.tags)))
         return Audience(contact_ids=tuple(dict.fromkeys(self.contact_ids or ())))
 
 
@@ -114,7 +138,7 @@ class SendWindowIn(BaseModel):
     @model_validator(mode="after")
     def _start_before_end(self) -> SendWindowIn:
         if parse_hhmm(self.start) >= parse_hhmm(self.end):
-            raise ValueError("send_window.start must be before send_window.end")
+            raise _invalid(self, "end", "send_window.end must be after send_window.start")
         return self
 
     def domain(self) -> Window:
@@ -127,6 +151,18 @@ def _variants(variants: list[VariantIn]) -> list[VariantIn]:
     if len(set(names)) != len(names):
         raise ValueError("variant names must be unique")
     return variants
+
+
+def _check_variant_source(body: CampaignCreate | CampaignUpdate, *, required: bool) -> None:
+    """``variants``, or both ``template_a`` and ``template_b``; never both kinds."""
+    templates = [name for name in ("template_a", "template_b") if getattr(body, name) is not None]
+    if templates and body.variants is not None:
+        raise _invalid(body, templates[0], "give variants or template_a/template_b, not both")
+    if len(templates) == 1:
+        missing = "template_b" if templates == ["template_a"] else "template_a"
+        raise _invalid(body, missing, "give both template_a and template_b")
+    if required and not templates and body.variants is None:
+        raise _invalid(body, "variants", "give variants, or both template_a and template_b")
 
 
 Variants = Annotated[
@@ -152,13 +188,9 @@ class CampaignCreate(BaseModel):
 
     @model_validator(mode="after")
     def _variants_or_templates(self) -> CampaignCreate:
-        shorthand = self.template_a is not None or self.template_b is not None
-        if self.variants is not None and shorthand:
-            raise ValueError("give variants or template_a/template_b, not both")
-        if self.variants is None and (self.template_a is None or self.template_b is None):
-            raise ValueError("give variants, or both template_a and template_b")
+        _check_variant_source(self, required=True)
         if self.start_at and self.end_at and self.start_at >= self.end_at:
-            raise ValueError("start_at must be before end_at")
+            raise _invalid(self, "end_at", "end_at must be after start_at")
         return self
 
     def draft(self) -> CampaignDraft:
@@ -196,15 +228,11 @@ class CampaignUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> CampaignUpdate:
-        shorthand = self.template_a is not None or self.template_b is not None
-        if self.variants is not None and shorthand:
-            raise ValueError("give variants or template_a/template_b, not both")
-        if shorthand and (self.template_a is None or self.template_b is None):
-            raise ValueError("give both template_a and template_b")
+        _check_variant_source(self, required=False)
         nullable = {"start_at", "end_at"}
-        for name in self.model_fields_set - nullable:
+        for name in sorted(self.model_fields_set - nullable):
             if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+                raise _invalid(self, name, f"{name} cannot be null")
         return self
 
     def draft(self) -> CampaignDraft:

@@ -141,7 +141,7 @@ class CampaignService:
         if current.status not in EDITABLE:
             raise Conflict(f"A {current.status.value} campaign cannot be edited.")
         if current.status is CampaignStatus.PAUSED:
-            if draft.audience is not None and draft.audience != current.audience:
+            if draft.audience is not None and not draft.audience.same_as(current.audience):
                 raise Conflict("The audience was fixed when the campaign started.")
             if draft.variants is not None and {v.name for v in draft.variants} != {
                 v.name for v in current.variants
