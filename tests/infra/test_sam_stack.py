@@ -348,3 +348,23 @@ def test_a_sandbox_deployment_grants_the_outbox_and_no_sms_service(
     )
     assert "dynamodb:PutItem" in documents
     assert "sns:Publish" not in documents and "sms-voice" not in documents
+
+
+def test_inbound_function_listens_to_both_sms_topics() -> None:
+    subscriptions = resources_of("AWS::SNS::Subscription")
+    topics = {
+        json.dumps(s["Properties"]["TopicArn"])
+        for s in subscriptions.values()
+        if s["Properties"].get("Protocol") == "lambda"
+    }
+    assert topics == {
+        json.dumps({"Ref": "InboundTextsTopic"}),
+        json.dumps({"Ref": "DeliveryEventsTopic"}),
+    }
+    policy = transformed()["Resources"]["SmsTopicsPolicy"]["Properties"]["PolicyDocument"]
+    assert policy["Statement"][0]["Principal"] == {"Service": "sms-voice.amazonaws.com"}
+    configuration_set = transformed()["Resources"]["SmsConfigurationSet"]
+    assert configuration_set["Condition"] == "UseEndUserMessagingSms"
+    destination = configuration_set["Properties"]["EventDestinations"][0]
+    assert destination["SnsDestination"]["TopicArn"] == {"Ref": "DeliveryEventsTopic"}
+    assert "TEXT_DELIVERED" in destination["MatchingEventTypes"]

@@ -48,6 +48,8 @@ def test_local_app_serves_exactly_the_functions_routes() -> None:
     assert {route for route in local if route[1].startswith("/v1/dev/")} == {
         ("POST", "/v1/dev/tick"),
         ("GET", "/v1/dev/outbox"),
+        ("POST", "/v1/dev/inbound"),
+        ("POST", "/v1/dev/delivery"),
     }
     assert len(api_routers()) == len({id(router) for router in api_routers()})
 

@@ -45,3 +45,10 @@ def test_sender_accepts_the_sqs_event(aws: None, lambda_context: LocalLambdaCont
     # The sample's campaign does not exist here: handled (nothing to send), not failed.
     result = load_function("sender").handler(event("sqs-send.json"), lambda_context)
     assert result == {"batchItemFailures": []}
+
+
+def test_inbound_accepts_the_sns_events(aws: None, lambda_context: LocalLambdaContext) -> None:
+    handler = load_function("inbound").handler
+    # No organization owns the sample's number here, and no send has its message id.
+    assert handler(event("sns-inbound-text.json"), lambda_context) == {"unknown_number": 1}
+    assert handler(event("sns-delivery-event.json"), lambda_context) == {"unknown_message": 1}

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from outreach.api.auth import CallerDep
+from outreach.campaigns.domain import RecipientStatus
 from outreach.clock import to_iso
 from outreach.data.binding import ensure_models_bound
 from outreach.data.models import OutboxMessageModel
+from outreach.inbound.service import DeliveryReceipt, InboundText, get_inbound_service
 from outreach.sms.providers import SANDBOX_BOX
 from outreach_local.ticks import run_tick
 
@@ -52,3 +54,41 @@ def outbox(caller: CallerDep) -> dict[str, Any]:
         if item.org_id == caller.org_id
     ]
     return {"items": items}
+
+
+class InboundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: str = Field(alias="from", min_length=1, max_length=40)
+    to: str = Field(min_length=1, max_length=40)
+    body: str = Field(max_length=2000)
+
+
+class DeliveryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message_id: str = Field(min_length=1, max_length=200)
+    status: Literal["delivered", "failed"]
+    error_code: str | None = Field(default=None, max_length=100)
+
+
+@router.post("/inbound")
+def inbound(body: InboundRequest, caller: CallerDep) -> dict[str, str]:
+    """Handled exactly like a text from the carrier (STOP, START, HELP, replies)."""
+    del caller
+    outcome = get_inbound_service().handle_text(
+        InboundText(from_number=body.from_, to_number=body.to, body=body.body)
+    )
+    return {"outcome": outcome.value}
+
+
+@router.post("/delivery")
+def delivery(body: DeliveryRequest, caller: CallerDep) -> dict[str, str]:
+    """Handled exactly like a carrier delivery receipt."""
+    del caller
+    outcome = get_inbound_service().handle_receipt(
+        DeliveryReceipt(
+            message_id=body.message_id,
+            status=RecipientStatus(body.status),
+            error_code=body.error_code,
+        )
+    )
+    return {"outcome": outcome.value}

@@ -322,6 +322,8 @@ class RecipientModel(Model):
     # After a transient provider error: not before this instant.
     retry_at = UTCDateTimeAttribute(null=True)
     sent_at = UTCDateTimeAttribute(null=True)
+    # The first reply (a recipient counts once as a replier in the A/B test).
+    replied_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
 
     by_status = RecipientStatusIndex()

@@ -1,0 +1,176 @@
+"""Inbound persistence: routing by sender number, the inbound log, attribution, receipts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from outreach.campaigns.domain import RecipientStatus
+from outreach.campaigns.repository import campaign_key, status_key
+from outreach.data.binding import ensure_models_bound
+from outreach.data.models import (
+    CampaignStatsModel,
+    InboundMessageModel,
+    PhoneHistoryModel,
+    RecipientModel,
+    UniqueKeyModel,
+)
+from outreach.data.transactions import ConditionsFailed, Transaction
+
+
+@dataclass(frozen=True)
+class LastSend:
+    """What last texted a number: where its replies and opt-outs count."""
+
+    campaign_id: str
+    variant: str
+    contact_id: str
+
+
+@dataclass(frozen=True)
+class SendRef:
+    """A recipient found by its provider message id."""
+
+    org_id: str
+    campaign_id: str
+    contact_id: str
+    variant: str
+    status: RecipientStatus
+
+
+def _conditional_failed(error: Exception) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+class InboundRepository:
+    def __init__(self) -> None:
+        ensure_models_bound()
+
+    def organization_for(self, sender_number: str) -> str | None:
+        """The organization whose sender number received a text (numbers are unique)."""
+        try:
+            return UniqueKeyModel.get(f"sender#{sender_number}").org_id
+        except DoesNotExist:
+            return None
+
+    def record_inbound(
+        self,
+        *,
+        org_id: str,
+        message_id: str,
+        from_number: str,
+        to_number: str,
+        body: str,
+        kind: str,
+        last: LastSend | None,
+        received_at: datetime,
+    ) -> bool:
+        """Store the text once; ``False`` if this carrier message id was seen before."""
+        try:
+            InboundMessageModel(
+                org_id,
+                message_id,
+                from_number=from_number,
+                to_number=to_number,
+                body=body[:2000],
+                kind=kind,
+                campaign_id=last.campaign_id if last else None,
+                variant=last.variant if last else None,
+                received_at=received_at,
+            ).save(condition=InboundMessageModel.message_id.does_not_exist())
+        except PutError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def note_response(self, org_id: str, message_id: str, response_id: str) -> None:
+        InboundMessageModel(org_id, message_id).update(
+            actions=[InboundMessageModel.carrier_message_id.set(response_id)]
+        )
+
+    def last_send(self, org_id: str, phone: str) -> LastSend | None:
+        try:
+            item = PhoneHistoryModel.get(org_id, phone)
+        except DoesNotExist:
+            return None
+        if not (item.last_campaign_id and item.last_variant and item.last_contact_id):
+            return None
+        return LastSend(item.last_campaign_id, item.last_variant, item.last_contact_id)
+
+    def count_opt_out(self, org_id: str, last: LastSend) -> None:
+        CampaignStatsModel(campaign_key(org_id, last.campaign_id), last.variant).update(
+            actions=[CampaignStatsModel.opt_outs.add(1)]
+        )
+
+    def count_reply(self, org_id: str, last: LastSend, now: datetime) -> None:
+        """Count the reply; a recipient's first reply also counts them as a replier."""
+        stats = CampaignStatsModel(campaign_key(org_id, last.campaign_id), last.variant)
+        transaction = Transaction()
+        transaction.update(
+            RecipientModel(campaign_key(org_id, last.campaign_id), last.contact_id),
+            actions=[RecipientModel.replied_at.set(now)],
+            condition=RecipientModel.contact_id.exists()
+            & RecipientModel.replied_at.does_not_exist(),
+            label="first reply",
+        )
+        transaction.update(
+            stats,
+            actions=[CampaignStatsModel.replies.add(1), CampaignStatsModel.repliers.add(1)],
+        )
+        try:
+            transaction.commit()
+        except ConditionsFailed:
+            stats.update(actions=[CampaignStatsModel.replies.add(1)])
+
+    # --- Delivery receipts -----------------------------------------------------------------
+
+    def send_for_message(self, message_id: str) -> SendRef | None:
+        for key in RecipientModel.by_message.query(message_id, limit=1):
+            try:
+                item = RecipientModel.get(key.campaign_key, key.contact_id, consistent_read=True)
+            except DoesNotExist:
+                return None
+            return SendRef(
+                org_id=item.org_id,
+                campaign_id=item.campaign_id,
+                contact_id=item.contact_id,
+                variant=item.variant,
+                status=RecipientStatus(item.status),
+            )
+        return None
+
+    def apply_receipt(
+        self, ref: SendRef, *, status: RecipientStatus, error: str | None, now: datetime
+    ) -> bool:
+        """``sent``/``unknown`` -> ``delivered``/``failed``, once, with the counters."""
+        item = RecipientModel(campaign_key(ref.org_id, ref.campaign_id), ref.contact_id)
+        actions: list[Any] = [
+            RecipientModel.status.set(status.value),
+            RecipientModel.campaign_status.set(status_key(ref.org_id, ref.campaign_id, status)),
+            RecipientModel.updated_at.set(now),
+        ]
+        if error:
+            actions.append(RecipientModel.error.set(error[:500]))
+        transaction = Transaction()
+        transaction.update(
+            item,
+            actions=actions,
+            condition=RecipientModel.status == ref.status.value,
+            label="status",
+        )
+        transaction.update(
+            CampaignStatsModel(campaign_key(ref.org_id, ref.campaign_id), ref.variant),
+            actions=[
+                getattr(CampaignStatsModel, ref.status.value).add(-1),
+                getattr(CampaignStatsModel, status.value).add(1),
+            ],
+        )
+        try:
+            transaction.commit()
+        except ConditionsFailed:
+            return False
+        return True
