@@ -434,3 +434,73 @@ def test_deferred_recipients_keep_the_campaign_active(aws: None) -> None:
     assert report.quiet_hours_deferred == 1 and not report.completed
     add_contacts(world.org_id, [boston(9)], world.clock)  # not in the audience any more
     assert world.statuses() == Counter({"pending": 1})
+
+
+def test_a_second_start_while_one_runs_is_refused_and_changes_nothing(aws: None) -> None:
+    from outreach.campaigns.domain import Audience
+    from outreach.campaigns.repository import CampaignRepository
+    from outreach.campaigns.service import CampaignDraft
+    from outreach.errors import Conflict
+
+    world = world_with(2)
+    service = world.services()
+    campaign = service.create(
+        world.org_id,
+        CampaignDraft(name="Two", variants=(Variant("A", "Hi", 1),), audience=Audience(all=True)),
+    )
+    now = world.clock.now()
+    CampaignRepository().begin_start(
+        world.org_id, campaign.id, token="other-start", now=now, until=now + timedelta(seconds=60)
+    )
+    for attempt in (
+        lambda: service.start(world.org_id, campaign.id),
+        lambda: service.cancel(world.org_id, campaign.id),
+        lambda: service.delete(world.org_id, campaign.id),
+        lambda: service.update(world.org_id, campaign.id, CampaignDraft(name="Renamed")),
+    ):
+        with pytest.raises(Conflict):
+            attempt()
+    assert service.get(world.org_id, campaign.id).name == "Two"
+
+
+def test_an_interrupted_start_is_resumable_and_its_leftovers_are_cleared(aws: None) -> None:
+    from outreach.campaigns.domain import Audience, Recipient, RecipientStatus
+    from outreach.campaigns.repository import CampaignRepository, RecipientRepository
+    from outreach.campaigns.service import CampaignDraft
+
+    world = world_with(2)
+    service = world.services()
+    campaign = service.create(
+        world.org_id,
+        CampaignDraft(name="Again", variants=(Variant("A", "Hi", 1),), audience=Audience(all=True)),
+    )
+    # A start that died after writing a recipient of an audience since changed.
+    now = world.clock.now()
+    CampaignRepository().begin_start(
+        world.org_id,
+        campaign.id,
+        token="dead",
+        now=now - timedelta(minutes=10),
+        until=now - timedelta(minutes=8),
+    )
+    RecipientRepository().write_snapshot(
+        [
+            Recipient(
+                org_id=world.org_id,
+                campaign_id=campaign.id,
+                contact_id="01ZZZZZZZZZZZZZZZZZZZZZZZZ",
+                phone=boston(99),
+                variant="A",
+                status=RecipientStatus.PENDING,
+                attempts=0,
+                provider_message_id=None,
+                error=None,
+                sent_at=None,
+                updated_at=now,
+            )
+        ]
+    )
+    started = service.start(world.org_id, campaign.id)
+    assert started.recipients == 2
+    world.campaign_id = campaign.id
+    assert sorted(r.phone for r in world.recipients()) == [boston(0), boston(1)]

@@ -122,6 +122,12 @@ def _variant_attributes(variants: Sequence[Variant]) -> list[VariantAttribute]:
     ]
 
 
+def _no_start_running(now: datetime) -> Any:
+    return CampaignModel.start_lease_until.does_not_exist() | (
+        CampaignModel.start_lease_until < now
+    )
+
+
 class CampaignRepository:
     """Campaigns, keyed by organization; status changes are conditional updates."""
 
@@ -206,22 +212,47 @@ class CampaignRepository:
         try:
             item.update(
                 actions=actions,
-                condition=CampaignModel.status.is_in(*[s.value for s in allowed]),
+                condition=CampaignModel.status.is_in(*[s.value for s in allowed])
+                & _no_start_running(now),
             )
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
-                raise Conflict("The campaign can only be edited while draft or paused.") from error
+                raise Conflict(
+                    "The campaign can only be edited while draft or paused (and not starting)."
+                ) from error
             raise
         return to_campaign(item)
 
-    def delete_draft(self, org_id: str, campaign_id: str) -> None:
+    def delete_draft(self, org_id: str, campaign_id: str, *, now: datetime) -> None:
         try:
             CampaignModel(org_id, campaign_id).delete(
-                condition=CampaignModel.status == CampaignStatus.DRAFT.value
+                condition=(CampaignModel.status == CampaignStatus.DRAFT.value)
+                & _no_start_running(now)
             )
         except DeleteError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise Conflict("Only a draft campaign can be deleted.") from error
+            raise
+
+    def begin_start(
+        self, org_id: str, campaign_id: str, *, token: str, now: datetime, until: datetime
+    ) -> None:
+        """Hold the draft's start until ``until``: one start writes the snapshot at a time."""
+        try:
+            CampaignModel(org_id, campaign_id).update(
+                actions=[
+                    CampaignModel.start_token.set(token),
+                    CampaignModel.start_lease_until.set(until),
+                ],
+                condition=(CampaignModel.status == CampaignStatus.DRAFT.value)
+                & _no_start_running(now),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(
+                    "The campaign is being started, or is no longer a draft.",
+                    headers={"Retry-After": "5"},
+                ) from error
             raise
 
     def transition(
@@ -233,8 +264,13 @@ class CampaignRepository:
         to: CampaignStatus,
         now: datetime,
         recipients: int | None = None,
+        start_token: str | None = None,
     ) -> Campaign:
-        """Move to ``to`` if the campaign is in ``allowed`` (atomically), or :class:`Conflict`."""
+        """Move to ``to`` if the campaign is in ``allowed`` (atomically), or :class:`Conflict`.
+
+        Going active from draft needs the start's ``start_token``; any other move
+        out of draft waits for a running start.
+        """
         actions: list[Any] = [
             CampaignModel.status.set(to.value),
             CampaignModel.org_status.set(f"{org_id}#{to.value}"),
@@ -249,11 +285,18 @@ class CampaignRepository:
             actions += [CampaignModel.recipients.set(recipients), CampaignModel.started_at.set(now)]
         if to in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
             actions.append(CampaignModel.completed_at.set(now))
+        condition = CampaignModel.status.is_in(*[s.value for s in allowed])
+        if start_token is not None:
+            condition &= CampaignModel.start_token == start_token
+            actions += [
+                CampaignModel.start_token.remove(),
+                CampaignModel.start_lease_until.remove(),
+            ]
+        elif CampaignStatus.DRAFT in allowed:
+            condition &= _no_start_running(now)
         item = CampaignModel(org_id, campaign_id)
         try:
-            item.update(
-                actions=actions, condition=CampaignModel.status.is_in(*[s.value for s in allowed])
-            )
+            item.update(actions=actions, condition=condition)
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 current = self.get(org_id, campaign_id, consistent=True)
@@ -270,6 +313,17 @@ class RecipientRepository:
 
     def __init__(self) -> None:
         ensure_models_bound()
+
+    def clear_snapshot(self, org_id: str, campaign_id: str) -> int:
+        """Delete recipients an interrupted start left behind (the draft's audience may differ)."""
+        key = campaign_key(org_id, campaign_id)
+        stale = [
+            item.contact_id for item in RecipientModel.query(key, attributes_to_get=["contact_id"])
+        ]
+        with RecipientModel.batch_write() as batch:
+            for contact_id in stale:
+                batch.delete(RecipientModel(key, contact_id))
+        return len(stale)
 
     def write_snapshot(self, recipients: Iterable[Recipient]) -> int:
         """Batch-write pending recipients (idempotent: keys are campaign and contact)."""

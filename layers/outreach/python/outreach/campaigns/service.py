@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +32,9 @@ from outreach.contacts.repository import ContactRepository, OptOutRepository
 from outreach.errors import Conflict, NotFound, ValidationFailed
 from outreach.identity.repository import IdentityRepository
 from outreach.ids import is_id, new_id
+
+# Longer than a start can run (the API's 29 s); an interrupted start's lease lapses.
+START_LEASE = timedelta(seconds=120)
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ class CampaignService:
         current = self._campaigns.get(org_id, campaign_id)
         if current.status is not CampaignStatus.DRAFT:
             raise Conflict(f"A {current.status.value} campaign cannot be deleted; cancel it.")
-        self._campaigns.delete_draft(org_id, campaign_id)
+        self._campaigns.delete_draft(org_id, campaign_id, now=self._clock.now())
 
     def preview(
         self, org_id: str, campaign_id: str, contact_id: str | None
@@ -210,6 +213,11 @@ class CampaignService:
         if not self._organizations.get_organization(org_id).sender_number:
             raise Conflict("Set the organization's sender_number before starting a campaign.")
         now = self._clock.now()
+        token = new_id(now)
+        self._campaigns.begin_start(
+            org_id, campaign.id, token=token, now=now, until=now + START_LEASE
+        )
+        self._recipients.clear_snapshot(org_id, campaign.id)
         suppressed = self._opt_outs.all_phones(org_id)
         weights = [(v.name, v.weight) for v in campaign.variants]
         per_variant: Counter[str] = Counter()
@@ -246,7 +254,13 @@ class CampaignService:
             ],
         )
         return self._campaigns.transition(
-            org_id, campaign.id, allowed=allowed, to=target, now=now, recipients=total
+            org_id,
+            campaign.id,
+            allowed=allowed,
+            to=target,
+            now=self._clock.now(),
+            recipients=total,
+            start_token=token,
         )
 
     def _audience(self, campaign: Campaign) -> Iterator[tuple[str, str]]:

@@ -240,6 +240,9 @@ class CampaignModel(Model):
     updated_at = UTCDateTimeAttribute()
     started_at = UTCDateTimeAttribute(null=True)
     completed_at = UTCDateTimeAttribute(null=True)
+    # While a start writes the audience snapshot: who holds it and until when.
+    start_token = UnicodeAttribute(null=True)
+    start_lease_until = UTCDateTimeAttribute(null=True)
 
     by_status = CampaignStatusIndex()
     dispatch = CampaignDispatchIndex()
