@@ -504,3 +504,61 @@ def test_an_interrupted_start_is_resumable_and_its_leftovers_are_cleared(aws: No
     assert started.recipients == 2
     world.campaign_id = campaign.id
     assert sorted(r.phone for r in world.recipients()) == [boston(0), boston(1)]
+
+
+@pytest.mark.parametrize("action", ["pause", "cancel"])
+def test_no_message_leaves_after_pause_or_cancel_returns_with_a_sender_mid_batch(
+    aws: None, action: str
+) -> None:
+    import threading
+    import time
+
+    from outreach.clock import SystemClock
+
+    world = world_with(60)
+    starts: list[float] = []
+
+    class SlowProvider:
+        name = "slow"
+
+        def __init__(self) -> None:
+            self.inner = SandboxProvider()
+
+        def send(self, message: OutboundMessage, *, sent_at: datetime) -> SendResult:
+            starts.append(time.monotonic())
+            time.sleep(0.02)
+            return self.inner.send(message, sent_at=sent_at)
+
+    real = World(org_id=world.org_id, clock=SystemClock(), campaign_id=world.campaign_id)  # type: ignore[arg-type]
+    sender = threading.Thread(
+        target=lambda: real.sender(SlowProvider()).run(world.work(), budget=60)
+    )
+    # The window rules run on the real clock now: open the campaign to every day and hour.
+    from outreach.data.models import CampaignModel
+
+    CampaignModel(world.org_id, world.campaign_id).update(
+        actions=[
+            CampaignModel.window_start.set("00:00"),
+            CampaignModel.window_end.set("23:59"),
+            CampaignModel.window_days.set(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
+        ]
+    )
+    from outreach.identity.repository import IdentityRepository
+
+    IdentityRepository().update_organization(
+        world.org_id,
+        {"quiet_hours_start": "00:00", "quiet_hours_end": "23:59"},
+        now=world.clock.now(),
+        old_sender="+16175550100",
+    )
+    sender.start()
+    while len(starts) < 5:
+        time.sleep(0.005)
+    service = real.services()
+    getattr(service, action)(world.org_id, world.campaign_id)
+    returned = time.monotonic()
+    sender.join(timeout=30)
+    assert starts, "the sender never sent"
+    assert max(starts) < returned, "a message left after the call returned"
+    assert len(starts) < 60
+    assert_no_duplicates(world)

@@ -16,6 +16,10 @@ MAX_VARIANTS = 5
 MAX_WEIGHT = 10_000
 MAX_BODY_LENGTH = 1600
 MAX_AUDIENCE_IDS = 10_000
+# A sender starts a provider call within this of reading the campaign active;
+# pause and cancel wait this long after their status change, so that nothing
+# leaves once they return.
+SEND_DEADLINE_SECONDS = 1.0
 
 
 class CampaignStatus(StrEnum):

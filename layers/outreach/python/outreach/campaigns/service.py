@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from outreach.campaigns.domain import (
     EDITABLE,
+    SEND_DEADLINE_SECONDS,
     TRANSITIONS,
     Audience,
     Campaign,
@@ -271,7 +272,10 @@ class CampaignService:
         return self._contacts.members_by_ids(campaign.org_id, campaign.audience.contact_ids)
 
     def pause(self, org_id: str, campaign_id: str) -> Campaign:
-        return self._move(org_id, campaign_id, "pause")
+        """Stop sending; returns once no message can leave any more."""
+        paused = self._move(org_id, campaign_id, "pause")
+        self._clock.sleep(SEND_DEADLINE_SECONDS)
+        return paused
 
     def resume(self, org_id: str, campaign_id: str) -> Campaign:
         return self._move(org_id, campaign_id, "resume")
@@ -279,6 +283,7 @@ class CampaignService:
     def cancel(self, org_id: str, campaign_id: str) -> Campaign:
         """Cancel; every recipient still pending becomes skipped."""
         cancelled = self._move(org_id, campaign_id, "cancel")
+        self._clock.sleep(SEND_DEADLINE_SECONDS)
         self._recipients.skip_pending(
             org_id, campaign_id, reason="campaign cancelled", now=self._clock.now()
         )

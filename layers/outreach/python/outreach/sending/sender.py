@@ -19,7 +19,12 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus
+from outreach.campaigns.domain import (
+    SEND_DEADLINE_SECONDS,
+    Campaign,
+    CampaignStatus,
+    RecipientStatus,
+)
 from outreach.campaigns.templates import parse_template, render_for_contact
 from outreach.clock import Clock, SystemClock
 from outreach.identity.domain import Organization
@@ -47,9 +52,6 @@ from outreach.sms.providers import (
 MAX_ATTEMPTS = 3
 # A claim not recorded within the lease ends "unknown" (the worker died).
 CLAIM_LEASE = timedelta(minutes=5)
-# A provider call starts within this of the status check before it; pause and
-# cancel wait this long after their status change, so nothing leaves after.
-SEND_DEADLINE_SECONDS = 1.0
 PAGE = 50
 
 
