@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from outreach.campaigns.domain import Variant
+from outreach.campaigns.domain import RecipientStatus, Variant
 from outreach.contacts.domain import OptOutSource
 from outreach.contacts.repository import OptOutRepository
 from outreach.sending.sender import CLAIM_LEASE, FaultHooks
@@ -562,3 +562,24 @@ def test_no_message_leaves_after_pause_or_cancel_returns_with_a_sender_mid_batch
     assert max(starts) < returned, "a message left after the call returned"
     assert len(starts) < 60
     assert_no_duplicates(world)
+
+
+def test_sends_by_status_see_claims_as_sending_not_pending(aws: None) -> None:
+    from outreach.campaigns.repository import RecipientRepository
+
+    world = world_with(3)
+
+    def die(_: object) -> None:
+        raise Killed
+
+    with pytest.raises(Killed):
+        world.sender(hooks=FaultHooks(after_claim=die)).run(world.work())
+    recipients = RecipientRepository()
+
+    def listed(status: RecipientStatus) -> int:
+        items, _ = recipients.list(
+            world.org_id, world.campaign_id, status=status, limit=50, start_key=None
+        )
+        return len(items)
+
+    assert (listed(RecipientStatus.SENDING), listed(RecipientStatus.PENDING)) == (1, 2)

@@ -386,6 +386,14 @@ class RecipientRepository:
             result = RecipientModel.query(
                 campaign_key(org_id, campaign_id), limit=limit, last_evaluated_key=start_key
             )
+        elif status in (RecipientStatus.PENDING, RecipientStatus.SENDING):
+            # A claim keeps its pending index key until its outcome is recorded.
+            result = RecipientModel.by_status.query(
+                status_key(org_id, campaign_id, RecipientStatus.PENDING),
+                filter_condition=RecipientModel.status == status.value,
+                limit=limit,
+                last_evaluated_key=start_key,
+            )
         else:
             result = RecipientModel.by_status.query(
                 status_key(org_id, campaign_id, status), limit=limit, last_evaluated_key=start_key
