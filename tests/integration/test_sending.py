@@ -583,3 +583,22 @@ def test_sends_by_status_see_claims_as_sending_not_pending(aws: None) -> None:
         return len(items)
 
     assert (listed(RecipientStatus.SENDING), listed(RecipientStatus.PENDING)) == (1, 2)
+
+
+def test_a_stalled_status_check_gives_the_recipient_back_and_goes_on(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    world = world_with(3)
+    ticks = iter([0.0, 5.0] + [10.0 + i for i in range(100)])
+    real_monotonic = time.monotonic
+    # The sender's clock for its deadline, not the simulated one: its first check stalls.
+    monkeypatch.setattr(time, "monotonic", lambda: next(ticks))
+    report = world.sender().run(world.work())
+    monkeypatch.setattr(time, "monotonic", real_monotonic)
+    # The first check went stale (5 s > the deadline): that recipient waits, the rest go.
+    assert report.sent == 2 and report.stopped is None
+    assert world.statuses() == Counter({"sent": 2, "pending": 1})
+    assert world.sender().run(world.work()).sent == 1
+    assert_accounted(world)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,19 +16,31 @@ FUNCTIONS_DIR = REPO_ROOT / "functions"
 API_FUNCTIONS = ("identity", "contacts", "campaigns")
 
 
+_loading = threading.Lock()
+
+
 def load_function(name: str) -> ModuleType:
-    """Import ``functions/<name>/app.py`` under a unique module name (every one is ``app``)."""
+    """Import ``functions/<name>/app.py`` under a unique module name (every one is ``app``).
+
+    Thread-safe: the background ticker and a request may load the same function
+    at once, and neither may see it half-imported.
+    """
     module_name = f"outreach_function_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    path = Path(FUNCTIONS_DIR / name / "app.py")
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"no function at {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+    with _loading:
+        if module_name in sys.modules:
+            return sys.modules[module_name]
+        path = Path(FUNCTIONS_DIR / name / "app.py")
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"no function at {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[module_name]
+            raise
+        return module
 
 
 @dataclass
