@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,6 +53,8 @@ from outreach.sms.providers import (
 MAX_ATTEMPTS = 3
 # A claim not recorded within the lease ends "unknown" (the worker died).
 CLAIM_LEASE = timedelta(minutes=5)
+# Candidates are read WINDOW at a time and tried PAGE at a time (one batch read each).
+WINDOW = 500
 PAGE = 50
 
 
@@ -126,7 +129,6 @@ class CampaignSender:
             return report
         organization = self._organizations.get_organization(work.org_id)
         now = self._clock.now()
-        self._expire_leases(campaign, now, report)
         if campaign.end_at is not None and now >= campaign.end_at:
             self._finish(campaign, now, report, reason="campaign ended")
             return report
@@ -157,17 +159,17 @@ class CampaignSender:
     ) -> None:
         quiet = QuietHours.from_hhmm(organization.quiet_hours_start, organization.quiet_hours_end)
         templates = {v.name: parse_template(v.body) for v in campaign.variants}
-        page: list[Candidate] = []
-        for candidate in self._repo.open_recipients(campaign.org_id, campaign.id):
-            page.append(candidate)
-            if len(page) == PAGE:
+        candidates = self._repo.open_recipients(campaign.org_id, campaign.id)
+        while window := list(islice(candidates, WINDOW)):
+            # Concurrent workers of one campaign (a duplicated delivery) read the
+            # same index page: shuffled, they rarely reach for the same recipient.
+            self._random.shuffle(window)
+            for start in range(0, len(window), PAGE):
+                page = window[start : start + PAGE]
                 if not self._send_page(
                     campaign, organization, quiet, templates, page, limit, report
                 ):
                     return
-                page = []
-        if page:
-            self._send_page(campaign, organization, quiet, templates, page, limit, report)
 
     def _send_page(  # noqa: PLR0917 - one page of one campaign's state
         self,
@@ -181,9 +183,7 @@ class CampaignSender:
     ) -> bool:
         """Try each candidate of a page; ``False`` once the tick must stop."""
         now = self._clock.now()
-        # Concurrent workers of one campaign (a duplicated delivery) walk the
-        # same index page: shuffled, they rarely reach for the same recipient.
-        self._random.shuffle(page)
+        self._expire_leases(page, now, report)
         ready = [
             c
             for c in page
@@ -365,9 +365,13 @@ class CampaignSender:
         if elapsed < gap:
             self._clock.sleep(gap - elapsed)
 
-    def _expire_leases(self, campaign: Campaign, now: datetime, report: SendReport) -> None:
-        """Claims whose worker died end ``unknown``: maybe sent, never re-sent blindly."""
-        for candidate in self._repo.open_recipients(campaign.org_id, campaign.id):
+    def _expire_leases(self, page: list[Candidate], now: datetime, report: SendReport) -> None:
+        """Claims whose worker died end ``unknown``: maybe sent, never re-sent blindly.
+
+        Done on the pages the tick walks anyway; a campaign completes only once
+        a walk has passed every open recipient, so none is left behind.
+        """
+        for candidate in page:
             expired = candidate.lease_until is not None and candidate.lease_until < now
             if not (candidate.status is RecipientStatus.SENDING and expired):
                 continue
