@@ -98,3 +98,76 @@ def test_a_tick_outside_the_window_sends_nothing(client: TestClient) -> None:
     ).json()
     assert saturday["sent"] == 0 and saturday["now"] == "2026-11-28T15:00:00.000Z"
     assert client.post("/v1/dev/tick", headers=auth, json={"now": "not a time"}).status_code == 422
+
+
+def test_end_to_end_stop_reply_and_receipt_through_the_local_api(client: TestClient) -> None:
+    auth = sign_up(client)
+    client.patch(
+        "/v1/organization",
+        headers=auth,
+        json={"sender_number": "(617) 555-0100", "help_text": "Acme help"},
+    )
+    rows = "\n".join(f"617555{i:04d},Pat{i}" for i in range(3))
+    client.post(
+        "/v1/contacts/import",
+        headers={**auth, "content-type": "text/csv"},
+        content=f"phone,first_name\n{rows}\n",
+    )
+    campaign = client.post(
+        "/v1/campaigns",
+        headers=auth,
+        json={
+            "name": "Spring",
+            "template_a": "Hi {first_name}!",
+            "template_b": "Hey {first_name}.",
+            "audience": {"all": True},
+        },
+    ).json()
+    client.post(f"/v1/campaigns/{campaign['id']}/start", headers=auth)
+    assert (
+        client.post("/v1/dev/tick", headers=auth, json={"now": MONDAY_10AM_EASTERN}).json()["sent"]
+        == 3
+    )
+
+    stop = client.post(
+        "/v1/dev/inbound",
+        headers=auth,
+        json={"from": "617-555-0000", "to": "+16175550100", "body": "Stop."},
+    )
+    assert stop.json() == {"outcome": "opted_out"}
+    reply = client.post(
+        "/v1/dev/inbound",
+        headers=auth,
+        json={"from": "+16175550001", "to": "+16175550100", "body": "Can you come Tuesday?"},
+    )
+    assert reply.json() == {"outcome": "reply"}
+    sends = client.get(f"/v1/campaigns/{campaign['id']}/sends", headers=auth).json()["items"]
+    delivered = next(s for s in sends if s["phone"] == "+16175550002")
+    receipt = {
+        "message_id": delivered["provider_message_id"],
+        "status": "delivered",
+        "error_code": None,
+    }
+    assert client.post("/v1/dev/delivery", headers=auth, json=receipt).json() == {
+        "outcome": "receipt_applied"
+    }
+    assert client.post("/v1/dev/delivery", headers=auth, json=receipt).json() == {
+        "outcome": "receipt_ignored"
+    }
+
+    opt_outs = client.get("/v1/opt-outs", headers=auth).json()["items"]
+    assert [(o["phone"], o["source"]) for o in opt_outs] == [("+16175550000", "keyword")]
+    outbox = client.get("/v1/dev/outbox", headers=auth).json()["items"]
+    to_stopper = [m["body"] for m in outbox if m["to"] == "+16175550000"]
+    assert len(to_stopper) == 2 and any("unsubscribed" in body for body in to_stopper)
+    stats = client.get(f"/v1/campaigns/{campaign['id']}/stats", headers=auth).json()
+    assert (stats["recipients"], stats["sent"], stats["delivered"]) == (3, 2, 1)
+    assert (stats["replies"], stats["opt_outs"]) == (1, 1)
+    assert sum(v["replies"] for v in stats["variants"]) == 1
+    assert sum(v["opt_outs"] for v in stats["variants"]) == 1
+    contact = next(
+        c
+        for c in client.get("/v1/contacts", headers=auth).json()["items"]
+        if c["phone"] == "+16175550000"
+    )
+    assert contact["opted_out"] is True
