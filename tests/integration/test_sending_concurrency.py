@@ -18,7 +18,7 @@ import pytest
 from outreach.config import get_settings
 from outreach.data.binding import bind_models
 from outreach.sending.repository import SendingRepository
-from outreach_local.template import create_tables
+from outreach_local.template import REPO_ROOT, create_tables
 from tests.support.engine import World, world_with
 
 SENDERS = 8
@@ -29,14 +29,18 @@ REPETITIONS = int(os.environ.get("OUTREACH_CAP_REPETITIONS", "20"))
 
 @pytest.fixture
 def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """moto's server in a process of its own, so the senders and it use both cores."""
+    """moto's server in a process of its own (both cores), one request at a time (atomic).
+
+    See tests/support/serial_moto_server.py for why not moto's threaded server.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(  # noqa: S603 - our interpreter running moto's server
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "tests.support.serial_moto_server", "127.0.0.1", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        cwd=REPO_ROOT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
