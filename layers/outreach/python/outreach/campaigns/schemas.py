@@ -16,6 +16,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from outreach.api.fields import TimeZone, check_hhmm
 from outreach.campaigns.domain import (
     DAYS,
     DEFAULT_WINDOW_DAYS,
@@ -34,21 +35,10 @@ from outreach.campaigns.domain import (
 from outreach.campaigns.service import CampaignDraft, CampaignStats, PreviewVariant
 from outreach.clock import to_iso
 from outreach.contacts.domain import normalize_tag
-from outreach.timezones import is_timezone, parse_hhmm
+from outreach.timezones import parse_hhmm
 
 STRICT = ConfigDict(extra="forbid")
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-def _timezone(value: str) -> str:
-    if not is_timezone(value):
-        raise ValueError("not an IANA time zone (e.g. America/New_York)")
-    return value
-
-
-def _hhmm(value: str) -> str:
-    parse_hhmm(value)
-    return value
 
 
 def _aware(value: datetime) -> datetime:
@@ -80,7 +70,6 @@ def _invalid(model: BaseModel, field: str, message: str) -> ValidationError:
 
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
 Instant = Annotated[datetime, AfterValidator(_aware)]
 
 
@@ -128,8 +117,8 @@ class AudienceIn(BaseModel):
 
 class SendWindowIn(BaseModel):
     model_config = STRICT
-    start: Annotated[str, AfterValidator(_hhmm)] = DEFAULT_WINDOW_START
-    end: Annotated[str, AfterValidator(_hhmm)] = DEFAULT_WINDOW_END
+    start: Annotated[str, AfterValidator(check_hhmm)] = DEFAULT_WINDOW_START
+    end: Annotated[str, AfterValidator(check_hhmm)] = DEFAULT_WINDOW_END
     days: Annotated[
         list[Day],
         Field(min_length=1, max_length=7),

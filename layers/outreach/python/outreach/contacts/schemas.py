@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_serializer, model_validator
 
+from outreach.api.fields import PhoneNumber, TimeZone, check_email
 from outreach.clock import to_iso
 from outreach.contacts.domain import (
     MAX_ATTRIBUTE_KEY_LENGTH,
@@ -21,30 +21,6 @@ from outreach.contacts.domain import (
     OptOut,
     normalize_tag,
 )
-from outreach.phones import InvalidPhoneNumber, to_e164
-from outreach.timezones import is_timezone
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _phone(value: str) -> str:
-    try:
-        return to_e164(value)
-    except InvalidPhoneNumber as error:
-        raise ValueError(f"{error}: {value!r}") from error
-
-
-def _timezone(value: str) -> str:
-    if not is_timezone(value):
-        raise ValueError("not an IANA time zone (e.g. America/New_York)")
-    return value
-
-
-def _email(value: str) -> str:
-    value = value.strip()
-    if not _EMAIL.match(value):
-        raise ValueError("not a valid email address")
-    return value
 
 
 def _tags(values: list[str]) -> list[str]:
@@ -65,10 +41,9 @@ def _attributes(values: dict[str, str]) -> dict[str, str]:
     return values
 
 
-Phone = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_phone)]
+Phone = PhoneNumber
 Text = Annotated[str, Field(max_length=MAX_TEXT_FIELD_LENGTH)]
-Email = Annotated[str, Field(max_length=MAX_TEXT_FIELD_LENGTH), AfterValidator(_email)]
-TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
+Email = Annotated[str, Field(max_length=MAX_TEXT_FIELD_LENGTH), AfterValidator(check_email)]
 Tags = Annotated[
     list[Annotated[str, Field(max_length=200)]], Field(max_length=MAX_TAGS), AfterValidator(_tags)
 ]

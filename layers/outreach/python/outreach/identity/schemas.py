@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_serializer, model_validator
 
+from outreach.api.fields import PhoneNumber, TimeOfDay, TimeZone, check_email
 from outreach.clock import to_iso
 from outreach.identity.domain import Organization, Role, User
-from outreach.phones import InvalidPhoneNumber, to_e164
-from outreach.timezones import is_timezone, parse_hhmm
-
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+from outreach.timezones import parse_hhmm
 
 
 def _email(value: str) -> str:
-    value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value):
-        raise ValueError("not a valid email address")
-    return value.lower()
-
-
-def _timezone(value: str) -> str:
-    if not is_timezone(value):
-        raise ValueError("not an IANA time zone (e.g. America/New_York)")
-    return value
-
-
-def _phone(value: str) -> str:
-    try:
-        return to_e164(value)
-    except InvalidPhoneNumber as error:
-        raise ValueError(str(error)) from error
-
-
-def _hhmm(value: str) -> str:
-    parse_hhmm(value)
-    return value
+    return check_email(value).lower()
 
 
 def _not_blank(value: str) -> str:
@@ -51,9 +27,6 @@ def _not_blank(value: str) -> str:
 Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
 Password = Annotated[str, Field(min_length=10, max_length=256)]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
-TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
-PhoneNumber = Annotated[str, Field(max_length=40), AfterValidator(_phone)]
-TimeOfDay = Annotated[str, AfterValidator(_hhmm)]
 
 STRICT = ConfigDict(extra="forbid")
 

@@ -1,0 +1,45 @@
+"""Field types the API schemas share: IANA zones, E.164 phones, HH:MM times, emails."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from outreach.phones import InvalidPhoneNumber, to_e164
+from outreach.timezones import is_timezone, parse_hhmm
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+def check_timezone(value: str) -> str:
+    if not is_timezone(value):
+        raise ValueError("not an IANA time zone (e.g. America/New_York)")
+    return value
+
+
+def check_phone(value: str) -> str:
+    """Any common format in, E.164 out (default region US)."""
+    try:
+        return to_e164(value)
+    except InvalidPhoneNumber as error:
+        raise ValueError(f"{error}: {value!r}") from error
+
+
+def check_hhmm(value: str) -> str:
+    parse_hhmm(value)
+    return value
+
+
+def check_email(value: str) -> str:
+    """The shape of an email address (surrounding spaces removed, case kept)."""
+    value = value.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("not a valid email address")
+    return value
+
+
+TimeZone = Annotated[str, Field(max_length=64), AfterValidator(check_timezone)]
+PhoneNumber = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(check_phone)]
+TimeOfDay = Annotated[str, AfterValidator(check_hhmm)]
