@@ -48,7 +48,7 @@ template-check: venv
 	$(VENV)/bin/cfn-lint template.yaml
 
 unit: venv
-	$(VENV)/bin/pytest --cov --cov-report=term --cov-fail-under=90
+	$(VENV)/bin/pytest -n 2 --dist load --cov --cov-report=term --cov-fail-under=90
 
 test: lint typecheck template-check unit
 
