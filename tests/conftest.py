@@ -193,3 +193,8 @@ class ApiResponse:
         assert {"type", "title", "status", "detail"} <= problem.keys()
         assert problem["status"] == status
         return problem
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the slowest tests first, so one worker takes them while the other runs the rest."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)

@@ -86,6 +86,7 @@ def run_concurrently(world: World) -> list[BaseException]:
     return errors
 
 
+@pytest.mark.slow
 @pytest.mark.loopback
 @pytest.mark.enable_socket
 def test_eight_concurrent_senders_send_exactly_the_daily_limit(
