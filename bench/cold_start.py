@@ -68,9 +68,24 @@ TABLE_PREFIX = "bench-"
 
 # The kind of each known function; functions added later are classified by
 # _guess_kind. "api": FastAPI behind Mangum; "scheduler": EventBridge Scheduler.
-FUNCTION_KINDS: dict[str, str] = {"identity": "api", "dispatcher": "scheduler"}
+FUNCTION_KINDS: dict[str, str] = {
+    "identity": "api",
+    "contacts": "api",
+    "campaigns": "api",
+    "dispatcher": "scheduler",
+    "sender": "sqs",
+    "inbound": "sns",
+}
 # The shared sample-event file of each kind (infra/events/<name>.json wins).
-KIND_EVENT_FILES: dict[str, str] = {"api": "api-health.json", "scheduler": "scheduler-tick.json"}
+KIND_EVENT_FILES: dict[str, str] = {
+    "api": "api-health.json",
+    "scheduler": "scheduler-tick.json",
+    "sqs": "sqs-send.json",
+    "sns": "sns-inbound-text.json",
+}
+# API functions without an unauthenticated route serve one request that stops at
+# the bearer check: the import, the app and the auth dependency, answering 401.
+UNAUTHENTICATED_PATHS: dict[str, str] = {"contacts": "/v1/contacts", "campaigns": "/v1/campaigns"}
 SCHEDULER_EVENT: dict[str, Any] = {
     "scheduled_time": "2026-11-23T15:00:00Z",
     "execution_id": "bench",
@@ -179,6 +194,9 @@ def api_gateway_v2_event(method: str, path: str, body: str | None = None) -> dic
 
 def sample_event(name: str, kind: str) -> tuple[dict[str, Any], str] | None:
     """The event ``name`` gets and where it came from; ``None`` when there is none."""
+    if name in UNAUTHENTICATED_PATHS:
+        path = UNAUTHENTICATED_PATHS[name]
+        return api_gateway_v2_event("GET", path), f"built: GET {path} (no token)"
     candidates = [EVENTS_DIR / f"{name}.json"]
     if kind in KIND_EVENT_FILES:
         candidates.append(EVENTS_DIR / KIND_EVENT_FILES[kind])
@@ -235,11 +253,13 @@ def _guess_kind(name: str, source: str) -> str:
     return "event"
 
 
-def _check_for(kind: str) -> dict[str, Any]:
+def _check_for(kind: str, name: str = "") -> dict[str, Any]:
     if kind in ("api", "baseline-api"):
-        return {"status_code": 200}
+        return {"status_code": 401 if name in UNAUTHENTICATED_PATHS else 200}
     if kind == "scheduler":
         return {"keys": ["campaigns"]}
+    if kind == "sqs":
+        return {"keys": ["batchItemFailures"]}
     return {}
 
 
@@ -256,7 +276,7 @@ def discover_functions() -> list[Target]:
             module_path=app,
             event=found[0] if found else None,
             event_source=found[1] if found else "none",
-            check=_check_for(kind),
+            check=_check_for(kind, name),
         )
         if found is None:
             target.skipped = f"no sample event: add infra/events/{name}.json"
