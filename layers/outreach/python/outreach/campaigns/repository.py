@@ -30,6 +30,7 @@ from outreach.data.models import (
     VariantAttribute,
     dispatch_shard_for,
 )
+from outreach.data.pynamo import condition_failed, raw_map
 from outreach.errors import Conflict, NotFound
 from outreach.ids import is_id
 
@@ -62,17 +63,8 @@ def daily_counter_key(org_id: str, campaign_id: str, day: str) -> str:
     return f"cap#{org_id}#{campaign_id}#{day}"
 
 
-def _raw_map(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        return value
-    result: dict[str, Any] = value.as_dict()
-    return result
-
-
 def to_campaign(item: CampaignModel) -> Campaign:
-    audience = _raw_map(item.audience)
+    audience = raw_map(item.audience)
     return Campaign(
         id=item.campaign_id,
         org_id=item.org_id,
@@ -216,7 +208,7 @@ class CampaignRepository:
                 & _no_start_running(now),
             )
         except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 raise Conflict(
                     "The campaign can only be edited while draft or paused (and not starting)."
                 ) from error
@@ -230,7 +222,7 @@ class CampaignRepository:
                 & _no_start_running(now)
             )
         except DeleteError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 raise Conflict("Only a draft campaign can be deleted.") from error
             raise
 
@@ -248,7 +240,7 @@ class CampaignRepository:
                 & _no_start_running(now),
             )
         except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 raise Conflict(
                     "The campaign is being started, or is no longer a draft.",
                     headers={"Retry-After": "5"},
@@ -298,7 +290,7 @@ class CampaignRepository:
         try:
             item.update(actions=actions, condition=condition)
         except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 current = self.get(org_id, campaign_id, consistent=True)
                 raise Conflict(
                     f"The campaign is {current.status.value}; it cannot become {to.value}.",

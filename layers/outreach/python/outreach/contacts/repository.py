@@ -14,6 +14,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 from outreach.contacts.domain import Contact, OptOut, OptOutSource
 from outreach.data.binding import ensure_models_bound
 from outreach.data.models import ContactModel, ContactPhoneModel, ContactTagModel, OptOutModel
+from outreach.data.pynamo import condition_failed, raw_map
 from outreach.data.transactions import ConditionsFailed, Transaction
 from outreach.errors import Conflict, NotFound
 from outreach.ids import is_id, new_id
@@ -35,22 +36,12 @@ def _contact(item: ContactModel, *, opted_out: bool = False) -> Contact:
         email=item.email,
         company=item.company,
         tags=tuple(item.tags or ()),
-        attributes={str(k): str(v) for k, v in _as_dict(item.attributes).items()},
+        attributes={str(k): str(v) for k, v in raw_map(item.attributes).items()},
         timezone=item.timezone,
         created_at=item.created_at,
         updated_at=item.updated_at,
         opted_out=opted_out,
     )
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    """A raw map attribute as read (a ``MapAttribute``) or as set (a ``dict``)."""
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        return value
-    result: dict[str, Any] = value.as_dict()
-    return result
 
 
 def _item(contact: Contact) -> ContactModel:
@@ -138,7 +129,7 @@ class ContactRepository:
                 | (ContactPhoneModel.lease_until < now)
             )
         except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 raise Conflict(
                     "Another CSV import is running for this organization.",
                     headers={"Retry-After": "10"},
@@ -152,7 +143,7 @@ class ContactRepository:
                 condition=ContactPhoneModel.contact_id == token
             )
         except DeleteError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
 
     def write_new_many(self, contacts: Sequence[Contact]) -> None:
@@ -327,7 +318,7 @@ class OptOutRepository:
         try:
             item.save(condition=OptOutModel.phone.does_not_exist())
         except PutError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
             existing = self.get(org_id, phone)
             if existing is None:  # removed in between: try once more
@@ -346,7 +337,7 @@ class OptOutRepository:
         try:
             OptOutModel(org_id, phone).delete(condition=OptOutModel.phone.exists())
         except DeleteError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 return False
             raise
         return True

@@ -20,6 +20,7 @@ from outreach.data.models import (
     UniqueKeyModel,
     UserModel,
 )
+from outreach.data.pynamo import condition_failed
 from outreach.data.transactions import ConditionsFailed, Transaction
 from outreach.errors import Conflict, NotFound
 from outreach.identity.domain import Organization, Role, User
@@ -34,6 +35,22 @@ def email_key(email: str) -> str:
 
 def sender_key(number: str) -> str:
     return f"sender#{number}"
+
+
+def _claim_email(transaction: Transaction, user: User) -> None:
+    """Claim the user's email product-wide, in the transaction that creates the user."""
+    transaction.save(
+        UniqueKeyModel(
+            email_key(user.email), org_id=user.org_id, user_id=user.id, created_at=user.created_at
+        ),
+        condition=UniqueKeyModel.key.does_not_exist(),
+        label="email",
+    )
+
+
+def _raise_if_email_taken(failed: ConditionsFailed) -> None:
+    if "email" in failed.labels:
+        raise Conflict("An account with this email already exists.") from failed
 
 
 def _organization(item: OrganizationModel) -> Organization:
@@ -75,16 +92,7 @@ class IdentityRepository:
     ) -> None:
         """Create both atomically; :class:`Conflict` if the email is taken."""
         transaction = Transaction()
-        transaction.save(
-            UniqueKeyModel(
-                email_key(owner.email),
-                org_id=owner.org_id,
-                user_id=owner.id,
-                created_at=owner.created_at,
-            ),
-            condition=UniqueKeyModel.key.does_not_exist(),
-            label="email",
-        )
+        _claim_email(transaction, owner)
         transaction.save(
             self._organization_item(organization),
             condition=OrganizationModel.org_id.does_not_exist(),
@@ -93,8 +101,7 @@ class IdentityRepository:
         try:
             transaction.commit()
         except ConditionsFailed as failed:
-            if "email" in failed.labels:
-                raise Conflict("An account with this email already exists.") from failed
+            _raise_if_email_taken(failed)
             raise
 
     def get_organization(self, org_id: str) -> Organization:
@@ -156,24 +163,14 @@ class IdentityRepository:
     def create_user(self, user: User, password_hash: str) -> None:
         """Create a user; :class:`Conflict` if the email is taken anywhere."""
         transaction = Transaction()
-        transaction.save(
-            UniqueKeyModel(
-                email_key(user.email),
-                org_id=user.org_id,
-                user_id=user.id,
-                created_at=user.created_at,
-            ),
-            condition=UniqueKeyModel.key.does_not_exist(),
-            label="email",
-        )
+        _claim_email(transaction, user)
         transaction.save(
             self._user_item(user, password_hash), condition=UserModel.user_id.does_not_exist()
         )
         try:
             transaction.commit()
         except ConditionsFailed as failed:
-            if "email" in failed.labels:
-                raise Conflict("An account with this email already exists.") from failed
+            _raise_if_email_taken(failed)
             raise
 
     def get_user(self, org_id: str, user_id: str) -> User:
@@ -225,7 +222,7 @@ class IdentityRepository:
         try:
             item.update(actions=actions, condition=UserModel.user_id.exists())
         except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 raise NotFound("User not found.") from error
             raise
         return _user(item)
@@ -387,7 +384,7 @@ class SessionRepository:
                 condition=AuthSessionModel.key.exists(),
             )
         except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
 
 
@@ -422,7 +419,7 @@ class LoginThrottle:
                 condition=CounterModel.expires_at > now,
             )
         except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
             try:
                 CounterModel(key, value=1, expires_at=now + self.window).save(
@@ -430,7 +427,7 @@ class LoginThrottle:
                 )
             except PutError as put_error:
                 # Another failure started the window first: count into it.
-                if put_error.cause_response_code != "ConditionalCheckFailedException":
+                if not condition_failed(put_error):
                     raise
                 CounterModel(key).update(actions=[CounterModel.value.add(1)])
 

@@ -18,6 +18,7 @@ from outreach.data.models import (
     RecipientModel,
     UniqueKeyModel,
 )
+from outreach.data.pynamo import condition_failed
 from outreach.data.transactions import ConditionsFailed, Transaction
 
 
@@ -39,10 +40,6 @@ class SendRef:
     contact_id: str
     variant: str
     status: RecipientStatus
-
-
-def _conditional_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 class InboundRepository:
@@ -82,7 +79,7 @@ class InboundRepository:
                 received_at=received_at,
             ).save(condition=InboundMessageModel.message_id.does_not_exist())
         except PutError as error:
-            if _conditional_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True

@@ -34,13 +34,10 @@ from outreach.data.models import (
     PhoneHistoryModel,
     RecipientModel,
 )
+from outreach.data.pynamo import condition_failed, raw_map
 from outreach.data.transactions import ConditionsFailed, Transaction
 
 DAY_COUNTER_TTL = timedelta(days=3)
-
-
-def _conditional_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 @dataclass(frozen=True)
@@ -113,9 +110,6 @@ class SendingRepository:
         keys = [(org_id, contact_id) for contact_id in dict.fromkeys(contact_ids)]
         found: dict[str, ContactFields] = {}
         for item in ContactModel.batch_get(keys):
-            attributes = item.attributes
-            if attributes is not None and not isinstance(attributes, dict):
-                attributes = attributes.as_dict()  # type: ignore[no-untyped-call]
             found[item.contact_id] = ContactFields(
                 values={
                     "first_name": item.first_name,
@@ -123,7 +117,7 @@ class SendingRepository:
                     "company": item.company,
                     "email": item.email,
                     "phone": item.phone,
-                    "attributes": dict(attributes or {}),
+                    "attributes": dict(raw_map(item.attributes)),
                 },
                 timezone=item.timezone,
             )
@@ -180,7 +174,7 @@ class SendingRepository:
                 condition=CounterModel.value.does_not_exist() | (CounterModel.value < limit),
             )
         except UpdateError as error:
-            if _conditional_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -213,7 +207,7 @@ class SendingRepository:
                 & (RecipientModel.retry_at.does_not_exist() | (RecipientModel.retry_at <= now)),
             )
         except UpdateError as error:
-            if _conditional_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -236,7 +230,7 @@ class SendingRepository:
                 actions=actions, condition=RecipientModel.claim_token == token
             )
         except UpdateError as error:
-            if _conditional_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -326,7 +320,7 @@ class SendingRepository:
                 condition=CampaignModel.status == CampaignStatus.ACTIVE.value,
             )
         except UpdateError as error:
-            if _conditional_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
