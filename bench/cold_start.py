@@ -75,6 +75,7 @@ FUNCTION_KINDS: dict[str, str] = {
     "dispatcher": "scheduler",
     "sender": "sqs",
     "inbound": "sns",
+    "stats": "dynamodb",
 }
 # The shared sample-event file of each kind (infra/events/<name>.json wins).
 KIND_EVENT_FILES: dict[str, str] = {
@@ -82,6 +83,7 @@ KIND_EVENT_FILES: dict[str, str] = {
     "scheduler": "scheduler-tick.json",
     "sqs": "sqs-send.json",
     "sns": "sns-inbound-text.json",
+    "dynamodb": "dynamodb-stream-window.json",
 }
 # API functions without an unauthenticated route serve one request that stops at
 # the bearer check: the import, the app and the auth dependency, answering 401.
@@ -260,6 +262,8 @@ def _check_for(kind: str, name: str = "") -> dict[str, Any]:
         return {"keys": ["campaigns"]}
     if kind == "sqs":
         return {"keys": ["batchItemFailures"]}
+    if kind == "dynamodb":
+        return {"keys": ["state"]}
     return {}
 
 

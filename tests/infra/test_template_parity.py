@@ -32,10 +32,12 @@ def model_tables() -> dict[str, dict[str, Any]]:
                 index["index_name"]: {
                     "keys": _keys(index["key_schema"]),
                     "projection": index["projection"]["ProjectionType"],
+                    "included": sorted(index["projection"].get("NonKeyAttributes", [])),
                 }
                 for index in schema["global_secondary_indexes"]
             },
             "ttl": ttl[0] if ttl else None,
+            "stream": getattr(model.Meta, "stream_view_type", None),
         }
     return tables
 
@@ -55,10 +57,12 @@ def template_tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 index["IndexName"]: {
                     "keys": _keys(index["KeySchema"]),
                     "projection": index["Projection"]["ProjectionType"],
+                    "included": sorted(index["Projection"].get("NonKeyAttributes", [])),
                 }
                 for index in props.get("GlobalSecondaryIndexes", [])
             },
             "ttl": ttl["AttributeName"] if ttl and ttl.get("Enabled") else None,
+            "stream": (props.get("StreamSpecification") or {}).get("StreamViewType"),
         }
     return tables
 
@@ -92,11 +96,19 @@ def _mutations() -> list[tuple[str, Any]]:
     def change_key_type(props: dict[str, Any]) -> None:
         props["AttributeDefinitions"][0]["AttributeType"] = "B"
 
+    def drop_stream(props: dict[str, Any]) -> None:
+        del props["StreamSpecification"]
+
+    def project_more(props: dict[str, Any]) -> None:
+        props["GlobalSecondaryIndexes"][-1]["Projection"]["NonKeyAttributes"].append("status")
+
     return [
         ("ContactsTable", change_hash_key),
         ("CampaignsTable", drop_index),
         ("CountersTable", change_ttl),
         ("RecipientsTable", change_key_type),
+        ("RecipientsTable", drop_stream),
+        ("RecipientsTable", project_more),
     ]
 
 

@@ -13,6 +13,7 @@ import pytest
 from outreach.campaigns.variants import assign_variant
 from outreach.data.models import CampaignModel
 from outreach_local.runtime import LocalLambdaContext
+from outreach_local.streams import StatsPump
 from tests.conftest import ApiClient, ApiResponse
 from tests.integration.identity_support import Account, add_user, register
 
@@ -113,6 +114,7 @@ def act(api: ApiClient, who: Account, campaign_id: str, action: str) -> ApiRespo
 
 
 def stats(api: ApiClient, who: Account, campaign_id: str) -> dict[str, Any]:
+    StatsPump().drain()  # the recipients' stream, counted as the stats function would
     response = api.call("GET", f"/v1/campaigns/{campaign_id}/stats", headers=who.auth)
     assert response.status == 200, response.text
     result: dict[str, Any] = response.json()

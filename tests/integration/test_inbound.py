@@ -14,9 +14,11 @@ from outreach.campaigns.domain import RecipientStatus
 from outreach.campaigns.repository import campaign_key
 from outreach.contacts.repository import OptOutRepository
 from outreach.data.models import InboundMessageModel, OutboxMessageModel
+from outreach.data.pynamo import raw_map
 from outreach.inbound.events import parse_sns_message
 from outreach.inbound.service import DeliveryReceipt, InboundText
 from outreach_local.runtime import LocalLambdaContext, load_function
+from outreach_local.streams import StatsPump
 from outreach_local.template import REPO_ROOT
 from tests.support.engine import SENDER, World, boston, world_with
 
@@ -69,6 +71,7 @@ def inbound(sent: World, lambda_context: LocalLambdaContext) -> Any:
 
 
 def stats(world: World) -> dict[str, int]:
+    StatsPump(world.clock).drain()
     totals: Counter[str] = Counter()
     from outreach.data.models import CampaignStatsModel
 
@@ -239,7 +242,11 @@ def message_id_of(world: World, phone: str) -> str:
 
 
 def receipt(world: World, phone: str, event_type: str) -> dict[str, Any]:
-    return sns(RECEIPT_EVENT, eventType=event_type, messageId=message_id_of(world, phone))
+    """The carrier's event, with the context the sender gave the provider (as the outbox kept)."""
+    message_id = message_id_of(world, phone)
+    sent = next(m for m in world.outbox() if m.message_id == message_id)
+    context = dict(raw_map(sent.context))
+    return sns(RECEIPT_EVENT, eventType=event_type, messageId=message_id, context=context)
 
 
 def status_of(world: World, phone: str) -> str:
@@ -274,6 +281,31 @@ def test_an_older_status_never_overwrites_a_newer_one(sent: World, inbound: Any)
 def test_a_receipt_for_an_unknown_message_id_is_dropped(sent: World, inbound: Any) -> None:
     event = sns(RECEIPT_EVENT, messageId="no-such-message")
     assert inbound(event) == {"unknown_message": 1}
+
+
+def test_a_receipt_whose_context_names_another_message_is_dropped(
+    sent: World, inbound: Any
+) -> None:
+    # The context names boston(0)'s recipient, but the message id is boston(1)'s.
+    event = receipt(sent, boston(0), "TEXT_DELIVERED")
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    wrong = sns(RECEIPT_EVENT, eventType="TEXT_DELIVERED", messageId=message_id_of(sent, boston(1)))
+    wrong_message = json.loads(wrong["Records"][0]["Sns"]["Message"])
+    wrong_message["context"] = message["context"]
+    wrong["Records"][0]["Sns"]["Message"] = json.dumps(wrong_message)
+    assert inbound(wrong) == {"unknown_message": 1}
+    assert status_of(sent, boston(0)) == "sent" and status_of(sent, boston(1)) == "sent"
+
+
+def test_a_receipt_without_the_sender_context_is_dropped(sent: World, inbound: Any) -> None:
+    event = sns(
+        RECEIPT_EVENT,
+        eventType="TEXT_DELIVERED",
+        messageId=message_id_of(sent, boston(0)),
+        context={},
+    )
+    assert inbound(event) == {"unknown_message": 1}
+    assert status_of(sent, boston(0)) == "sent"
 
 
 def test_a_receipt_72_hours_late_still_applies(sent: World, inbound: Any) -> None:

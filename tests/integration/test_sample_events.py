@@ -52,3 +52,12 @@ def test_inbound_accepts_the_sns_events(aws: None, lambda_context: LocalLambdaCo
     # No organization owns the sample's number here, and no send has its message id.
     assert handler(event("sns-inbound-text.json"), lambda_context) == {"unknown_number": 1}
     assert handler(event("sns-delivery-event.json"), lambda_context) == {"unknown_message": 1}
+
+
+def test_stats_accepts_the_stream_window_event(
+    aws: None, lambda_context: LocalLambdaContext
+) -> None:
+    # Not the window's last call: the changes are summed into the state Lambda passes on.
+    result = load_function("stats").handler(event("dynamodb-stream-window.json"), lambda_context)
+    key = "01JSAMPLEORG0000000000000#01JSAMPLECAMPAIGN000000000|A"
+    assert result == {"state": {key: {"recipients": 1, "sent": 1, "accepted": 1}}}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -14,6 +15,7 @@ import pytest
 from outreach.campaigns.domain import RecipientStatus, Variant
 from outreach.contacts.domain import OptOutSource
 from outreach.contacts.repository import OptOutRepository
+from outreach.sending.repository import SendingRepository
 from outreach.sending.sender import CLAIM_LEASE, FaultHooks
 from outreach.sms.providers import (
     OutboundMessage,
@@ -585,19 +587,55 @@ def test_sends_by_status_see_claims_as_sending_not_pending(aws: None) -> None:
     assert (listed(RecipientStatus.SENDING), listed(RecipientStatus.PENDING)) == (1, 2)
 
 
-def test_a_stalled_status_check_gives_the_recipient_back_and_goes_on(
+def _monotonic_steps(steps: list[float], then: float) -> Iterator[float]:
+    """A monotonic clock that moves by ``steps`` on its first calls, then by ``then``."""
+    now = 0.0
+    for step in steps:
+        now += step
+        yield now
+    while True:
+        now += then
+        yield now
+
+
+def test_a_stalled_status_check_is_read_again_not_trusted(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import time
 
     world = world_with(3)
-    ticks = iter([0.0, 5.0] + [10.0 + i for i in range(100)])
+    ticks = _monotonic_steps([0.0, 5.0], then=0.001)
     real_monotonic = time.monotonic
-    # The sender's clock for its deadline, not the simulated one: its first check stalls.
+    # The sender's real clock for its deadline, not the simulated one: the first read stalls.
+    monkeypatch.setattr(time, "monotonic", lambda: next(ticks))
+    reads: list[str] = []
+    status = SendingRepository.campaign_status
+
+    def counted(self: SendingRepository, org_id: str, campaign_id: str) -> Any:
+        reads.append(campaign_id)
+        return status(self, org_id, campaign_id)
+
+    monkeypatch.setattr(SendingRepository, "campaign_status", counted)
+    report = world.sender().run(world.work())
+    monkeypatch.setattr(time, "monotonic", real_monotonic)
+    # The stale read (5 s > the deadline) was replaced by a fresh one before any send.
+    assert report.sent == 3 and report.stopped is None
+    assert len(reads) == 2
+    assert_accounted(world)
+
+
+def test_a_status_check_that_keeps_stalling_gives_the_recipient_back_and_goes_on(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    world = world_with(3)
+    # Every read goes stale before it can be used, three times over: that recipient waits.
+    ticks = _monotonic_steps([0.0, 5.0, 5.0, 5.0, 5.0, 5.0], then=0.001)
+    real_monotonic = time.monotonic
     monkeypatch.setattr(time, "monotonic", lambda: next(ticks))
     report = world.sender().run(world.work())
     monkeypatch.setattr(time, "monotonic", real_monotonic)
-    # The first check went stale (5 s > the deadline): that recipient waits, the rest go.
     assert report.sent == 2 and report.stopped is None
     assert world.statuses() == Counter({"sent": 2, "pending": 1})
     assert world.sender().run(world.work()).sent == 1

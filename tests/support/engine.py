@@ -21,6 +21,7 @@ from outreach.sending.dispatch import CampaignWork
 from outreach.sending.repository import SendingRepository
 from outreach.sending.sender import CampaignSender, FaultHooks
 from outreach.sms.providers import SandboxProvider, SmsProvider
+from outreach_local.streams import StatsPump
 
 # Monday 23 November 2026, 10:00 in New York (15:00 UTC): inside every default window.
 MONDAY_10AM_EASTERN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -74,6 +75,8 @@ class World:
         return Counter(item.status for item in self.recipients())
 
     def counters(self) -> dict[str, int]:
+        """The campaign's counters once the recipients' stream is counted (as Lambda would)."""
+        StatsPump(self.clock).drain()
         totals: Counter[str] = Counter()
         for item in CampaignStatsModel.query(
             campaign_key(self.org_id, self.campaign_id), consistent_read=True

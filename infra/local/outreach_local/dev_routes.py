@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+from pynamodb.exceptions import DoesNotExist
 from starlette.concurrency import run_in_threadpool
 
 from outreach.api.auth import CallerDep
@@ -14,6 +15,7 @@ from outreach.campaigns.domain import RecipientStatus
 from outreach.clock import to_iso
 from outreach.data.binding import ensure_models_bound
 from outreach.data.models import OutboxMessageModel
+from outreach.data.pynamo import raw_map
 from outreach.inbound.service import DeliveryReceipt, InboundText, get_inbound_service
 from outreach.sms.providers import SANDBOX_BOX
 from outreach_local.ticks import run_tick
@@ -82,13 +84,20 @@ def inbound(body: InboundRequest, caller: CallerDep) -> dict[str, str]:
 
 @router.post("/delivery")
 def delivery(body: DeliveryRequest, caller: CallerDep) -> dict[str, str]:
-    """Handled exactly like a carrier delivery receipt."""
+    """Handled exactly like a carrier delivery receipt (which carries the message's context)."""
     del caller
+    ensure_models_bound()
+    try:
+        sent = OutboxMessageModel.get(SANDBOX_BOX, body.message_id)
+        context = {str(k): str(v) for k, v in raw_map(sent.context).items()}
+    except DoesNotExist:
+        context = {}
     outcome = get_inbound_service().handle_receipt(
         DeliveryReceipt(
             message_id=body.message_id,
             status=RecipientStatus(body.status),
             error_code=body.error_code,
+            context=context,
         )
     )
     return {"outcome": outcome.value}

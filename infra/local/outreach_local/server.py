@@ -16,14 +16,17 @@ import sys
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import boto3
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 
 from outreach.api.app import create_app
 from outreach.config import get_settings
 from outreach_local.runtime import API_FUNCTIONS, load_function
+from outreach_local.streams import StatsPump
 from outreach_local.template import REPO_ROOT, create_tables
 
 LOCAL_STATE_DIR = REPO_ROOT / ".local"
@@ -109,7 +112,23 @@ def build_app() -> FastAPI:
     """One ASGI app serving every domain at its API Gateway path, plus ``/v1/dev``."""
     from outreach_local.dev_routes import router as dev_router
 
-    return create_app([*api_routers(), dev_router], title="Outreach API (local stack)")
+    app = create_app([*api_routers(), dev_router], title="Outreach API (local stack)")
+
+    @app.middleware("http")
+    async def count_recipient_changes(request: Request, call_next: Any) -> Any:
+        """After a write, count the recipients' changes as the stats function would."""
+        response = await call_next(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            await run_in_threadpool(stats_pump().drain)
+        return response
+
+    return app
+
+
+@lru_cache(maxsize=1)
+def stats_pump() -> StatsPump:
+    """The local stack's pump of the recipients stream (one per process)."""
+    return StatsPump()
 
 
 def run_scheduled_functions(now: datetime | None = None) -> dict[str, Any]:

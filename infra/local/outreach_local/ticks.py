@@ -20,6 +20,7 @@ from outreach.config import get_settings
 from outreach.sending.sender import SenderFactory, SendReport
 from outreach.sending.sqs import handle_send_batch
 from outreach_local.runtime import LocalLambdaContext, load_function
+from outreach_local.streams import StatsPump
 
 
 @dataclass
@@ -83,6 +84,7 @@ def run_tick(now: datetime, *, clock: Clock | None = None) -> TickResult:
             QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
         ).get("Messages", [])
         if not messages:
+            StatsPump().drain()  # the statistics are current when the tick returns
             return result
         response, reports = handle_send_batch(
             _sqs_event(messages, queue_url),
@@ -97,4 +99,5 @@ def run_tick(now: datetime, *, clock: Clock | None = None) -> TickResult:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         if failed:
             # Left for SQS to redeliver after its visibility timeout, as in the cloud.
+            StatsPump().drain()
             return result

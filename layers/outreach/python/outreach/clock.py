@@ -19,6 +19,10 @@ class Clock(Protocol):
         """Wait for ``seconds`` of this clock's time to pass."""
         ...
 
+    def monotonic(self) -> float:
+        """Seconds on this clock that never go back: differences are elapsed time."""
+        ...
+
 
 class SystemClock:
     """The real wall clock."""
@@ -29,6 +33,9 @@ class SystemClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
 
 class SimulatedClock:
@@ -42,6 +49,7 @@ class SimulatedClock:
         if start.tzinfo is None:
             raise ValueError("SimulatedClock needs a timezone-aware start instant")
         self._now = start.astimezone(UTC)
+        self._elapsed = 0.0
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -56,11 +64,18 @@ class SimulatedClock:
         """Move the clock forward by ``delta``."""
         with self._lock:
             self._now += delta
+            self._elapsed += max(0.0, delta.total_seconds())
 
     def set(self, instant: datetime) -> None:
-        """Jump to ``instant`` (timezone-aware)."""
+        """Jump to ``instant`` (timezone-aware); a jump back leaves :meth:`monotonic` still."""
         with self._lock:
-            self._now = instant.astimezone(UTC)
+            target = instant.astimezone(UTC)
+            self._elapsed += max(0.0, (target - self._now).total_seconds())
+            self._now = target
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._elapsed
 
 
 def to_iso(instant: datetime) -> str:

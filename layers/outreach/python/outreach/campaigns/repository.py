@@ -54,8 +54,12 @@ def campaign_key(org_id: str, campaign_id: str) -> str:
     return f"{org_id}#{campaign_id}"
 
 
-def status_key(org_id: str, campaign_id: str, status: RecipientStatus) -> str:
-    return f"{org_id}#{campaign_id}#{status.value}"
+OPEN_STATUSES = frozenset({RecipientStatus.PENDING, RecipientStatus.SENDING})
+
+
+def open_key(org_id: str, campaign_id: str) -> str:
+    """The sparse ``by_status`` index key of a campaign's open (pending or claimed) recipients."""
+    return f"{org_id}#{campaign_id}#{RecipientStatus.PENDING.value}"
 
 
 def daily_counter_key(org_id: str, campaign_id: str, day: str) -> str:
@@ -326,9 +330,9 @@ class RecipientRepository:
                     RecipientModel(
                         campaign_key(recipient.org_id, recipient.campaign_id),
                         recipient.contact_id,
-                        campaign_status=status_key(
-                            recipient.org_id, recipient.campaign_id, recipient.status
-                        ),
+                        campaign_status=open_key(recipient.org_id, recipient.campaign_id)
+                        if recipient.status in OPEN_STATUSES
+                        else None,
                         org_id=recipient.org_id,
                         campaign_id=recipient.campaign_id,
                         phone=recipient.phone,
@@ -340,19 +344,6 @@ class RecipientRepository:
                 )
                 count += 1
         return count
-
-    def put_initial_counts(
-        self, org_id: str, campaign_id: str, counts: Sequence[VariantCounts]
-    ) -> None:
-        with CampaignStatsModel.batch_write() as batch:
-            for variant in counts:
-                batch.save(
-                    CampaignStatsModel(
-                        campaign_key(org_id, campaign_id),
-                        variant.name,
-                        **{name: getattr(variant, name) for name in COUNTER_FIELDS},
-                    )
-                )
 
     def counts(self, org_id: str, campaign_id: str) -> list[VariantCounts]:
         return [
@@ -374,36 +365,28 @@ class RecipientRepository:
         limit: int,
         start_key: dict[str, Any] | None,
     ) -> tuple[list[Recipient], dict[str, Any] | None]:
-        if status is None:
-            result = RecipientModel.query(
-                campaign_key(org_id, campaign_id), limit=limit, last_evaluated_key=start_key
-            )
-        elif status in (RecipientStatus.PENDING, RecipientStatus.SENDING):
-            # A claim keeps its pending index key until its outcome is recorded.
-            result = RecipientModel.by_status.query(
-                status_key(org_id, campaign_id, RecipientStatus.PENDING),
-                filter_condition=RecipientModel.status == status.value,
-                limit=limit,
-                last_evaluated_key=start_key,
-            )
-        else:
-            result = RecipientModel.by_status.query(
-                status_key(org_id, campaign_id, status), limit=limit, last_evaluated_key=start_key
-            )
+        # The table, not the open index: the index holds no status (a claim
+        # would have to rewrite it) and only the open recipients.
+        result = RecipientModel.query(
+            campaign_key(org_id, campaign_id),
+            filter_condition=None if status is None else RecipientModel.status == status.value,
+            limit=limit,
+            last_evaluated_key=start_key,
+        )
         recipients = [to_recipient(item) for item in result]
         return recipients, result.last_evaluated_key
 
     def pending_contact_ids(self, org_id: str, campaign_id: str) -> Iterator[str]:
         """Contacts whose recipient the status index shows pending (eventually consistent)."""
-        for item in RecipientModel.by_status.query(
-            status_key(org_id, campaign_id, RecipientStatus.PENDING)
-        ):
+        for item in RecipientModel.by_status.query(open_key(org_id, campaign_id)):
             yield item.contact_id
 
     def skip_pending(
         self, org_id: str, campaign_id: str, *, reason: str, now: datetime
     ) -> dict[str, int]:
         """Mark every still-pending recipient skipped; return how many per variant.
+
+        The counters follow from the recipients' stream.
 
         Call only once the campaign can no longer be claimed from (cancelled or
         ended): then a consistent read of a recipient as pending is final, and
@@ -419,18 +402,11 @@ class RecipientRepository:
             with RecipientModel.batch_write() as batch:
                 for item in still_pending:
                     item.status = RecipientStatus.SKIPPED.value
-                    item.campaign_status = status_key(org_id, campaign_id, RecipientStatus.SKIPPED)
+                    item.campaign_status = None  # leaves the open index
                     item.error = reason
                     item.updated_at = now
                     batch.save(item)
                     skipped[item.variant] = skipped.get(item.variant, 0) + 1
-        for variant, count in skipped.items():
-            CampaignStatsModel(key, variant).update(
-                actions=[
-                    CampaignStatsModel.pending.add(-count),
-                    CampaignStatsModel.skipped.add(count),
-                ]
-            )
         return skipped
 
     def sends_on(self, org_id: str, campaign_id: str, day: str) -> int:

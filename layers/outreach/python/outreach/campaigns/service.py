@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -221,14 +220,12 @@ class CampaignService:
         self._recipients.clear_snapshot(org_id, campaign.id)
         suppressed = self._opt_outs.all_phones(org_id)
         weights = [(v.name, v.weight) for v in campaign.variants]
-        per_variant: Counter[str] = Counter()
 
         def recipients() -> Iterator[Recipient]:
             for contact_id, phone in self._audience(campaign):
                 if phone in suppressed:
                     continue
                 variant = assign_variant(campaign.id, contact_id, weights)
-                per_variant[variant] += 1
                 yield Recipient(
                     org_id=org_id,
                     campaign_id=campaign.id,
@@ -243,17 +240,8 @@ class CampaignService:
                     updated_at=now,
                 )
 
+        # The variants' counters follow from the recipients' stream (outreach.stats).
         total = self._recipients.write_snapshot(recipients())
-        self._recipients.put_initial_counts(
-            org_id,
-            campaign.id,
-            [
-                VariantCounts(
-                    name=v.name, recipients=per_variant[v.name], pending=per_variant[v.name]
-                )
-                for v in campaign.variants
-            ],
-        )
         return self._campaigns.transition(
             org_id,
             campaign.id,

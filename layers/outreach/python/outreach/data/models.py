@@ -2,10 +2,11 @@
 
 Every tenant table keys by the organization id (``org_id`` as hash key, or a
 composite hash key that starts with it), so a Get or Query made with the
-caller's organization cannot reach another organization's items. The two
-global lookups, ``unique_keys`` (email and sender-number guards, read before a
-caller is known) and the recipients' ``by_message`` index (carrier receipts,
-which carry only a message id), are documented in docs/data-model.md.
+caller's organization cannot reach another organization's items. The one
+global lookup, ``unique_keys`` (email and sender-number guards, read before a
+caller is known), is documented in docs/data-model.md. Delivery receipts find
+their recipient by the keys the sender gave the provider as the message's
+context, and check its message id.
 
 ``Meta.table_name`` holds the logical name here; :func:`outreach.data.binding.bind_models`
 prefixes it for the deployment (``<stack>-contacts``) before first use.
@@ -27,7 +28,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 
 
@@ -249,10 +255,14 @@ class CampaignModel(Model):
 
 
 class CampaignStatsModel(Model):
-    """Counters of one campaign variant, moved atomically with each state change.
+    """Counters of one campaign variant.
 
     ``campaign_key`` is ``<org_id>#<campaign_id>``; the campaign's totals are the
-    sum over its (at most five) variants, one Query.
+    sum over its (at most five) variants, one Query. The recipient status
+    counters (``recipients`` to ``accepted``) are a projection of the recipients
+    table's stream (``outreach.stats``): ``applied`` holds, per stream shard, the
+    last sequence number counted, which makes a redelivered batch count once.
+    ``replies``, ``repliers`` and ``opt_outs`` are counted by the inbound function.
     """
 
     class Meta(_Meta):
@@ -274,43 +284,43 @@ class CampaignStatsModel(Model):
     repliers = NumberAttribute(default=0)
     replies = NumberAttribute(default=0)
     opt_outs = NumberAttribute(default=0)
+    applied = MapAttribute[str, Any](null=True)
 
 
 class RecipientStatusIndex(GlobalSecondaryIndex["RecipientModel"]):
-    """Recipients of one campaign in one status: ``<org_id>#<campaign_id>#<status>``.
+    """Sparse: a campaign's open (pending or claimed) recipients, ``<org>#<campaign>#pending``.
 
-    A claimed recipient (``sending``) stays under ``pending`` here until its
-    outcome is recorded: claiming changes no index key, which saves two index
-    writes per message; readers filter on ``status``.
+    A recipient enters at the start and leaves when its outcome is recorded
+    (``campaign_status`` removed): one index write each way. The projection
+    holds what the sender needs before a claim and nothing a claim changes, so
+    claiming writes no index entry; readers get the rest from the claim itself.
+    Recipients in other states are listed from the table (filtered by status).
     """
 
     class Meta:
         index_name = "by_status"
-        projection = AllProjection()
+        projection = IncludeProjection(["phone", "variant", "retry_at"])
 
     campaign_status = UnicodeAttribute(hash_key=True)
     contact_id = UnicodeAttribute(range_key=True)
 
 
-class RecipientMessageIndex(GlobalSecondaryIndex["RecipientModel"]):
-    """Sparse: the recipient a carrier message id belongs to (delivery receipts)."""
-
-    class Meta:
-        index_name = "by_message"
-        projection = KeysOnlyProjection()
-
-    provider_message_id = UnicodeAttribute(hash_key=True)
-
-
 class RecipientModel(Model):
-    """One contact in one campaign's audience: its variant and its send."""
+    """One contact in one campaign's audience: its variant and its send.
+
+    The table's stream (old and new images) is the source of the campaign's
+    status counters: ``outreach.stats`` projects every change onto
+    ``campaign_stats``, so no writer of a recipient moves a counter itself.
+    """
 
     class Meta(_Meta):
         table_name = "recipients"
+        stream_view_type = "NEW_AND_OLD_IMAGES"
 
     campaign_key = UnicodeAttribute(hash_key=True)
     contact_id = UnicodeAttribute(range_key=True)
-    campaign_status = UnicodeAttribute()
+    # Set while the recipient is open (the sparse ``by_status`` index), removed after.
+    campaign_status = UnicodeAttribute(null=True)
     org_id = UnicodeAttribute()
     campaign_id = UnicodeAttribute()
     phone = UnicodeAttribute()
@@ -319,9 +329,10 @@ class RecipientModel(Model):
     attempts = NumberAttribute(default=0)
     provider_message_id = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
-    # A claim: who holds it and until when (then it ends "unknown").
-    claim_token = UnicodeAttribute(null=True)
-    lease_until = UTCDateTimeAttribute(null=True)
+    # A claim: "<lease end, UTC ISO>|<holder's token>". One attribute, so claiming
+    # and recording each write one; the lease end sorts as a string (expired:
+    # ``claim < now``). Past the lease, a claim ends "unknown".
+    claim = UnicodeAttribute(null=True)
     # After a transient provider error: not before this instant.
     retry_at = UTCDateTimeAttribute(null=True)
     sent_at = UTCDateTimeAttribute(null=True)
@@ -330,7 +341,6 @@ class RecipientModel(Model):
     updated_at = UTCDateTimeAttribute()
 
     by_status = RecipientStatusIndex()
-    by_message = RecipientMessageIndex()
 
 
 class PhoneHistoryModel(Model):
@@ -365,6 +375,8 @@ class OutboxMessageModel(Model):
     to_number = UnicodeAttribute()
     body = UnicodeAttribute()
     sent_at = UTCDateTimeAttribute()
+    # What a real provider would carry back on the message's receipts.
+    context = MapAttribute[str, Any](null=True)
 
 
 class InboundMessageModel(Model):

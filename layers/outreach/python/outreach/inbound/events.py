@@ -48,10 +48,19 @@ def parse_sns_message(message: str) -> InboundText | DeliveryReceipt | None:
     message_id = data.get("messageId")
     if not message_id:
         return None
+    raw_context = data.get("context")
+    context = (
+        {str(k): str(v) for k, v in raw_context.items()} if isinstance(raw_context, dict) else {}
+    )
     if event_type in DELIVERED:
-        return DeliveryReceipt(message_id=str(message_id), status=RecipientStatus.DELIVERED)
+        return DeliveryReceipt(
+            message_id=str(message_id), status=RecipientStatus.DELIVERED, context=context
+        )
     if event_type in FAILED:
         return DeliveryReceipt(
-            message_id=str(message_id), status=RecipientStatus.FAILED, error_code=event_type
+            message_id=str(message_id),
+            status=RecipientStatus.FAILED,
+            error_code=event_type,
+            context=context,
         )
     return None

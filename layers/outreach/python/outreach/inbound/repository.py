@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from outreach.campaigns.domain import RecipientStatus
-from outreach.campaigns.repository import campaign_key, status_key
+from outreach.campaigns.repository import campaign_key
 from outreach.data.binding import ensure_models_bound
 from outreach.data.models import (
     CampaignStatsModel,
@@ -33,7 +33,7 @@ class LastSend:
 
 @dataclass(frozen=True)
 class SendRef:
-    """A recipient found by its provider message id."""
+    """The recipient a delivery receipt is about."""
 
     org_id: str
     campaign_id: str
@@ -125,49 +125,44 @@ class InboundRepository:
 
     # --- Delivery receipts -----------------------------------------------------------------
 
-    def send_for_message(self, message_id: str) -> SendRef | None:
-        for key in RecipientModel.by_message.query(message_id, limit=1):
-            try:
-                item = RecipientModel.get(key.campaign_key, key.contact_id, consistent_read=True)
-            except DoesNotExist:
-                return None
-            return SendRef(
-                org_id=item.org_id,
-                campaign_id=item.campaign_id,
-                contact_id=item.contact_id,
-                variant=item.variant,
-                status=RecipientStatus(item.status),
+    def send_for_receipt(self, message_id: str, context: dict[str, str]) -> SendRef | None:
+        """The recipient a receipt is about: named by the message's context, same message id."""
+        org_id, campaign_id = context.get("org_id"), context.get("campaign_id")
+        contact_id = context.get("contact_id")
+        if not (org_id and campaign_id and contact_id):
+            return None
+        try:
+            item = RecipientModel.get(
+                campaign_key(org_id, campaign_id), contact_id, consistent_read=True
             )
-        return None
+        except DoesNotExist:
+            return None
+        if item.provider_message_id != message_id:
+            return None
+        return SendRef(
+            org_id=item.org_id,
+            campaign_id=item.campaign_id,
+            contact_id=item.contact_id,
+            variant=item.variant,
+            status=RecipientStatus(item.status),
+        )
 
     def apply_receipt(
         self, ref: SendRef, *, status: RecipientStatus, error: str | None, now: datetime
     ) -> bool:
-        """``sent``/``unknown`` -> ``delivered``/``failed``, once, with the counters."""
-        item = RecipientModel(campaign_key(ref.org_id, ref.campaign_id), ref.contact_id)
+        """``sent``/``unknown`` -> ``delivered``/``failed``, once (counters follow the stream)."""
         actions: list[Any] = [
             RecipientModel.status.set(status.value),
-            RecipientModel.campaign_status.set(status_key(ref.org_id, ref.campaign_id, status)),
             RecipientModel.updated_at.set(now),
         ]
         if error:
             actions.append(RecipientModel.error.set(error[:500]))
-        transaction = Transaction()
-        transaction.update(
-            item,
-            actions=actions,
-            condition=RecipientModel.status == ref.status.value,
-            label="status",
-        )
-        transaction.update(
-            CampaignStatsModel(campaign_key(ref.org_id, ref.campaign_id), ref.variant),
-            actions=[
-                getattr(CampaignStatsModel, ref.status.value).add(-1),
-                getattr(CampaignStatsModel, status.value).add(1),
-            ],
-        )
         try:
-            transaction.commit()
-        except ConditionsFailed:
-            return False
+            RecipientModel(campaign_key(ref.org_id, ref.campaign_id), ref.contact_id).update(
+                actions=actions, condition=RecipientModel.status == ref.status.value
+            )
+        except UpdateError as failure:
+            if condition_failed(failure):
+                return False
+            raise
         return True

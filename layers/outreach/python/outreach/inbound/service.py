@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -37,6 +37,8 @@ class DeliveryReceipt:
     message_id: str
     status: RecipientStatus  # delivered or failed
     error_code: str | None = None
+    # The context the sender gave the provider (org_id, campaign_id, contact_id).
+    context: dict[str, str] = field(default_factory=dict)
 
 
 class Outcome(StrEnum):
@@ -168,7 +170,7 @@ class InboundService:
 
     def handle_receipt(self, receipt: DeliveryReceipt) -> Outcome:
         """Idempotent: a duplicate counts once; an older status never overwrites a newer one."""
-        ref = self._repo.send_for_message(receipt.message_id)
+        ref = self._repo.send_for_receipt(receipt.message_id, receipt.context)
         if ref is None:
             logger.warning(
                 "receipt for an unknown message id dropped",

@@ -1,58 +1,87 @@
-"""What the sender reads and writes: slots, claims, outcomes, leases. Keys by organization.
+"""What the sender reads and writes: slots, claims, outcomes. Keys by organization.
 
 The claim protocol (an "equivalent conditional scheme" to one transaction):
 
-1. claim the recipient: ``pending -> sending`` if pending, with a token and a lease;
-2. reserve a slot of the day's cap: ``ADD 1`` on the day counter if ``value < limit``
-   (none left: the claim is released);
-3. record the outcome (the recipient and its variant's counters in one transaction).
+1. reserve slots of the day's cap, a few at a time: ``ADD n`` on the day
+   counter if ``value <= limit - n``; the slots a run does not use go back at
+   its end (so no interleaving of workers takes more than ``limit``);
+2. claim the recipient: ``pending -> sending`` if pending, with a token and a lease;
+3. record the outcome: one conditional write on the recipient, which also
+   leaves the open index. The variant's counters follow from the table's
+   stream (:mod:`outreach.stats`).
 
-A crash after 1 leaves a claim that ends ``unknown`` when its lease expires
-(never re-sent); a crash after 2 also leaks the slot (the day sends one fewer,
-never one more).
+A crash after 2 leaves a claim that ends ``unknown`` once its lease has expired
+(never re-sent); a crash also leaks the run's unused slots (the day sends a few
+fewer, never one more).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus
-from outreach.campaigns.repository import campaign_key, daily_counter_key, status_key, to_campaign
+from outreach.campaigns.repository import campaign_key, daily_counter_key, open_key, to_campaign
 from outreach.data.binding import ensure_models_bound
 from outreach.data.models import (
     CampaignModel,
-    CampaignStatsModel,
     ContactModel,
     CounterModel,
     OptOutModel,
     PhoneHistoryModel,
     RecipientModel,
 )
-from outreach.data.pynamo import condition_failed, raw_map
-from outreach.data.transactions import ConditionsFailed, Transaction
+from outreach.data.pynamo import condition_failed, raw_map, update_quietly
 
 DAY_COUNTER_TTL = timedelta(days=3)
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A recipient the sender may try: open (pending or claimed) in the status index."""
+    """An open recipient the sender may try, as the open index shows it."""
 
     org_id: str
     campaign_id: str
     contact_id: str
     phone: str
     variant: str
-    status: RecipientStatus
-    attempts: int
-    lease_until: datetime | None
     retry_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A recipient this worker holds, as its ``claim`` attribute says: lease end and token."""
+
+    value: str
+
+    @classmethod
+    def of(cls, token: str, until: datetime) -> Claim:
+        return cls(f"{claim_instant(until)}|{token}")
+
+    @staticmethod
+    def lease_end(value: str) -> datetime:
+        return datetime.strptime(value.partition("|")[0], CLAIM_INSTANT).replace(tzinfo=UTC)
+
+
+CLAIM_INSTANT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def claim_instant(instant: datetime) -> str:
+    """An instant as a claim's lease end is written (sorts as a string)."""
+    return instant.astimezone(UTC).strftime(CLAIM_INSTANT)
+
+
+@dataclass(frozen=True)
+class SentNote:
+    """A message sent, for the number's history: when, and when the number was first texted."""
+
+    candidate: Candidate
+    sent_at: datetime
+    first_sent_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -78,7 +107,7 @@ class SendingRepository:
             return None
 
     def campaign_status(self, org_id: str, campaign_id: str) -> CampaignStatus | None:
-        """The campaign's status, read consistently (right before a provider call)."""
+        """The campaign's status, read consistently (right before provider calls)."""
         try:
             item = CampaignModel.get(
                 org_id, campaign_id, consistent_read=True, attributes_to_get=["status"]
@@ -87,24 +116,44 @@ class SendingRepository:
             return None
         return CampaignStatus(item.status)
 
-    def open_recipients(
-        self, org_id: str, campaign_id: str, *, limit: int | None = None
-    ) -> Iterator[Candidate]:
-        """Pending and claimed recipients, from the status index (eventually consistent)."""
-        for item in RecipientModel.by_status.query(
-            status_key(org_id, campaign_id, RecipientStatus.PENDING), limit=limit
-        ):
+    def open_recipients(self, org_id: str, campaign_id: str) -> Iterator[Candidate]:
+        """Pending and claimed recipients, from the sparse open index (eventually consistent)."""
+        for item in RecipientModel.by_status.query(open_key(org_id, campaign_id)):
             yield Candidate(
-                org_id=item.org_id,
-                campaign_id=item.campaign_id,
+                org_id=org_id,
+                campaign_id=campaign_id,
                 contact_id=item.contact_id,
                 phone=item.phone,
                 variant=item.variant,
-                status=RecipientStatus(item.status),
-                attempts=int(item.attempts or 0),
-                lease_until=item.lease_until,
                 retry_at=item.retry_at,
             )
+
+    def has_open(self, org_id: str, campaign_id: str) -> bool:
+        """Whether any recipient is still open.
+
+        The index is eventually consistent, but an entry only ever leaves it late
+        (a recipient just recorded may still show), never early: a recipient is
+        open from the start until its outcome is recorded.
+        """
+        return any(
+            True for _ in RecipientModel.by_status.query(open_key(org_id, campaign_id), limit=1)
+        )
+
+    def recipient_state(
+        self, candidate: Candidate
+    ) -> tuple[RecipientStatus, datetime | None, int] | None:
+        """The recipient's status, claim lease end and attempts, read consistently."""
+        try:
+            item = RecipientModel.get(
+                campaign_key(candidate.org_id, candidate.campaign_id),
+                candidate.contact_id,
+                consistent_read=True,
+                attributes_to_get=["status", "claim", "attempts"],
+            )
+        except DoesNotExist:
+            return None
+        lease = Claim.lease_end(item.claim) if item.claim else None
+        return RecipientStatus(item.status), lease, int(item.attempts or 0)
 
     def contacts(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, ContactFields]:
         keys = [(org_id, contact_id) for contact_id in dict.fromkeys(contact_ids)]
@@ -123,21 +172,35 @@ class SendingRepository:
             )
         return found
 
-    def texted_before(self, org_id: str, phones: Iterable[str]) -> set[str]:
-        """Numbers the organization has sent a message to before (no footer for them)."""
+    def first_texts(self, org_id: str, phones: Iterable[str]) -> dict[str, datetime]:
+        """When the organization first texted each of ``phones`` it has texted (footer: no)."""
         keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
         return {
-            item.phone
+            item.phone: item.first_sent_at
             for item in PhoneHistoryModel.batch_get(keys)
             if item.first_sent_at is not None
         }
 
-    def is_opted_out(self, org_id: str, phone: str) -> bool:
-        try:
-            OptOutModel.get(org_id, phone, consistent_read=True, attributes_to_get=["phone"])
-        except DoesNotExist:
-            return False
-        return True
+    def opt_out_list(self, org_id: str, *, at_most: int) -> set[str] | None:
+        """The organization's whole opt-out list (consistent); ``None`` if over ``at_most``."""
+        phones: set[str] = set()
+        for item in OptOutModel.query(
+            org_id, consistent_read=True, attributes_to_get=["phone"], page_size=at_most + 1
+        ):
+            phones.add(item.phone)
+            if len(phones) > at_most:
+                return None
+        return phones
+
+    def opted_out(self, org_id: str, phones: Iterable[str]) -> set[str]:
+        """Which of ``phones`` are on the organization's opt-out list (consistent reads)."""
+        keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
+        return {
+            item.phone
+            for item in OptOutModel.batch_get(
+                keys, consistent_read=True, attributes_to_get=["phone"]
+            )
+        }
 
     def sends_on(self, org_id: str, campaign_id: str, day: str) -> int:
         try:
@@ -149,39 +212,38 @@ class SendingRepository:
         except DoesNotExist:
             return 0
 
-    def open_count(self, org_id: str, campaign_id: str) -> int:
-        """Recipients still pending or in flight, from the counters (consistent)."""
-        return sum(
-            int(item.pending or 0)
-            for item in CampaignStatsModel.query(
-                campaign_key(org_id, campaign_id), consistent_read=True
-            )
-        )
-
     # --- The day's cap ----------------------------------------------------------------------
 
-    def reserve_slot(
-        self, org_id: str, campaign_id: str, day: str, limit: int, now: datetime
-    ) -> bool:
-        """Take one of the day's ``limit`` slots; ``False`` when none is left."""
+    def reserve_slots(
+        self, org_id: str, campaign_id: str, day: str, *, limit: int, wanted: int, now: datetime
+    ) -> int:
+        """Take up to ``wanted`` of the day's ``limit`` slots; return how many (0: none left)."""
         key = daily_counter_key(org_id, campaign_id, day)
-        try:
-            CounterModel(key).update(
-                actions=[
-                    CounterModel.value.add(1),
-                    CounterModel.expires_at.set(now + DAY_COUNTER_TTL),
-                ],
-                condition=CounterModel.value.does_not_exist() | (CounterModel.value < limit),
-            )
-        except UpdateError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        asked = min(wanted, limit)
+        while asked > 0:
+            try:
+                CounterModel(key).update(
+                    actions=[
+                        CounterModel.value.add(asked),
+                        CounterModel.expires_at.set(now + DAY_COUNTER_TTL),
+                    ],
+                    condition=CounterModel.value.does_not_exist()
+                    | (CounterModel.value <= limit - asked),
+                )
+            except UpdateError as error:
+                if not condition_failed(error):
+                    raise
+                asked = min(asked - 1, limit - self.sends_on(org_id, campaign_id, day))
+                continue
+            return asked
+        return 0
 
-    def release_slot(self, org_id: str, campaign_id: str, day: str) -> None:
+    def release_slots(self, org_id: str, campaign_id: str, day: str, count: int) -> None:
+        """Give back ``count`` reserved slots nobody used."""
+        if count <= 0:
+            return
         CounterModel(daily_counter_key(org_id, campaign_id, day)).update(
-            actions=[CounterModel.value.add(-1)], condition=CounterModel.value > 0
+            actions=[CounterModel.value.add(-count)], condition=CounterModel.value >= count
         )
 
     # --- Claims and outcomes ---------------------------------------------------------------
@@ -192,42 +254,49 @@ class SendingRepository:
             campaign_key(candidate.org_id, candidate.campaign_id), candidate.contact_id
         )
 
-    def claim(self, candidate: Candidate, *, token: str, now: datetime, lease: timedelta) -> bool:
-        """``pending -> sending`` if still pending (and not waiting for a retry)."""
+    def claim(
+        self, candidate: Candidate, *, token: str, now: datetime, lease: timedelta
+    ) -> Claim | None:
+        """``pending -> sending`` if still pending (and not waiting for a retry).
+
+        One small write: the status, the claim and the attempt; ``updated_at``
+        moves with the outcome.
+        """
+        claim = Claim.of(token, now + lease)
         try:
-            self._item(candidate).update(
+            update_quietly(
+                self._item(candidate),
                 actions=[
                     RecipientModel.status.set(RecipientStatus.SENDING.value),
-                    RecipientModel.claim_token.set(token),
-                    RecipientModel.lease_until.set(now + lease),
+                    RecipientModel.claim.set(claim.value),
                     RecipientModel.attempts.add(1),
-                    RecipientModel.updated_at.set(now),
                 ],
                 condition=(RecipientModel.status == RecipientStatus.PENDING.value)
                 & (RecipientModel.retry_at.does_not_exist() | (RecipientModel.retry_at <= now)),
             )
         except UpdateError as error:
             if condition_failed(error):
-                return False
+                return None
             raise
-        return True
+        return claim
 
     def release(
-        self, candidate: Candidate, *, token: str, now: datetime, retry_at: datetime | None
+        self, candidate: Candidate, *, claim: Claim, now: datetime, retry_at: datetime | None
     ) -> bool:
         """Give a claim back (``sending -> pending``), e.g. after a transient error."""
         actions: list[Any] = [
             RecipientModel.status.set(RecipientStatus.PENDING.value),
-            RecipientModel.claim_token.remove(),
-            RecipientModel.lease_until.remove(),
+            RecipientModel.claim.remove(),
             RecipientModel.updated_at.set(now),
         ]
         actions.append(
             RecipientModel.retry_at.set(retry_at) if retry_at else RecipientModel.retry_at.remove()
         )
         try:
-            self._item(candidate).update(
-                actions=actions, condition=RecipientModel.claim_token == token
+            update_quietly(
+                self._item(candidate),
+                actions=actions,
+                condition=RecipientModel.claim == claim.value,
             )
         except UpdateError as error:
             if condition_failed(error):
@@ -241,26 +310,25 @@ class SendingRepository:
         *,
         outcome: RecipientStatus,
         now: datetime,
-        token: str | None,
+        claim: Claim | None,
         message_id: str | None = None,
         error: str | None = None,
     ) -> bool:
-        """Move an open recipient to its outcome and its variant's counters with it, atomically.
+        """Move an open recipient to its outcome (it leaves the open index), in one write.
 
-        With ``token`` the recipient must hold that claim; without, it must be
+        With ``claim`` the recipient must hold that claim; without, it must be
         pending (a skip) or its lease must have expired (``unknown``).
         """
-        item = self._item(candidate)
         actions: list[Any] = [
             RecipientModel.status.set(outcome.value),
-            RecipientModel.campaign_status.set(
-                status_key(candidate.org_id, candidate.campaign_id, outcome)
-            ),
+            RecipientModel.campaign_status.remove(),
             RecipientModel.updated_at.set(now),
-            RecipientModel.claim_token.remove(),
-            RecipientModel.lease_until.remove(),
-            RecipientModel.retry_at.remove(),
+            RecipientModel.claim.remove(),
         ]
+        if claim is None or candidate.retry_at is not None:
+            # Claimed with no retry pending (the index said so, and a claim is only
+            # taken when no retry is due later): there is no retry_at to clear.
+            actions.append(RecipientModel.retry_at.remove())
         if message_id is not None:
             actions += [
                 RecipientModel.provider_message_id.set(message_id),
@@ -268,43 +336,41 @@ class SendingRepository:
             ]
         if error is not None:
             actions.append(RecipientModel.error.set(error[:500]))
-        if token is not None:
-            condition = RecipientModel.claim_token == token
+        if claim is not None:
+            condition = RecipientModel.claim == claim.value
         elif outcome is RecipientStatus.UNKNOWN:
             condition = (RecipientModel.status == RecipientStatus.SENDING.value) & (
-                RecipientModel.lease_until < now
+                RecipientModel.claim < claim_instant(now)
             )
         else:
             condition = RecipientModel.status == RecipientStatus.PENDING.value
-        counters: list[Any] = [CampaignStatsModel.pending.add(-1)]
-        counters.append(getattr(CampaignStatsModel, outcome.value).add(1))
-        if outcome is RecipientStatus.SENT:
-            counters.append(CampaignStatsModel.accepted.add(1))
-        transaction = Transaction()
-        transaction.update(item, actions=actions, condition=condition, label="recipient")
-        transaction.update(
-            CampaignStatsModel(
-                campaign_key(candidate.org_id, candidate.campaign_id), candidate.variant
-            ),
-            actions=counters,
-        )
         try:
-            transaction.commit()
-        except ConditionsFailed:
-            return False
+            update_quietly(self._item(candidate), actions=actions, condition=condition)
+        except UpdateError as failure:
+            if condition_failed(failure):
+                return False
+            raise
         return True
 
-    def note_first_and_last_send(self, candidate: Candidate, *, now: datetime) -> None:
-        """Remember what last texted the number (reply attribution) and that it was texted."""
-        PhoneHistoryModel(candidate.org_id, candidate.phone).update(
-            actions=[
-                PhoneHistoryModel.first_sent_at.set(PhoneHistoryModel.first_sent_at | now),
-                PhoneHistoryModel.last_campaign_id.set(candidate.campaign_id),
-                PhoneHistoryModel.last_variant.set(candidate.variant),
-                PhoneHistoryModel.last_contact_id.set(candidate.contact_id),
-                PhoneHistoryModel.last_sent_at.set(now),
-            ]
-        )
+    def note_sends(self, org_id: str, sends: Iterable[SentNote]) -> None:
+        """Remember what last texted each number (reply attribution) and when it was first.
+
+        Batched puts, a page at a time: only the sender writes these items, and
+        the first-text instants come from the page's read of them.
+        """
+        with PhoneHistoryModel.batch_write() as batch:
+            for note in sends:
+                batch.save(
+                    PhoneHistoryModel(
+                        org_id,
+                        note.candidate.phone,
+                        first_sent_at=note.first_sent_at or note.sent_at,
+                        last_campaign_id=note.candidate.campaign_id,
+                        last_variant=note.candidate.variant,
+                        last_contact_id=note.candidate.contact_id,
+                        last_sent_at=note.sent_at,
+                    )
+                )
 
     def complete(self, org_id: str, campaign_id: str, now: datetime) -> bool:
         """``active -> completed`` (leaves the dispatch index)."""
@@ -324,7 +390,3 @@ class SendingRepository:
                 return False
             raise
         return True
-
-
-def ceil_div(numerator: int, denominator: int) -> int:
-    return math.ceil(numerator / max(1, denominator))

@@ -2,9 +2,15 @@
 
 For each open recipient, in order: the time rules (campaign window and days,
 dates, the recipient's quiet hours in every zone the number may be in), a slot
-of the day's cap, the claim, the opt-out list and the campaign's status read
-at the moment of sending, then the provider, then the outcome recorded with
-its counters. See :mod:`outreach.sending.repository` for the claim protocol.
+of the day's cap, the claim, then the campaign's status and the opt-out list as
+read within the send deadline before the provider call, then the provider,
+then the outcome. See :mod:`outreach.sending.repository` for the claim protocol.
+
+The status and the opt-outs are read once per :data:`SEND_DEADLINE_SECONDS`
+(a :class:`Checkpoint`), not once per message: every provider call starts
+within that deadline of a consistent read that showed the campaign active and
+the number not opted out. ``pause`` and ``cancel`` wait the same deadline
+after their write, so no message leaves after they return.
 """
 
 from __future__ import annotations
@@ -32,7 +38,13 @@ from outreach.identity.domain import Organization
 from outreach.identity.repository import IdentityRepository
 from outreach.observability import logger
 from outreach.sending.dispatch import CampaignWork
-from outreach.sending.repository import Candidate, SendingRepository
+from outreach.sending.repository import (
+    Candidate,
+    Claim,
+    ContactFields,
+    SendingRepository,
+    SentNote,
+)
 from outreach.sending.rules import (
     QuietHours,
     SendWindow,
@@ -56,6 +68,12 @@ CLAIM_LEASE = timedelta(minutes=5)
 # Candidates are read WINDOW at a time and tried PAGE at a time (one batch read each).
 WINDOW = 500
 PAGE = 50
+# Day-cap slots are reserved this many at a time (a crashed run leaks at most these).
+SLOT_BLOCK = 10
+# Reads of the status and opt-outs tried before a recipient is given back for now.
+CHECK_ATTEMPTS = 3
+# An opt-out list up to this long is read whole at each checkpoint.
+OPT_OUT_LIST_AT_MOST = 200
 
 
 @dataclass
@@ -100,6 +118,76 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(minutes=2 ** max(0, attempt - 1))
 
 
+class Checkpoint:
+    """The campaign's status and the opt-outs, read consistently at one moment.
+
+    Valid for provider calls that start less than the send deadline after the
+    read, on the sender's clock and on the real one (simulated clocks move only
+    when told to), and only for the numbers it covers.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        status: CampaignStatus | None,
+        opted_out: set[str],
+        covered: set[str] | None,
+    ) -> None:
+        self._clock = clock
+        self._read_at = (clock.monotonic(), time.monotonic())
+        self.status = status
+        self.opted_out = opted_out
+        self._covered = covered  # None: the whole list
+
+    def valid_for(self, phone: str) -> bool:
+        elapsed = max(
+            self._clock.monotonic() - self._read_at[0], time.monotonic() - self._read_at[1]
+        )
+        fresh = elapsed < SEND_DEADLINE_SECONDS
+        return fresh and (self._covered is None or phone in self._covered)
+
+
+class Slots:
+    """The day's cap slots this run holds: reserved a few at a time, the rest given back."""
+
+    def __init__(self, repository: SendingRepository, campaign: Campaign) -> None:
+        self._repo = repository
+        self._campaign = campaign
+        self._day: str | None = None
+        self._free = 0
+
+    def take(self, day: str, *, wanted: int, now: datetime) -> bool:
+        """Hold one slot of ``day``; ``False`` when the day's cap is used up."""
+        if day != self._day:
+            self.give_back()
+            self._day = day
+        if self._free == 0:
+            self._free = self._repo.reserve_slots(
+                self._campaign.org_id,
+                self._campaign.id,
+                day,
+                limit=self._campaign.daily_limit,
+                wanted=max(1, min(SLOT_BLOCK, wanted)),
+                now=now,
+            )
+            if self._free == 0:
+                return False
+        self._free -= 1
+        return True
+
+    def put_back(self) -> None:
+        """A held slot was not used (nothing was sent): keep it for the next message."""
+        self._free += 1
+
+    def give_back(self) -> None:
+        """Return the unused slots to the day's counter (at the end of the run)."""
+        if self._day is not None and self._free:
+            self._repo.release_slots(
+                self._campaign.org_id, self._campaign.id, self._day, self._free
+            )
+        self._free = 0
+
+
 class CampaignSender:
     """Sends for one organization's campaigns, paced by its sender number's rate."""
 
@@ -119,6 +207,8 @@ class CampaignSender:
         self._hooks = hooks or FaultHooks()
         self._last_send: datetime | None = None
         self._random = random.Random()  # noqa: S311 - spreading work, not security
+        self._checkpoint: Checkpoint | None = None
+        self._big_opt_out_list = False
 
     def run(self, work: CampaignWork, *, budget: int | None = None) -> SendReport:
         """Send what the rules allow now, at most ``budget`` (default: a minute at the rate)."""
@@ -145,17 +235,26 @@ class CampaignSender:
             report.stopped = "outside the campaign's window"
             return report
         limit = budget if budget is not None else 60 * organization.messages_per_second
-        self._send_open_recipients(campaign, organization, limit, report)
+        slots = Slots(self._repo, campaign)
+        try:
+            self._send_open_recipients(campaign, organization, limit, slots, report)
+        finally:
+            slots.give_back()
         if (
             not report.cap_reached
             and report.stopped is None
-            and self._repo.open_count(campaign.org_id, campaign.id) == 0
+            and not self._repo.has_open(campaign.org_id, campaign.id)
         ):
             report.completed = self._repo.complete(campaign.org_id, campaign.id, self._clock.now())
         return report
 
     def _send_open_recipients(
-        self, campaign: Campaign, organization: Organization, limit: int, report: SendReport
+        self,
+        campaign: Campaign,
+        organization: Organization,
+        limit: int,
+        slots: Slots,
+        report: SendReport,
     ) -> None:
         quiet = QuietHours.from_hhmm(organization.quiet_hours_start, organization.quiet_hours_end)
         templates = {v.name: parse_template(v.body) for v in campaign.variants}
@@ -165,35 +264,35 @@ class CampaignSender:
             # same index page: shuffled, they rarely reach for the same recipient.
             self._random.shuffle(window)
             for start in range(0, len(window), PAGE):
-                page = window[start : start + PAGE]
-                if not self._send_page(
-                    campaign, organization, quiet, templates, page, limit, report
-                ):
+                page = _Page(campaign, organization, quiet, templates, window[start : start + PAGE])
+                if not self._send_page(page, limit, slots, report):
                     return
 
-    def _send_page(  # noqa: PLR0917 - one page of one campaign's state
-        self,
-        campaign: Campaign,
-        organization: Organization,
-        quiet: QuietHours,
-        templates: dict[str, Any],
-        page: list[Candidate],
-        limit: int,
-        report: SendReport,
-    ) -> bool:
+    def _send_page(self, page: _Page, limit: int, slots: Slots, report: SendReport) -> bool:
         """Try each candidate of a page; ``False`` once the tick must stop."""
+        campaign = page.campaign
         now = self._clock.now()
-        self._expire_leases(page, now, report)
-        ready = [
-            c
-            for c in page
-            if c.status is RecipientStatus.PENDING and not (c.retry_at and c.retry_at > now)
-        ]
+        ready = [c for c in page.candidates if not (c.retry_at and c.retry_at > now)]
         if not ready:
             return True
         contacts = self._repo.contacts(campaign.org_id, (c.contact_id for c in ready))
-        texted = self._repo.texted_before(campaign.org_id, (c.phone for c in ready))
-        for candidate in ready:
+        page.first_texts.update(self._repo.first_texts(campaign.org_id, (c.phone for c in ready)))
+        try:
+            return self._send_ready(page, ready, contacts, limit, slots, report)
+        finally:
+            if page.sent:
+                self._repo.note_sends(campaign.org_id, page.sent)
+
+    def _send_ready(  # noqa: PLR0917 - one page's state
+        self,
+        page: _Page,
+        ready: list[Candidate],
+        contacts: dict[str, ContactFields],
+        limit: int,
+        slots: Slots,
+        report: SendReport,
+    ) -> bool:
+        for position, candidate in enumerate(ready):
             if report.sent >= limit:
                 report.stopped = "budget used"
                 return False
@@ -203,158 +302,208 @@ class CampaignSender:
                     candidate,
                     outcome=RecipientStatus.SKIPPED,
                     now=self._clock.now(),
-                    token=None,
+                    claim=None,
                     error="contact deleted",
                 ):
                     report.skipped += 1
                 continue
-            zones = recipient_zones(contact.timezone, candidate.phone, organization.timezone)
-            if not quiet_hours_allow(self._clock.now(), quiet, zones):
+            zones = recipient_zones(contact.timezone, candidate.phone, page.organization.timezone)
+            if not quiet_hours_allow(self._clock.now(), page.quiet, zones):
                 report.quiet_hours_deferred += 1
                 continue
-            body = render_for_contact(templates[candidate.variant], contact.values)
-            if candidate.phone not in texted and organization.opt_out_footer:
-                body = f"{body}\n{organization.opt_out_footer}"
-            if not self._send_one(campaign, organization, candidate, body, report):
+            body = render_for_contact(page.templates[candidate.variant], contact.values)
+            if candidate.phone not in page.first_texts and page.organization.opt_out_footer:
+                body = f"{body}\n{page.organization.opt_out_footer}"
+            upcoming = [c.phone for c in ready[position:]]
+            if not self._send_one(page, candidate, body, upcoming, limit, slots, report):
                 return False
-            texted.add(candidate.phone)
         return True
 
-    def _send_one(
+    def _send_one(  # noqa: PLR0917 - one message of one page
         self,
-        campaign: Campaign,
-        organization: Organization,
+        page: _Page,
         candidate: Candidate,
         body: str,
+        upcoming: list[str],
+        limit: int,
+        slots: Slots,
         report: SendReport,
     ) -> bool:
-        """Claim, slot, checks, provider, outcome. ``False`` when the tick must stop."""
+        """Slot, claim, checks, provider, outcome. ``False`` when the tick must stop."""
+        campaign, organization = page.campaign, page.organization
         assert organization.sender_number is not None
+        sent_before = report.sent
         self._pace(organization.messages_per_second)
         now = self._clock.now()
-        day = now.astimezone(ZoneInfo(campaign.timezone)).date().isoformat()
-        token = uuid.uuid4().hex
-        # Claim first: a recipient another worker holds costs one call, not three.
-        if not self._repo.claim(candidate, token=token, now=now, lease=CLAIM_LEASE):
-            return True
-        if not self._repo.reserve_slot(
-            campaign.org_id, campaign.id, day, campaign.daily_limit, now
-        ):
-            self._repo.release(candidate, token=token, now=now, retry_at=None)
+        day = now.astimezone(page.zone).date().isoformat()
+        if not slots.take(day, wanted=limit - report.sent, now=now):
             report.cap_reached = True
             report.stopped = "daily limit reached"
             return False
+        claim = self._repo.claim(candidate, token=uuid.uuid4().hex, now=now, lease=CLAIM_LEASE)
+        if claim is None:
+            slots.put_back()
+            self._reap_if_expired(candidate, now, report)
+            return True
         if self._hooks.after_claim:
             self._hooks.after_claim(candidate)
-        # At the moment of sending: the opt-out list and the campaign's status.
-        if self._repo.is_opted_out(campaign.org_id, candidate.phone):
+        checkpoint = self._check(campaign, candidate.phone, upcoming)
+        if checkpoint is None:  # could not read in time: give the recipient back, go on
+            self._repo.release(candidate, claim=claim, now=now, retry_at=None)
+            slots.put_back()
+            return True
+        if checkpoint.status is not CampaignStatus.ACTIVE:
+            self._abandon(candidate, claim=claim, status=checkpoint.status, now=now, report=report)
+            slots.put_back()
+            return False
+        if candidate.phone in checkpoint.opted_out:
             self._repo.record(
-                candidate, outcome=RecipientStatus.SKIPPED, now=now, token=token, error="opted out"
+                candidate, outcome=RecipientStatus.SKIPPED, now=now, claim=claim, error="opted out"
             )
-            self._repo.release_slot(campaign.org_id, campaign.id, day)
+            slots.put_back()
             report.skipped += 1
             return True
-        status = self._repo.campaign_status(campaign.org_id, campaign.id)
-        checked = time.monotonic()
-        if status is not CampaignStatus.ACTIVE:
-            self._abandon(candidate, token=token, status=status, now=now, day=day, report=report)
-            return False
         message = OutboundMessage(
             org_id=campaign.org_id,
             from_number=organization.sender_number,
             to_number=candidate.phone,
             body=body,
-            context={"campaign_id": campaign.id, "contact_id": candidate.contact_id},
+            # Carried back on delivery receipts: they find the recipient by it.
+            context={
+                "org_id": campaign.org_id,
+                "campaign_id": campaign.id,
+                "contact_id": candidate.contact_id,
+            },
         )
-        if time.monotonic() - checked > SEND_DEADLINE_SECONDS:
-            # Stalled past the deadline a pause relies on: give this one back, go on.
-            self._repo.release(candidate, token=token, now=now, retry_at=None)
-            self._repo.release_slot(campaign.org_id, campaign.id, day)
-            return True
-        self._deliver(candidate, message, token=token, now=now, day=day, report=report)
+        if not self._deliver(candidate, message, claim, now=now, report=report):
+            slots.put_back()
+        elif report.sent > sent_before:
+            first = page.first_texts.setdefault(candidate.phone, now)
+            page.sent.append(SentNote(candidate, now, first))
         return True
+
+    def _check(self, campaign: Campaign, phone: str, upcoming: list[str]) -> Checkpoint | None:
+        """A checkpoint valid for ``phone`` now: the last one, or a fresh read."""
+        for _ in range(CHECK_ATTEMPTS):
+            if self._checkpoint is not None and self._checkpoint.valid_for(phone):
+                return self._checkpoint
+            self._checkpoint = self._read_checkpoint(campaign, upcoming)
+        if self._checkpoint is not None and self._checkpoint.valid_for(phone):
+            return self._checkpoint
+        return None
+
+    def _read_checkpoint(self, campaign: Campaign, upcoming: list[str]) -> Checkpoint:
+        """Read the status, then the opt-outs: the whole list when small, else the page's numbers.
+
+        A list of up to :data:`OPT_OUT_LIST_AT_MOST` numbers costs a read or two
+        of a few kilobytes, less than a read per number of a page.
+        """
+        status = self._repo.campaign_status(campaign.org_id, campaign.id)
+        whole = None
+        if not self._big_opt_out_list:
+            whole = self._repo.opt_out_list(campaign.org_id, at_most=OPT_OUT_LIST_AT_MOST)
+            self._big_opt_out_list = whole is None
+        if whole is not None:
+            return Checkpoint(self._clock, status, whole, None)
+        covered = set(upcoming)
+        return Checkpoint(
+            self._clock, status, self._repo.opted_out(campaign.org_id, covered), covered
+        )
 
     def _deliver(
         self,
         candidate: Candidate,
         message: OutboundMessage,
+        claim: Claim,
         *,
-        token: str,
         now: datetime,
-        day: str,
         report: SendReport,
-    ) -> None:
-        """Call the provider and record what happened."""
-        org_id, campaign_id = candidate.org_id, candidate.campaign_id
+    ) -> bool:
+        """Call the provider and record what happened; ``True`` if the slot was used."""
         try:
             result = self._provider.send(message, sent_at=now)
         except PermanentSendError as error:
             self._repo.record(
-                candidate, outcome=RecipientStatus.FAILED, now=now, token=token, error=error.code
+                candidate, outcome=RecipientStatus.FAILED, now=now, claim=claim, error=error.code
             )
-            self._repo.release_slot(org_id, campaign_id, day)
             report.failed += 1
-            return
+            return False
         except TransientSendError as error:
-            self._repo.release_slot(org_id, campaign_id, day)
-            if candidate.attempts + 1 >= MAX_ATTEMPTS:
+            state = self._repo.recipient_state(candidate)
+            attempts = state[2] if state else MAX_ATTEMPTS
+            if attempts >= MAX_ATTEMPTS:
                 self._repo.record(
                     candidate,
                     outcome=RecipientStatus.FAILED,
                     now=now,
-                    token=token,
+                    claim=claim,
                     error=error.code,
                 )
                 report.failed += 1
             else:
-                retry_at = now + retry_delay(candidate.attempts + 1)
-                self._repo.release(candidate, token=token, now=now, retry_at=retry_at)
+                retry_at = now + retry_delay(attempts)
+                self._repo.release(candidate, claim=claim, now=now, retry_at=retry_at)
                 report.retried += 1
-            return
+            return False
         except UnknownOutcomeError as error:
-            # It may have been sent: report it, never send it again.
+            # It may have been sent: report it, never send it again (its slot stays used).
             self._repo.record(
-                candidate, outcome=RecipientStatus.UNKNOWN, now=now, token=token, error=error.code
+                candidate, outcome=RecipientStatus.UNKNOWN, now=now, claim=claim, error=error.code
             )
             report.unknown += 1
-            return
+            return True
         if self._hooks.after_provider:
             self._hooks.after_provider(candidate)
         self._repo.record(
             candidate,
             outcome=RecipientStatus.SENT,
             now=now,
-            token=token,
             message_id=result.message_id,
+            claim=claim,
         )
-        self._repo.note_first_and_last_send(candidate, now=now)
         self._last_send = now
         report.sent += 1
+        return True
 
     def _abandon(
         self,
         candidate: Candidate,
         *,
-        token: str,
+        claim: Claim,
         status: CampaignStatus | None,
         now: datetime,
-        day: str,
         report: SendReport,
     ) -> None:
         """The campaign stopped after our claim: give the recipient back, or skip it if ended."""
         if status is CampaignStatus.PAUSED:
-            self._repo.release(candidate, token=token, now=now, retry_at=None)
+            self._repo.release(candidate, claim=claim, now=now, retry_at=None)
         else:
             self._repo.record(
                 candidate,
                 outcome=RecipientStatus.SKIPPED,
                 now=now,
-                token=token,
+                claim=claim,
                 error=f"campaign {status}",
             )
             report.skipped += 1
-        self._repo.release_slot(candidate.org_id, candidate.campaign_id, day)
         report.stopped = f"campaign {status.value if status else 'gone'}"
+
+    def _reap_if_expired(self, candidate: Candidate, now: datetime, report: SendReport) -> None:
+        """A claim we could not take: if its worker died (lease over), it ends ``unknown``.
+
+        Maybe sent, never re-sent blindly. Done on the recipients the tick walks
+        anyway; a campaign completes only once none is open, so none is left behind.
+        """
+        state = self._repo.recipient_state(candidate)
+        if state is None:
+            return
+        status, lease_until, _attempts = state
+        if status is not RecipientStatus.SENDING or lease_until is None or lease_until >= now:
+            return
+        if self._repo.record(
+            candidate, outcome=RecipientStatus.UNKNOWN, now=now, claim=None, error="claim expired"
+        ):
+            report.unknown += 1
 
     def _pace(self, per_second: int) -> None:
         """Keep the sender number under its messages per second."""
@@ -365,36 +514,40 @@ class CampaignSender:
         if elapsed < gap:
             self._clock.sleep(gap - elapsed)
 
-    def _expire_leases(self, page: list[Candidate], now: datetime, report: SendReport) -> None:
-        """Claims whose worker died end ``unknown``: maybe sent, never re-sent blindly.
-
-        Done on the pages the tick walks anyway; a campaign completes only once
-        a walk has passed every open recipient, so none is left behind.
-        """
-        for candidate in page:
-            expired = candidate.lease_until is not None and candidate.lease_until < now
-            if not (candidate.status is RecipientStatus.SENDING and expired):
-                continue
-            if self._repo.record(
-                candidate,
-                outcome=RecipientStatus.UNKNOWN,
-                now=now,
-                token=None,
-                error="claim expired",
-            ):
-                report.unknown += 1
-
     def _finish(
         self, campaign: Campaign, now: datetime, report: SendReport, *, reason: str
     ) -> None:
         """The campaign's end passed: complete it, then skip whoever was not reached."""
         report.completed = self._repo.complete(campaign.org_id, campaign.id, now)
         for candidate in self._repo.open_recipients(campaign.org_id, campaign.id):
-            if candidate.status is RecipientStatus.PENDING and self._repo.record(
-                candidate, outcome=RecipientStatus.SKIPPED, now=now, token=None, error=reason
+            if self._repo.record(
+                candidate, outcome=RecipientStatus.SKIPPED, now=now, claim=None, error=reason
             ):
                 report.skipped += 1
         report.stopped = reason
+
+
+@dataclass(frozen=True)
+class _Page:
+    """One page of candidates and the campaign state it is sent under."""
+
+    campaign: Campaign
+    organization: Organization
+    quiet: QuietHours
+    templates: dict[str, Any]
+    candidates: list[Candidate]
+    # Numbers texted before (no footer) and when first; the page's sends, for their history.
+    first_texts: dict[str, datetime] = field(default_factory=dict)
+    sent: list[SentNote] = field(default_factory=list)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return _zone(self.campaign.timezone)
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 @dataclass

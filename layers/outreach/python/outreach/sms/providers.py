@@ -54,7 +54,8 @@ class OutboundMessage:
     from_number: str
     to_number: str
     body: str
-    # Tags the provider may carry back on receipts (campaign id, contact id...).
+    # Tags the provider carries back on delivery receipts (End User Messaging's
+    # Context): a receipt finds its recipient by them.
     context: dict[str, str] = field(default_factory=dict)
 
 
@@ -112,6 +113,7 @@ class SandboxProvider:
             to_number=message.to_number,
             body=message.body,
             sent_at=sent_at,
+            context=dict(message.context) or None,
         ).save()
         return SendResult(message_id=message_id)
 

@@ -1,0 +1,1 @@
+"""Campaign statistics: the recipient status counters, projected from the recipients stream."""
