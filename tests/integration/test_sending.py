@@ -141,6 +141,77 @@ def test_an_opt_out_after_the_start_is_honoured_at_send_time(aws: None) -> None:
     assert_accounted(world)
 
 
+@pytest.mark.parametrize("whole_list_up_to", [200, 1], ids=["whole list", "by number"])
+def test_an_opt_out_arriving_mid_run_is_honoured_within_the_send_deadline(
+    aws: None, monkeypatch: pytest.MonkeyPatch, whole_list_up_to: int
+) -> None:
+    from outreach.sending import sender as sender_module
+
+    monkeypatch.setattr(sender_module, "OPT_OUT_LIST_AT_MOST", whole_list_up_to)
+    world = world_with(6, messages_per_second=1)
+    for phone in ("+16175559990", "+16175559991"):  # a list longer than one number
+        OptOutRepository().add(world.org_id, phone, OptOutSource.KEYWORD, world.clock.now())
+    sends: list[str] = []
+
+    def stop_after_second_send(candidate: Any) -> None:
+        sends.append(candidate.phone)
+        if len(sends) == 2:
+            # Everyone still waiting opts out; at one message a second, every next
+            # send is a deadline later, so each reads the list again.
+            for index in range(6):
+                OptOutRepository().add(
+                    world.org_id, boston(index), OptOutSource.KEYWORD, world.clock.now()
+                )
+
+    report = world.sender(hooks=FaultHooks(after_provider=stop_after_second_send)).run(world.work())
+    assert (report.sent, report.skipped) == (2, 4)
+    assert len(world.outbox()) == 2
+    assert_accounted(world)
+
+
+def test_status_and_opt_outs_are_read_once_per_send_deadline(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    status = SendingRepository.campaign_status
+
+    def counted(self: SendingRepository, org_id: str, campaign_id: str) -> Any:
+        reads.append(campaign_id)
+        return status(self, org_id, campaign_id)
+
+    monkeypatch.setattr(SendingRepository, "campaign_status", counted)
+    # 20 messages a second for 40 messages: two simulated seconds of sends.
+    world = world_with(40, messages_per_second=20)
+    assert world.sender().run(world.work()).sent == 40
+    assert 2 <= len(reads) <= 3
+
+
+def test_unused_cap_slots_go_back_at_the_end_of_the_run(aws: None) -> None:
+    world = world_with(5, daily_limit=125)
+    assert world.sender().run(world.work(), budget=3).sent == 3
+    # Slots are reserved ten at a time; the seven unused went back to the day.
+    assert SendingRepository().sends_on(world.org_id, world.campaign_id, "2026-11-23") == 3
+    assert world.sender().run(world.work()).sent == 2
+    assert SendingRepository().sends_on(world.org_id, world.campaign_id, "2026-11-23") == 5
+
+
+def test_a_campaign_is_not_completed_while_the_table_has_an_open_recipient_the_index_lacks(
+    aws: None,
+) -> None:
+    from outreach.campaigns.repository import campaign_key
+    from outreach.data.models import RecipientModel
+
+    world = world_with(3)
+    # As if the index had not caught up with one recipient of a start that just ended.
+    late = next(iter(world.recipients()))
+    RecipientModel(campaign_key(world.org_id, world.campaign_id), late.contact_id).update(
+        actions=[RecipientModel.campaign_status.remove()]
+    )
+    report = world.sender().run(world.work())
+    assert report.sent == 2 and not report.completed
+    assert world.statuses() == Counter({"sent": 2, "pending": 1})
+
+
 def test_pause_mid_batch_stops_at_once_and_loses_nobody(aws: None) -> None:
     world = world_with(10)
     claims = []

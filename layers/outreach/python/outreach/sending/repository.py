@@ -38,6 +38,17 @@ from outreach.data.models import (
 from outreach.data.pynamo import condition_failed, raw_map, update_quietly
 
 DAY_COUNTER_TTL = timedelta(days=3)
+# What a message body and the quiet hours need of a contact.
+CONTACT_FIELDS = [
+    "contact_id",
+    "phone",
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "attributes",
+    "timezone",
+]
 
 
 @dataclass(frozen=True)
@@ -129,14 +140,24 @@ class SendingRepository:
             )
 
     def has_open(self, org_id: str, campaign_id: str) -> bool:
-        """Whether any recipient is still open.
+        """Whether any recipient is still pending or claimed, read consistently.
 
-        The index is eventually consistent, but an entry only ever leaves it late
-        (a recipient just recorded may still show), never early: a recipient is
-        open from the start until its outcome is recorded.
+        From the table, not the index: a recipient written moments ago (a start
+        that just finished) may not be in the eventually consistent index yet.
+        Read once, when a walk of the index found nothing left open.
         """
         return any(
-            True for _ in RecipientModel.by_status.query(open_key(org_id, campaign_id), limit=1)
+            True
+            for _ in RecipientModel.query(
+                campaign_key(org_id, campaign_id),
+                consistent_read=True,
+                filter_condition=RecipientModel.status.is_in(
+                    RecipientStatus.PENDING.value, RecipientStatus.SENDING.value
+                ),
+                attributes_to_get=["status"],
+                limit=1,
+                page_size=1000,  # read on past the closed ones a page at a time, not one by one
+            )
         )
 
     def recipient_state(
@@ -158,7 +179,7 @@ class SendingRepository:
     def contacts(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, ContactFields]:
         keys = [(org_id, contact_id) for contact_id in dict.fromkeys(contact_ids)]
         found: dict[str, ContactFields] = {}
-        for item in ContactModel.batch_get(keys):
+        for item in ContactModel.batch_get(keys, attributes_to_get=CONTACT_FIELDS):
             found[item.contact_id] = ContactFields(
                 values={
                     "first_name": item.first_name,
@@ -177,7 +198,9 @@ class SendingRepository:
         keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
         return {
             item.phone: item.first_sent_at
-            for item in PhoneHistoryModel.batch_get(keys)
+            for item in PhoneHistoryModel.batch_get(
+                keys, attributes_to_get=["phone", "first_sent_at"]
+            )
             if item.first_sent_at is not None
         }
 

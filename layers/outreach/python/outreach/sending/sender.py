@@ -237,12 +237,14 @@ class CampaignSender:
         limit = budget if budget is not None else 60 * organization.messages_per_second
         slots = Slots(self._repo, campaign)
         try:
-            self._send_open_recipients(campaign, organization, limit, slots, report)
+            seen = self._send_open_recipients(campaign, organization, limit, slots, report)
         finally:
             slots.give_back()
+        closed = report.sent + report.failed + report.skipped + report.unknown
         if (
             not report.cap_reached
             and report.stopped is None
+            and closed == seen  # the walk closed every open recipient it found
             and not self._repo.has_open(campaign.org_id, campaign.id)
         ):
             report.completed = self._repo.complete(campaign.org_id, campaign.id, self._clock.now())
@@ -255,18 +257,22 @@ class CampaignSender:
         limit: int,
         slots: Slots,
         report: SendReport,
-    ) -> None:
+    ) -> int:
+        """Walk the open recipients; return how many the walk found."""
         quiet = QuietHours.from_hhmm(organization.quiet_hours_start, organization.quiet_hours_end)
         templates = {v.name: parse_template(v.body) for v in campaign.variants}
         candidates = self._repo.open_recipients(campaign.org_id, campaign.id)
+        seen = 0
         while window := list(islice(candidates, WINDOW)):
+            seen += len(window)
             # Concurrent workers of one campaign (a duplicated delivery) read the
             # same index page: shuffled, they rarely reach for the same recipient.
             self._random.shuffle(window)
             for start in range(0, len(window), PAGE):
                 page = _Page(campaign, organization, quiet, templates, window[start : start + PAGE])
                 if not self._send_page(page, limit, slots, report):
-                    return
+                    return seen
+        return seen
 
     def _send_page(self, page: _Page, limit: int, slots: Slots, report: SendReport) -> bool:
         """Try each candidate of a page; ``False`` once the tick must stop."""
