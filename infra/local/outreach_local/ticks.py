@@ -77,15 +77,22 @@ def run_tick(now: datetime, *, clock: Clock | None = None) -> TickResult:
     queue_url = get_settings().send_queue_url
     if not queue_url:
         return result
+    try:
+        _send_queued(result, queue_url, SenderFactory(clock=clock or SimulatedClock(now)))
+    finally:
+        StatsPump().drain()  # the statistics are current when the tick returns
+    return result
+
+
+def _send_queued(result: TickResult, queue_url: str, factory: SenderFactory) -> None:
+    """Send every queued unit of work; a failed one stays for SQS to redeliver."""
     sqs = boto3.client("sqs", region_name=get_settings().aws_region)
-    factory = SenderFactory(clock=clock or SimulatedClock(now))
     while True:
         messages = sqs.receive_message(
             QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
         ).get("Messages", [])
         if not messages:
-            StatsPump().drain()  # the statistics are current when the tick returns
-            return result
+            return
         response, reports = handle_send_batch(
             _sqs_event(messages, queue_url),
             cast(LambdaContext, LocalLambdaContext(function_name="sender")),
@@ -99,5 +106,4 @@ def run_tick(now: datetime, *, clock: Clock | None = None) -> TickResult:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         if failed:
             # Left for SQS to redeliver after its visibility timeout, as in the cloud.
-            StatsPump().drain()
-            return result
+            return

@@ -320,7 +320,7 @@ class CampaignSender:
             body = render_for_contact(page.templates[candidate.variant], contact.values)
             if candidate.phone not in page.first_texts and page.organization.opt_out_footer:
                 body = f"{body}\n{page.organization.opt_out_footer}"
-            upcoming = [c.phone for c in ready[position:]]
+            upcoming = _Upcoming(ready, position)
             if not self._send_one(page, candidate, body, upcoming, limit, slots, report):
                 return False
         return True
@@ -330,7 +330,7 @@ class CampaignSender:
         page: _Page,
         candidate: Candidate,
         body: str,
-        upcoming: list[str],
+        upcoming: _Upcoming,
         limit: int,
         slots: Slots,
         report: SendReport,
@@ -338,7 +338,6 @@ class CampaignSender:
         """Slot, claim, checks, provider, outcome. ``False`` when the tick must stop."""
         campaign, organization = page.campaign, page.organization
         assert organization.sender_number is not None
-        sent_before = report.sent
         self._pace(organization.messages_per_second)
         now = self._clock.now()
         day = now.astimezone(page.zone).date().isoformat()
@@ -381,14 +380,15 @@ class CampaignSender:
                 "contact_id": candidate.contact_id,
             },
         )
-        if not self._deliver(candidate, message, claim, now=now, report=report):
-            slots.put_back()
-        elif report.sent > sent_before:
+        outcome = self._deliver(candidate, message, claim, now=now, report=report)
+        if outcome is RecipientStatus.SENT:
             first = page.first_texts.setdefault(candidate.phone, now)
             page.sent.append(SentNote(candidate, now, first))
+        elif outcome is not RecipientStatus.UNKNOWN:  # unknown: maybe sent, the slot stays used
+            slots.put_back()
         return True
 
-    def _check(self, campaign: Campaign, phone: str, upcoming: list[str]) -> Checkpoint | None:
+    def _check(self, campaign: Campaign, phone: str, upcoming: _Upcoming) -> Checkpoint | None:
         """A checkpoint valid for ``phone`` now: the last one, or a fresh read."""
         for _ in range(CHECK_ATTEMPTS):
             if self._checkpoint is not None and self._checkpoint.valid_for(phone):
@@ -398,7 +398,7 @@ class CampaignSender:
             return self._checkpoint
         return None
 
-    def _read_checkpoint(self, campaign: Campaign, upcoming: list[str]) -> Checkpoint:
+    def _read_checkpoint(self, campaign: Campaign, upcoming: _Upcoming) -> Checkpoint:
         """Read the status, then the opt-outs: the whole list when small, else the page's numbers.
 
         A list of up to :data:`OPT_OUT_LIST_AT_MOST` numbers costs a read or two
@@ -411,7 +411,7 @@ class CampaignSender:
             self._big_opt_out_list = whole is None
         if whole is not None:
             return Checkpoint(self._clock, status, whole, None)
-        covered = set(upcoming)
+        covered = upcoming.phones()
         return Checkpoint(
             self._clock, status, self._repo.opted_out(campaign.org_id, covered), covered
         )
@@ -424,8 +424,8 @@ class CampaignSender:
         *,
         now: datetime,
         report: SendReport,
-    ) -> bool:
-        """Call the provider and record what happened; ``True`` if the slot was used."""
+    ) -> RecipientStatus:
+        """Call the provider and record what happened; the outcome (``pending``: a retry)."""
         try:
             result = self._provider.send(message, sent_at=now)
         except PermanentSendError as error:
@@ -433,7 +433,7 @@ class CampaignSender:
                 candidate, outcome=RecipientStatus.FAILED, now=now, claim=claim, error=error.code
             )
             report.failed += 1
-            return False
+            return RecipientStatus.FAILED
         except TransientSendError as error:
             state = self._repo.recipient_state(candidate)
             attempts = state[2] if state else MAX_ATTEMPTS
@@ -446,18 +446,18 @@ class CampaignSender:
                     error=error.code,
                 )
                 report.failed += 1
-            else:
-                retry_at = now + retry_delay(attempts)
-                self._repo.release(candidate, claim=claim, now=now, retry_at=retry_at)
-                report.retried += 1
-            return False
+                return RecipientStatus.FAILED
+            retry_at = now + retry_delay(attempts)
+            self._repo.release(candidate, claim=claim, now=now, retry_at=retry_at)
+            report.retried += 1
+            return RecipientStatus.PENDING
         except UnknownOutcomeError as error:
             # It may have been sent: report it, never send it again (its slot stays used).
             self._repo.record(
                 candidate, outcome=RecipientStatus.UNKNOWN, now=now, claim=claim, error=error.code
             )
             report.unknown += 1
-            return True
+            return RecipientStatus.UNKNOWN
         if self._hooks.after_provider:
             self._hooks.after_provider(candidate)
         self._repo.record(
@@ -469,7 +469,7 @@ class CampaignSender:
         )
         self._last_send = now
         report.sent += 1
-        return True
+        return RecipientStatus.SENT
 
     def _abandon(
         self,
@@ -531,6 +531,17 @@ class CampaignSender:
             ):
                 report.skipped += 1
         report.stopped = reason
+
+
+@dataclass(frozen=True)
+class _Upcoming:
+    """The page's candidates from ``position`` on: whose opt-outs a by-number read covers."""
+
+    ready: list[Candidate]
+    position: int
+
+    def phones(self) -> set[str]:
+        return {c.phone for c in self.ready[self.position :]}
 
 
 @dataclass(frozen=True)
