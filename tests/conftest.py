@@ -14,8 +14,13 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
-# The environment the handlers read, set before any settings are built.
+from outreach_local.environment import template_globals  # imports no `outreach` module
+
+# The environment the handlers read, set before any settings are built: what
+# template.yaml's Globals give every function in the cloud (so a variable the
+# template lacks is missing here too), plus the test stack's own values.
 TEST_ENVIRONMENT = {
+    **template_globals(),
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SECURITY_TOKEN": "testing",
@@ -28,7 +33,6 @@ TEST_ENVIRONMENT = {
     "SMS_PROVIDER": "sandbox",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_SERVICE_NAME": "outreach-tests",
-    "POWERTOOLS_METRICS_NAMESPACE": "OutreachTests",
     "POWERTOOLS_DEV": "false",
 }
 for _name in (
@@ -51,6 +55,7 @@ from outreach.secrets import get_signing_key  # noqa: E402
 from outreach.sending.dispatch import get_dispatcher  # noqa: E402
 from outreach.sms.providers import get_sms_provider  # noqa: E402
 from outreach_local.runtime import LocalLambdaContext, load_function  # noqa: E402
+from outreach_local.server import clear_local_caches  # noqa: E402
 from outreach_local.template import create_tables  # noqa: E402
 
 
@@ -68,6 +73,7 @@ def clear_caches() -> None:
     """Forget every process-wide object built from the environment."""
     for factory in (get_settings, get_signing_key, get_dispatcher, get_sms_provider):
         factory.cache_clear()
+    clear_local_caches()
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from outreach_local.server import build_app
+from tests.support.local_api import sign_up
 
-PASSWORD = "correct horse battery staple"
 MONDAY_10AM_EASTERN = "2026-11-23T15:00:00Z"
 
 
@@ -20,28 +20,8 @@ def client(send_queue: str) -> TestClient:
     return TestClient(build_app())
 
 
-def sign_up(client: TestClient) -> dict[str, str]:
-    body = {
-        "email": "dev@acme.test",
-        "password": PASSWORD,
-        "full_name": "Dev",
-        "organization_name": "Acme",
-    }
-    assert client.post("/v1/auth/register", json=body).status_code == 201
-    token = client.post(
-        "/v1/auth/login", json={"email": body["email"], "password": PASSWORD}
-    ).json()
-    return {"authorization": f"Bearer {token['access_token']}"}
-
-
 def test_tick_sends_through_the_engine_on_simulated_time(client: TestClient) -> None:
-    auth = sign_up(client)
-    assert (
-        client.patch(
-            "/v1/organization", headers=auth, json={"sender_number": "+16175550100"}
-        ).status_code
-        == 200
-    )
+    auth = sign_up(client, sender="+16175550100")
     rows = "\n".join(f"617555{i:04d},Pat{i}" for i in range(100))
     imported = client.post(
         "/v1/contacts/import",

@@ -17,6 +17,7 @@ from outreach.data.models import InboundMessageModel, OutboxMessageModel
 from outreach.data.pynamo import raw_map
 from outreach.inbound.events import parse_sns_message
 from outreach.inbound.service import DeliveryReceipt, InboundText
+from outreach.sms.providers import sandbox_box
 from outreach_local.runtime import LocalLambdaContext, load_function
 from outreach_local.streams import StatsPump
 from outreach_local.template import REPO_ROOT
@@ -85,7 +86,9 @@ def stats(world: World) -> dict[str, int]:
 
 def outbox_to(world: World, phone: str) -> list[str]:
     """Bodies sent to ``phone`` (the campaign's on simulated time, answers on the real clock)."""
-    return [m.body for m in OutboxMessageModel.query("sandbox") if m.to_number == phone]
+    return [
+        m.body for m in OutboxMessageModel.query(sandbox_box(world.org_id)) if m.to_number == phone
+    ]
 
 
 # --- Keywords ----------------------------------------------------------------------------

@@ -115,16 +115,14 @@ def _post(url: str, data: bytes) -> tuple[int, dict[str, str], bytes]:
 @pytest.fixture
 def local_stack(tmp_path: Any) -> Iterator[str]:
     port = _free_port()
+    # The README's environment, not the test suite's: nothing set by tests/conftest.py.
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "TABLE_PREFIX", "JWT_", "DYNAMODB", "SEND_QUEUE"))
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/"),
+        "PORT": str(port),
+        "TICK_SECONDS": "1",
+        "PYTHONPATH": f"{REPO_ROOT / 'layers/outreach/python'}:{REPO_ROOT / 'infra/local'}",
     }
-    env.update(
-        PORT=str(port),
-        TICK_SECONDS="1",
-        PYTHONPATH=f"{REPO_ROOT / 'layers/outreach/python'}:{REPO_ROOT / 'infra/local'}",
-    )
     log = (tmp_path / "stack.log").open("w+")
     process = subprocess.Popen(
         [sys.executable, "-m", "outreach_local"], env=env, stdout=log, stderr=subprocess.STDOUT

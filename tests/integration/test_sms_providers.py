@@ -21,6 +21,7 @@ from outreach.sms.providers import (
     TransientSendError,
     UnknownOutcomeError,
     get_sms_provider,
+    sandbox_box,
 )
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -38,7 +39,8 @@ def test_sandbox_stores_each_message_in_the_outbox(aws: None) -> None:
     first = provider.send(MESSAGE, sent_at=NOW)
     second = provider.send(MESSAGE, sent_at=NOW.replace(minute=1))
     assert first.message_id < second.message_id
-    stored = list(OutboxMessageModel.query("sandbox"))
+    stored = list(OutboxMessageModel.query(sandbox_box(MESSAGE.org_id)))
+    assert not list(OutboxMessageModel.query(sandbox_box("another-org")))
     assert [m.message_id for m in stored] == [first.message_id, second.message_id]
     assert stored[0].to_number == "+16175550123" and stored[0].from_number == "+16175550100"
     assert stored[0].body == MESSAGE.body and stored[0].sent_at == NOW

@@ -20,7 +20,7 @@ from outreach.ids import new_id
 from outreach.sending.dispatch import CampaignWork
 from outreach.sending.repository import SendingRepository
 from outreach.sending.sender import CampaignSender, FaultHooks
-from outreach.sms.providers import SandboxProvider, SmsProvider
+from outreach.sms.providers import SandboxProvider, SmsProvider, sandbox_box
 from outreach_local.streams import StatsPump
 
 # Monday 23 November 2026, 10:00 in New York (15:00 UTC): inside every default window.
@@ -95,7 +95,7 @@ class World:
         return dict(totals)
 
     def outbox(self) -> list[OutboxMessageModel]:
-        return [m for m in OutboxMessageModel.query("sandbox") if m.org_id == self.org_id]
+        return list(OutboxMessageModel.query(sandbox_box(self.org_id)))
 
 
 def make_org(clock: SimulatedClock, **settings: Any) -> str:

@@ -1,5 +1,13 @@
-"""``python -m outreach_local``: run the local stack."""
+"""``python -m outreach_local`` (``make dev``): run the local stack.
 
-from outreach_local.server import main
+The environment is completed before the server (and with it any ``outreach``
+module) is imported, as Lambda completes it before a function's code loads.
+"""
+
+from outreach_local.environment import apply_defaults
+
+apply_defaults()
+
+from outreach_local.server import main  # noqa: E402 - only once the environment is set
 
 main()

@@ -1,4 +1,10 @@
-"""The ``/v1/dev/*`` routes: only the local stack serves them; template.yaml never routes them."""
+"""The ``/v1/dev/*`` routes: only the local stack serves them; template.yaml never routes them.
+
+Each acts for the caller's organization only: a tick moves its campaigns on its
+own timeline, the outbox lists its messages, an inbound text must be addressed
+to its sender number, and a receipt for another organization's message is
+answered like one for a message that does not exist.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +22,13 @@ from outreach.clock import to_iso
 from outreach.data.binding import ensure_models_bound
 from outreach.data.models import OutboxMessageModel
 from outreach.data.pynamo import raw_map
-from outreach.inbound.service import DeliveryReceipt, InboundText, get_inbound_service
-from outreach.sms.providers import SANDBOX_BOX
-from outreach_local.ticks import run_tick
+from outreach.errors import NotFound, ValidationFailed
+from outreach.identity.repository import IdentityRepository
+from outreach.inbound.service import DeliveryReceipt, InboundText, build_inbound_service
+from outreach.phones import InvalidPhoneNumber, to_e164
+from outreach.sms.providers import sandbox_box
+from outreach_local.runtime import service_name, service_scope
+from outreach_local.ticks import get_timelines, run_organization_tick
 
 router = APIRouter(prefix="/v1/dev", tags=["dev (local stack only)"])
 
@@ -30,13 +40,15 @@ class TickRequest(BaseModel):
 
 @router.post("/tick")
 async def tick(caller: CallerDep, body: TickRequest | None = None) -> dict[str, Any]:
-    """Run one scheduled dispatch at `now` (default: the real clock), synchronously, to the
-    end: the same dispatch and send code as the cloud, with pacing on a simulated clock."""
-    del caller
+    """Run one scheduled dispatch of the caller's organization at `now` (default: the real
+    clock), synchronously, to the end: the cloud's dispatch and send code, paced on the
+    organization's simulated clock. At most 60 times `messages_per_second` texts leave per tick.
+    Afterwards the organization's time is this tick's: inbound texts, receipts, confirmations,
+    opt-outs and `sends_today` follow it."""
     instant = body.now if body and body.now else datetime.now(UTC)
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
-    result = await run_in_threadpool(run_tick, instant.astimezone(UTC))
+    result = await run_in_threadpool(run_organization_tick, caller.org_id, instant.astimezone(UTC))
     return result.as_dict()
 
 
@@ -52,9 +64,9 @@ def outbox(caller: CallerDep) -> dict[str, Any]:
             "body": item.body,
             "sent_at": to_iso(item.sent_at),
         }
-        for item in OutboxMessageModel.query(SANDBOX_BOX)
-        if item.org_id == caller.org_id
+        for item in OutboxMessageModel.query(sandbox_box(caller.org_id))
     ]
+    items.sort(key=lambda item: (item["sent_at"], item["message_id"]))
     return {"items": items}
 
 
@@ -74,30 +86,44 @@ class DeliveryRequest(BaseModel):
 
 @router.post("/inbound")
 def inbound(body: InboundRequest, caller: CallerDep) -> dict[str, str]:
-    """Handled exactly like a text from the carrier (STOP, START, HELP, replies)."""
-    del caller
-    outcome = get_inbound_service().handle_text(
-        InboundText(from_number=body.from_, to_number=body.to, body=body.body)
-    )
+    """Handled exactly like a text from the carrier (STOP, START, HELP, replies), at the
+    organization's time. `to` must be the caller's organization's sender number: 422 when it
+    is not a phone number, 404 when it is not that number."""
+    try:
+        to_number = to_e164(body.to)
+    except InvalidPhoneNumber as error:
+        raise ValidationFailed(
+            "`to` is not a valid phone number.", [{"loc": ["body", "to"], "msg": str(error)}]
+        ) from error
+    organization = IdentityRepository().get_organization(caller.org_id)
+    if organization.sender_number != to_number:
+        raise NotFound(f"{to_number} is not your organization's sender number.")
+    service = build_inbound_service(get_timelines().clock(caller.org_id))
+    with service_scope(service_name("inbound")):
+        outcome = service.handle_text(
+            InboundText(from_number=body.from_, to_number=to_number, body=body.body)
+        )
     return {"outcome": outcome.value}
 
 
 @router.post("/delivery")
 def delivery(body: DeliveryRequest, caller: CallerDep) -> dict[str, str]:
-    """Handled exactly like a carrier delivery receipt (which carries the message's context)."""
-    del caller
+    """Handled exactly like a carrier delivery receipt (which carries the message's context),
+    at the organization's time. Another organization's message is an unknown one."""
     ensure_models_bound()
     try:
-        sent = OutboxMessageModel.get(SANDBOX_BOX, body.message_id)
+        sent = OutboxMessageModel.get(sandbox_box(caller.org_id), body.message_id)
         context = {str(k): str(v) for k, v in raw_map(sent.context).items()}
     except DoesNotExist:
         context = {}
-    outcome = get_inbound_service().handle_receipt(
-        DeliveryReceipt(
-            message_id=body.message_id,
-            status=RecipientStatus(body.status),
-            error_code=body.error_code,
-            context=context,
+    service = build_inbound_service(get_timelines().clock(caller.org_id))
+    with service_scope(service_name("inbound")):
+        outcome = service.handle_receipt(
+            DeliveryReceipt(
+                message_id=body.message_id,
+                status=RecipientStatus(body.status),
+                error_code=body.error_code,
+                context=context,
+            )
         )
-    )
     return {"outcome": outcome.value}

@@ -6,17 +6,62 @@ import importlib.util
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
-from outreach_local.template import REPO_ROOT
+from outreach_local.template import REPO_ROOT, FunctionSpec, function_specs
 
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 API_FUNCTIONS = ("identity", "contacts", "campaigns")
 
 
 _loading = threading.Lock()
+
+# Requests to /v1/dev/* are the local stack's own work.
+DEV_SERVICE_NAME = "dev"
+
+
+@lru_cache(maxsize=1)
+def _specs() -> dict[str, FunctionSpec]:
+    return function_specs()
+
+
+def service_name(function: str) -> str:
+    """The function's ``POWERTOOLS_SERVICE_NAME`` in template.yaml."""
+    return _specs()[function].service
+
+
+def service_for_path(path: str) -> str:
+    """The service name of the function API Gateway routes ``path`` to (``dev`` for the rest)."""
+    for spec in _specs().values():
+        if spec.serves(path):
+            return spec.service
+    return DEV_SERVICE_NAME
+
+
+@contextmanager
+def service_scope(service: str) -> Iterator[None]:
+    """Log as ``service`` in this thread or task, as that function's own process would.
+
+    In the cloud each function is a process whose Powertools logger reads its
+    ``POWERTOOLS_SERVICE_NAME`` at import. The local stack runs them all in one
+    process, so the name is set per unit of work (Powertools' context-local keys
+    win over the process-wide ones).
+    """
+    from outreach.observability import logger
+
+    before = dict(logger.thread_safe_get_current_keys())
+    logger.thread_safe_append_keys(service=service)
+    try:
+        yield
+    finally:
+        logger.thread_safe_clear_keys()
+        if before:
+            logger.thread_safe_append_keys(**before)
 
 
 def load_function(name: str) -> ModuleType:

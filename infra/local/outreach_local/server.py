@@ -5,13 +5,16 @@ Environment:
   HOST               interface to listen on (default 127.0.0.1)
   TICK_SECONDS       run the scheduled functions every N seconds (default 60; 0 = never)
   DYNAMODB_ENDPOINT  use this DynamoDB (e.g. DynamoDB Local) instead of the embedded one
+
+Importing this module imports the ``outreach`` package, whose Powertools objects
+read the environment at import: run :func:`outreach_local.environment.apply_defaults`
+first (``python -m outreach_local`` does).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sys
 import threading
 from dataclasses import dataclass
@@ -24,12 +27,19 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from outreach.api.app import create_app
+from outreach.api.auth import CallerDep
+from outreach.campaigns.service import (
+    CampaignService,
+    build_campaign_service,
+    get_campaign_service,
+)
 from outreach.config import get_settings
-from outreach_local.runtime import API_FUNCTIONS, load_function
-from outreach_local.streams import StatsPump
-from outreach_local.template import REPO_ROOT, create_tables
-
-LOCAL_STATE_DIR = REPO_ROOT / ".local"
+from outreach.contacts.service import ContactService, build_contact_service, get_contact_service
+from outreach_local.environment import apply_defaults
+from outreach_local.runtime import API_FUNCTIONS, load_function, service_for_path, service_scope
+from outreach_local.streams import get_stats_pump
+from outreach_local.template import create_tables
+from outreach_local.ticks import get_timelines
 
 
 @dataclass
@@ -44,35 +54,17 @@ class LocalEnvironment:
             self.moto_server.stop()
 
 
-def _signing_key() -> str:
-    path = LOCAL_STATE_DIR / "signing-key"
-    if not path.exists():
-        LOCAL_STATE_DIR.mkdir(exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
 def prepare_environment(dynamodb_endpoint: str | None = None) -> LocalEnvironment:
     """Start the embedded AWS (moto server on loopback), create the tables and the queue.
 
-    Sets the environment the handlers read, exactly as template.yaml does in the cloud.
+    Adds to the environment what only the started services decide (their
+    endpoints, the queue's URL); everything else is :func:`apply_defaults`', which
+    a caller runs before importing any project module (``python -m outreach_local``
+    does), so the objects built at import see it.
     """
     from moto.server import ThreadedMotoServer
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    os.environ.setdefault("AWS_REGION", "us-east-1")
-    os.environ.setdefault("AWS_DEFAULT_REGION", os.environ["AWS_REGION"])
-    os.environ.setdefault("TABLE_PREFIX", "outreach-local-")
-    os.environ.setdefault("SMS_PROVIDER", "sandbox")
-    os.environ.setdefault("STAGE", "local")
-    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "outreach-local")
-    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Outreach")
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    if not os.environ.get("JWT_SECRET"):
-        os.environ["JWT_SECRET"] = _signing_key()
-
+    apply_defaults()  # a no-op when the caller did it first, as it should
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call otherwise
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
@@ -109,30 +101,61 @@ def api_routers() -> list[APIRouter]:
 
 
 def build_app() -> FastAPI:
-    """One ASGI app serving every domain at its API Gateway path, plus ``/v1/dev``."""
+    """One ASGI app serving every domain at its API Gateway path, plus ``/v1/dev``.
+
+    Services that read the time run on the caller organization's timeline
+    (see :mod:`outreach_local.timelines`), and each request logs as the
+    function API Gateway would route it to.
+    """
     from outreach_local.dev_routes import router as dev_router
 
     app = create_app([*api_routers(), dev_router], title="Outreach API (local stack)")
+    app.dependency_overrides[get_campaign_service] = _campaign_service_for
+    app.dependency_overrides[get_contact_service] = _contact_service_for
 
     @app.middleware("http")
-    async def count_recipient_changes(request: Request, call_next: Any) -> Any:
-        """After a write, count the recipients' changes as the stats function would."""
-        response = await call_next(request)
+    async def as_the_function(request: Request, call_next: Any) -> Any:
+        """Log as the routed function; after a write, count the recipients' changes as the
+        stats function would."""
+        with service_scope(service_for_path(request.url.path)):
+            response = await call_next(request)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
-            await run_in_threadpool(stats_pump().drain)
+            with service_scope("stats"):
+                await run_in_threadpool(get_stats_pump().drain)
         return response
 
     return app
 
 
-@lru_cache(maxsize=1)
-def stats_pump() -> StatsPump:
-    """The local stack's pump of the recipients stream (one per process)."""
-    return StatsPump()
+def _campaign_service_for(caller: CallerDep) -> CampaignService:
+    return _campaign_service(caller.org_id)
+
+
+def _contact_service_for(caller: CallerDep) -> ContactService:
+    return _contact_service(caller.org_id)
+
+
+@lru_cache(maxsize=1024)
+def _campaign_service(org_id: str) -> CampaignService:
+    """The campaign service on ``org_id``'s timeline."""
+    return build_campaign_service(get_timelines().clock(org_id))
+
+
+@lru_cache(maxsize=1024)
+def _contact_service(org_id: str) -> ContactService:
+    """The contact service on ``org_id``'s timeline."""
+    return build_contact_service(get_timelines().clock(org_id))
+
+
+def clear_local_caches() -> None:
+    """Forget the process-wide local objects (the stats pump, timelines, per-organization
+    services): for tests that start a new embedded AWS in the same process."""
+    for factory in (get_stats_pump, get_timelines, _campaign_service, _contact_service):
+        factory.cache_clear()
 
 
 def run_scheduled_functions(now: datetime | None = None) -> dict[str, Any]:
-    """One scheduler tick at ``now`` (default: the real clock): dispatch, then send."""
+    """One scheduler tick for every organization at ``now`` (default: the real clock)."""
     from outreach.clock import SystemClock
     from outreach_local.ticks import run_tick
 
@@ -188,7 +211,3 @@ def main() -> None:
         if ticker:
             ticker.stop()
         environment.stop()
-
-
-if __name__ == "__main__":
-    main()

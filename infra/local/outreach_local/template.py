@@ -6,6 +6,7 @@ what runs locally is what deploys.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,3 +133,40 @@ def create_tables(
                 client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         created.append(name)
     return created
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What the local stack needs of one ``AWS::Serverless::Function`` of the template."""
+
+    name: str  # the folder under functions/
+    service: str  # its POWERTOOLS_SERVICE_NAME
+    api_paths: tuple[str, ...]  # its HttpApi event paths (``/v1/users/{proxy+}``), if any
+
+    def serves(self, path: str) -> bool:
+        """Whether API Gateway routes ``path`` to this function."""
+        for route in self.api_paths:
+            if route.endswith("/{proxy+}"):
+                if path.startswith(route.removesuffix("{proxy+}")):
+                    return True
+            elif path == route:
+                return True
+        return False
+
+
+def function_specs(template: dict[str, Any] | None = None) -> dict[str, FunctionSpec]:
+    """Every function of the template, by folder name."""
+    specs = {}
+    for resource in (template or load_template())["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        name = props["CodeUri"].strip("/").split("/")[-1]
+        variables = props.get("Environment", {}).get("Variables", {})
+        paths = tuple(
+            event["Properties"]["Path"]
+            for event in props.get("Events", {}).values()
+            if event.get("Type") == "HttpApi"
+        )
+        specs[name] = FunctionSpec(name, str(variables.get("POWERTOOLS_SERVICE_NAME", name)), paths)
+    return specs

@@ -343,14 +343,19 @@ def _check(campaign: Campaign) -> None:
         )
 
 
-@lru_cache(maxsize=1)
-def get_campaign_service() -> CampaignService:
-    """The process-wide service, built on first use."""
+def build_campaign_service(clock: Clock) -> CampaignService:
+    """The service on DynamoDB, with ``clock`` (the local stack gives each organization its own)."""
     return CampaignService(
         campaigns=CampaignRepository(),
         recipients=RecipientRepository(),
         contacts=ContactRepository(),
         opt_outs=OptOutRepository(),
         organizations=IdentityRepository(),
-        clock=SystemClock(),
+        clock=clock,
     )
+
+
+@lru_cache(maxsize=1)
+def get_campaign_service() -> CampaignService:
+    """The process-wide service on the real clock, built on first use."""
+    return build_campaign_service(SystemClock())

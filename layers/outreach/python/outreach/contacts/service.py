@@ -233,9 +233,12 @@ class ContactService:
         return self._opt_outs.list(org_id, limit=limit, start_key=start_key)
 
 
+def build_contact_service(clock: Clock) -> ContactService:
+    """The service on DynamoDB, with ``clock`` (the local stack gives each organization its own)."""
+    return ContactService(contacts=ContactRepository(), opt_outs=OptOutRepository(), clock=clock)
+
+
 @lru_cache(maxsize=1)
 def get_contact_service() -> ContactService:
-    """The process-wide service, built on first use."""
-    return ContactService(
-        contacts=ContactRepository(), opt_outs=OptOutRepository(), clock=SystemClock()
-    )
+    """The process-wide service on the real clock, built on first use."""
+    return build_contact_service(SystemClock())

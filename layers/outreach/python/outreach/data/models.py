@@ -363,7 +363,7 @@ class PhoneHistoryModel(Model):
 
 
 class OutboxMessageModel(Model):
-    """A message the sandbox SMS provider "sent"; ``box`` is the one partition."""
+    """A message the sandbox SMS provider "sent"; ``box`` is ``sandbox#<org_id>``."""
 
     class Meta(_Meta):
         table_name = "outbox"

@@ -185,12 +185,19 @@ class InboundService:
         return Outcome.RECEIPT_APPLIED if applied else Outcome.RECEIPT_IGNORED
 
 
-@lru_cache(maxsize=1)
-def get_inbound_service() -> InboundService:
+def build_inbound_service(clock: Clock) -> InboundService:
+    """The service on DynamoDB and the configured provider, with ``clock`` (the local stack
+    gives each organization its own)."""
     return InboundService(
         repository=InboundRepository(),
         opt_outs=OptOutRepository(),
         organizations=IdentityRepository(),
         provider=get_sms_provider(),
-        clock=SystemClock(),
+        clock=clock,
     )
+
+
+@lru_cache(maxsize=1)
+def get_inbound_service() -> InboundService:
+    """The process-wide service on the real clock, built on first use."""
+    return build_inbound_service(SystemClock())

@@ -40,7 +40,12 @@ from outreach.ids import new_id
 if TYPE_CHECKING:
     from mypy_boto3_pinpoint_sms_voice_v2 import PinpointSMSVoiceV2Client
 
-SANDBOX_BOX = "sandbox"
+
+def sandbox_box(org_id: str) -> str:
+    """The outbox partition of one organization's sandbox messages (every read is by org)."""
+    return f"sandbox#{org_id}"
+
+
 _NO_SDK_RETRIES = Config(
     retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=10
 )
@@ -106,7 +111,7 @@ class SandboxProvider:
     def send(self, message: OutboundMessage, *, sent_at: datetime) -> SendResult:
         message_id = new_id(sent_at)
         OutboxMessageModel(
-            SANDBOX_BOX,
+            sandbox_box(message.org_id),
             message_id,
             org_id=message.org_id,
             from_number=message.from_number,
