@@ -25,12 +25,19 @@ help:
 	@echo "make deploy-check  sam validate --lint and sam build"
 	@echo "make bench         run the benchmarks in bench/"
 
+# `make dev` and `make test` started together share one .venv: the first builds it
+# under a lock while the other waits, then finds it built.
+VENV_LOCK := .venv.lock
+
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (set PYTHON312=/path/to/python3.12)"; exit 1; }
-	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	@touch $@
+	@flock $(VENV_LOCK) $(SHELL) -ec '\
+	  if [ -f $@ ] && [ $@ -nt pyproject.toml ]; then exit 0; fi; \
+	  test -x $(PY) || $(PYTHON312) -m venv $(VENV); \
+	  echo "installing .venv from pyproject.toml"; \
+	  $(PY) -m pip install --quiet --upgrade pip; \
+	  $(PY) -m pip install --quiet -e ".[dev]"; \
+	  touch $@'
 
 venv: $(VENV)/.installed
 
@@ -68,4 +75,4 @@ bench: venv
 	@for script in bench/*.py; do echo "== $$script"; $(LOCAL_PATH) $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf .venv.lock .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
