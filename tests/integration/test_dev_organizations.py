@@ -176,3 +176,43 @@ def test_overlapping_ticks_never_send_two_in_one_second_from_one_number(
     assert len(messages) == 120 and len({m["to"] for m in messages}) == 120
     per_second = Counter(instant(m["sent_at"]).replace(microsecond=0) for m in messages)
     assert max(per_second.values()) == 1, per_second.most_common(3)
+
+
+def test_statistics_stay_current_after_a_write_the_database_refused(client: TestClient) -> None:
+    """A second reply from one number makes a conditional transaction fail (and is counted
+    another way); moto rolls such a transaction back by swapping the table, stream and all.
+    The local stream pump must keep counting from the table's stream as it is now."""
+    acme = sign_up(client, "Acme", "+16175550100")
+    campaign = start_campaign(client, acme, ["6175550001", "6175550002"])
+    assert tick(client, acme, MONDAY_10AM_EASTERN)["sent"] == 2
+    for body in ("Sounds good", "Also, Tuesday works"):
+        reply = {"from": "6175550001", "to": "+16175550100", "body": body}
+        assert client.post("/v1/dev/inbound", headers=acme, json=reply).json() == {
+            "outcome": "reply"
+        }
+    for message in outbox(client, acme):
+        receipt = {"message_id": message["message_id"], "status": "delivered", "error_code": None}
+        assert client.post("/v1/dev/delivery", headers=acme, json=receipt).json() == {
+            "outcome": "receipt_applied"
+        }
+    stats = client.get(f"/v1/campaigns/{campaign}/stats", headers=acme).json()
+    assert (stats["sent"], stats["delivered"], stats["replies"]) == (0, 2, 2), stats
+    # And a campaign started afterwards, in another organization, is counted too.
+    bolt = sign_up(client, "Bolt", "+16175550200")
+    later = start_campaign(client, bolt, ["6175550003"])
+    stats = client.get(f"/v1/campaigns/{later}/stats", headers=bolt).json()
+    assert (stats["recipients"], stats["pending"]) == (1, 1), stats
+
+
+@pytest.mark.parametrize(
+    "now", ["9999-12-31T23:59:59Z", "9000-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "0001-01-01"]
+)
+def test_a_tick_out_of_range_is_refused_and_harms_nothing(client: TestClient, now: str) -> None:
+    acme = sign_up(client, "Acme", "+16175550100")
+    refused = client.post("/v1/dev/tick", headers=acme, json={"now": now})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert tick(client, acme, "8999-12-31T12:00:00Z")["campaigns"] == 0
+    created = client.post("/v1/contacts", headers=acme, json={"phone": "6175550001"})
+    assert created.status_code == 201, created.text
+    assert tick(client, acme, MONDAY_10AM_EASTERN)["campaigns"] == 0

@@ -9,10 +9,10 @@ answered like one for a message that does not exist.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pynamodb.exceptions import DoesNotExist
 from starlette.concurrency import run_in_threadpool
 
@@ -33,9 +33,23 @@ from outreach_local.ticks import get_timelines, run_organization_tick
 router = APIRouter(prefix="/v1/dev", tags=["dev (local stack only)"])
 
 
+# Simulated instants a tick accepts: room for the organization's clock to run on.
+EARLIEST_TICK = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TICK = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _within_tick_range(instant: datetime | None) -> datetime | None:
+    if instant is None:
+        return None
+    aware = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    if not EARLIEST_TICK <= aware < LATEST_TICK:
+        raise ValueError("must be from 1970-01-01 to before 9000-01-01")
+    return aware.astimezone(UTC)
+
+
 class TickRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    now: datetime | None = None
+    now: Annotated[datetime | None, AfterValidator(_within_tick_range)] = None
 
 
 @router.post("/tick")

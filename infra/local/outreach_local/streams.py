@@ -9,12 +9,16 @@ the statistics are current when it returns.
 
 Like Lambda, the pump checkpoints: the last sequence number counted per shard
 is kept in the counters table, so any pump (a test's, the server's) goes on
-where the last one stopped, reading only what came after it. The local stack
-keeps one pump per process (:func:`get_stats_pump`), which also keeps its
-shard iterators between drains: a drain with nothing new costs the same at
-any history. A window is named after its first and last
-records; the checkpoint is written after the window, so a process killed
-between the two would count that window again when restarted (locally only).
+where the last one stopped. Each drain starts a shard iterator just after the
+checkpoint, so a drain with nothing new costs the same at any history. (An
+iterator is never kept from one drain to the next: the embedded DynamoDB rolls
+a failed transaction back by swapping in a copy of the table, stream included,
+and an old iterator would go on reading the discarded stream, silently.) The
+local stack keeps one pump per process (:func:`get_stats_pump`).
+
+A window is named after its first and last records; the checkpoint is written
+after the window, so a process killed between the two would count that window
+again when restarted (locally only).
 """
 
 from __future__ import annotations
@@ -51,7 +55,6 @@ class StatsPump:
         )
         self._table = settings.table_prefix + logical_table_name(RecipientModel)
         self._clock = clock or SystemClock()
-        self._iterators: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def drain(self) -> int:
@@ -91,19 +94,11 @@ class StatsPump:
             done = int(CounterModel.get(checkpoint_key, consistent_read=True).value)
         except DoesNotExist:
             done = -1
-        iterator = self._iterators.get(checkpoint_key)
+        iterator = self._first_iterator(arn, shard_id, done)
         total = 0
         while True:
-            if iterator is None:
-                iterator = self._first_iterator(arn, shard_id, done)
-            try:
-                response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
-            except ClientError:  # an iterator of a stream that is gone: start over
-                self._iterators.pop(checkpoint_key, None)
-                iterator = None
-                continue
+            response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
             iterator = response.get("NextShardIterator") or iterator
-            self._iterators[checkpoint_key] = iterator
             fetched = response.get("Records", [])
             records = [r for r in fetched if int(r["dynamodb"]["SequenceNumber"]) > done]
             if not fetched:
