@@ -80,7 +80,10 @@ def test_every_table_is_on_demand_with_point_in_time_recovery() -> None:
         props = resource["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST", logical_id
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], logical_id
-        assert resource["DeletionPolicy"] == "Retain", logical_id
+        # Kept when the stack is deleted or the table replaced, but removed when the
+        # stack's first create fails (else the next deploy finds the fixed names taken).
+        assert resource["DeletionPolicy"] == "RetainExceptOnCreate", logical_id
+        assert resource["UpdateReplacePolicy"] == "Retain", logical_id
 
 
 def _mutations() -> list[tuple[str, Any]]:

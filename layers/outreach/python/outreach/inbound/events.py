@@ -8,6 +8,8 @@ from typing import Any
 from outreach.campaigns.domain import RecipientStatus
 from outreach.inbound.service import DeliveryReceipt, InboundText
 
+# Event types of pinpoint-sms-voice-v2's ``EventType`` enum (template.yaml's
+# configuration set subscribes to exactly these; tests/infra checks both).
 DELIVERED = {"TEXT_DELIVERED"}
 # Final failures (the carrier or the service gave up on the message).
 FAILED = {
@@ -16,8 +18,6 @@ FAILED = {
     "TEXT_CARRIER_UNREACHABLE",
     "TEXT_INVALID",
     "TEXT_INVALID_MESSAGE",
-    "TEXT_MAX_PRICE_EXCEEDED",
-    "TEXT_OPTED_OUT",
     "TEXT_PROTECT_BLOCKED",
     "TEXT_SPAM",
     "TEXT_TTL_EXPIRED",
