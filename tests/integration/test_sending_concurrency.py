@@ -22,7 +22,7 @@ from outreach_local.template import REPO_ROOT, create_tables
 from tests.support.engine import World, world_with
 
 SENDERS = 8
-RECIPIENTS = 500
+RECIPIENTS = 250
 DAILY_LIMIT = 125
 REPETITIONS = int(os.environ.get("OUTREACH_CAP_REPETITIONS", "20"))
 
