@@ -12,7 +12,7 @@ from outreach.sending.dispatch import get_dispatcher, tick_instant
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # no bodies in traces
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Fan the active campaigns of this tick out to the send queue."""

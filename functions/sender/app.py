@@ -12,7 +12,7 @@ from outreach.sending.sqs import handle_send_batch
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # no bodies in traces
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Send for each campaign in the batch; report the messages that failed."""

@@ -13,7 +13,7 @@ from outreach.stats.stream import handle_window
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # no bodies in traces
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Add the batch to the window's state; at the window's end, write the sums once."""

@@ -76,10 +76,11 @@ def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], LambdaContext], di
     )
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-    @tracer.capture_lambda_handler
+    @tracer.capture_lambda_handler(capture_response=False)  # tokens, contacts: never in traces
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Powertools' and Mangum's LambdaContext types describe the same runtime object.
         return asgi(event, cast(Any, context))
 
-    return handler
+    # Powertools' decorator factory (with arguments) is typed as returning Any.
+    return cast(Callable[[dict[str, Any], LambdaContext], dict[str, Any]], handler)
