@@ -24,6 +24,7 @@ CAMPAIGN_FIELDS = {
     *("id", "name", "status", "variants", "audience", "daily_limit", "timezone"),
     *("send_window", "start_at", "end_at", "recipients", "created_at", "updated_at"),
     *("started_at", "completed_at"),
+    "paused_reason",  # an extension: why the engine paused it (issue 12)
 }
 STATS_FIELDS = {
     *("status", "recipients", "pending", "sent", "delivered", "failed", "skipped"),

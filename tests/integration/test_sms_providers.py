@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
@@ -13,11 +14,14 @@ from botocore.stub import Stubber
 from outreach.config import get_settings
 from outreach.data.models import OutboxMessageModel
 from outreach.sms.providers import (
+    END_USER_MESSAGING_ERRORS,
+    AccountSendError,
     EndUserMessagingProvider,
     OutboundMessage,
     PermanentSendError,
     SandboxProvider,
     SnsProvider,
+    ThrottledSendError,
     TransientSendError,
     UnknownOutcomeError,
     get_sms_provider,
@@ -109,13 +113,41 @@ def test_end_user_messaging_without_a_configuration_set_omits_it() -> None:
 @pytest.mark.parametrize(
     ("code", "fields", "expected", "expected_code"),
     [
-        ("ThrottlingException", {}, TransientSendError, "ThrottlingException"),
+        ("ThrottlingException", {}, ThrottledSendError, "ThrottlingException"),
         ("InternalServerException", {}, TransientSendError, "InternalServerException"),
         (
             "ServiceQuotaExceededException",
             {"Reason": "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT"},
-            TransientSendError,
+            AccountSendError,
             "ServiceQuotaExceededException",
+        ),
+        ("AccessDeniedException", {"Reason": "ACCOUNT_DISABLED"}, AccountSendError, None),
+        ("AccessDeniedException", {}, AccountSendError, "AccessDeniedException"),
+        (
+            "ResourceNotFoundException",
+            {"ResourceType": "phone-number", "ResourceId": "+16175550100"},
+            AccountSendError,
+            "ResourceNotFoundException",
+        ),
+        (
+            "ConflictException",
+            {"Reason": "NO_ORIGINATION_IDENTITIES_FOUND"},
+            AccountSendError,
+            "ConflictException",
+        ),
+        ("ConflictException", {"Reason": "REGISTRATION_NOT_COMPLETE"}, AccountSendError, None),
+        ("ValidationException", {"Reason": "CHANNEL_NOT_ENABLED"}, AccountSendError, None),
+        (
+            "ConflictException",
+            {"Reason": "DESTINATION_PHONE_NUMBER_NOT_VERIFIED"},
+            PermanentSendError,
+            "ConflictException",
+        ),
+        (
+            "ValidationException",
+            {"Reason": "INVALID_IDENTITY_FOR_DESTINATION_COUNTRY"},
+            PermanentSendError,
+            None,
         ),
         (
             "ValidationException",
@@ -136,7 +168,7 @@ def test_end_user_messaging_without_a_configuration_set_omits_it() -> None:
     ],
 )
 def test_end_user_messaging_errors_are_classified(
-    code: str, fields: dict[str, Any], expected: type[Exception], expected_code: str
+    code: str, fields: dict[str, Any], expected: type[Exception], expected_code: str | None
 ) -> None:
     provider, stubber = _stubbed()
     stubber.add_client_error(
@@ -144,7 +176,45 @@ def test_end_user_messaging_errors_are_classified(
     )
     with stubber, pytest.raises(expected) as raised:
         provider.send(MESSAGE, sent_at=NOW)
-    assert getattr(raised.value, "code", None) == expected_code
+    assert type(raised.value) is expected
+    assert getattr(raised.value, "code", None) == (expected_code or code)
+
+
+def test_every_error_the_rules_name_is_one_send_text_message_can_answer() -> None:
+    """The rules' codes and reasons are the service model's (a typo would never match)."""
+    model = botocore.session.get_session().get_service_model("pinpoint-sms-voice-v2")
+    errors = {shape.name: shape for shape in model.operation_model("SendTextMessage").error_shapes}
+    rules = END_USER_MESSAGING_ERRORS
+    for entry in rules.recipient | rules.account | rules.throttled:
+        code, reason = entry if isinstance(entry, tuple) else (entry, None)
+        assert code in errors, code
+        if reason is not None:
+            reasons = getattr(errors[code], "members", {})["Reason"].enum  # a StructureShape
+            assert reason in reasons, (code, reason)
+    # Every modelled error is classified on purpose (transient only where named so).
+    named = {e if isinstance(e, str) else e[0] for e in rules.recipient | rules.account}
+    assert set(errors) - named - rules.throttled == {"InternalServerException"}
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("InvalidParameter", PermanentSendError),
+        ("AuthorizationError", AccountSendError),
+        ("KMSAccessDenied", AccountSendError),
+        ("Throttled", ThrottledSendError),
+        ("InternalError", TransientSendError),
+    ],
+)
+def test_sns_errors_are_classified(code: str, expected: type[Exception]) -> None:
+    client = botocore.session.get_session().create_client(
+        "sns", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+    stubber = Stubber(client)
+    stubber.add_client_error("publish", service_error_code=code, service_message="no")
+    with stubber, pytest.raises(expected) as raised:
+        SnsProvider(client).send(MESSAGE, sent_at=NOW)
+    assert type(raised.value) is expected
 
 
 class _Raising:

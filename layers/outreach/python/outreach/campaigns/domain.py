@@ -109,6 +109,9 @@ class Campaign:
     updated_at: datetime
     started_at: datetime | None
     completed_at: datetime | None
+    # Set when the sending engine paused the campaign itself (e.g. the account's
+    # spend limit): what to fix before resuming. ``None`` for a pause by a user.
+    paused_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,7 @@ def to_campaign(item: CampaignModel) -> Campaign:
         updated_at=item.updated_at,
         started_at=item.started_at,
         completed_at=item.completed_at,
+        paused_reason=item.paused_reason,
     )
 
 
@@ -271,6 +272,7 @@ class CampaignRepository:
             CampaignModel.status.set(to.value),
             CampaignModel.org_status.set(f"{org_id}#{to.value}"),
             CampaignModel.updated_at.set(now),
+            CampaignModel.paused_reason.remove(),  # the engine's reason ends with its pause
         ]
         if to is CampaignStatus.ACTIVE:
             # The sparse dispatch index holds exactly the active campaigns.

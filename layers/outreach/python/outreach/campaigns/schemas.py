@@ -279,6 +279,11 @@ class CampaignPublic(BaseModel):
     updated_at: datetime
     started_at: datetime | None
     completed_at: datetime | None
+    paused_reason: str | None = Field(
+        default=None,
+        description="Why the sending engine paused the campaign by itself (an account-level "
+        "provider error such as the monthly spend limit): fix it, then resume. Null otherwise.",
+    )
 
     @field_serializer(
         "start_at", "end_at", "created_at", "updated_at", "started_at", "completed_at"
@@ -310,6 +315,7 @@ class CampaignPublic(BaseModel):
             updated_at=campaign.updated_at,
             started_at=campaign.started_at,
             completed_at=campaign.completed_at,
+            paused_reason=campaign.paused_reason,
         )
 
 
@@ -381,6 +387,9 @@ class StatsOut(BaseModel):
     daily_limit: int
     variants: list[VariantStatsOut]
     winner: WinnerOut | None
+    paused_reason: str | None = Field(
+        default=None, description="As on the campaign: why the engine paused it, or null."
+    )
 
     @classmethod
     def of(cls, stats: CampaignStats) -> StatsOut:
@@ -415,6 +424,7 @@ class StatsOut(BaseModel):
             winner=WinnerOut(variant=stats.winner.variant, p_value=stats.winner.p_value)
             if stats.winner
             else None,
+            paused_reason=stats.paused_reason,
         )
 
 

@@ -74,6 +74,7 @@ class CampaignStats:
     totals: VariantCounts
     variants: tuple[VariantStats, ...]
     winner: Winner | None
+    paused_reason: str | None = None
 
 
 class CampaignService:
@@ -316,6 +317,7 @@ class CampaignService:
                 for c in ordered
             ),
             winner=winner,
+            paused_reason=campaign.paused_reason,
         )
 
     def sends(

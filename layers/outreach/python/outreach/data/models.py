@@ -246,6 +246,8 @@ class CampaignModel(Model):
     updated_at = UTCDateTimeAttribute()
     started_at = UTCDateTimeAttribute(null=True)
     completed_at = UTCDateTimeAttribute(null=True)
+    # Why the engine paused it (an account-level provider error); cleared by any move.
+    paused_reason = UnicodeAttribute(null=True)
     # While a start writes the audience snapshot: who holds it and until when.
     start_token = UnicodeAttribute(null=True)
     start_lease_until = UTCDateTimeAttribute(null=True)

@@ -304,14 +304,26 @@ class SendingRepository:
         return claim
 
     def release(
-        self, candidate: Candidate, *, claim: Claim, now: datetime, retry_at: datetime | None
+        self,
+        candidate: Candidate,
+        *,
+        claim: Claim,
+        now: datetime,
+        retry_at: datetime | None,
+        refund_attempt: bool = False,
     ) -> bool:
-        """Give a claim back (``sending -> pending``), e.g. after a transient error."""
+        """Give a claim back (``sending -> pending``), e.g. after a transient error.
+
+        ``refund_attempt``: the attempt the claim counted was not the recipient's
+        (throttling, an account-level error), so it does not count.
+        """
         actions: list[Any] = [
             RecipientModel.status.set(RecipientStatus.PENDING.value),
             RecipientModel.claim.remove(),
             RecipientModel.updated_at.set(now),
         ]
+        if refund_attempt:
+            actions.append(RecipientModel.attempts.add(-1))
         actions.append(
             RecipientModel.retry_at.set(retry_at) if retry_at else RecipientModel.retry_at.remove()
         )
@@ -394,6 +406,28 @@ class SendingRepository:
                         last_sent_at=note.sent_at,
                     )
                 )
+
+    def pause_for_account(self, org_id: str, campaign_id: str, reason: str, now: datetime) -> bool:
+        """``active -> paused`` by the engine, with ``reason`` (leaves the dispatch index).
+
+        ``False`` when the campaign was no longer active (a user paused or ended it).
+        """
+        try:
+            CampaignModel(org_id, campaign_id).update(
+                actions=[
+                    CampaignModel.status.set(CampaignStatus.PAUSED.value),
+                    CampaignModel.org_status.set(f"{org_id}#{CampaignStatus.PAUSED.value}"),
+                    CampaignModel.dispatch_shard.remove(),
+                    CampaignModel.paused_reason.set(reason[:500]),
+                    CampaignModel.updated_at.set(now),
+                ],
+                condition=CampaignModel.status == CampaignStatus.ACTIVE.value,
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
 
     def complete(self, org_id: str, campaign_id: str, now: datetime) -> bool:
         """``active -> completed`` (leaves the dispatch index)."""

@@ -54,9 +54,11 @@ from outreach.sending.rules import (
     within_dates,
 )
 from outreach.sms.providers import (
+    AccountSendError,
     OutboundMessage,
     PermanentSendError,
     SmsProvider,
+    ThrottledSendError,
     TransientSendError,
     UnknownOutcomeError,
     get_sms_provider,
@@ -74,6 +76,9 @@ SLOT_BLOCK = 10
 CHECK_ATTEMPTS = 3
 # An opt-out list up to this long is read whole at each checkpoint.
 OPT_OUT_LIST_AT_MOST = 200
+# No new recipient is taken with less than this left before the function's timeout
+# (seconds): one provider call (3 s to connect, 10 s to read) and its outcome's write.
+TIME_MARGIN_SECONDS = 20.0
 
 
 @dataclass
@@ -209,9 +214,23 @@ class CampaignSender:
         self._random = random.Random()  # noqa: S311 - spreading work, not security
         self._checkpoint: Checkpoint | None = None
         self._big_opt_out_list = False
+        self._time_left: Callable[[], float] | None = None
 
-    def run(self, work: CampaignWork, *, budget: int | None = None) -> SendReport:
-        """Send what the rules allow now, at most ``budget`` (default: a minute at the rate)."""
+    def run(
+        self,
+        work: CampaignWork,
+        *,
+        budget: int | None = None,
+        time_left: Callable[[], float] | None = None,
+    ) -> SendReport:
+        """Send what the rules allow now, at most ``budget`` (default: a minute at the rate).
+
+        ``time_left`` gives the seconds before the invocation's timeout (Lambda's
+        ``context.get_remaining_time_in_millis() / 1000``): below
+        :data:`TIME_MARGIN_SECONDS` no new recipient is taken, unused cap slots are
+        given back, and the rest waits for the next tick (``stopped = "out of time"``).
+        """
+        self._time_left = time_left
         report = SendReport(org_id=work.org_id, campaign_id=work.campaign_id)
         campaign = self._repo.campaign(work.org_id, work.campaign_id)
         if campaign is None or campaign.status is not CampaignStatus.ACTIVE:
@@ -302,6 +321,9 @@ class CampaignSender:
             if report.sent >= limit:
                 report.stopped = "budget used"
                 return False
+            if self._time_left is not None and self._time_left() < TIME_MARGIN_SECONDS:
+                report.stopped = "out of time"
+                return False
             contact = contacts.get(candidate.contact_id)
             if contact is None:
                 if self._repo.record(
@@ -386,7 +408,7 @@ class CampaignSender:
             page.sent.append(SentNote(candidate, now, first))
         elif outcome is not RecipientStatus.UNKNOWN:  # unknown: maybe sent, the slot stays used
             slots.put_back()
-        return True
+        return report.stopped is None  # a pause for the account or throttling ends the run
 
     def _check(self, campaign: Campaign, phone: str, upcoming: _Upcoming) -> Checkpoint | None:
         """A checkpoint valid for ``phone`` now: the last one, or a fresh read."""
@@ -428,6 +450,27 @@ class CampaignSender:
         """Call the provider and record what happened; the outcome (``pending``: a retry)."""
         try:
             result = self._provider.send(message, sent_at=now)
+        except AccountSendError as error:
+            # No recipient is at fault and none would go: hold the campaign for an operator.
+            self._repo.release(candidate, claim=claim, now=now, retry_at=None, refund_attempt=True)
+            reason = f"{error.code}: {error.detail}" if error.detail else error.code
+            self._repo.pause_for_account(message.org_id, candidate.campaign_id, reason, now)
+            logger.warning(
+                "campaign paused: the provider refused the account",
+                extra={
+                    "org_id": message.org_id,
+                    "campaign_id": candidate.campaign_id,
+                    "code": error.code,
+                },
+            )
+            report.stopped = f"paused: {error.code}"
+            return RecipientStatus.PENDING
+        except ThrottledSendError as error:
+            # The provider's rate, not the recipient: no attempt spent; the next tick goes on.
+            self._repo.release(candidate, claim=claim, now=now, retry_at=None, refund_attempt=True)
+            report.retried += 1
+            report.stopped = f"throttled: {error.code}"
+            return RecipientStatus.PENDING
         except PermanentSendError as error:
             self._repo.record(
                 candidate, outcome=RecipientStatus.FAILED, now=now, claim=claim, error=error.code

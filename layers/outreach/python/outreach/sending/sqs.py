@@ -1,9 +1,10 @@
 """The send queue's consumer: one unit of campaign work per SQS message.
 
-The queue is FIFO, grouped by organization: Powertools' FIFO processor stops
-at the first failure and reports it and every later message as failed
-(``ReportBatchItemFailures``), so one organization's work stays in order and
-is retried by SQS (then dead-lettered after three receives).
+The queue is FIFO, grouped by organization: Powertools' FIFO processor, at a
+message's failure, reports it and every later message of the same message group
+as failed (``ReportBatchItemFailures``, ``skip_group_on_error``), so that one
+organization's work stays in order and is retried by SQS (then dead-lettered
+after three receives), while the other organizations' work in the batch runs.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def handle_send_batch(
         work = CampaignWork.from_message(record.body)
         # One sender per organization, so its pacing spans the org's campaigns.
         sender = senders.setdefault(work.org_id, factory())
-        report = sender.run(work)
+        report = sender.run(work, time_left=lambda: context.get_remaining_time_in_millis() / 1000)
         reports.append(report)
         logger.info(
             "campaign tick",
@@ -53,6 +54,9 @@ def handle_send_batch(
                 metrics.add_metric(name=name, unit="Count", value=value)
 
     response = process_partial_response(
-        event=event, record_handler=run_record, processor=SqsFifoPartialProcessor(), context=context
+        event=event,
+        record_handler=run_record,
+        processor=SqsFifoPartialProcessor(skip_group_on_error=True),
+        context=context,
     )
     return dict(response), reports

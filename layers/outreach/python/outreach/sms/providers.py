@@ -83,7 +83,20 @@ class TransientSendError(SendError):
 
 
 class PermanentSendError(SendError):
-    """Not sent, and never will be: the recipient fails."""
+    """Not sent, and never will be, because of the recipient (an invalid or unreachable
+    number, opted out at the carrier, a country this number cannot reach): it fails."""
+
+
+class AccountSendError(SendError):
+    """Not sent because of the sending account or its configuration (spend limit reached,
+    access denied, origination number missing, unverified or inactive, a configuration
+    set that does not exist): no recipient is at fault, and none would be sent until an
+    operator fixes it. The engine pauses the campaign with the reason."""
+
+
+class ThrottledSendError(TransientSendError):
+    """Not sent: the provider's rate was exceeded. Retried later without counting an
+    attempt against the recipient."""
 
 
 class UnknownOutcomeError(SendError):
@@ -123,16 +136,46 @@ class SandboxProvider:
         return SendResult(message_id=message_id)
 
 
-def _classify(error: Exception, permanent_codes: frozenset[str]) -> SendError:
+@dataclass(frozen=True)
+class ErrorRules:
+    """How one provider's API errors map to the engine's outcomes.
+
+    ``recipient`` and ``account`` hold error codes, or ``(code, reason)`` pairs where
+    the service models a ``Reason`` (a pair wins over its code alone). Anything not
+    named is transient: retried a few times, then the recipient fails.
+    """
+
+    recipient: frozenset[str | tuple[str, str]]
+    account: frozenset[str | tuple[str, str]]
+    throttled: frozenset[str]
+
+    def classify(self, code: str, reason: str, message: str) -> SendError:
+        detail = f"{reason}: {message}" if reason and message else reason or message
+        for rules, error_type in (
+            (self.recipient, PermanentSendError),
+            (self.account, AccountSendError),
+        ):
+            if (code, reason) in rules:
+                return error_type(code, detail)
+        if code in self.throttled:
+            return ThrottledSendError(code, detail)
+        for rules, error_type in (
+            (self.recipient, PermanentSendError),
+            (self.account, AccountSendError),
+        ):
+            if code in rules:
+                return error_type(code, detail)
+        return TransientSendError(code, detail)
+
+
+def _classify(error: Exception, rules: ErrorRules) -> SendError:
     if isinstance(error, ClientError):
         code = str(error.response.get("Error", {}).get("Code", "Unknown"))
         reason = str(error.response.get("Reason", "") or "")
         message = str(error.response.get("Error", {}).get("Message", ""))
         if reason == "DESTINATION_PHONE_NUMBER_OPTED_OUT":
             return PermanentSendError("opted_out_at_carrier", message)
-        if code in permanent_codes:
-            return PermanentSendError(code, reason or message)
-        return TransientSendError(code, reason or message)
+        return rules.classify(code, reason, message)
     if isinstance(error, (ReadTimeoutError, ConnectionClosedError)):
         return UnknownOutcomeError("no_response", str(error))
     if isinstance(error, (ConnectTimeoutError, EndpointConnectionError)):
@@ -142,11 +185,57 @@ def _classify(error: Exception, permanent_codes: frozenset[str]) -> SendError:
     raise error
 
 
+# pinpoint-sms-voice-v2 SendTextMessage's errors (codes and Reason values are the
+# service model's; tests/integration/test_sms_providers.py checks them against it).
+END_USER_MESSAGING_ERRORS = ErrorRules(
+    recipient=frozenset(
+        {
+            # A request the service refused for this message: the number, its country.
+            "ValidationException",
+            ("ConflictException", "DESTINATION_PHONE_NUMBER_NOT_VERIFIED"),
+            ("ConflictException", "DESTINATION_COUNTRY_BLOCKED_BY_PROTECT_CONFIGURATION"),
+            ("ConflictException", "DESTINATION_PHONE_NUMBER_BLOCKED_BY_PROTECT_NUMBER_OVERRIDE"),
+        }
+    ),
+    account=frozenset(
+        {
+            "AccessDeniedException",  # IAM, ACCOUNT_DISABLED, INSUFFICIENT_ACCOUNT_REPUTATION
+            "ServiceQuotaExceededException",  # MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT, ...
+            "ResourceNotFoundException",  # the origination number or configuration set
+            "ConflictException",  # NO_ORIGINATION_IDENTITIES_FOUND, REGISTRATION_NOT_COMPLETE, ...
+            ("ValidationException", "CHANNEL_NOT_ENABLED"),
+            ("ValidationException", "RESOURCE_NOT_ACCESSIBLE"),
+            ("ValidationException", "INVALID_ARN"),
+            ("ValidationException", "SENDER_ID_NOT_REGISTERED"),
+            ("ValidationException", "SENDER_ID_NOT_SUPPORTED"),
+            ("ValidationException", "SENDER_ID_REQUIRES_REGISTRATION"),
+        }
+    ),
+    throttled=frozenset({"ThrottlingException"}),
+)
+
+# SNS Publish's errors (SNS models no reasons).
+SNS_ERRORS = ErrorRules(
+    recipient=frozenset({"InvalidParameter", "InvalidParameterValue", "ValidationException"}),
+    account=frozenset(
+        {
+            "AuthorizationError",
+            "KMSAccessDenied",
+            "KMSDisabled",
+            "KMSInvalidState",
+            "KMSNotFound",
+            "KMSOptInRequired",
+            "NotFound",
+        }
+    ),
+    throttled=frozenset({"Throttled", "KMSThrottling"}),
+)
+
+
 class SnsProvider:
     """Amazon SNS SMS (``Publish`` to a phone number)."""
 
     name = SmsProviderName.SNS.value
-    PERMANENT = frozenset({"InvalidParameter", "InvalidParameterValue", "ValidationException"})
 
     def __init__(self, client: Any | None = None) -> None:
         self._client = client or boto3.client(
@@ -167,7 +256,7 @@ class SnsProvider:
                 },
             )
         except (ClientError, BotoCoreError) as error:
-            raise _classify(error, self.PERMANENT) from error
+            raise _classify(error, SNS_ERRORS) from error
         return SendResult(message_id=str(response["MessageId"]))
 
 
@@ -179,7 +268,6 @@ class EndUserMessagingProvider:
     """
 
     name = SmsProviderName.END_USER_MESSAGING.value
-    PERMANENT = frozenset({"ValidationException"})
 
     def __init__(
         self,
@@ -206,7 +294,7 @@ class EndUserMessagingProvider:
         try:
             response = self._client.send_text_message(**request)
         except (ClientError, BotoCoreError) as error:
-            raise _classify(error, self.PERMANENT) from error
+            raise _classify(error, END_USER_MESSAGING_ERRORS) from error
         return SendResult(message_id=str(response["MessageId"]))
 
 
