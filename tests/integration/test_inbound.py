@@ -1,38 +1,78 @@
-"""Inbound texts and delivery receipts through the inbound Lambda, with real SNS event shapes."""
+"""Inbound texts and delivery receipts through the inbound Lambda, with real event shapes:
+SQS records whose bodies are the SNS notifications End User Messaging published."""
 
 from __future__ import annotations
 
 import copy
 import json
+import uuid
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from outreach.campaigns.domain import RecipientStatus
 from outreach.campaigns.repository import campaign_key
+from outreach.config import get_settings
 from outreach.contacts.repository import OptOutRepository
 from outreach.data.models import InboundMessageModel, OutboxMessageModel
 from outreach.data.pynamo import raw_map
 from outreach.inbound.events import parse_sns_message
-from outreach.inbound.service import DeliveryReceipt, InboundText
+from outreach.inbound.service import DeliveryReceipt, InboundService, InboundText
 from outreach.sms.providers import sandbox_box
-from outreach_local.runtime import LocalLambdaContext, load_function
+from outreach_local.runtime import LocalLambdaContext, load_function, service_name, service_scope
 from outreach_local.streams import StatsPump
 from outreach_local.template import REPO_ROOT
 from tests.support.engine import SENDER, World, boston, world_with
+from tests.support.iam_replay import function_handler
 
-TEXT_EVENT = json.loads((REPO_ROOT / "infra/events/sns-inbound-text.json").read_text())
-RECEIPT_EVENT = json.loads((REPO_ROOT / "infra/events/sns-delivery-event.json").read_text())
+TEXT_EVENT = json.loads((REPO_ROOT / "infra/events/sqs-inbound-text.json").read_text())
+RECEIPT_EVENT = json.loads((REPO_ROOT / "infra/events/sqs-delivery-event.json").read_text())
+
+
+def envelope_of(event: dict[str, Any]) -> dict[str, Any]:
+    """The SNS notification an SQS record carries (raw delivery is off)."""
+    envelope: dict[str, Any] = json.loads(event["Records"][0]["body"])
+    return envelope
+
+
+TEXTS_TOPIC = str(envelope_of(TEXT_EVENT)["TopicArn"])
+EVENTS_TOPIC = str(envelope_of(RECEIPT_EVENT)["TopicArn"])
+
+
+def message_of(event: dict[str, Any]) -> str:
+    return str(envelope_of(event)["Message"])
+
+
+def with_envelope(template: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """The event with the notification's fields changed, as a new SQS message."""
+    event = copy.deepcopy(template)
+    record = event["Records"][0]
+    record["body"] = json.dumps({**envelope_of(event), **fields})
+    record["messageId"] = str(uuid.uuid4())
+    return event
 
 
 def sns(template: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    event = copy.deepcopy(template)
-    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    """The event with the published message's fields changed."""
+    message = json.loads(message_of(template))
     message.update(fields)
-    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
-    return event
+    return with_envelope(template, Message=json.dumps(message))
+
+
+def batch(*events: dict[str, Any]) -> dict[str, Any]:
+    """One SQS batch of every record of ``events``."""
+    return {"Records": [record for event in events for record in event["Records"]]}
+
+
+@pytest.fixture(autouse=True)
+def sample_topics(fresh_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The function's own topics (template.yaml passes them) are the sample events' ones."""
+    monkeypatch.setenv("INBOUND_TEXTS_TOPIC_ARN", TEXTS_TOPIC)
+    monkeypatch.setenv("DELIVERY_EVENTS_TOPIC_ARN", EVENTS_TOPIC)
+    get_settings.cache_clear()
 
 
 _counter = {"n": 0}
@@ -61,12 +101,27 @@ def sent(aws: None) -> World:
 
 
 @pytest.fixture
-def inbound(sent: World, lambda_context: LocalLambdaContext) -> Any:
-    handler = load_function("inbound").handler
+def handle(sent: World, lambda_context: LocalLambdaContext) -> Any:
+    """The partial-batch response and the outcomes of one batch: the handler's work, run as
+    the inbound function (see iam_replay)."""
+    function = load_function("inbound").handle
+
+    def call(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
+        with service_scope(service_name("inbound")):
+            response, outcomes = function(event, lambda_context)
+        return response, dict(outcomes)
+
+    return call
+
+
+@pytest.fixture
+def inbound(handle: Any) -> Any:
+    """The outcomes of one batch, which must have no failed record."""
 
     def call(event: dict[str, Any]) -> dict[str, int]:
-        result: dict[str, int] = handler(event, lambda_context)
-        return result
+        response, outcomes = handle(event)
+        assert response == {"batchItemFailures": []}
+        return dict(outcomes)
 
     return call
 
@@ -220,8 +275,25 @@ def test_the_same_inbound_message_delivered_twice_is_handled_once(
     event = text_event("STOP", sender=boston(0), message_id="dup-1")
     assert inbound(event) == {"opted_out": 1}
     OptOutRepository().remove(sent.org_id, boston(0))
-    assert inbound(event) == {"duplicate": 1}
+    # SNS delivered the carrier's message twice: two SQS messages, one carrier message id.
+    assert inbound(with_envelope(event)) == {"duplicate": 1}
     assert OptOutRepository().get(sent.org_id, boston(0)) is None
+
+
+def test_a_redelivered_sqs_record_changes_nothing_twice(sent: World, inbound: Any) -> None:
+    # A record whose batch failed after it was handled comes back (or is redriven from the
+    # dead-letter queue): same SQS message, received again.
+    event = text_event("STOP", sender=boston(1), message_id="redelivered-1")
+    assert inbound(event) == {"opted_out": 1}
+    again = copy.deepcopy(event)
+    again["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
+    assert inbound(again) == {"duplicate": 1}
+    assert sum("unsubscribed" in body for body in outbox_to(sent, boston(1))) == 1
+    assert stats(sent)["opt_outs"] == 1
+    receipt_event = receipt(sent, boston(0), "TEXT_DELIVERED")
+    assert inbound(receipt_event) == {"receipt_applied": 1}
+    assert inbound(copy.deepcopy(receipt_event)) == {"receipt_ignored": 1}
+    assert stats(sent)["delivered"] == 1
 
 
 def test_the_sample_event_is_accepted(sent: World, inbound: Any) -> None:
@@ -291,11 +363,13 @@ def test_a_receipt_whose_context_names_another_message_is_dropped(
 ) -> None:
     # The context names boston(0)'s recipient, but the message id is boston(1)'s.
     event = receipt(sent, boston(0), "TEXT_DELIVERED")
-    message = json.loads(event["Records"][0]["Sns"]["Message"])
-    wrong = sns(RECEIPT_EVENT, eventType="TEXT_DELIVERED", messageId=message_id_of(sent, boston(1)))
-    wrong_message = json.loads(wrong["Records"][0]["Sns"]["Message"])
-    wrong_message["context"] = message["context"]
-    wrong["Records"][0]["Sns"]["Message"] = json.dumps(wrong_message)
+    message = json.loads(message_of(event))
+    wrong = sns(
+        RECEIPT_EVENT,
+        eventType="TEXT_DELIVERED",
+        messageId=message_id_of(sent, boston(1)),
+        context=message["context"],
+    )
     assert inbound(wrong) == {"unknown_message": 1}
     assert status_of(sent, boston(0)) == "sent" and status_of(sent, boston(1)) == "sent"
 
@@ -325,7 +399,112 @@ def test_unusable_sns_messages_are_ignored(message: str) -> None:
 
 
 def test_parse_reads_both_shapes() -> None:
-    text = parse_sns_message(TEXT_EVENT["Records"][0]["Sns"]["Message"])
+    text = parse_sns_message(message_of(TEXT_EVENT))
     assert isinstance(text, InboundText) and text.body == "STOP" and text.message_id
-    delivered = parse_sns_message(RECEIPT_EVENT["Records"][0]["Sns"]["Message"])
+    delivered = parse_sns_message(message_of(RECEIPT_EVENT))
     assert isinstance(delivered, DeliveryReceipt) and delivered.status is RecipientStatus.DELIVERED
+
+
+# --- Only the stack's own topics; a failed record fails alone and comes back ------------------
+
+
+def failed_ids(response: dict[str, Any]) -> list[str]:
+    return [item["itemIdentifier"] for item in response["batchItemFailures"]]
+
+
+def test_a_notification_from_another_topic_fails_only_its_own_record(
+    sent: World, handle: Any
+) -> None:
+    foreign = with_envelope(
+        text_event("STOP", sender=boston(0)),
+        TopicArn="arn:aws:sns:us-east-1:999999999999:someone-elses-topic",
+    )
+    ours = text_event("STOP", sender=boston(1))
+    response, outcomes = handle(batch(foreign, ours))
+    assert failed_ids(response) == [foreign["Records"][0]["messageId"]]
+    assert outcomes == {"failed": 1, "opted_out": 1}
+    assert OptOutRepository().get(sent.org_id, boston(0)) is None
+    assert OptOutRepository().get(sent.org_id, boston(1)) is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[]",
+        # Raw message delivery: the published message without its envelope (no TopicArn).
+        json.dumps({"originationNumber": "+16175550000", "messageBody": "STOP"}),
+        json.dumps({"Type": "SubscriptionConfirmation", "TopicArn": TEXTS_TOPIC, "Message": "x"}),
+        json.dumps({"Type": "Notification", "TopicArn": TEXTS_TOPIC}),
+    ],
+    ids=["not-json", "not-an-object", "raw-delivery", "confirmation", "no-message"],
+)
+def test_a_record_that_is_not_a_notification_of_ours_fails(
+    sent: World, handle: Any, body: str
+) -> None:
+    bad = copy.deepcopy(TEXT_EVENT)
+    bad["Records"][0]["body"] = body
+    ours = text_event("hello", sender=boston(2))
+    response, outcomes = handle(batch(bad, ours))
+    assert failed_ids(response) == [bad["Records"][0]["messageId"]]
+    assert outcomes == {"failed": 1, "reply": 1}
+
+
+def test_without_its_topics_configured_the_function_accepts_nothing(
+    sent: World, handle: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("INBOUND_TEXTS_TOPIC_ARN")
+    monkeypatch.delenv("DELIVERY_EVENTS_TOPIC_ARN")
+    get_settings.cache_clear()
+    # Every record failed: the invocation fails and SQS delivers the batch again.
+    with pytest.raises(BatchProcessingError):
+        handle(text_event("STOP", sender=boston(0)))
+    assert OptOutRepository().get(sent.org_id, boston(0)) is None
+
+
+def test_each_topic_carries_its_own_kind(sent: World, inbound: Any) -> None:
+    receipt_on_texts_topic = with_envelope(
+        receipt(sent, boston(0), "TEXT_DELIVERED"), TopicArn=TEXTS_TOPIC
+    )
+    text_on_events_topic = with_envelope(
+        text_event("STOP", sender=boston(1)), TopicArn=EVENTS_TOPIC
+    )
+    assert inbound(batch(receipt_on_texts_topic, text_on_events_topic)) == {"ignored": 2}
+    assert status_of(sent, boston(0)) == "sent"
+    assert OptOutRepository().get(sent.org_id, boston(1)) is None
+
+
+def test_a_record_that_fails_is_reported_and_handled_when_delivered_again(
+    sent: World, handle: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stop = text_event("STOP", sender=boston(0))
+    reply = text_event("Tuesday works", sender=boston(1))
+    real = InboundService.handle_text
+
+    def throttled(self: InboundService, text: InboundText) -> Any:
+        if text.from_number == boston(0):
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return real(self, text)
+
+    monkeypatch.setattr(InboundService, "handle_text", throttled)
+    response, outcomes = handle(batch(stop, reply))
+    assert failed_ids(response) == [stop["Records"][0]["messageId"]]
+    assert outcomes == {"failed": 1, "reply": 1}
+    assert OptOutRepository().get(sent.org_id, boston(0)) is None
+    # SQS delivers the failed record again (or it is redriven from the dead-letter queue).
+    monkeypatch.setattr(InboundService, "handle_text", real)
+    again = copy.deepcopy(stop)
+    again["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
+    assert handle(again) == ({"batchItemFailures": []}, {"opted_out": 1})
+    assert OptOutRepository().get(sent.org_id, boston(0)) is not None
+
+
+def test_the_handler_answers_the_partial_batch_response(
+    sent: World, lambda_context: LocalLambdaContext
+) -> None:
+    foreign = with_envelope(TEXT_EVENT, TopicArn="arn:aws:sns:us-east-1:999999999999:other")
+    response = function_handler("inbound")(batch(foreign, TEXT_EVENT), lambda_context)
+    assert response == {
+        "batchItemFailures": [{"itemIdentifier": foreign["Records"][0]["messageId"]}]
+    }
+    assert OptOutRepository().get(sent.org_id, "+16175550000") is not None

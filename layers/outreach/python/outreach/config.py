@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from outreach import __version__
@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     # publishes delivery receipts; the origination identity is the org's number.
     sms_configuration_set: str | None = None
     send_queue_url: str | None = None
+    # The inbound function accepts notifications from these two topics only.
+    inbound_texts_topic_arn: str | None = None
+    delivery_events_topic_arn: str | None = None
+
+    @field_validator("dynamodb_endpoint", mode="before")
+    @classmethod
+    def _empty_endpoint_is_unset(cls, value: object) -> object:
+        """template.yaml declares DYNAMODB_ENDPOINT empty, so `sam local --env-vars` can set it."""
+        return value or None
 
 
 @lru_cache(maxsize=1)
