@@ -54,9 +54,14 @@ from outreach.data.binding import bind_models  # noqa: E402
 from outreach.secrets import get_signing_key  # noqa: E402
 from outreach.sending.dispatch import get_dispatcher  # noqa: E402
 from outreach.sms.providers import get_sms_provider  # noqa: E402
-from outreach_local.runtime import LocalLambdaContext, load_function  # noqa: E402
+from outreach_local.runtime import LocalLambdaContext  # noqa: E402
 from outreach_local.server import clear_local_caches  # noqa: E402
 from outreach_local.template import create_tables  # noqa: E402
+from tests.support.iam_replay import (  # noqa: E402, F401 - autouse fixtures
+    _iam_recorder,
+    function_handler,
+    iam_replay,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -165,7 +170,7 @@ class ApiClient:
     """Calls an API function's Lambda handler with HTTP API v2 events."""
 
     def __init__(self, function: str, context: LocalLambdaContext) -> None:
-        self.handler = load_function(function).handler
+        self.handler = function_handler(function)  # run as that function: see iam_replay
         self.context = context
 
     def call(self, method: str, path: str, **kwargs: Any) -> ApiResponse:

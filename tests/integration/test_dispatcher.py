@@ -17,8 +17,9 @@ from outreach.sending.dispatch import (
     get_dispatcher,
     tick_instant,
 )
-from outreach_local.runtime import LocalLambdaContext, load_function
+from outreach_local.runtime import LocalLambdaContext
 from outreach_local.template import REPO_ROOT
+from tests.support.iam_replay import function_handler
 
 TICK = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -84,7 +85,7 @@ def test_the_same_tick_delivered_three_times_fans_out_once(
     for index in range(12):
         add_campaign("ORG1", f"CAMPAIGN{index:03d}", active=True)
     event = json.loads((REPO_ROOT / "infra/events/scheduler-tick.json").read_text())
-    handler = load_function("dispatcher").handler
+    handler = function_handler("dispatcher")
     for _ in range(3):
         assert handler(event, lambda_context)["campaigns"] == 12
     assert len(drain(send_queue)) == 12

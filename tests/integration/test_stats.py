@@ -12,9 +12,10 @@ from outreach.data.models import CampaignStatsModel, CounterModel
 from outreach.stats.projection import stats_key
 from outreach.stats.repository import CHUNK, StatsRepository, window_marker
 from outreach.stats.stream import NotAWindowEvent, handle_window
-from outreach_local.runtime import LocalLambdaContext, load_function
+from outreach_local.runtime import LocalLambdaContext
 from outreach_local.streams import StatsPump
 from tests.support.engine import world_with
+from tests.support.iam_replay import function_handler
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 SHARD = "shardId-00000001795446000000-1a2b3c4d"
@@ -111,7 +112,7 @@ def test_an_event_without_a_window_is_refused(aws: None) -> None:
 def test_the_handler_returns_the_state_lambda_passes_on(
     aws: None, lambda_context: LocalLambdaContext
 ) -> None:
-    handler = load_function("stats").handler
+    handler = function_handler("stats")
     state = handler(window_event([inserted("o#c", "1")], final=False), lambda_context)["state"]
     assert handler(window_event([], final=True, state=state), lambda_context) == {"state": {}}
     assert counters("o#c") == {"A": {"recipients": 1, "pending": 1}}

@@ -23,6 +23,9 @@ _loading = threading.Lock()
 
 # Requests to /v1/dev/* are the local stack's own work.
 DEV_SERVICE_NAME = "dev"
+# What Lambda itself does for a function (polling its event source, checkpointing), with
+# permissions of its own: not the function's code.
+EVENT_SOURCE_SERVICE_NAME = "lambda-event-source"
 
 
 @lru_cache(maxsize=1)

@@ -38,6 +38,7 @@ from outreach.data.binding import ensure_models_bound, logical_table_name
 from outreach.data.models import CounterModel, RecipientModel
 from outreach.stats.repository import StatsRepository
 from outreach.stats.stream import handle_window
+from outreach_local.runtime import EVENT_SOURCE_SERVICE_NAME, service_name, service_scope
 
 
 class StatsPump:
@@ -58,8 +59,12 @@ class StatsPump:
         self._lock = threading.Lock()
 
     def drain(self) -> int:
-        """Count every change not counted yet; return how many records were read."""
-        with self._lock:
+        """Count every change not counted yet; return how many records were read.
+
+        The stream reads and the checkpoint are Lambda's work; only the window's handling is
+        the stats function's (and logs, and is checked against its role, as that function).
+        """
+        with self._lock, service_scope(EVENT_SOURCE_SERVICE_NAME):
             arn = self._dynamodb.describe_table(TableName=self._table)["Table"]["LatestStreamArn"]
             shards = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
             total = 0
@@ -116,7 +121,8 @@ class StatsPump:
                 "isFinalInvokeForWindow": True,
                 "isWindowTerminatedEarly": False,
             }
-            handle_window(event, StatsRepository(), self._clock.now())
+            with service_scope(service_name("stats")):
+                handle_window(event, StatsRepository(), self._clock.now())
             done = int(last)
             CounterModel(checkpoint_key, value=done).save()
             total += len(records)
