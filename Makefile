@@ -22,7 +22,7 @@ export SAM_CLI_TELEMETRY := 0
 help:
 	@echo "make dev           run the local stack (PORT=8000 TICK_SECONDS=60 DYNAMODB_ENDPOINT=)"
 	@echo "make test          ruff, mypy, pytest with coverage, cfn-lint"
-	@echo "make deploy-check  sam validate --lint and sam build"
+	@echo "make deploy-check  sam validate --lint, sam build, and a Lambda-like load of each function"
 	@echo "make bench         run the benchmarks in bench/"
 
 # `make dev` and `make test` started together share one .venv: the first builds it
@@ -49,7 +49,8 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 typecheck: venv
-	$(VENV)/bin/mypy layers/outreach/python/outreach infra/local/outreach_local functions tests bench
+	$(VENV)/bin/mypy layers/outreach/python/outreach infra/local/outreach_local functions tests bench \
+	  infra/lambda_load.py
 
 template-check: venv
 	$(VENV)/bin/cfn-lint template.yaml
@@ -66,10 +67,13 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
 	@touch $@
 
-# sam build runs pip with the first python3.12 on PATH: put the real one first.
-deploy-check: $(SAM_VENV)/.installed
+# sam build runs pip with the first python3.12 on PATH: put the real one first (the
+# layers' Makefiles use it too, to compile their bytecode). Then each built function is
+# imported as Lambda would, with only its layers, and answers its sample events.
+deploy-check: venv $(SAM_VENV)/.installed
 	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM) validate --lint --region $(AWS_REGION)
 	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM) build --region $(AWS_REGION)
+	$(PY) infra/lambda_load.py
 
 bench: venv
 	@for script in bench/*.py; do echo "== $$script"; $(LOCAL_PATH) $(PY) $$script || exit 1; done

@@ -74,7 +74,7 @@ FUNCTION_KINDS: dict[str, str] = {
     "campaigns": "api",
     "dispatcher": "scheduler",
     "sender": "sqs",
-    "inbound": "sns",
+    "inbound": "sqs-sns",
     "stats": "dynamodb",
 }
 # The shared sample-event file of each kind (infra/events/<name>.json wins).
@@ -82,7 +82,7 @@ KIND_EVENT_FILES: dict[str, str] = {
     "api": "api-health.json",
     "scheduler": "scheduler-tick.json",
     "sqs": "sqs-send.json",
-    "sns": "sns-inbound-text.json",
+    "sqs-sns": "sqs-inbound-text.json",
     "dynamodb": "dynamodb-stream-window.json",
 }
 # API functions without an unauthenticated route serve one request that stops at
@@ -93,6 +93,8 @@ SCHEDULER_EVENT: dict[str, Any] = {
     "execution_id": "bench",
 }
 
+# The topics of infra/events/sqs-*.json (a stack named outreach-dev).
+_SAMPLE_TOPICS = "arn:aws:sns:us-east-1:123456789012:outreach-dev"
 # Not a secret: a fixed 48-character signing key for the offline children.
 _BENCH_SIGNING_KEY = "bench-only-signing-key-not-a-secret-0123456789ab"
 CHILD_ENV: dict[str, str] = {
@@ -106,6 +108,9 @@ CHILD_ENV: dict[str, str] = {
     "POWERTOOLS_SERVICE_NAME": "bench",
     "POWERTOOLS_METRICS_NAMESPACE": "Bench",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    # The inbound function accepts only its own topics: the sample event's.
+    "INBOUND_TEXTS_TOPIC_ARN": f"{_SAMPLE_TOPICS}-InboundTextsTopic",
+    "DELIVERY_EVENTS_TOPIC_ARN": f"{_SAMPLE_TOPICS}-DeliveryEventsTopic",
 }
 # Inherited settings that would send a child to a real account or endpoint.
 CHILD_ENV_REMOVED = (
@@ -260,7 +265,7 @@ def _check_for(kind: str, name: str = "") -> dict[str, Any]:
         return {"status_code": 401 if name in UNAUTHENTICATED_PATHS else 200}
     if kind == "scheduler":
         return {"keys": ["campaigns"]}
-    if kind == "sqs":
+    if kind in ("sqs", "sqs-sns"):
         return {"keys": ["batchItemFailures"]}
     if kind == "dynamodb":
         return {"keys": ["state"]}

@@ -49,7 +49,8 @@ def template_globals(template: dict[str, Any] | None = None) -> dict[str, str]:
     """The plain-string variables of template.yaml's ``Globals.Function.Environment``.
 
     Values that are CloudFormation expressions (``!Ref Stage``) are left out:
-    :data:`LOCAL_DEFAULTS` gives their local value.
+    :data:`LOCAL_DEFAULTS` gives their local value. Empty ones (declared only so that
+    ``sam local --env-vars`` may set them) are unset in the cloud, so here too.
     """
     variables = (
         (template or load_template())
@@ -58,7 +59,7 @@ def template_globals(template: dict[str, Any] | None = None) -> dict[str, str]:
         .get("Environment", {})
         .get("Variables", {})
     )
-    return {name: value for name, value in variables.items() if isinstance(value, str)}
+    return {name: value for name, value in variables.items() if isinstance(value, str) and value}
 
 
 def signing_key(state_dir: Path = LOCAL_STATE_DIR) -> str:

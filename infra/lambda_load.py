@@ -1,0 +1,615 @@
+"""Load every built function as Lambda loads it, and answer its sample events (after `sam build`).
+
+For each ``AWS::Serverless::Function`` of template.yaml, a fresh interpreter
+(``-I -S -B``: no site-packages, no .venv, no bytecode written, as on Lambda's
+read-only ``/opt``) gets on its path only what Lambda would give it:
+``.aws-sam/build/<Function>`` (``/var/task``) and ``.aws-sam/build/<Layer>/python``
+of each of its layers (``/opt/python``). Its environment is the template's
+(Globals plus the function's own variables; references to other resources become
+local values). It imports the handler, then, with moto appended *after* the
+layers, answers each of its sample events from infra/events/. It fails when:
+
+- the handler cannot be imported, raises, or answers an API event with a 5xx
+  (a 401 from an authenticated route is an answer) or reports failed batch items;
+- a module from a layer is compiled at run time (no usable ``.pyc``), or a
+  layer's ``.pyc`` is not an unchecked-hash one (zip extraction keeps no mtimes);
+- the function imports anything from outside the build (except moto's own);
+- a sample event fits no function, or a function has no sample event;
+- a function with its layers exceeds Lambda's 250 MB unzipped.
+
+On a host whose architecture differs from the layers' (arm64 wheels on x86), a
+hard-linked copy of the layer is used with each foreign native extension swapped
+for the host's build of the same distribution and version from .venv.
+
+Usage: ``python infra/lambda_load.py [--jobs N]`` (``make deploy-check`` runs it).
+"""
+
+# The child imports only the stdlib until its function is loaded, then moto: imports are late.
+# ruff: noqa: PLC0415
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BUILD_DIR = REPO_ROOT / ".aws-sam/build"
+EVENTS_DIR = REPO_ROOT / "infra/events"
+LOAD_DIR = REPO_ROOT / ".aws-sam/lambda-load"
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+# The sample events name the resources of a stack called outreach-dev.
+STACK_NAME = "outreach-dev"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+# Which sample events (by file name prefix) a function answers, by its event source type.
+EVENT_PREFIXES = {
+    "SQS": "sqs-",
+    "ScheduleV2": "scheduler-",
+    "SNS": "sns-",
+    "DynamoDB": "dynamodb-",
+    "HttpApi": "api-",
+}
+ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64"}
+
+
+# --- The template ---------------------------------------------------------------------
+
+
+class Resolver:
+    """Gives a template value its local meaning (parameter defaults, local resource values)."""
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.parameters = {
+            name: ",".join(p["Default"]) if isinstance(p.get("Default"), list) else p.get("Default")
+            for name, p in template.get("Parameters", {}).items()
+        }
+        self.conditions: dict[str, Any] = template.get("Conditions", {})
+        self.resources: dict[str, Any] = template["Resources"]
+        self.pseudo = {
+            "AWS::StackName": STACK_NAME,
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        # Resources the child creates in moto: env var name -> (type, logical id, name).
+        self.created: dict[str, tuple[str, str, str]] = {}
+
+    def condition(self, name: str) -> bool:
+        return bool(self.evaluate(self.conditions[name]))
+
+    def evaluate(self, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, arg),) = value.items()
+            if key == "Fn::Equals":
+                return str(self.evaluate(arg[0])) == str(self.evaluate(arg[1]))
+            if key == "Fn::Not":
+                return not self.evaluate(arg[0])
+            if key == "Fn::And":
+                return all(self.evaluate(a) for a in arg)
+            if key == "Fn::Or":
+                return any(self.evaluate(a) for a in arg)
+            if key == "Condition" or (key == "Ref" and arg in self.conditions):
+                return self.condition(arg)
+        return self.resolve(value)
+
+    def ref(self, name: str) -> str:
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.parameters:
+            return str(self.parameters[name] or "")
+        kind = self.resources[name]["Type"]
+        if kind == "AWS::SQS::Queue":
+            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.physical_name(name)}"
+        if kind == "AWS::SNS::Topic":
+            return f"arn:aws:sns:{REGION}:{ACCOUNT}:{self.physical_name(name)}"
+        if kind == "AWS::SecretsManager::Secret":
+            return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}"
+        return f"local-{name}"
+
+    def physical_name(self, logical: str) -> str:
+        """The resource's name: its own (resolved), else CloudFormation's <stack>-<logical id>."""
+        props = self.resources[logical].get("Properties", {})
+        for key in ("QueueName", "TopicName", "TableName"):
+            if key in props:
+                return str(self.resolve(props[key]))
+        return f"{STACK_NAME}-{logical}"
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, str | int | float | bool) or value is None:
+            return value
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        ((key, arg),) = value.items()
+        if key == "Ref":
+            return self.ref(arg)
+        if key == "Fn::If":
+            return self.resolve(arg[1] if self.condition(arg[0]) else arg[2])
+        if key == "Fn::GetAtt":
+            return f"local-{arg[0]}-{arg[1]}"
+        if key == "Fn::Sub":
+            text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+
+            def sub(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name in extra:
+                    return str(self.resolve(extra[name]))
+                if "." in name:
+                    return f"local-{name.replace('.', '-')}"
+                return self.ref(name)
+
+            return re.sub(r"\$\{([^}!]+)\}", sub, text)
+        raise ValueError(f"cannot resolve {value!r} locally")
+
+    def environment(self, globals_vars: dict[str, Any], own: dict[str, Any]) -> dict[str, str]:
+        env = {}
+        for name, value in {**globals_vars, **own}.items():
+            env[name] = str(self.resolve(value))
+            if isinstance(value, dict) and value.get("Ref") in self.resources:
+                logical = value["Ref"]
+                kind = self.resources[logical]["Type"]
+                self.created[name] = (kind, logical, env[name])
+        return env
+
+
+@dataclass
+class Target:
+    logical_id: str
+    handler: str
+    layers: list[str]
+    env: dict[str, str]
+    created: dict[str, tuple[str, str, str]]
+    events: list[str] = field(default_factory=list)
+
+
+def targets(template: dict[str, Any]) -> list[Target]:
+    """Every function of the template with its layers, environment and sample events."""
+    resolver = Resolver(template)
+    glob = template.get("Globals", {}).get("Function", {})
+    global_vars = glob.get("Environment", {}).get("Variables", {})
+    events = sorted(p.name for p in EVENTS_DIR.glob("*.json"))
+    used: set[str] = set()
+    found = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        resolver.created = {}
+        own = props.get("Environment", {}).get("Variables", {})
+        env = resolver.environment(global_vars, own)
+        layers = [layer["Ref"] for layer in props.get("Layers", glob.get("Layers", []))]
+        target = Target(logical_id, props["Handler"], layers, env, dict(resolver.created))
+        for source in props.get("Events", {}).values():
+            prefix = EVENT_PREFIXES.get(source["Type"])
+            if prefix is None:
+                raise SystemExit(f"{logical_id}: no sample-event rule for {source['Type']} events")
+            for name in events:
+                if name.startswith(prefix) and name not in target.events:
+                    if prefix == "api-" and not serves(source, name):
+                        continue
+                    if prefix == "sqs-" and not from_queue(resolver, source, name):
+                        continue
+                    target.events.append(name)
+        if not target.events:
+            raise SystemExit(f"{logical_id}: no sample event in infra/events/ for it")
+        used.update(target.events)
+        found.append(target)
+    unused = sorted(set(events) - used)
+    if unused:
+        raise SystemExit(f"sample events no function receives: {unused}")
+    return found
+
+
+def from_queue(resolver: Resolver, source: dict[str, Any], event_name: str) -> bool:
+    """Whether a sample SQS event comes from the queue of this SQS event source."""
+    records = json.loads((EVENTS_DIR / event_name).read_text()).get("Records", [])
+    queue = source["Properties"]["Queue"]
+    logical = queue["Fn::GetAtt"][0] if isinstance(queue, dict) else None
+    if not records or logical is None:
+        return False
+    name = resolver.physical_name(logical)
+    return bool(str(records[0].get("eventSourceARN", "")).rsplit(":", 1)[-1].startswith(name))
+
+
+def serves(source: dict[str, Any], event_name: str) -> bool:
+    """Whether an HttpApi event source routes the sample API event's path to its function."""
+    path = json.loads((EVENTS_DIR / event_name).read_text())["rawPath"]
+    route = source["Properties"]["Path"]
+    if route.endswith("/{proxy+}"):
+        return bool(path.startswith(route.removesuffix("{proxy+}")))
+    return bool(path == route)
+
+
+# --- Layers for this host ----------------------------------------------------------------
+
+
+def elf_machine(path: Path) -> str | None:
+    with path.open("rb") as handle:
+        header = handle.read(20)
+    if header[:4] != b"\x7fELF":
+        return None
+    return ELF_MACHINES.get(int.from_bytes(header[18:20], "little"), "other")
+
+
+def host_machine() -> str:
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(os.uname().machine, os.uname().machine)
+
+
+def dist_versions(site: Path) -> dict[str, tuple[str, Path]]:
+    """Distribution name (normalized) -> (version, dist-info folder)."""
+    found = {}
+    for info in site.glob("*.dist-info"):
+        name, _, version = info.name.removesuffix(".dist-info").rpartition("-")
+        found[re.sub(r"[-_.]+", "_", name).lower()] = (version, info)
+    return found
+
+
+def owner(site: Path, relative: str) -> str:
+    for name, (_, info) in dist_versions(site).items():
+        record = info / "RECORD"
+        if record.exists() and any(
+            line.split(",", 1)[0] == relative for line in record.read_text().splitlines()
+        ):
+            return name
+    raise SystemExit(f"no distribution in {site} owns {relative}")
+
+
+def layer_for_host(layer_python: Path, venv_site: Path) -> Path:
+    """The layer itself, or a hard-linked copy with foreign native extensions swapped."""
+    machine = host_machine()
+    foreign = [
+        so
+        for so in layer_python.rglob("*.so")
+        if elf_machine(so) not in (None, machine) and "__pycache__" not in so.parts
+    ]
+    if not foreign:
+        return layer_python
+    copy = LOAD_DIR / f"{layer_python.parent.name}-{machine}" / "python"
+    shutil.rmtree(copy.parent, ignore_errors=True)
+    shutil.copytree(layer_python, copy, copy_function=os.link)
+    ours, venvs = dist_versions(layer_python), dist_versions(venv_site)
+    for so in foreign:
+        relative = so.relative_to(layer_python).as_posix()
+        dist = owner(layer_python, relative)
+        if venvs.get(dist, ("",))[0] != ours[dist][0]:
+            raise SystemExit(
+                f"{relative}: built for {elf_machine(so)}; .venv has no {dist}=={ours[dist][0]}"
+                f" for {machine} to stand in for it"
+            )
+        stem = so.name.split(".", 1)[0]
+        folder = (venv_site / relative).parent
+        matches = [p for p in folder.glob(f"{stem}.*.so") if elf_machine(p) == machine]
+        if len(matches) != 1:
+            raise SystemExit(f"{relative}: no single {machine} build of it in {folder}")
+        (copy / relative).unlink()
+        shutil.copy2(matches[0], copy / Path(relative).parent / matches[0].name)
+    return copy
+
+
+def tree_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+# --- The parent: one fresh interpreter per function -----------------------------------------
+
+
+def lambda_environment(target: Target, task: Path) -> dict[str, str]:
+    base = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "LAMBDA_TASK_ROOT": str(task),
+        "LAMBDA_RUNTIME_DIR": str(task),
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_LAMBDA_FUNCTION_NAME": f"{STACK_NAME}-{target.logical_id}",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{target.logical_id}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        # No X-Ray daemon here (the tracer still loads as in Lambda).
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    return {**base, **target.env}
+
+
+def moto_closure() -> list[str]:
+    """Top-level module names of moto and what it needs (allowed from .venv in the child)."""
+    from importlib import metadata
+
+    by_dist: dict[str, list[str]] = {}
+    for top, dists in metadata.packages_distributions().items():
+        for dist in dists:
+            by_dist.setdefault(re.sub(r"[-_.]+", "-", dist).lower(), []).append(top)
+    seen: set[str] = set()
+    todo = ["moto"]
+    while todo:
+        dist = todo.pop()
+        if dist in seen:
+            continue
+        seen.add(dist)
+        try:
+            requires = metadata.requires(dist) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for requirement in requires:
+            name = re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0]
+            todo.append(re.sub(r"[-_.]+", "-", name).lower())
+    return sorted({top for dist in seen for top in by_dist.get(dist, [])})
+
+
+def run_target(
+    target: Target, layer_dirs: dict[str, Path], tables: list[dict[str, Any]], allowed: list[str]
+) -> dict[str, Any]:
+    task = BUILD_DIR / target.logical_id
+    venv_site = Path(next(p for p in sys.path if p.endswith("site-packages")))
+    spec = {
+        "function": target.logical_id,
+        "task": str(task),
+        "layers": [str(layer_dirs[layer]) for layer in target.layers],
+        "handler": target.handler,
+        "events": [str(EVENTS_DIR / name) for name in target.events],
+        "moto_site": str(venv_site),
+        "moto_modules": allowed,
+        "tables": tables,
+        "created": target.created,
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        spec_path, result_path = Path(scratch, "spec.json"), Path(scratch, "result.json")
+        spec_path.write_text(json.dumps(spec))
+        started = time.perf_counter()
+        proc = subprocess.run(  # noqa: S603 - this interpreter, this script
+            [
+                sys.executable,
+                "-I",
+                "-S",
+                "-B",
+                __file__,
+                "--child",
+                str(spec_path),
+                str(result_path),
+            ],
+            env=lambda_environment(target, task),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+        result: dict[str, Any] = (
+            json.loads(result_path.read_text()) if result_path.exists() else {"errors": []}
+        )
+    if proc.returncode != 0 and not result.get("errors"):
+        result.setdefault("errors", []).append(f"exited with {proc.returncode}")
+    if result.get("errors"):
+        result["output"] = (proc.stdout + proc.stderr)[-6000:]
+    result["wall_s"] = wall
+    size = tree_size(task) + sum(layer_sizes[layer] for layer in target.layers)
+    result["size"] = size
+    if size > LAMBDA_UNZIPPED_LIMIT:
+        result.setdefault("errors", []).append(
+            f"unzipped size {size / 2**20:.1f} MB exceeds Lambda's 250 MB"
+        )
+    return result
+
+
+layer_sizes: dict[str, int] = {}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--jobs", type=int, default=2, help="functions loaded at once")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO_ROOT / "infra/local"))
+    from outreach_local.template import create_table_requests, load_template
+
+    if not BUILD_DIR.is_dir():
+        raise SystemExit("no .aws-sam/build: run `sam build` (make deploy-check) first")
+    template = load_template(REPO_ROOT / "template.yaml")
+    found = targets(template)
+    venv_site = Path(next(p for p in sys.path if p.endswith("site-packages")))
+    layer_dirs = {}
+    for layer in sorted({layer for t in found for layer in t.layers}):
+        built = BUILD_DIR / layer / "python"
+        if not built.is_dir():
+            raise SystemExit(
+                f"{layer}: no {built.relative_to(REPO_ROOT)} (layer not at /opt/python)"
+            )
+        if (built / "python").exists():
+            raise SystemExit(f"{layer}: built as /opt/python/python/... (Lambda won't find it)")
+        layer_sizes[layer] = tree_size(BUILD_DIR / layer)
+        layer_dirs[layer] = layer_for_host(built, venv_site)
+    # TABLE_PREFIX is ${AWS::StackName}- in the template's Globals.
+    tables = create_table_requests(f"{STACK_NAME}-", template)
+    allowed = moto_closure()
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(lambda t: run_target(t, layer_dirs, tables, allowed), found))
+    out = sys.stdout
+    out.write(
+        f"{'function':<20} {'import':>8} {'1st event':>10} {'modules':>8} {'size MB':>8}  events\n"
+    )
+    failed = False
+    for target, result in zip(found, results, strict=True):
+        out.write(
+            f"{target.logical_id:<20} {result.get('import_s', 0):>7.2f}s"
+            f" {result.get('first_event_s', 0):>9.2f}s {result.get('layer_modules', 0):>8}"
+            f" {result['size'] / 2**20:>8.1f}  {', '.join(result.get('answers', []))}\n"
+        )
+        for error in result.get("errors", []):
+            failed = True
+            out.write(f"  FAILED: {error}\n")
+        if result.get("errors") and result.get("output"):
+            out.write("  --- output ---\n" + result["output"] + "\n")
+    out.write(
+        "import/1st event: seconds in a fresh interpreter, no bytecode written;"
+        f" modules: loaded from layers (all from .pyc); size: function + layers,"
+        f" unzipped, limit {LAMBDA_UNZIPPED_LIMIT / 2**20:.0f} MB\n"
+    )
+    if failed:
+        out.write("lambda-like load FAILED\n")
+        return 1
+    return 0
+
+
+# --- The child: runs in a fresh `-I -S -B` interpreter, stdlib only until moto -------------
+
+
+def child(spec_path: str, result_path: str) -> None:  # noqa: PLR0912, PLR0915 - one story
+    import importlib
+    import importlib.machinery
+    import importlib.util
+
+    spec = json.loads(Path(spec_path).read_text())
+    result: dict[str, Any] = {"errors": [], "answers": []}
+    errors: list[str] = result["errors"]
+
+    def save() -> None:
+        Path(result_path).write_text(json.dumps(result))
+
+    compiled: list[str] = []
+    original = importlib.machinery.SourceFileLoader.source_to_code
+
+    def source_to_code(self: Any, data: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(str(path))
+        return original(self, data, path, *args, **kwargs)
+
+    importlib.machinery.SourceFileLoader.source_to_code = source_to_code  # type: ignore[method-assign]
+    layers = [str(Path(p).resolve()) for p in spec["layers"]]
+    task = str(Path(spec["task"]).resolve())
+    sys.path[:0] = [task, *layers]
+    module_name, _, handler_name = spec["handler"].rpartition(".")
+    try:
+        started = time.perf_counter()
+        module = importlib.import_module(module_name)
+        handler = getattr(module, handler_name)
+        result["import_s"] = time.perf_counter() - started
+    except BaseException as exc:  # reported, then the process fails
+        errors.append(f"import {spec['handler']}: {type(exc).__name__}: {exc}")
+        save()
+        raise
+    stdlib = {p for p in sys.path if p not in (task, *layers)}
+    outside = sorted(
+        name
+        for name, mod in list(sys.modules.items())
+        if (file := getattr(mod, "__file__", None))
+        and file != __file__  # this harness, as __main__ (and __mp_main__)
+        and not any(file.startswith(root + os.sep) for root in (task, *layers))
+        and not any(file.startswith(root) for root in stdlib if root)
+    )
+    if outside:
+        errors.append(f"imported from outside the build: {outside[:10]}")
+    before = set(sys.modules)
+
+    # moto, after the layers: the function keeps resolving its imports from the build.
+    sys.path.append(spec["moto_site"])
+    from moto import mock_aws
+
+    mock = mock_aws()
+    mock.start()
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", region_name=os.environ["AWS_REGION"])
+    for request in spec["tables"]:
+        dynamodb.create_table(**request)
+    for name, (kind, logical, value) in spec["created"].items():
+        if kind == "AWS::SecretsManager::Secret":
+            secrets = boto3.client("secretsmanager", region_name=os.environ["AWS_REGION"])
+            arn = secrets.create_secret(Name=logical, SecretString="local-signing-key-" + "x" * 40)
+            os.environ[name] = arn["ARN"]
+        elif kind == "AWS::SQS::Queue":
+            queue = value.rsplit("/", 1)[1]
+            sqs = boto3.client("sqs", region_name=os.environ["AWS_REGION"])
+            if queue.endswith(".fifo"):
+                sqs.create_queue(QueueName=queue, Attributes={"FifoQueue": "true"})
+            else:
+                sqs.create_queue(QueueName=queue)
+
+    class Context:
+        function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        function_version = "$LATEST"
+        invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"
+        memory_limit_in_mb = 512
+        aws_request_id = "00000000-0000-4000-8000-000000000000"
+        log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
+        log_stream_name = "local"
+
+        def get_remaining_time_in_millis(self) -> int:
+            return 30_000
+
+    for index, event_path in enumerate(spec["events"]):
+        event = json.loads(Path(event_path).read_text())
+        label = Path(event_path).stem
+        try:
+            started = time.perf_counter()
+            answer = handler(event, Context())
+            if index == 0:
+                result["first_event_s"] = time.perf_counter() - started
+        except BaseException as exc:  # reported as the function's failure
+            errors.append(f"{label}: {type(exc).__name__}: {exc}")
+            continue
+        if isinstance(answer, dict) and "statusCode" in answer:
+            result["answers"].append(f"{label}={answer['statusCode']}")
+            if int(answer["statusCode"]) >= 500:
+                errors.append(f"{label}: answered {answer['statusCode']}: {answer.get('body')}")
+        else:
+            result["answers"].append(f"{label}=ok")
+            if isinstance(answer, dict) and answer.get("batchItemFailures"):
+                errors.append(f"{label}: failed items {answer['batchItemFailures']}")
+    mock.stop()
+
+    allowed = set(spec["moto_modules"])
+    leaked = sorted(
+        name
+        for name in set(sys.modules) - before
+        if (file := getattr(sys.modules[name], "__file__", None))
+        and file.startswith(spec["moto_site"])
+        and name.split(".", 1)[0] not in allowed
+    )
+    if leaked:
+        errors.append(f"loaded from .venv, not the layers: {leaked[:10]}")
+    in_layers = [
+        mod
+        for mod in list(sys.modules.values())
+        if (file := getattr(mod, "__file__", None))
+        and any(file.startswith(root + os.sep) for root in layers)
+        and file.endswith(".py")
+    ]
+    result["layer_modules"] = len(in_layers)
+    at_run_time = [path for path in compiled if any(path.startswith(r + os.sep) for r in layers)]
+    if at_run_time:
+        errors.append(f"{len(at_run_time)} layer modules compiled at run time: {at_run_time[:5]}")
+    not_unchecked = []
+    for mod in in_layers:
+        cached = importlib.util.cache_from_source(str(mod.__file__))
+        try:
+            flags = int.from_bytes(Path(cached).read_bytes()[4:8], "little")
+        except OSError:
+            flags = -1
+        if flags != 0b01:  # hash-based, source not checked
+            not_unchecked.append(mod.__name__)
+    if not_unchecked:
+        errors.append(f"layer modules without unchecked-hash .pyc: {sorted(not_unchecked)[:5]}")
+    save()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3])
+        sys.exit(0)
+    sys.exit(main())
