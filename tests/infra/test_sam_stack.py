@@ -350,13 +350,17 @@ def test_a_sandbox_deployment_grants_the_outbox_and_no_sms_service(
     assert "sns:Publish" not in documents and "sms-voice" not in documents
 
 
-def test_inbound_function_listens_to_both_sms_topics() -> None:
-    subscriptions = resources_of("AWS::SNS::Subscription")
-    topics = {
-        json.dumps(s["Properties"]["TopicArn"])
-        for s in subscriptions.values()
-        if s["Properties"].get("Protocol") == "lambda"
+def test_both_sms_topics_deliver_to_the_inbound_queue() -> None:
+    subscriptions = {
+        k: v
+        for k, v in resources_of("AWS::SNS::Subscription").items()
+        if k != "AlarmEmailSubscription"
     }
+    assert {s["Properties"]["Protocol"] for s in subscriptions.values()} == {"sqs"}
+    assert {json.dumps(s["Properties"]["Endpoint"]) for s in subscriptions.values()} == {
+        json.dumps({"Fn::GetAtt": ["InboundQueue", "Arn"]})
+    }
+    topics = {json.dumps(s["Properties"]["TopicArn"]) for s in subscriptions.values()}
     assert topics == {
         json.dumps({"Ref": "InboundTextsTopic"}),
         json.dumps({"Ref": "DeliveryEventsTopic"}),
