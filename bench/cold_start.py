@@ -1,129 +1,73 @@
-"""Cold start of every Lambda function, against two baselines.
+"""Cold start of every Lambda function, from the built artifacts, against two baselines.
 
-What it measures: for each ``functions/<name>/app.py`` (discovered, not listed
-here), the time to import the handler module and serve one request or event,
-in a fresh Python process per sample. It prints the median and the minimum
-over ``--runs`` processes (default 9) beside two baselines measured in the same
-run with the same method:
+What it measures: for each ``AWS::Serverless::Function`` of template.yaml, the
+time to import its handler module and answer one sample event from
+infra/events/, in a fresh interpreter loaded as Lambda loads it (the same load
+as ``infra/lambda_load.py``, whose helpers it uses, run by ``make deploy-check``):
 
-* ``baseline:boto3``: a bare handler module that imports boto3, creates a
-  DynamoDB client and returns;
-* ``baseline:fastapi``: a minimal FastAPI + Mangum app with one GET route,
-  serving one API Gateway HTTP API (v2) event.
+* ``python -I -S -B``: no site-packages, no .venv, no bytecode written (Lambda's
+  ``/opt`` is read-only), so the layers' own ``.pyc`` are used and modules
+  without one are compiled on every start;
+* on the path only ``.aws-sam/build/<Function>`` (``/var/task``) and
+  ``.aws-sam/build/<Layer>/python`` of each of its layers (``/opt/python``); on
+  a host whose architecture is not the layers', the dependency layer's
+  hard-linked copy in ``.aws-sam/lambda-load/`` with the host's native
+  extensions swapped in;
+* the template's environment (Globals and the function's own variables).
 
-How a sample is taken: the parent starts ``python -P bench/cold_start.py
---child <spec>``. The child sets a fixed, offline environment, imports boto3
-and moto, starts ``moto.mock_aws()``, creates the tables of template.yaml and
-the ``bench-send.fifo`` queue (with its own boto3 session, so the handler's
-clients start cold), and only then starts the clock. The clock covers loading
-``app.py`` by path and one call ``handler(event, context)``; the handler's
-output goes to /dev/null. The child checks the response (an API answers 200,
-the dispatcher returns ``campaigns``) and prints ``ELAPSED_MS=<float>``.
+Nothing is imported before the clock starts but the stdlib modules the child
+itself needs (json, os, sys, time). The clock covers ``import`` of the handler
+module and one call ``handler(event, context)`` with the function's first
+sample event (as ``lambda_load`` assigns them). AWS is moto, run as a server
+in the benchmark's own process (``AWS_ENDPOINT_URL``), so no moto, boto3 or
+botocore is loaded in the child before its handler loads them; before each
+sample the server is reset and the template's tables, the function's queues and
+signing key are created again (untimed), so every sample answers the same event
+on the same fresh state.
 
-Every child does the same untimed setup, so boto3, botocore and moto (and
-what they import) are already loaded when the clock starts: the figures leave
-out interpreter start-up and the boto3 import, and compare what the function
-itself adds. Samples of different targets are interleaved, after one discarded
-warm-up process per target (which also fills ``__pycache__``).
+Two baselines, loaded the same way from a directory holding their ``app.py``
+with the same built dependency layer on the path (its ``.pyc`` present, none
+written):
 
-Sample events: ``infra/events/<name>.json`` if present, else
-``infra/events/api-health.json`` (API functions) or
-``infra/events/scheduler-tick.json`` (the dispatcher), else one built here.
+* ``baseline:boto3``: a bare handler that imports boto3, creates a DynamoDB
+  client and returns (the reference for event functions);
+* ``baseline:fastapi``: a minimal FastAPI + Mangum hello with one GET route,
+  serving one API Gateway HTTP API (v2) event, infra/events/api-health.json
+  (the reference for API functions).
 
-Run from the repository root::
+It prints, per function, the median and minimum over ``--runs`` processes
+(after ``--warmup`` discarded ones; targets interleaved), the import and first
+call medians, the ratio to its baseline beside the goal of the cold-start issue
+(API functions <= 1.0x the FastAPI hello, event functions <= 1.5x the boto3
+handler) and whether it is met, the number of layer modules compiled at run
+time (0 when the layers ship bytecode), and the artifact size (the function and
+its layers, unzipped) against Lambda's 250 MB. It exits 1 when a sample fails
+(an import error, a 5xx or failed batch items); unmet goals are only reported.
+
+Needs ``sam build``'s output: run ``make deploy-check`` first. Then::
 
     PYTHONPATH=layers/outreach/python:infra/local .venv/bin/python bench/cold_start.py
     ... bench/cold_start.py --runs 15
 """
 
+# The child imports as little as possible before its clock starts: the parent's imports are late.
+
 from __future__ import annotations
 
-import argparse
-import contextlib
-import importlib.util
 import json
 import os
-import platform
-import re
-import subprocess
 import sys
-import tempfile
 import time
-import traceback
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS_DIR = REPO_ROOT / "functions"
-EVENTS_DIR = REPO_ROOT / "infra" / "events"
-CHILD_PYTHONPATH = (REPO_ROOT / "layers" / "outreach" / "python", REPO_ROOT / "infra" / "local")
+if TYPE_CHECKING:
+    from pathlib import Path
 
-HANDLER = "handler"
-ELAPSED_PREFIX = "ELAPSED_MS="
+    from infra.lambda_load import Target as LoadTarget
+
+HTTP_API_GOAL = 1.0  # times the FastAPI + Mangum hello
+EVENT_GOAL = 1.5  # times the bare boto3 handler
 MIN_RECOMMENDED_RUNS = 7
-SEND_QUEUE_NAME = "bench-send.fifo"
-TABLE_PREFIX = "bench-"
-
-# The kind of each known function; functions added later are classified by
-# _guess_kind. "api": FastAPI behind Mangum; "scheduler": EventBridge Scheduler.
-FUNCTION_KINDS: dict[str, str] = {
-    "identity": "api",
-    "contacts": "api",
-    "campaigns": "api",
-    "dispatcher": "scheduler",
-    "sender": "sqs",
-    "inbound": "sqs-sns",
-    "stats": "dynamodb",
-}
-# The shared sample-event file of each kind (infra/events/<name>.json wins).
-KIND_EVENT_FILES: dict[str, str] = {
-    "api": "api-health.json",
-    "scheduler": "scheduler-tick.json",
-    "sqs": "sqs-send.json",
-    "sqs-sns": "sqs-inbound-text.json",
-    "dynamodb": "dynamodb-stream-window.json",
-}
-# API functions without an unauthenticated route serve one request that stops at
-# the bearer check: the import, the app and the auth dependency, answering 401.
-UNAUTHENTICATED_PATHS: dict[str, str] = {"contacts": "/v1/contacts", "campaigns": "/v1/campaigns"}
-SCHEDULER_EVENT: dict[str, Any] = {
-    "scheduled_time": "2026-11-23T15:00:00Z",
-    "execution_id": "bench",
-}
-
-# The topics of infra/events/sqs-*.json (a stack named outreach-dev).
-_SAMPLE_TOPICS = "arn:aws:sns:us-east-1:123456789012:outreach-dev"
-# Not a secret: a fixed 48-character signing key for the offline children.
-_BENCH_SIGNING_KEY = "bench-only-signing-key-not-a-secret-0123456789ab"
-CHILD_ENV: dict[str, str] = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "TABLE_PREFIX": TABLE_PREFIX,
-    "JWT_SECRET": _BENCH_SIGNING_KEY,
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_SERVICE_NAME": "bench",
-    "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-    # The inbound function accepts only its own topics: the sample event's.
-    "INBOUND_TEXTS_TOPIC_ARN": f"{_SAMPLE_TOPICS}-InboundTextsTopic",
-    "DELIVERY_EVENTS_TOPIC_ARN": f"{_SAMPLE_TOPICS}-DeliveryEventsTopic",
-}
-# Inherited settings that would send a child to a real account or endpoint.
-CHILD_ENV_REMOVED = (
-    "AWS_PROFILE",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_DYNAMODB",
-    "AWS_ENDPOINT_URL_SQS",
-    "DYNAMODB_ENDPOINT",
-    "JWT_SECRET_ARN",
-    "SEND_QUEUE_URL",
-)
 
 BASELINE_BOTO3_SOURCE = '''\
 """Baseline: a bare handler that creates a DynamoDB client."""
@@ -155,277 +99,315 @@ handler = Mangum(app, lifespan="off")
 '''
 
 
-# --------------------------------------------------------------------------- events
+# --------------------------------------------------------------------------- child
 
 
-def api_gateway_v2_event(method: str, path: str, body: str | None = None) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload format 2.0) event for ``method path``."""
-    api_id = "benchapi01"
-    domain = f"{api_id}.execute-api.us-east-1.amazonaws.com"
-    user_agent = "outreach-bench/1.0"
-    now = datetime.now(UTC)
-    headers = {"host": domain, "user-agent": user_agent, "accept": "application/json"}
-    if body is not None:
-        headers["content-type"] = "application/json"
-        headers["content-length"] = str(len(body.encode()))
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": api_id,
-            "domainName": domain,
-            "domainPrefix": api_id,
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": user_agent,
-            },
-            "requestId": "bench-request-0001",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": int(now.timestamp() * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if body is not None:
-        event["body"] = body
-    return event
+class _Context:
+    """The Lambda context the handler gets (as infra/lambda_load.py gives it)."""
+
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+    log_stream_name = "local"
+
+    def __init__(self) -> None:
+        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:{os.environ['AWS_REGION']}:123456789012:function:{self.function_name}"
+        )
+        self.log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
 
 
-def sample_event(name: str, kind: str) -> tuple[dict[str, Any], str] | None:
-    """The event ``name`` gets and where it came from; ``None`` when there is none."""
-    if name in UNAUTHENTICATED_PATHS:
-        path = UNAUTHENTICATED_PATHS[name]
-        return api_gateway_v2_event("GET", path), f"built: GET {path} (no token)"
-    candidates = [EVENTS_DIR / f"{name}.json"]
-    if kind in KIND_EVENT_FILES:
-        candidates.append(EVENTS_DIR / KIND_EVENT_FILES[kind])
-    for candidate in candidates:
-        if candidate.is_file():
-            event = json.loads(candidate.read_text())
-            if not isinstance(event, dict):
-                raise ValueError(f"{candidate} does not hold a JSON object")
-            return event, str(candidate.relative_to(REPO_ROOT))
-    if kind == "api":
-        return api_gateway_v2_event("GET", "/v1/health"), "built: GET /v1/health"
-    if kind == "scheduler":
-        return dict(SCHEDULER_EVENT), "built: scheduler tick"
+def _problem(answer: object, expect_status: int | None) -> str | None:
+    """Why the answer is a failure, or ``None``."""
+    if isinstance(answer, dict) and "statusCode" in answer:
+        status = int(answer["statusCode"])
+        if (expect_status is not None and status != expect_status) or status >= 500:
+            return f"answered {status}: {answer.get('body')!r}"
+    elif isinstance(answer, dict) and answer.get("batchItemFailures"):
+        return f"failed items {answer['batchItemFailures']}"
     return None
 
 
-# --------------------------------------------------------------------------- targets
+def child(spec_path: str, result_path: str) -> int:
+    """One sample, in a fresh ``-I -S -B`` interpreter: import the handler, answer one event."""
+    import importlib
+    import importlib.machinery
 
+    with open(spec_path) as handle:
+        spec = json.load(handle)
+    with open(spec["event"]) as handle:
+        event = json.load(handle)
+    layers: list[str] = spec["layers"]
+    compiled: list[str] = []
+    original = importlib.machinery.SourceFileLoader.source_to_code
 
-@dataclass
-class Target:
-    """One thing to time: a function of the project or a baseline."""
+    def source_to_code(self: Any, data: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(str(path))
+        return original(self, data, path, *args, **kwargs)
 
-    name: str
-    kind: str
-    module_path: Path
-    event: dict[str, Any] | None
-    event_source: str
-    check: dict[str, Any]
-    samples: list[float] = field(default_factory=list)
-    error: str | None = None
-    skipped: str | None = None
+    importlib.machinery.SourceFileLoader.source_to_code = source_to_code  # type: ignore[method-assign]
+    sys.path[:0] = [spec["task"], *layers]
+    module_name, _, handler_name = spec["handler"].rpartition(".")
+    result: dict[str, Any] = {}
+    try:
+        started = time.perf_counter()
+        handler = getattr(importlib.import_module(module_name), handler_name)
+        imported = time.perf_counter()
+        answer = handler(event, _Context())
+        done = time.perf_counter()
+    except BaseException as exc:  # reported as the sample's failure
+        result["problem"] = f"{type(exc).__name__}: {exc}"
+        import traceback
 
-    def spec(self) -> str:
-        """The child's instructions, as JSON on its command line."""
-        return json.dumps(
-            {
-                "name": self.name,
-                "module_path": str(self.module_path),
-                "event": self.event,
-                "check": self.check,
-            }
-        )
-
-
-def _guess_kind(name: str, source: str) -> str:
-    """Classify a function nobody listed in FUNCTION_KINDS from its source."""
-    if name in FUNCTION_KINDS:
-        return FUNCTION_KINDS[name]
-    if "lambda_handler(" in source or "Mangum" in source or "create_app(" in source:
-        return "api"
-    if "scheduled_time" in source or "tick_instant" in source or "Scheduler" in source:
-        return "scheduler"
-    return "event"
-
-
-def _check_for(kind: str, name: str = "") -> dict[str, Any]:
-    if kind in ("api", "baseline-api"):
-        return {"status_code": 401 if name in UNAUTHENTICATED_PATHS else 200}
-    if kind == "scheduler":
-        return {"keys": ["campaigns"]}
-    if kind in ("sqs", "sqs-sns"):
-        return {"keys": ["batchItemFailures"]}
-    if kind == "dynamodb":
-        return {"keys": ["state"]}
-    return {}
-
-
-def discover_functions() -> list[Target]:
-    """Every ``functions/<name>/app.py``, with its kind, sample event and check."""
-    targets = []
-    for app in sorted(FUNCTIONS_DIR.glob("*/app.py")):
-        name = app.parent.name
-        kind = _guess_kind(name, app.read_text())
-        found = sample_event(name, kind)
-        target = Target(
-            name=name,
-            kind=kind,
-            module_path=app,
-            event=found[0] if found else None,
-            event_source=found[1] if found else "none",
-            check=_check_for(kind, name),
-        )
-        if found is None:
-            target.skipped = f"no sample event: add infra/events/{name}.json"
-        targets.append(target)
-    return targets
-
-
-def baseline_targets(directory: Path) -> list[Target]:
-    """The two baselines, written as handler modules into ``directory``."""
-    boto3_path = directory / "baseline_boto3.py"
-    boto3_path.write_text(BASELINE_BOTO3_SOURCE)
-    fastapi_path = directory / "baseline_fastapi.py"
-    fastapi_path.write_text(BASELINE_FASTAPI_SOURCE)
-    return [
-        Target(
-            name="baseline:boto3",
-            kind="baseline",
-            module_path=boto3_path,
-            event={},
-            event_source="{}",
-            check={},
-        ),
-        Target(
-            name="baseline:fastapi",
-            kind="baseline-api",
-            module_path=fastapi_path,
-            event=api_gateway_v2_event("GET", "/v1/health"),
-            event_source="built: GET /v1/health",
-            check=_check_for("baseline-api"),
-        ),
-    ]
+        traceback.print_exc()
+    else:
+        result["import_ms"] = (imported - started) * 1000
+        result["call_ms"] = (done - imported) * 1000
+        result["problem"] = _problem(answer, spec["expect_status"])
+    result["compiled"] = sum(any(p.startswith(root + os.sep) for root in layers) for p in compiled)
+    with open(result_path, "w") as handle:
+        json.dump(result, handle)
+    return 0
 
 
 # --------------------------------------------------------------------------- parent
 
 
-def child_environment() -> dict[str, str]:
-    """The parent's environment with the layer and local packages on PYTHONPATH."""
-    env = dict(os.environ)
-    paths = [str(path) for path in CHILD_PYTHONPATH]
-    if env.get("PYTHONPATH"):
-        paths.append(env["PYTHONPATH"])
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    return env
+class Measured:
+    """One thing to time: a function of the template or a baseline."""
+
+    def __init__(self, target: LoadTarget, task: Path, event: str, kind: str, size: int) -> None:
+        self.target = target
+        self.task = task
+        self.event = event
+        self.kind = kind  # "api", "event" or "baseline"
+        self.size = size
+        self.import_ms: list[float] = []
+        self.call_ms: list[float] = []
+        self.compiled = 0
+        self.error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.target.logical_id
+
+    @property
+    def totals(self) -> list[float]:
+        return [a + b for a, b in zip(self.import_ms, self.call_ms, strict=True)]
 
 
-def _tail(text: str, lines: int = 12) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])
+class MotoServer:
+    """moto in this process, as a server the children reach through AWS_ENDPOINT_URL."""
 
+    def __init__(self, tables: list[dict[str, Any]]) -> None:
+        import logging
 
-def run_sample(target: Target, env: dict[str, str], timeout: float) -> float:
-    """Time ``target`` once in a fresh process; raise ``RuntimeError`` when it fails."""
-    command = [sys.executable, "-P", str(Path(__file__).resolve()), "--child", target.spec()]
-    try:
-        result = subprocess.run(
-            command,
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
+        import boto3
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.server.start()
+        host, port = self.server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        self.tables = tables
+        session = boto3.session.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's, not a secret
+            region_name="us-east-1",
         )
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"timed out after {timeout:.0f} s") from exc
-    elapsed = [
-        line.removeprefix(ELAPSED_PREFIX)
-        for line in result.stdout.splitlines()
-        if line.startswith(ELAPSED_PREFIX)
-    ]
-    if result.returncode != 0 or len(elapsed) != 1:
-        detail = _tail(result.stderr) or _tail(result.stdout) or "(no output)"
-        raise RuntimeError(f"child exited with {result.returncode}:\n{detail}")
-    return float(elapsed[0])
+        self.clients: dict[str, Any] = {}
+        self.client = lambda service: self.clients.setdefault(
+            service,
+            session.client(service, endpoint_url=self.url),
+        )
+
+    def fresh(self, measured: Measured) -> dict[str, str]:
+        """Reset, create what the function finds on AWS; the env values that depend on it."""
+        import urllib.request
+
+        reset = f"{self.url}/moto-api/reset"
+        request = urllib.request.Request(reset, method="POST")  # noqa: S310 - our own server
+        with urllib.request.urlopen(request) as response:  # noqa: S310
+            response.read()
+        if measured.kind == "baseline":
+            return {}
+        from infra.lambda_load import create_resources
+
+        return create_resources(self.client, self.tables, measured.target.created)
+
+    def stop(self) -> None:
+        self.server.stop()
 
 
-def measure(targets: list[Target], runs: int, warmup: int, timeout: float) -> None:
-    """Take ``warmup`` discarded then ``runs`` kept samples of each target, interleaved."""
-    env = child_environment()
+def build_targets(functions: list[LoadTarget], scratch: Path) -> list[Measured]:
+    """Every function of the template, then the two baselines written into ``scratch``."""
+    from infra.lambda_load import BUILD_DIR, Target, layer_sizes, tree_size
+
+    found = []
+    for target in functions:
+        task = BUILD_DIR / target.logical_id
+        kind = "api" if target.events[0].startswith("api-") else "event"
+        size = tree_size(task) + sum(layer_sizes[layer] for layer in target.layers)
+        found.append(Measured(target, task, target.events[0], kind, size))
+    dependencies = "DependenciesLayer"
+    for name, source, event in (
+        ("baseline:boto3", BASELINE_BOTO3_SOURCE, "scheduler-tick.json"),
+        ("baseline:fastapi", BASELINE_FASTAPI_SOURCE, "api-health.json"),
+    ):
+        task = scratch / name.replace(":", "-")
+        task.mkdir()
+        (task / "app.py").write_text(source)
+        target = Target(name, "app.handler", [dependencies], {}, {})
+        size = tree_size(task) + layer_sizes[dependencies]
+        found.append(Measured(target, task, event, "baseline", size))
+    return found
+
+
+def run_sample(
+    measured: Measured, layer_dirs: dict[str, Path], aws: MotoServer, timeout: float
+) -> None:
+    """One fresh interpreter for ``measured``; its figures are appended, or its error set."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from infra.lambda_load import EVENTS_DIR, lambda_environment
+
+    env = {
+        **lambda_environment(measured.target, measured.task),
+        **aws.fresh(measured),
+        "AWS_ENDPOINT_URL": aws.url,
+    }
+    spec = {
+        "task": str(measured.task.resolve()),
+        "layers": [str(layer_dirs[layer].resolve()) for layer in measured.target.layers],
+        "handler": measured.target.handler,
+        "event": str(EVENTS_DIR / measured.event),
+        "expect_status": 200 if measured.name == "baseline:fastapi" else None,
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        spec_path, result_path = Path(scratch, "spec.json"), Path(scratch, "result.json")
+        spec_path.write_text(json.dumps(spec))
+        try:
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    "-I",
+                    "-S",
+                    "-B",
+                    __file__,
+                    "--child",
+                    *map(str, (spec_path, result_path)),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            measured.error = f"timed out after {timeout:.0f} s"
+            return
+        result = json.loads(result_path.read_text()) if result_path.exists() else {}
+    if proc.returncode != 0 or result.get("problem") or "import_ms" not in result:
+        output = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-12:])
+        measured.error = f"{result.get('problem') or f'exited with {proc.returncode}'}\n{output}"
+        return
+    measured.import_ms.append(result["import_ms"])
+    measured.call_ms.append(result["call_ms"])
+    measured.compiled = max(measured.compiled, result["compiled"])
+
+
+def measure(
+    found: list[Measured],
+    layer_dirs: dict[str, Path],
+    aws: MotoServer,
+    *,
+    runs: int,
+    warmup: int,
+    timeout: float,
+) -> None:
+    """``warmup`` discarded then ``runs`` kept samples of each target, interleaved."""
     for round_number in range(warmup + runs):
-        for target in targets:
-            if target.error or target.skipped:
+        for measured in found:
+            if measured.error:
                 continue
-            try:
-                elapsed = run_sample(target, env, timeout)
-            except RuntimeError as exc:
-                target.error = str(exc)
-                print(f"\n{target.name}: FAILED", file=sys.stderr)
-                continue
-            if round_number >= warmup:
-                target.samples.append(elapsed)
+            run_sample(measured, layer_dirs, aws, timeout)
+            if measured.error:
+                print(f"\n{measured.name}: FAILED", file=sys.stderr)
+            elif round_number < warmup:
+                measured.import_ms.pop()
+                measured.call_ms.pop()
         print(".", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
 
 
-def _median(values: list[float]) -> float:
-    import statistics  # here, not at the top: keep it out of the children's preloaded modules
+def print_report(found: list[Measured]) -> None:
+    """The table, the goals, then every failure in full."""
+    from statistics import median
 
-    return statistics.median(values)
+    from infra.lambda_load import LAMBDA_UNZIPPED_LIMIT
 
-
-def _ratio(value: float, baseline: Target) -> str:
-    if baseline.error or not baseline.samples:
-        return "n/a"
-    return f"{value / _median(baseline.samples):.2f}x"
-
-
-def print_report(targets: list[Target], boto3_baseline: Target, fastapi_baseline: Target) -> None:
-    """The table, then the event each target got, then every failure in full."""
-    name_width = max(len("function"), *(len(target.name) for target in targets))
+    by_name = {m.name: m for m in found}
+    bases = {"event": by_name["baseline:boto3"], "api": by_name["baseline:fastapi"]}
+    goals = {"event": EVENT_GOAL, "api": HTTP_API_GOAL}
+    width = max(len(m.name) for m in found)
     header = (
-        f"{'function':<{name_width}}  {'kind':<12} {'median ms':>10} {'min ms':>9}"
-        f" {'vs boto3':>9} {'vs fastapi':>11}"
+        f"{'function':<{width}}  {'kind':<8} {'event':<28} {'median':>7} {'min':>7}"
+        f" {'import':>7} {'call':>6}  {'ratio':>6} {'goal':<12} {'met':<4}"
+        f" {'compiled':>8} {'size MB':>8}"
     )
     print(header)
     print("-" * len(header))
-    for target in targets:
-        row = f"{target.name:<{name_width}}  {target.kind:<12}"
-        if target.error:
+    for measured in found:
+        row = f"{measured.name:<{width}}  {measured.kind:<8} {measured.event:<28}"
+        if measured.error or not measured.totals:
             print(f"{row} FAILED (see below)")
-        elif target.skipped:
-            print(f"{row} skipped ({target.skipped})")
-        else:
-            median = _median(target.samples)
-            print(
-                f"{row} {median:>10.1f} {min(target.samples):>9.1f}"
-                f" {_ratio(median, boto3_baseline):>9} {_ratio(median, fastapi_baseline):>11}"
-            )
-    print()
-    print("events:")
-    for target in targets:
-        print(f"  {target.name:<{name_width}}  {target.event_source}")
-    for target in targets:
-        if target.error:
+            continue
+        total = median(measured.totals)
+        ratio, goal, met = "", "", ""
+        if measured.kind in bases:
+            base = bases[measured.kind]
+            if base.totals and not base.error:
+                value = total / median(base.totals)
+                ratio = f"{value:.2f}x"
+                met = "yes" if value <= goals[measured.kind] else "NO"
+            else:
+                ratio = "n/a"
+            against = "hello" if measured.kind == "api" else "boto3"
+            goal = f"<={goals[measured.kind]:.1f}x {against}"
+        size = measured.size / 2**20
+        print(
+            f"{row} {total:>7.0f} {min(measured.totals):>7.0f}"
+            f" {median(measured.import_ms):>7.0f} {median(measured.call_ms):>6.0f}"
+            f"  {ratio:>6} {goal:<12} {met:<4} {measured.compiled:>8}"
+            f" {size:>8.1f}{'' if measured.size <= LAMBDA_UNZIPPED_LIMIT else ' > 250 MB!'}"
+        )
+    print(
+        "median, min, import, call: ms in a fresh interpreter (import of the handler + first"
+        " call), no bytecode written\n"
+        "ratio: median / the baseline's median; goals from the cold-start issue: API functions"
+        f" <= {HTTP_API_GOAL:.1f}x the FastAPI+Mangum hello, event functions <= {EVENT_GOAL:.1f}x"
+        " the bare boto3 handler\n"
+        "compiled: layer modules compiled at run time (no usable .pyc)\n"
+        "size: the function + its layers, unzipped (as built, arm64), against Lambda's"
+        f" {LAMBDA_UNZIPPED_LIMIT / 2**20:.0f} MB"
+    )
+    for measured in found:
+        if measured.error:
             print()
-            print(f"FAILED {target.name} ({target.module_path}):")
-            print(target.error)
+            print(f"FAILED {measured.name} ({measured.event}):")
+            print(measured.error)
 
 
 def _positive_int(text: str) -> int:
+    import argparse
+
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
@@ -433,7 +415,14 @@ def _positive_int(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Measure every function and both baselines; print the table."""
+    """Measure every built function and both baselines; print the table."""
+    import argparse
+    import platform
+    import tempfile
+    from pathlib import Path
+
+    repo_root = Path(__file__).resolve().parents[1]
+    sys.path[:0] = [str(repo_root), str(repo_root / "infra/local")]
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else None)
     parser.add_argument(
         "--runs",
@@ -453,109 +442,59 @@ def main(argv: list[str] | None = None) -> int:
         default=120.0,
         help="seconds one child may take before it counts as failed (default: 120)",
     )
-    parser.add_argument("--child", metavar="SPEC", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child is not None:
-        return child_main(args.child)
 
-    with tempfile.TemporaryDirectory(prefix="outreach-bench-") as scratch:
-        functions = discover_functions()
-        boto3_baseline, fastapi_baseline = baselines = baseline_targets(Path(scratch))
-        targets = [*functions, *baselines]
-        print("Outreach cold start: import the handler module + serve one event, per process")
+    from infra.lambda_load import BUILD_DIR, STACK_NAME, prepare_layers, targets
+
+    from outreach_local.template import create_table_requests, load_template
+
+    if not BUILD_DIR.is_dir():
         print(
-            f"python {platform.python_version()} ({platform.python_implementation()},"
-            f" {sys.executable}) on {platform.system()} {platform.machine()}"
+            f"no {BUILD_DIR}: the benchmark loads the built functions"
+            " and layers; run `make deploy-check` first",
+            file=sys.stderr,
+        )
+        return 2
+    template = load_template(repo_root / "template.yaml")
+    with tempfile.TemporaryDirectory(prefix="outreach-bench-") as scratch:
+        functions = targets(template)
+        # Records each layer's size (build_targets reads them) and gives the host's copy.
+        layer_dirs = prepare_layers(
+            {"DependenciesLayer", *(x for t in functions for x in t.layers)}
+        )
+        found = build_targets(functions, Path(scratch))
+        print("Outreach cold start, from .aws-sam/build: import the handler + answer one event")
+        print(
+            f"python {platform.python_version()} ({sys.executable}, -I -S -B)"
+            f" on {platform.system()} {platform.machine()}; layers from"
+            f" {', '.join(sorted({str(p.relative_to(repo_root)) for p in layer_dirs.values()}))}"
         )
         print(
             f"{args.runs} fresh processes per target (+{args.warmup} warm-up, discarded),"
-            " interleaved; boto3, moto and mock_aws are loaded before the clock starts"
+            " interleaved; AWS is a moto server, reset before each sample"
         )
         if args.runs < MIN_RECOMMENDED_RUNS:
             print(f"note: fewer than {MIN_RECOMMENDED_RUNS} runs, the medians are rough")
-        if not functions:
-            print(f"note: no functions/*/app.py under {REPO_ROOT}")
-        started = time.perf_counter()
-        measure(targets, args.runs, max(args.warmup, 0), args.timeout)
-        print(f"({time.perf_counter() - started:.0f} s)")
-        print()
-        print_report(targets, boto3_baseline, fastapi_baseline)
-    return 1 if any(target.error for target in targets) else 0
-
-
-# --------------------------------------------------------------------------- child
-
-
-def _setup_aws() -> None:
-    """Untimed: an offline AWS (moto) with the template's tables and the send queue."""
-    import boto3
-    import moto
-
-    from outreach_local.template import create_tables
-
-    moto.mock_aws().start()
-    # A session of its own, so the handler's clients find no warm caches.
-    session = boto3.session.Session(region_name=CHILD_ENV["AWS_REGION"])
-    create_tables(session.client("dynamodb"), TABLE_PREFIX)
-    queue = session.client("sqs").create_queue(
-        QueueName=SEND_QUEUE_NAME, Attributes={"FifoQueue": "true"}
-    )
-    os.environ["SEND_QUEUE_URL"] = queue["QueueUrl"]
-
-
-def _check_response(response: object, check: dict[str, Any]) -> str | None:
-    """Why ``response`` is not sane for ``check``, or ``None`` when it is."""
-    if "status_code" in check:
-        status = response.get("statusCode") if isinstance(response, dict) else None
-        if status != check["status_code"]:
-            return f"expected statusCode {check['status_code']}, got {status!r}: {response!r}"
-    if "keys" in check:
-        if not isinstance(response, dict):
-            return f"expected a dict, got {response!r}"
-        missing = [key for key in check["keys"] if key not in response]
-        if missing:
-            return f"response lacks {missing}: {response!r}"
-    return None
-
-
-def child_main(raw_spec: str) -> int:
-    """One sample: set up (untimed), import the handler and serve one event (timed)."""
-    spec = json.loads(raw_spec)
-    for name in CHILD_ENV_REMOVED:
-        os.environ.pop(name, None)
-    os.environ.update(CHILD_ENV)
-    _setup_aws()
-
-    from outreach_local.runtime import LocalLambdaContext
-
-    context = LocalLambdaContext(function_name=spec["name"])
-    module_name = "bench_cold_start_" + re.sub(r"\W", "_", spec["name"])
-    module_spec = importlib.util.spec_from_file_location(module_name, spec["module_path"])
-    if module_spec is None or module_spec.loader is None:
-        print(f"cannot load {spec['module_path']}", file=sys.stderr)
-        return 2
-    loader = module_spec.loader
-    event = spec["event"]
-
-    with open(os.devnull, "w") as sink:
+        aws = MotoServer(create_table_requests(f"{STACK_NAME}-", template))
         try:
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                start = time.perf_counter()
-                module = importlib.util.module_from_spec(module_spec)
-                sys.modules[module_name] = module
-                loader.exec_module(module)
-                response = getattr(module, HANDLER)(event, context)
-                elapsed_ms = (time.perf_counter() - start) * 1000
-        except Exception:
-            traceback.print_exc()
-            return 1
-        problem = _check_response(response, spec["check"])
-        if problem:
-            print(problem, file=sys.stderr)
-            return 1
-        print(f"{ELAPSED_PREFIX}{elapsed_ms:.3f}", flush=True)
-    return 0
+            started = time.perf_counter()
+            measure(
+                found,
+                layer_dirs,
+                aws,
+                runs=args.runs,
+                warmup=max(args.warmup, 0),
+                timeout=args.timeout,
+            )
+            print(f"({time.perf_counter() - started:.0f} s)")
+        finally:
+            aws.stop()
+        print()
+        print_report(found)
+    return 1 if any(measured.error for measured in found) else 0
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        sys.exit(child(sys.argv[2], sys.argv[3]))
     sys.exit(main())

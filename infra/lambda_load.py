@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,6 +303,53 @@ def tree_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+def venv_site() -> Path:
+    """This interpreter's site-packages (.venv): moto, and native builds for this host."""
+    return Path(next(p for p in sys.path if p.endswith("site-packages")))
+
+
+def prepare_layers(names: set[str]) -> dict[str, Path]:
+    """Each built layer's ``python`` folder as this host can load it; records layer_sizes."""
+    site = venv_site()
+    layer_dirs = {}
+    for layer in sorted(names):
+        built = BUILD_DIR / layer / "python"
+        if not built.is_dir():
+            raise SystemExit(
+                f"{layer}: no {built.relative_to(REPO_ROOT)} (layer not at /opt/python)"
+            )
+        if (built / "python").exists():
+            raise SystemExit(f"{layer}: built as /opt/python/python/... (Lambda won't find it)")
+        layer_sizes[layer] = tree_size(BUILD_DIR / layer)
+        layer_dirs[layer] = layer_for_host(built, site)
+    return layer_dirs
+
+
+def create_resources(
+    client: Callable[[str], Any],
+    tables: list[dict[str, Any]],
+    created: dict[str, tuple[str, str, str]],
+) -> dict[str, str]:
+    """Create the tables and a function's own resources in moto; the env values they change."""
+    dynamodb = client("dynamodb")
+    for request in tables:
+        dynamodb.create_table(**request)
+    env = {}
+    for name, (kind, logical, value) in created.items():
+        if kind == "AWS::SecretsManager::Secret":
+            secrets = client("secretsmanager")
+            arn = secrets.create_secret(Name=logical, SecretString="local-signing-key-" + "x" * 40)
+            env[name] = str(arn["ARN"])
+        elif kind == "AWS::SQS::Queue":
+            queue = value.rsplit("/", 1)[1]
+            sqs = client("sqs")
+            if queue.endswith(".fifo"):
+                sqs.create_queue(QueueName=queue, Attributes={"FifoQueue": "true"})
+            else:
+                sqs.create_queue(QueueName=queue)
+    return env
+
+
 # --- The parent: one fresh interpreter per function -----------------------------------------
 
 
@@ -358,14 +406,13 @@ def run_target(
     target: Target, layer_dirs: dict[str, Path], tables: list[dict[str, Any]], allowed: list[str]
 ) -> dict[str, Any]:
     task = BUILD_DIR / target.logical_id
-    venv_site = Path(next(p for p in sys.path if p.endswith("site-packages")))
     spec = {
         "function": target.logical_id,
         "task": str(task),
         "layers": [str(layer_dirs[layer]) for layer in target.layers],
         "handler": target.handler,
         "events": [str(EVENTS_DIR / name) for name in target.events],
-        "moto_site": str(venv_site),
+        "moto_site": str(venv_site()),
         "moto_modules": allowed,
         "tables": tables,
         "created": target.created,
@@ -423,18 +470,7 @@ def main() -> int:
         raise SystemExit("no .aws-sam/build: run `sam build` (make deploy-check) first")
     template = load_template(REPO_ROOT / "template.yaml")
     found = targets(template)
-    venv_site = Path(next(p for p in sys.path if p.endswith("site-packages")))
-    layer_dirs = {}
-    for layer in sorted({layer for t in found for layer in t.layers}):
-        built = BUILD_DIR / layer / "python"
-        if not built.is_dir():
-            raise SystemExit(
-                f"{layer}: no {built.relative_to(REPO_ROOT)} (layer not at /opt/python)"
-            )
-        if (built / "python").exists():
-            raise SystemExit(f"{layer}: built as /opt/python/python/... (Lambda won't find it)")
-        layer_sizes[layer] = tree_size(BUILD_DIR / layer)
-        layer_dirs[layer] = layer_for_host(built, venv_site)
+    layer_dirs = prepare_layers({layer for t in found for layer in t.layers})
     # TABLE_PREFIX is ${AWS::StackName}- in the template's Globals.
     tables = create_table_requests(f"{STACK_NAME}-", template)
     allowed = moto_closure()
@@ -524,21 +560,14 @@ def child(spec_path: str, result_path: str) -> None:  # noqa: PLR0912, PLR0915 -
     mock.start()
     import boto3
 
-    dynamodb = boto3.client("dynamodb", region_name=os.environ["AWS_REGION"])
-    for request in spec["tables"]:
-        dynamodb.create_table(**request)
-    for name, (kind, logical, value) in spec["created"].items():
-        if kind == "AWS::SecretsManager::Secret":
-            secrets = boto3.client("secretsmanager", region_name=os.environ["AWS_REGION"])
-            arn = secrets.create_secret(Name=logical, SecretString="local-signing-key-" + "x" * 40)
-            os.environ[name] = arn["ARN"]
-        elif kind == "AWS::SQS::Queue":
-            queue = value.rsplit("/", 1)[1]
-            sqs = boto3.client("sqs", region_name=os.environ["AWS_REGION"])
-            if queue.endswith(".fifo"):
-                sqs.create_queue(QueueName=queue, Attributes={"FifoQueue": "true"})
-            else:
-                sqs.create_queue(QueueName=queue)
+    region = os.environ["AWS_REGION"]
+    os.environ.update(
+        create_resources(
+            lambda service: boto3.client(service, region_name=region),  # type: ignore[call-overload]
+            spec["tables"],
+            spec["created"],
+        )
+    )
 
     class Context:
         function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
