@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from outreach_local.server import build_app
-from tests.support.local_api import sign_up
+from tests.support.local_api import sign_up, start_campaign
 
 MONDAY_10AM_EASTERN = "2026-11-23T15:00:00Z"
 
@@ -22,27 +22,7 @@ def client(send_queue: str) -> TestClient:
 
 def test_tick_sends_through_the_engine_on_simulated_time(client: TestClient) -> None:
     auth = sign_up(client, sender="+16175550100")
-    rows = "\n".join(f"617555{i:04d},Pat{i}" for i in range(100))
-    imported = client.post(
-        "/v1/contacts/import",
-        headers={**auth, "content-type": "text/csv"},
-        content=f"phone,first_name\n{rows}\n",
-    ).json()
-    assert imported["created"] == 100
-    campaign = client.post(
-        "/v1/campaigns",
-        headers=auth,
-        json={
-            "name": "Spring",
-            "template_a": "Hi {first_name}!",
-            "template_b": "Hey {first_name}.",
-            "audience": {"all": True},
-        },
-    ).json()
-    assert (
-        client.post(f"/v1/campaigns/{campaign['id']}/start", headers=auth).json()["status"]
-        == "active"
-    )
+    campaign_id = start_campaign(client, auth, [f"617555{i:04d}" for i in range(100)])
 
     started = time.perf_counter()
     first = client.post("/v1/dev/tick", headers=auth, json={"now": MONDAY_10AM_EASTERN}).json()
@@ -62,7 +42,7 @@ def test_tick_sends_through_the_engine_on_simulated_time(client: TestClient) -> 
     assert stamps[0] == datetime.fromisoformat(MONDAY_10AM_EASTERN)
     assert stamps[59] - stamps[0] == timedelta(seconds=59)
     assert wall < 59, "pacing must advance simulated time, not sleep"
-    stats = client.get(f"/v1/campaigns/{campaign['id']}/stats", headers=auth).json()
+    stats = client.get(f"/v1/campaigns/{campaign_id}/stats", headers=auth).json()
     assert (stats["status"], stats["sent"], stats["pending"]) == ("completed", 100, 0)
 
 

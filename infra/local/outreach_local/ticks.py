@@ -94,7 +94,11 @@ def run_tick(now: datetime, *, clock: Clock | None = None) -> TickResult:
 
 
 def run_organization_tick(org_id: str, now: datetime) -> TickResult:
-    """``POST /v1/dev/tick``: one tick at ``now`` for ``org_id`` only, on its timeline."""
+    """``POST /v1/dev/tick``: one tick at ``now`` for ``org_id`` only, on its timeline.
+
+    The statistics are brought up to date by the local app after the request, as
+    after every write request (``outreach_local.server.build_app``).
+    """
     queue = _CollectingQueue()
     with service_scope(service_name("dispatcher")):
         dispatched = Dispatcher(_OneOrganization(org_id), queue).dispatch(now)
@@ -103,12 +107,9 @@ def run_organization_tick(org_id: str, now: datetime) -> TickResult:
         get_timelines().run(org_id, now, lambda _clock: None)
         return result
     records = [_record(work, index) for index, work in enumerate(queue.works)]
-    try:
-        get_timelines().run(
-            org_id, now, lambda clock: _send_batch(result, records, SenderFactory(clock=clock))
-        )
-    finally:
-        _drain_stats()
+    get_timelines().run(
+        org_id, now, lambda clock: _send_batch(result, records, SenderFactory(clock=clock))
+    )
     return result
 
 

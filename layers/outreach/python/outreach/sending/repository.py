@@ -412,32 +412,36 @@ class SendingRepository:
 
         ``False`` when the campaign was no longer active (a user paused or ended it).
         """
-        try:
-            CampaignModel(org_id, campaign_id).update(
-                actions=[
-                    CampaignModel.status.set(CampaignStatus.PAUSED.value),
-                    CampaignModel.org_status.set(f"{org_id}#{CampaignStatus.PAUSED.value}"),
-                    CampaignModel.dispatch_shard.remove(),
-                    CampaignModel.paused_reason.set(reason[:500]),
-                    CampaignModel.updated_at.set(now),
-                ],
-                condition=CampaignModel.status == CampaignStatus.ACTIVE.value,
-            )
-        except UpdateError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return self._leave_active(
+            org_id,
+            campaign_id,
+            CampaignStatus.PAUSED,
+            [CampaignModel.paused_reason.set(reason[:500])],
+            now,
+        )
 
     def complete(self, org_id: str, campaign_id: str, now: datetime) -> bool:
         """``active -> completed`` (leaves the dispatch index)."""
+        return self._leave_active(
+            org_id,
+            campaign_id,
+            CampaignStatus.COMPLETED,
+            [CampaignModel.completed_at.set(now)],
+            now,
+        )
+
+    @staticmethod
+    def _leave_active(
+        org_id: str, campaign_id: str, to: CampaignStatus, extra: list[Any], now: datetime
+    ) -> bool:
+        """``active -> to`` in one conditional update; ``False`` when it was not active."""
         try:
             CampaignModel(org_id, campaign_id).update(
                 actions=[
-                    CampaignModel.status.set(CampaignStatus.COMPLETED.value),
-                    CampaignModel.org_status.set(f"{org_id}#{CampaignStatus.COMPLETED.value}"),
+                    CampaignModel.status.set(to.value),
+                    CampaignModel.org_status.set(f"{org_id}#{to.value}"),
                     CampaignModel.dispatch_shard.remove(),
-                    CampaignModel.completed_at.set(now),
+                    *extra,
                     CampaignModel.updated_at.set(now),
                 ],
                 condition=CampaignModel.status == CampaignStatus.ACTIVE.value,
