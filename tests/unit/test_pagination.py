@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from outreach.api.pagination import decode_cursor, encode_cursor
+from outreach.data.pages import decode_cursor, encode_cursor
 from outreach.errors import BadRequest
 
 KEY = {"org_id": "ORG1", "contact_id": "01JABCDEFGHJKMNPQRSTVWXYZ0"}

@@ -1,45 +1,42 @@
-"""Field types the API schemas share: IANA zones, E.164 phones, HH:MM times, emails."""
+"""Field types and the base model the API schemas share: IANA zones, E.164 phones,
+HH:MM times, emails, UTC instants, and ``StrictModel`` (unknown fields are a 422)."""
 
 from __future__ import annotations
 
-import re
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from outreach.phones import InvalidPhoneNumber, to_e164
-from outreach.timezones import is_timezone, parse_hhmm
+from outreach.clock import to_iso
+from outreach.validation import check_email, check_hhmm, check_phone, check_timezone
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-
-
-def check_timezone(value: str) -> str:
-    if not is_timezone(value):
-        raise ValueError("not an IANA time zone (e.g. America/New_York)")
-    return value
-
-
-def check_phone(value: str) -> str:
-    """Any common format in, E.164 out (default region US)."""
-    try:
-        return to_e164(value)
-    except InvalidPhoneNumber as error:
-        raise ValueError(f"{error}: {value!r}") from error
+__all__ = [
+    "PhoneNumber",
+    "StrictModel",
+    "TimeOfDay",
+    "TimeZone",
+    "UtcInstant",
+    "check_email",
+    "check_hhmm",
+    "check_phone",
+    "check_timezone",
+]
 
 
-def check_hhmm(value: str) -> str:
-    parse_hhmm(value)
-    return value
+class StrictModel(BaseModel):
+    """A request body: a field the contract does not name is a 422, never ignored."""
 
-
-def check_email(value: str) -> str:
-    """The shape of an email address (surrounding spaces removed, case kept)."""
-    value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value):
-        raise ValueError("not a valid email address")
-    return value
+    model_config = ConfigDict(extra="forbid")
 
 
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(check_timezone)]
 PhoneNumber = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(check_phone)]
 TimeOfDay = Annotated[str, AfterValidator(check_hhmm)]
+
+UtcInstant = Annotated[
+    datetime,
+    PlainSerializer(to_iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
+"""An instant in answers: UTC, ISO 8601 with milliseconds and a ``Z`` (``to_iso``)."""

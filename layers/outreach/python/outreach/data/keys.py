@@ -1,0 +1,43 @@
+"""Every composite DynamoDB key Outreach writes, built in one place.
+
+Keys that hold tenant data start with the organization id, so a query on them can
+never reach another organization's items (`docs/data-model.md` lists each access
+pattern). Packages import their keys from here, never from another package's
+repository.
+"""
+
+from __future__ import annotations
+
+# The sparse `by_status` index holds a recipient only while it is open (pending or
+# claimed); the key names the pending status because a claim keeps the same key.
+_OPEN_SUFFIX = "pending"
+
+
+def campaign_key(org_id: str, campaign_id: str) -> str:
+    """The partition key of a campaign's recipients: ``<org>#<campaign>``."""
+    return f"{org_id}#{campaign_id}"
+
+
+def open_key(org_id: str, campaign_id: str) -> str:
+    """The sparse ``by_status`` index key of a campaign's open (pending or claimed) recipients."""
+    return f"{org_id}#{campaign_id}#{_OPEN_SUFFIX}"
+
+
+def daily_counter_key(org_id: str, campaign_id: str, day: str) -> str:
+    """The counter of a campaign's sends on ``day`` (YYYY-MM-DD in its timezone)."""
+    return f"cap#{org_id}#{campaign_id}#{day}"
+
+
+def email_key(email: str) -> str:
+    """The unique-key item that reserves a (lowercased) email for one user."""
+    return f"email#{email}"
+
+
+def sender_key(number: str) -> str:
+    """The unique-key item that ties an E.164 sender number to one organization."""
+    return f"sender#{number}"
+
+
+def tag_key(org_id: str, tag: str) -> str:
+    """The ``by_tag`` index key of an organization's contacts with ``tag``."""
+    return f"{org_id}#{tag}"
