@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.conftest import ApiClient, ApiResponse
+from tests.support.api import ApiClient, ApiResponse
 
 PASSWORD = "correct horse battery staple"
 

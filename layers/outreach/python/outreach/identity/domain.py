@@ -1,9 +1,10 @@
-"""Identity domain objects."""
+"""Identity domain objects and the rules that are plain values: roles, the changes a
+PATCH asks for, session states and the login-throttle policy."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -74,3 +75,140 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A user an owner or admin adds: who they are and the password they will sign in with."""
+
+    email: str
+    password: str = field(repr=False)  # never in a log line or a traceback
+    full_name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    """What a user PATCH asks to change; ``None`` means "leave as is"."""
+
+    full_name: str | None = None
+    role: Role | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to change: the service answers the user as they are."""
+        return self.full_name is None and self.role is None
+
+
+@dataclass(frozen=True)
+class OrganizationChanges:
+    """What an organization PATCH asks to change; ``None`` means "leave as is".
+
+    ``sender_number`` is the one setting a client may remove (``"sender_number": null``
+    in `api-contract.md`), so removing it is said with ``release_sender_number``.
+    The quiet-hours bounds come together: the API takes them as one
+    ``quiet_hours`` object whose start is before its end.
+    """
+
+    name: str | None = None
+    timezone: str | None = None
+    sender_number: str | None = None
+    release_sender_number: bool = False
+    messages_per_second: int | None = None
+    quiet_hours_start: str | None = None
+    quiet_hours_end: str | None = None
+    help_text: str | None = None
+    opt_out_footer: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.release_sender_number and self.sender_number is not None:
+            raise ValueError("a sender number cannot be both set and released")
+
+    @property
+    def is_empty(self) -> bool:
+        """The PATCH named no field: nothing is written, not even ``updated_at``."""
+        return self == OrganizationChanges()
+
+    def sender_after(self, current: str | None) -> str | None:
+        """The organization's sender number once these changes apply to ``current``."""
+        if self.release_sender_number:
+            return None
+        return self.sender_number if self.sender_number is not None else current
+
+    def applied_to(self, organization: Organization, *, now: datetime) -> Organization:
+        """``organization`` with these changes, last updated at ``now``."""
+        return replace(
+            organization,
+            name=_or(self.name, organization.name),
+            timezone=_or(self.timezone, organization.timezone),
+            sender_number=self.sender_after(organization.sender_number),
+            messages_per_second=_or(self.messages_per_second, organization.messages_per_second),
+            quiet_hours_start=_or(self.quiet_hours_start, organization.quiet_hours_start),
+            quiet_hours_end=_or(self.quiet_hours_end, organization.quiet_hours_end),
+            help_text=_or(self.help_text, organization.help_text),
+            opt_out_footer=_or(self.opt_out_footer, organization.opt_out_footer),
+            updated_at=now,
+        )
+
+
+def _or[T](change: T | None, current: T) -> T:
+    return current if change is None else change
+
+
+# --- Sessions ------------------------------------------------------------------------
+
+
+class SessionState(StrEnum):
+    """Where a login ("family") or one of its refresh tokens stands.
+
+    A refresh token is ACTIVE until it is used once (ROTATED: a second use is
+    theft, and revokes the family) or its login ends (REVOKED, set on the family).
+    """
+
+    ACTIVE = "active"
+    ROTATED = "rotated"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class RefreshRecord:
+    """What is stored of one refresh token (never the token itself, only its hash)."""
+
+    org_id: str
+    user_id: str
+    family_id: str
+    state: SessionState
+    expires_at: datetime
+
+
+# --- Login throttling ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FailureWindow:
+    """Failed sign-ins counted for one email in the window that ends at ``ends_at``."""
+
+    failures: int
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class LoginThrottlePolicy:
+    """After ``max_failures`` failed sign-ins for one email within ``window`` of the
+    first, that email is refused (429 with ``Retry-After``) until the window ends.
+
+    The rule is `api-contract.md`'s "5 failures in 15 minutes"; it counts unknown
+    emails too, so the answer never tells whether an account exists.
+    """
+
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+    def retry_after(self, counted: FailureWindow | None, *, now: datetime) -> int | None:
+        """Whole seconds (at least 1) until the email may try again, or ``None`` if it may now."""
+        if counted is None or counted.ends_at <= now or counted.failures < self.max_failures:
+            return None
+        return max(1, int((counted.ends_at - now).total_seconds()) + 1)
+
+
+LOGIN_THROTTLE = LoginThrottlePolicy()

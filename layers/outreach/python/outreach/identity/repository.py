@@ -1,18 +1,20 @@
-"""Identity persistence: organizations, users, uniqueness guards, sessions, login throttling.
+"""Identity persistence: organizations, users, uniqueness guards, sessions, failed sign-ins.
 
-Every tenant read or write keys by the organization id it is given. The email
-and sender-number guards are product-wide by design (``unique_keys``).
+Only storage lives here; the rules (session states, the throttle policy, what a
+PATCH changes) are in :mod:`outreach.identity.domain`. Every tenant read or write
+keys by the organization id it is given. The email and sender-number guards are
+product-wide by design (``unique_keys``). The models must be bound first
+(``ensure_models_bound()``, which the ``get_*_service()`` factories call).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from outreach.data.binding import ensure_models_bound
+from outreach.data.keys import email_key, sender_key
 from outreach.data.models import (
     AuthSessionModel,
     CounterModel,
@@ -20,21 +22,24 @@ from outreach.data.models import (
     UniqueKeyModel,
     UserModel,
 )
+from outreach.data.pages import Page, decode_cursor, encode_cursor
 from outreach.data.pynamo import condition_failed
 from outreach.data.transactions import ConditionsFailed, Transaction
 from outreach.errors import Conflict, NotFound
-from outreach.identity.domain import Organization, Role, User
+from outreach.identity.domain import (
+    FailureWindow,
+    Organization,
+    OrganizationChanges,
+    RefreshRecord,
+    Role,
+    SessionState,
+    User,
+)
 from outreach.ids import is_id
 
 _NO_USER = "-"
-
-
-def email_key(email: str) -> str:
-    return f"email#{email}"
-
-
-def sender_key(number: str) -> str:
-    return f"sender#{number}"
+# The listing name sealed into the users cursor (a cursor of another listing is a 400).
+USERS_LISTING = "users"
 
 
 def _claim_email(transaction: Transaction, user: User) -> None:
@@ -69,6 +74,19 @@ def _organization(item: OrganizationModel) -> Organization:
     )
 
 
+def _apply(item: OrganizationModel, organization: Organization) -> None:
+    """Copy ``organization``'s changeable settings onto ``item`` (its id and creation stay)."""
+    item.name = organization.name
+    item.timezone = organization.timezone
+    item.sender_number = organization.sender_number
+    item.messages_per_second = organization.messages_per_second
+    item.quiet_hours_start = organization.quiet_hours_start
+    item.quiet_hours_end = organization.quiet_hours_end
+    item.help_text = organization.help_text
+    item.opt_out_footer = organization.opt_out_footer
+    item.updated_at = organization.updated_at
+
+
 def _user(item: UserModel) -> User:
     return User(
         id=item.user_id,
@@ -82,10 +100,7 @@ def _user(item: UserModel) -> User:
 
 
 class IdentityRepository:
-    """Organizations and users."""
-
-    def __init__(self) -> None:
-        ensure_models_bound()
+    """Organizations and users (implements :class:`~outreach.identity.ports.IdentityStore`)."""
 
     def create_organization_with_owner(
         self, organization: Organization, owner: User, password_hash: str
@@ -105,25 +120,26 @@ class IdentityRepository:
             raise
 
     def get_organization(self, org_id: str) -> Organization:
+        """The organization ``org_id``; :class:`NotFound` if there is none."""
         try:
             return _organization(OrganizationModel.get(org_id))
         except DoesNotExist as error:
             raise NotFound("Organization not found.") from error
 
     def update_organization(
-        self,
-        org_id: str,
-        changes: dict[str, Any],
-        *,
-        now: datetime,
-        old_sender: str | None,
+        self, org_id: str, changes: OrganizationChanges, *, now: datetime, old_sender: str | None
     ) -> Organization:
-        """Apply ``changes``; a new sender number is claimed product-wide in one transaction."""
-        item = OrganizationModel.get(org_id)
-        for name, value in changes.items():
-            setattr(item, name, value)
-        item.updated_at = now
-        new_sender = changes.get("sender_number", old_sender)
+        """Apply ``changes``; a new sender number is claimed product-wide in one transaction.
+
+        :class:`Conflict` (``field: sender_number``) if another organization holds the
+        number, leaving everything unchanged; :class:`NotFound` if the organization is gone.
+        """
+        try:
+            item = OrganizationModel.get(org_id)
+        except DoesNotExist as error:
+            raise NotFound("Organization not found.") from error
+        _apply(item, changes.applied_to(_organization(item), now=now))
+        new_sender = changes.sender_after(old_sender)
         if new_sender == old_sender:
             try:
                 item.save(condition=OrganizationModel.org_id.exists())
@@ -153,13 +169,6 @@ class IdentityRepository:
             raise
         return _organization(item)
 
-    def organization_by_sender(self, number: str) -> str | None:
-        """The organization that owns a sender number (inbound routing)."""
-        try:
-            return UniqueKeyModel.get(sender_key(number)).org_id
-        except DoesNotExist:
-            return None
-
     def create_user(self, user: User, password_hash: str) -> None:
         """Create a user; :class:`Conflict` if the email is taken anywhere."""
         transaction = Transaction()
@@ -174,6 +183,7 @@ class IdentityRepository:
             raise
 
     def get_user(self, org_id: str, user_id: str) -> User:
+        """The user ``user_id`` of ``org_id``; :class:`NotFound` if not in that organization."""
         if not is_id(user_id):  # ids are ULIDs; anything else would only upset DynamoDB
             raise NotFound("User not found.")
         try:
@@ -197,22 +207,27 @@ class IdentityRepository:
         return _user(item), item.password_hash
 
     def update_password_hash(self, org_id: str, user_id: str, password_hash: str) -> None:
+        """Store a stronger hash of the same password (rehash on sign-in)."""
         UserModel(org_id, user_id).update(
             actions=[UserModel.password_hash.set(password_hash)],
             condition=UserModel.user_id.exists(),
         )
 
-    def list_users(
-        self, org_id: str, *, limit: int, start_key: dict[str, Any] | None
-    ) -> tuple[list[User], dict[str, Any] | None]:
-        """One page of the organization's users, oldest first."""
-        result = UserModel.query(org_id, limit=limit, last_evaluated_key=start_key)
+    def list_users(self, org_id: str, *, limit: int, cursor: str | None) -> Page[User]:
+        """One page of at most ``limit`` of the organization's users, oldest first (ids are
+        ULIDs); :class:`~outreach.errors.BadRequest` for a cursor not sealed for this listing."""
+        start = decode_cursor(cursor, org_id=org_id, listing=USERS_LISTING)
+        result = UserModel.query(org_id, limit=limit, last_evaluated_key=start)
         users = [_user(item) for item in result]
-        return users, result.last_evaluated_key
+        return Page(
+            users,
+            encode_cursor(result.last_evaluated_key, org_id=org_id, listing=USERS_LISTING),
+        )
 
     def update_user(
         self, org_id: str, user_id: str, *, full_name: str | None, role: Role | None, now: datetime
     ) -> User:
+        """Set the fields that are not ``None``; :class:`NotFound` if the user is gone."""
         actions: list[Any] = [UserModel.updated_at.set(now)]
         if full_name is not None:
             actions.append(UserModel.full_name.set(full_name))
@@ -271,27 +286,9 @@ class IdentityRepository:
         )
 
 
-ACTIVE = "active"
-ROTATED = "rotated"
-REVOKED = "revoked"
-
-
-@dataclass(frozen=True)
-class RefreshRecord:
-    """What is stored of one refresh token."""
-
-    org_id: str
-    user_id: str
-    family_id: str
-    state: str
-    expires_at: datetime
-
-
 class SessionRepository:
-    """Logins ("families") and their refresh tokens, stored by hash only."""
-
-    def __init__(self) -> None:
-        ensure_models_bound()
+    """Logins ("families") and their refresh tokens, stored by hash only
+    (implements :class:`~outreach.identity.ports.SessionStore`)."""
 
     def start(
         self,
@@ -312,7 +309,7 @@ class SessionRepository:
                     org_id=org_id,
                     user_id=user_id,
                     family_id=family_id,
-                    state=ACTIVE,
+                    state=SessionState.ACTIVE.value,
                     created_at=now,
                     expires_at=expires_at,
                 ),
@@ -321,18 +318,22 @@ class SessionRepository:
         transaction.commit()
 
     def refresh_record(self, token_hash: str) -> RefreshRecord | None:
+        """The stored record of a refresh token (read consistently), or ``None``."""
         try:
             item = AuthSessionModel.get(f"refresh#{token_hash}", consistent_read=True)
         except DoesNotExist:
             return None
-        return RefreshRecord(item.org_id, item.user_id, item.family_id, item.state, item.expires_at)
+        return RefreshRecord(
+            item.org_id, item.user_id, item.family_id, SessionState(item.state), item.expires_at
+        )
 
     def family_is_active(self, family_id: str, *, now: datetime) -> bool:
+        """Whether the login ``family_id`` exists, is not revoked and has not expired."""
         try:
             item = AuthSessionModel.get(f"family#{family_id}")
         except DoesNotExist:
             return False
-        return item.state == ACTIVE and item.expires_at > now
+        return item.state == SessionState.ACTIVE and item.expires_at > now
 
     def rotate(
         self,
@@ -347,14 +348,14 @@ class SessionRepository:
         transaction = Transaction()
         transaction.update(
             AuthSessionModel(f"refresh#{old_hash}"),
-            actions=[AuthSessionModel.state.set(ROTATED)],
-            condition=AuthSessionModel.state == ACTIVE,
+            actions=[AuthSessionModel.state.set(SessionState.ROTATED.value)],
+            condition=AuthSessionModel.state == SessionState.ACTIVE.value,
             label="token",
         )
         transaction.update(
             AuthSessionModel(f"family#{record.family_id}"),
             actions=[AuthSessionModel.expires_at.set(expires_at)],
-            condition=AuthSessionModel.state == ACTIVE,
+            condition=AuthSessionModel.state == SessionState.ACTIVE.value,
             label="family",
         )
         transaction.save(
@@ -363,7 +364,7 @@ class SessionRepository:
                 org_id=record.org_id,
                 user_id=record.user_id,
                 family_id=record.family_id,
-                state=ACTIVE,
+                state=SessionState.ACTIVE.value,
                 created_at=now,
                 expires_at=expires_at,
             ),
@@ -380,7 +381,7 @@ class SessionRepository:
         """End a login: its refresh tokens and access tokens stop working."""
         try:
             AuthSessionModel(f"family#{family_id}").update(
-                actions=[AuthSessionModel.state.set(REVOKED)],
+                actions=[AuthSessionModel.state.set(SessionState.REVOKED.value)],
                 condition=AuthSessionModel.key.exists(),
             )
         except UpdateError as error:
@@ -388,30 +389,28 @@ class SessionRepository:
                 raise
 
 
-class LoginThrottle:
-    """Failed logins per email in a fixed window, in the counters table (with TTL)."""
-
-    def __init__(self, *, max_failures: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
-        ensure_models_bound()
-        self.max_failures = max_failures
-        self.window = window
+class LoginFailureRepository:
+    """Failed sign-ins per email, one counter per fixed window in the counters table
+    (its TTL removes old windows); implements :class:`~outreach.identity.ports.LoginFailureStore`.
+    """
 
     @staticmethod
     def _key(email: str) -> str:
         return f"login#{email}"
 
-    def retry_after(self, email: str, *, now: datetime) -> int | None:
-        """Seconds until ``email`` may try again, or ``None`` when it may now."""
+    def current_window(self, email: str, *, now: datetime) -> FailureWindow | None:
+        """The failures counted for ``email`` in a window still open at ``now`` (read
+        consistently, so a failure just recorded counts), or ``None``."""
         try:
             item = CounterModel.get(self._key(email), consistent_read=True)
         except DoesNotExist:
             return None
-        if item.expires_at is None or item.expires_at <= now or item.value < self.max_failures:
+        if item.expires_at is None or item.expires_at <= now:
             return None
-        return max(1, int((item.expires_at - now).total_seconds()) + 1)
+        return FailureWindow(failures=int(item.value), ends_at=item.expires_at)
 
-    def record_failure(self, email: str, *, now: datetime) -> None:
-        """Count one failure; the first one of a window starts it."""
+    def record_failure(self, email: str, *, now: datetime, window: timedelta) -> None:
+        """Count one failure; the first one after a window ends starts a new one of ``window``."""
         key = self._key(email)
         try:
             CounterModel(key).update(
@@ -422,7 +421,7 @@ class LoginThrottle:
             if not condition_failed(error):
                 raise
             try:
-                CounterModel(key, value=1, expires_at=now + self.window).save(
+                CounterModel(key, value=1, expires_at=now + window).save(
                     condition=CounterModel.key.does_not_exist() | (CounterModel.expires_at <= now)
                 )
             except PutError as put_error:
@@ -432,4 +431,5 @@ class LoginThrottle:
                 CounterModel(key).update(actions=[CounterModel.value.add(1)])
 
     def clear(self, email: str) -> None:
+        """Forget ``email``'s failures (after a successful sign-in)."""
         CounterModel(self._key(email)).delete()

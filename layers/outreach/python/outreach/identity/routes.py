@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from outreach.api.auth import CallerDep, IdentityServiceDep
-from outreach.api.pagination import (
-    DEFAULT_LIMIT,
-    CursorParam,
-    LimitParam,
-    decode_cursor,
-    encode_cursor,
-)
-from outreach.identity.domain import Role
+from outreach.api.deps import CallerDep, IdentityServiceDep
+from outreach.api.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from outreach.identity.schemas import (
-    LoginRequest,
+    LoginBody,
     OrganizationPublic,
     OrganizationUpdate,
-    RefreshRequest,
+    RefreshBody,
+    RegisterBody,
     RegisterPublic,
-    RegisterRequest,
     TokenPairPublic,
     UserCreate,
-    UserList,
     UserPublic,
+    UsersPublic,
     UserUpdate,
 )
 
@@ -33,7 +26,7 @@ users_router = APIRouter(prefix="/v1/users", tags=["users"])
 
 
 @auth_router.post("/register", status_code=status.HTTP_201_CREATED)
-def register(body: RegisterRequest, service: IdentityServiceDep) -> RegisterPublic:
+def register(body: RegisterBody, service: IdentityServiceDep) -> RegisterPublic:
     """Create an organization with the caller as its owner. 409 if the email is taken."""
     user, organization = service.register(
         email=body.email,
@@ -47,26 +40,20 @@ def register(body: RegisterRequest, service: IdentityServiceDep) -> RegisterPubl
 
 
 @auth_router.post("/login")
-def login(body: LoginRequest, service: IdentityServiceDep) -> TokenPairPublic:
+def login(body: LoginBody, service: IdentityServiceDep) -> TokenPairPublic:
     """Exchange email and password for tokens. 401 on bad credentials; 429 after 5 failures
     for one email within 15 minutes (with `Retry-After`)."""
-    pair = service.login(email=body.email, password=body.password)
-    return TokenPairPublic(
-        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
-    )
+    return TokenPairPublic.of(service.login(email=body.email, password=body.password))
 
 
 @auth_router.post("/refresh")
-def refresh(body: RefreshRequest, service: IdentityServiceDep) -> TokenPairPublic:
+def refresh(body: RefreshBody, service: IdentityServiceDep) -> TokenPairPublic:
     """Rotate a refresh token. Presenting an already-rotated token revokes the whole login."""
-    pair = service.refresh(body.refresh_token)
-    return TokenPairPublic(
-        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
-    )
+    return TokenPairPublic.of(service.refresh(body.refresh_token))
 
 
 @auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(body: RefreshRequest, caller: CallerDep, service: IdentityServiceDep) -> Response:
+def logout(body: RefreshBody, caller: CallerDep, service: IdentityServiceDep) -> Response:
     """End the login: its refresh and access tokens stop working."""
     service.logout(caller, body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -89,20 +76,13 @@ def update_organization(
     body: OrganizationUpdate, caller: CallerDep, service: IdentityServiceDep
 ) -> OrganizationPublic:
     """Change settings (owner or admin). 409 if another organization has the sender number."""
-    return OrganizationPublic.of(service.update_organization(caller, body.changes()))
+    return OrganizationPublic.of(service.update_organization(caller, body.to_domain()))
 
 
 @users_router.post("", status_code=status.HTTP_201_CREATED)
 def create_user(body: UserCreate, caller: CallerDep, service: IdentityServiceDep) -> UserPublic:
     """Add an admin or member (owner or admin). 409 if the email is taken."""
-    user = service.create_user(
-        caller,
-        email=body.email,
-        password=body.password,
-        full_name=body.full_name,
-        role=Role(body.role),
-    )
-    return UserPublic.of(user)
+    return UserPublic.of(service.create_user(caller, body.to_domain()))
 
 
 @users_router.get("")
@@ -111,13 +91,12 @@ def list_users(
     service: IdentityServiceDep,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> UserList:
-    """The organization's users, oldest first."""
-    start = decode_cursor(cursor, org_id=caller.org_id, listing="users")
-    users, last_key = service.list_users(caller, limit=limit, start_key=start)
-    return UserList(
-        items=[UserPublic.of(user) for user in users],
-        next_cursor=encode_cursor(last_key, org_id=caller.org_id, listing="users"),
+) -> UsersPublic:
+    """The organization's users, oldest first. 400 for a cursor of another listing or
+    organization, or a tampered one."""
+    page = service.list_users(caller, limit=limit, cursor=cursor)
+    return UsersPublic(
+        items=[UserPublic.of(user) for user in page.items], next_cursor=page.next_cursor
     )
 
 
@@ -132,13 +111,7 @@ def update_user(
     user_id: str, body: UserUpdate, caller: CallerDep, service: IdentityServiceDep
 ) -> UserPublic:
     """Rename or change role (owner or admin). 409 when demoting the owner."""
-    user = service.update_user(
-        caller,
-        user_id,
-        full_name=body.full_name,
-        role=Role(body.role) if body.role else None,
-    )
-    return UserPublic.of(user)
+    return UserPublic.of(service.update_user(caller, user_id, body.to_domain()))
 
 
 @users_router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)

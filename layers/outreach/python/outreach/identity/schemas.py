@@ -1,19 +1,27 @@
-"""Identity API schemas: what comes in (Create/Update) and what goes out (Public)."""
+"""Identity API schemas: auth bodies (``*Body``), requests (``*Create``/``*Update``) and
+answers (``*Public``), as `api-contract.md` fixes them."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_serializer, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from outreach.api.fields import PhoneNumber, TimeOfDay, TimeZone, check_email
-from outreach.clock import to_iso
-from outreach.identity.domain import Organization, Role, User
+from outreach.api.fields import PhoneNumber, StrictModel, TimeOfDay, TimeZone, UtcInstant
+from outreach.identity.domain import (
+    NewUser,
+    Organization,
+    OrganizationChanges,
+    Role,
+    TokenPair,
+    User,
+    UserChanges,
+)
 from outreach.timezones import parse_hhmm
+from outreach.validation import check_email
 
 
-def _email(value: str) -> str:
+def _login_email(value: str) -> str:
     return check_email(value).lower()
 
 
@@ -24,60 +32,75 @@ def _not_blank(value: str) -> str:
     return value
 
 
-Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
+LoginEmail = Annotated[str, Field(max_length=320), AfterValidator(_login_email)]
+"""The email a user signs in with: checked and lowercased (it is unique whatever its case)."""
 Password = Annotated[str, Field(min_length=10, max_length=256)]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+# Who an owner or admin may add or make: never a second owner.
+GrantableRole = Literal["admin", "member"]
 
-STRICT = ConfigDict(extra="forbid")
 
+class RegisterBody(StrictModel):
+    """``POST /v1/auth/register``: the first user, who owns the new organization."""
 
-class RegisterRequest(BaseModel):
-    model_config = STRICT
-    email: Email
+    email: LoginEmail
     password: Password
     full_name: Name
     organization_name: Name
 
 
-class LoginRequest(BaseModel):
-    model_config = STRICT
+class LoginBody(StrictModel):
+    """``POST /v1/auth/login``: checked only for size, so a bad email is a plain 401."""
+
     email: Annotated[str, Field(min_length=1, max_length=320)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
-class RefreshRequest(BaseModel):
-    model_config = STRICT
+class RefreshBody(StrictModel):
+    """``POST /v1/auth/refresh`` and ``/logout``: the opaque refresh token."""
+
     refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
 
 
 class TokenPairPublic(BaseModel):
+    """What login and refresh answer; ``expires_in`` is the access token's life in seconds."""
+
     access_token: str
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme, not a secret
     expires_in: int
 
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenPairPublic:
+        return cls(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_in=pair.expires_in,
+        )
 
-class QuietHours(BaseModel):
-    model_config = STRICT
+
+class QuietHoursWindow(StrictModel):
+    """The organization's ``quiet_hours``: the local hours (HH:MM) when texting is
+    *allowed*, start before end (the name is the contract's)."""
+
     start: TimeOfDay
     end: TimeOfDay
 
     @model_validator(mode="after")
-    def _start_before_end(self) -> QuietHours:
+    def _start_before_end(self) -> QuietHoursWindow:
         if parse_hhmm(self.start) >= parse_hhmm(self.end):
             raise ValueError("quiet_hours.start must be before quiet_hours.end")
         return self
 
 
-class OrganizationUpdate(BaseModel):
+class OrganizationUpdate(StrictModel):
     """Every field optional; ``sender_number: null`` removes the number."""
 
-    model_config = STRICT
     name: Name | None = None
     timezone: TimeZone | None = None
     sender_number: PhoneNumber | None = None
     messages_per_second: Annotated[int, Field(ge=1, le=100)] | None = None
-    quiet_hours: QuietHours | None = None
+    quiet_hours: QuietHoursWindow | None = None
     help_text: Annotated[str, Field(min_length=1, max_length=320)] | None = None
     opt_out_footer: Annotated[str, Field(max_length=100)] | None = None
 
@@ -88,31 +111,36 @@ class OrganizationUpdate(BaseModel):
                 raise ValueError(f"{field} cannot be null")
         return self
 
-    def changes(self) -> dict[str, object]:
-        """The model attributes to set, from the fields the client sent."""
-        changes: dict[str, object] = {
-            field: getattr(self, field) for field in self.model_fields_set - {"quiet_hours"}
-        }
-        if self.quiet_hours is not None:
-            changes["quiet_hours_start"] = self.quiet_hours.start
-            changes["quiet_hours_end"] = self.quiet_hours.end
-        return changes
+    def to_domain(self) -> OrganizationChanges:
+        """The changes the client asked for: the fields it sent (null only for the number)."""
+        quiet = self.quiet_hours
+        return OrganizationChanges(
+            name=self.name,
+            timezone=self.timezone,
+            sender_number=self.sender_number,
+            release_sender_number=(
+                "sender_number" in self.model_fields_set and self.sender_number is None
+            ),
+            messages_per_second=self.messages_per_second,
+            quiet_hours_start=quiet.start if quiet else None,
+            quiet_hours_end=quiet.end if quiet else None,
+            help_text=self.help_text,
+            opt_out_footer=self.opt_out_footer,
+        )
 
 
 class OrganizationPublic(BaseModel):
+    """An organization and its sending settings."""
+
     id: str
     name: str
     timezone: str
     sender_number: str | None
     messages_per_second: int
-    quiet_hours: QuietHours
+    quiet_hours: QuietHoursWindow
     help_text: str
     opt_out_footer: str
-    created_at: datetime
-
-    @field_serializer("created_at")
-    def _iso(self, value: datetime) -> str:
-        return to_iso(value)
+    created_at: UtcInstant
 
     @classmethod
     def of(cls, organization: Organization) -> OrganizationPublic:
@@ -122,7 +150,7 @@ class OrganizationPublic(BaseModel):
             timezone=organization.timezone,
             sender_number=organization.sender_number,
             messages_per_second=organization.messages_per_second,
-            quiet_hours=QuietHours(
+            quiet_hours=QuietHoursWindow(
                 start=organization.quiet_hours_start, end=organization.quiet_hours_end
             ),
             help_text=organization.help_text,
@@ -132,16 +160,14 @@ class OrganizationPublic(BaseModel):
 
 
 class UserPublic(BaseModel):
+    """A user of the organization (never their password or its hash)."""
+
     id: str
     email: str
     full_name: str
     role: Role
     organization_id: str
-    created_at: datetime
-
-    @field_serializer("created_at")
-    def _iso(self, value: datetime) -> str:
-        return to_iso(value)
+    created_at: UtcInstant
 
     @classmethod
     def of(cls, user: User) -> UserPublic:
@@ -156,24 +182,40 @@ class UserPublic(BaseModel):
 
 
 class RegisterPublic(BaseModel):
+    """What registering answers: the owner and their new organization."""
+
     user: UserPublic
     organization: OrganizationPublic
 
 
-class UserCreate(BaseModel):
-    model_config = STRICT
-    email: Email
+class UserCreate(StrictModel):
+    """``POST /v1/users``: an admin or a member (there is one owner, who registered)."""
+
+    email: LoginEmail
     password: Password
     full_name: Name
-    role: Literal["admin", "member"]
+    role: GrantableRole
+
+    def to_domain(self) -> NewUser:
+        return NewUser(
+            email=self.email, password=self.password, full_name=self.full_name, role=Role(self.role)
+        )
 
 
-class UserUpdate(BaseModel):
-    model_config = STRICT
+class UserUpdate(StrictModel):
+    """``PATCH /v1/users/{id}``: a new name, a new role, or both."""
+
     full_name: Name | None = None
-    role: Literal["admin", "member"] | None = None
+    role: GrantableRole | None = None
+
+    def to_domain(self) -> UserChanges:
+        return UserChanges(
+            full_name=self.full_name, role=Role(self.role) if self.role is not None else None
+        )
 
 
-class UserList(BaseModel):
+class UsersPublic(BaseModel):
+    """A page of users; ``next_cursor`` is ``null`` on the last page."""
+
     items: list[UserPublic]
     next_cursor: str | None

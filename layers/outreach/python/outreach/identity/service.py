@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
 
 from outreach.clock import Clock, SystemClock
 from outreach.config import get_settings
+from outreach.data.binding import ensure_models_bound
+from outreach.data.pages import Page
 from outreach.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from outreach.identity.domain import (
     DEFAULT_MESSAGES_PER_SECOND,
@@ -15,18 +16,22 @@ from outreach.identity.domain import (
     DEFAULT_QUIET_END,
     DEFAULT_QUIET_START,
     DEFAULT_TIMEZONE,
+    LOGIN_THROTTLE,
     Caller,
+    NewUser,
     Organization,
+    OrganizationChanges,
     Role,
+    SessionState,
     TokenPair,
     User,
+    UserChanges,
 )
 from outreach.identity.passwords import Passwords
+from outreach.identity.ports import IdentityStore, LoginFailureStore, SessionStore
 from outreach.identity.repository import (
-    ACTIVE,
-    ROTATED,
     IdentityRepository,
-    LoginThrottle,
+    LoginFailureRepository,
     SessionRepository,
 )
 from outreach.identity.tokens import AccessTokens, new_refresh_token, refresh_token_hash
@@ -50,14 +55,20 @@ def require_manager(caller: Caller) -> None:
 
 
 class IdentityService:
-    """Every identity rule; routes only parse and map."""
+    """Every identity rule; routes only parse and map.
+
+    ``users`` holds organizations and users, ``sessions`` the logins and refresh
+    tokens, ``login_failures`` the failed sign-ins the throttle counts
+    (:data:`~outreach.identity.domain.LOGIN_THROTTLE`). ``refresh_ttl`` is how long
+    a login lives without a refresh.
+    """
 
     def __init__(
         self,
         *,
-        users: IdentityRepository,
-        sessions: SessionRepository,
-        throttle: LoginThrottle,
+        users: IdentityStore,
+        sessions: SessionStore,
+        login_failures: LoginFailureStore,
         passwords: Passwords,
         tokens: AccessTokens,
         clock: Clock,
@@ -65,7 +76,7 @@ class IdentityService:
     ) -> None:
         self._users = users
         self._sessions = sessions
-        self._throttle = throttle
+        self._login_failures = login_failures
         self._passwords = passwords
         self._tokens = tokens
         self._clock = clock
@@ -106,10 +117,17 @@ class IdentityService:
         return owner, organization
 
     def login(self, *, email: str, password: str) -> TokenPair:
-        """Exchange credentials for a token pair; throttled per email."""
+        """Exchange credentials for a token pair.
+
+        :class:`Unauthorized` for a wrong password or an unknown email alike;
+        :class:`TooManyRequests` with ``Retry-After`` once the email is throttled
+        (:class:`~outreach.identity.domain.LoginThrottlePolicy`).
+        """
         now = self._clock.now()
         email = normalize_email(email)
-        retry_after = self._throttle.retry_after(email, now=now)
+        retry_after = LOGIN_THROTTLE.retry_after(
+            self._login_failures.current_window(email, now=now), now=now
+        )
         if retry_after is not None:
             raise TooManyRequests(
                 "Too many failed sign-ins for this email; try again later.", retry_after
@@ -117,11 +135,11 @@ class IdentityService:
         found = self._users.find_credentials(email)
         # An unknown email runs the same argon2 verification as a wrong password.
         if not self._passwords.verify(found[1] if found else None, password) or found is None:
-            self._throttle.record_failure(email, now=now)
+            self._login_failures.record_failure(email, now=now, window=LOGIN_THROTTLE.window)
             logger.warning("sign-in failed", extra={"known_user": found is not None})
             raise Unauthorized(INVALID_CREDENTIALS)
         user, stored_hash = found
-        self._throttle.clear(email)
+        self._login_failures.clear(email)
         if self._passwords.needs_rehash(stored_hash):
             self._users.update_password_hash(user.org_id, user.id, self._passwords.hash(password))
         family_id = new_id(now)
@@ -144,14 +162,16 @@ class IdentityService:
         record = self._sessions.refresh_record(old_hash)
         if record is None or record.expires_at <= now:
             raise Unauthorized(INVALID_REFRESH)
-        if record.state == ROTATED:
+        if record.state is SessionState.ROTATED:
             self._sessions.revoke_family(record.family_id)
             logger.warning(
                 "rotated refresh token reused; login revoked",
                 extra={"org_id": record.org_id, "user_id": record.user_id},
             )
             raise Unauthorized(INVALID_REFRESH)
-        if record.state != ACTIVE or not self._sessions.family_is_active(record.family_id, now=now):
+        if record.state is not SessionState.ACTIVE or not self._sessions.family_is_active(
+            record.family_id, now=now
+        ):
             raise Unauthorized(INVALID_REFRESH)
         try:
             user = self._users.get_user(record.org_id, record.user_id)
@@ -222,60 +242,66 @@ class IdentityService:
     # --- Users and the organization ------------------------------------------------
 
     def me(self, caller: Caller) -> User:
+        """The signed-in user."""
         return self._users.get_user(caller.org_id, caller.user_id)
 
     def get_organization(self, caller: Caller) -> Organization:
+        """The caller's organization (any role)."""
         return self._users.get_organization(caller.org_id)
 
-    def update_organization(self, caller: Caller, changes: dict[str, Any]) -> Organization:
-        """Owners and admins change settings; a sender number is unique product-wide."""
+    def update_organization(self, caller: Caller, changes: OrganizationChanges) -> Organization:
+        """Owners and admins change settings (else :class:`Forbidden`); a sender number is
+        unique product-wide (:class:`Conflict`). No change asked: nothing is written."""
         require_manager(caller)
         current = self._users.get_organization(caller.org_id)
-        if not changes:
+        if changes.is_empty:
             return current
         return self._users.update_organization(
             caller.org_id, changes, now=self._clock.now(), old_sender=current.sender_number
         )
 
-    def create_user(
-        self, caller: Caller, *, email: str, password: str, full_name: str, role: Role
-    ) -> User:
+    def create_user(self, caller: Caller, new: NewUser) -> User:
+        """Owners and admins add a user to their organization (else :class:`Forbidden`);
+        :class:`Conflict` if the email is taken anywhere in the product."""
         require_manager(caller)
         now = self._clock.now()
         user = User(
             id=new_id(now),
             org_id=caller.org_id,
-            email=normalize_email(email),
-            full_name=full_name,
-            role=role,
+            email=normalize_email(new.email),
+            full_name=new.full_name,
+            role=new.role,
             created_at=now,
             updated_at=now,
         )
-        self._users.create_user(user, self._passwords.hash(password))
+        self._users.create_user(user, self._passwords.hash(new.password))
         return user
 
-    def list_users(
-        self, caller: Caller, *, limit: int, start_key: dict[str, Any] | None
-    ) -> tuple[list[User], dict[str, Any] | None]:
-        return self._users.list_users(caller.org_id, limit=limit, start_key=start_key)
+    def list_users(self, caller: Caller, *, limit: int, cursor: str | None) -> Page[User]:
+        """A page of the caller's organization's users, oldest first (any role)."""
+        return self._users.list_users(caller.org_id, limit=limit, cursor=cursor)
 
     def get_user(self, caller: Caller, user_id: str) -> User:
+        """One user of the caller's organization; :class:`NotFound` for anyone else."""
         return self._users.get_user(caller.org_id, user_id)
 
-    def update_user(
-        self, caller: Caller, user_id: str, *, full_name: str | None, role: Role | None
-    ) -> User:
+    def update_user(self, caller: Caller, user_id: str, changes: UserChanges) -> User:
+        """Owners and admins rename users or change their role (else :class:`Forbidden`);
+        the owner cannot be demoted (:class:`Conflict`)."""
         require_manager(caller)
         target = self._users.get_user(caller.org_id, user_id)
+        role = changes.role
         if role is not None and target.role is Role.OWNER and role is not Role.OWNER:
             raise Conflict("The owner cannot be demoted.")
-        if full_name is None and role is None:
+        if changes.is_empty:
             return target
         return self._users.update_user(
-            caller.org_id, user_id, full_name=full_name, role=role, now=self._clock.now()
+            caller.org_id, user_id, full_name=changes.full_name, role=role, now=self._clock.now()
         )
 
     def delete_user(self, caller: Caller, user_id: str) -> None:
+        """Owners and admins remove a user (else :class:`Forbidden`), freeing the email; the
+        owner cannot be deleted (:class:`Conflict`)."""
         require_manager(caller)
         target = self._users.get_user(caller.org_id, user_id)
         if target.role is Role.OWNER:
@@ -285,12 +311,14 @@ class IdentityService:
 
 @lru_cache(maxsize=1)
 def get_identity_service() -> IdentityService:
-    """The process-wide service, built on first use from the settings and signing key."""
+    """The process-wide service on DynamoDB, built on first use from the settings and
+    signing key."""
     settings = get_settings()
+    ensure_models_bound()
     return IdentityService(
         users=IdentityRepository(),
         sessions=SessionRepository(),
-        throttle=LoginThrottle(),
+        login_failures=LoginFailureRepository(),
         passwords=Passwords(),
         tokens=AccessTokens(
             get_signing_key(),

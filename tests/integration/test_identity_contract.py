@@ -1,0 +1,375 @@
+"""The identity fakes and the DynamoDB repositories answer the same calls the same way.
+
+Every fixture runs once on ``tests/support/fakes/identity.py`` and once on the
+real repository over moto, so a rule tested with the fakes holds on DynamoDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from outreach.errors import BadRequest, Conflict, NotFound
+from outreach.identity.domain import (
+    FailureWindow,
+    Organization,
+    OrganizationChanges,
+    RefreshRecord,
+    Role,
+    SessionState,
+    User,
+)
+from outreach.identity.ports import IdentityStore, LoginFailureStore, SessionStore
+from outreach.identity.repository import (
+    IdentityRepository,
+    LoginFailureRepository,
+    SessionRepository,
+)
+from outreach.ids import new_id
+from tests.support.fakes.identity import (
+    InMemoryIdentityStore,
+    InMemoryLoginFailureStore,
+    InMemorySessionStore,
+)
+
+NOW = datetime(2026, 3, 2, 15, 0, 0, 123000, tzinfo=UTC)
+WHOLE_SECOND = NOW.replace(microsecond=0)  # expiries are TTL attributes: whole seconds
+LATER = NOW + timedelta(minutes=5)
+IMPLEMENTATIONS = ["in_memory", "dynamodb"]
+
+
+def _use_dynamodb(request: pytest.FixtureRequest) -> bool:
+    if request.param == "dynamodb":
+        request.getfixturevalue("aws")
+        return True
+    return False
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def store(request: pytest.FixtureRequest) -> Iterator[IdentityStore]:
+    yield IdentityRepository() if _use_dynamodb(request) else InMemoryIdentityStore()
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def sessions(request: pytest.FixtureRequest) -> Iterator[SessionStore]:
+    yield SessionRepository() if _use_dynamodb(request) else InMemorySessionStore()
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def failures(request: pytest.FixtureRequest) -> Iterator[LoginFailureStore]:
+    yield LoginFailureRepository() if _use_dynamodb(request) else InMemoryLoginFailureStore()
+
+
+def _organization(name: str = "Acme", at: datetime = NOW) -> Organization:
+    return Organization(
+        id=new_id(at),
+        name=name,
+        timezone="America/New_York",
+        sender_number=None,
+        messages_per_second=1,
+        quiet_hours_start="08:00",
+        quiet_hours_end="21:00",
+        help_text=f"{name}: reply STOP to opt out.",
+        opt_out_footer="Reply STOP to opt out",
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def _user(org: Organization, email: str, role: Role = Role.MEMBER, at: datetime = NOW) -> User:
+    return User(
+        id=new_id(at),
+        org_id=org.id,
+        email=email,
+        full_name="Pat Doe",
+        role=role,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def _tenant(store: IdentityStore, email: str, name: str = "Acme") -> tuple[Organization, User]:
+    organization = _organization(name)
+    owner = _user(organization, email, Role.OWNER)
+    store.create_organization_with_owner(organization, owner, "hash-of-" + email)
+    return organization, owner
+
+
+# --- IdentityStore: organizations and users ----------------------------------------------
+
+
+def test_an_organization_and_its_owner_read_back(store: IdentityStore) -> None:
+    organization, owner = _tenant(store, "owner@acme.test")
+    assert store.get_organization(organization.id) == organization
+    assert store.get_user(organization.id, owner.id) == owner
+    assert store.find_credentials("owner@acme.test") == (owner, "hash-of-owner@acme.test")
+
+
+def test_unknown_organizations_users_and_emails(store: IdentityStore) -> None:
+    organization, _ = _tenant(store, "owner@acme.test")
+    with pytest.raises(NotFound):
+        store.get_organization(new_id(NOW))
+    with pytest.raises(NotFound):
+        store.get_user(organization.id, new_id(NOW))
+    with pytest.raises(NotFound):
+        store.get_user(organization.id, "not-a-ulid")
+    assert store.find_credentials("nobody@acme.test") is None
+
+
+def test_a_user_is_found_only_in_their_own_organization(store: IdentityStore) -> None:
+    _, alice = _tenant(store, "alice@a.test", "A Corp")
+    other, _ = _tenant(store, "bob@b.test", "B Corp")
+    with pytest.raises(NotFound):
+        store.get_user(other.id, alice.id)
+    with pytest.raises(NotFound):
+        store.update_user(other.id, alice.id, full_name="Pwned", role=None, now=LATER)
+
+
+def test_emails_are_unique_across_the_product(store: IdentityStore) -> None:
+    organization, _ = _tenant(store, "owner@acme.test")
+    other = _organization("Other Co")
+    with pytest.raises(Conflict):
+        store.create_organization_with_owner(
+            other, _user(other, "owner@acme.test", Role.OWNER), "hash"
+        )
+    with pytest.raises(NotFound):  # nothing of the refused registration was written
+        store.get_organization(other.id)
+    with pytest.raises(Conflict):
+        store.create_user(_user(organization, "owner@acme.test"), "hash")
+
+
+def test_a_deleted_user_frees_their_email(store: IdentityStore) -> None:
+    organization, _ = _tenant(store, "owner@acme.test")
+    member = _user(organization, "member@acme.test")
+    store.create_user(member, "hash")
+    store.delete_user(member)
+    with pytest.raises(NotFound):
+        store.get_user(organization.id, member.id)
+    assert store.find_credentials("member@acme.test") is None
+    with pytest.raises(NotFound):
+        store.delete_user(member)
+    again = _user(organization, "member@acme.test")
+    store.create_user(again, "hash-2")
+    assert store.find_credentials("member@acme.test") == (again, "hash-2")
+
+
+def test_update_password_hash(store: IdentityStore) -> None:
+    _, owner = _tenant(store, "owner@acme.test")
+    store.update_password_hash(owner.org_id, owner.id, "stronger-hash")
+    assert store.find_credentials("owner@acme.test") == (owner, "stronger-hash")
+
+
+def test_update_user_sets_what_is_given(store: IdentityStore) -> None:
+    organization, owner = _tenant(store, "owner@acme.test")
+    member = _user(organization, "member@acme.test")
+    store.create_user(member, "hash")
+    renamed = store.update_user(organization.id, member.id, full_name="Sam", role=None, now=LATER)
+    assert renamed == User(member.id, organization.id, member.email, "Sam", Role.MEMBER, NOW, LATER)
+    promoted = store.update_user(
+        organization.id, member.id, full_name=None, role=Role.ADMIN, now=LATER
+    )
+    assert (promoted.full_name, promoted.role) == ("Sam", Role.ADMIN)
+    assert store.get_user(organization.id, member.id) == promoted
+    with pytest.raises(NotFound):
+        store.update_user(organization.id, new_id(NOW), full_name="X", role=None, now=LATER)
+    assert store.get_user(organization.id, owner.id) == owner
+
+
+def test_users_page_oldest_first_with_sealed_cursors(store: IdentityStore) -> None:
+    organization, owner = _tenant(store, "owner@acme.test")
+    users = [owner]
+    for index in range(4):
+        user = _user(organization, f"user{index}@acme.test", at=NOW + timedelta(seconds=index + 1))
+        store.create_user(user, "hash")
+        users.append(user)
+    _tenant(store, "else@other.test", "Other Co")  # never in Acme's pages
+    seen: list[User] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = store.list_users(organization.id, limit=2, cursor=cursor)
+        assert len(page.items) <= 2
+        seen.extend(page.items)
+        pages += 1
+        if len(seen) < len(users):
+            assert page.next_cursor is not None
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == users
+    assert pages >= 3
+
+
+def test_a_users_cursor_is_bound_to_its_organization_and_sealed(store: IdentityStore) -> None:
+    organization, _ = _tenant(store, "owner@acme.test")
+    store.create_user(_user(organization, "member@acme.test"), "hash")
+    other, _ = _tenant(store, "bob@b.test", "B Corp")
+    cursor = store.list_users(organization.id, limit=1, cursor=None).next_cursor
+    assert cursor is not None
+    with pytest.raises(BadRequest):
+        store.list_users(other.id, limit=1, cursor=cursor)
+    with pytest.raises(BadRequest):
+        store.list_users(organization.id, limit=1, cursor="abc.def")
+
+
+def test_update_organization_applies_the_changes(store: IdentityStore) -> None:
+    organization, _ = _tenant(store, "owner@acme.test")
+    changes = OrganizationChanges(
+        name="Acme Repair",
+        timezone="America/Chicago",
+        messages_per_second=5,
+        quiet_hours_start="09:00",
+        quiet_hours_end="20:00",
+        help_text="Call us.",
+        opt_out_footer="",
+    )
+    updated = store.update_organization(organization.id, changes, now=LATER, old_sender=None)
+    expected = Organization(
+        id=organization.id,
+        name="Acme Repair",
+        timezone="America/Chicago",
+        sender_number=None,
+        messages_per_second=5,
+        quiet_hours_start="09:00",
+        quiet_hours_end="20:00",
+        help_text="Call us.",
+        opt_out_footer="",
+        created_at=NOW,
+        updated_at=LATER,
+    )
+    assert updated == expected
+    assert store.get_organization(organization.id) == expected
+
+
+def test_sender_numbers_are_claimed_once_and_freed_on_change_or_release(
+    store: IdentityStore,
+) -> None:
+    acme, _ = _tenant(store, "owner@acme.test")
+    other, _ = _tenant(store, "boss@other.test", "Other Co")
+    claim = OrganizationChanges(sender_number="+16175550123")
+    assert (
+        store.update_organization(acme.id, claim, now=LATER, old_sender=None).sender_number
+        == "+16175550123"
+    )
+    store.update_organization(
+        other.id, OrganizationChanges(sender_number="+16175550124"), now=LATER, old_sender=None
+    )
+    with pytest.raises(Conflict) as taken:
+        store.update_organization(other.id, claim, now=LATER, old_sender="+16175550124")
+    assert taken.value.extra == {"field": "sender_number"}
+    assert store.get_organization(other.id).sender_number == "+16175550124"
+    # Switching frees the old number; releasing frees the new one.
+    store.update_organization(
+        acme.id,
+        OrganizationChanges(sender_number="+16175550125"),
+        now=LATER,
+        old_sender="+16175550123",
+    )
+    store.update_organization(other.id, claim, now=LATER, old_sender="+16175550124")
+    released = store.update_organization(
+        acme.id,
+        OrganizationChanges(release_sender_number=True),
+        now=LATER,
+        old_sender="+16175550125",
+    )
+    assert released.sender_number is None
+    store.update_organization(
+        other.id,
+        OrganizationChanges(sender_number="+16175550125"),
+        now=LATER,
+        old_sender="+16175550123",
+    )
+    # The number other gave up is free again for acme.
+    store.update_organization(acme.id, claim, now=LATER, old_sender=None)
+    assert store.get_organization(acme.id).sender_number == "+16175550123"
+
+
+# --- SessionStore ------------------------------------------------------------------------
+
+
+def _start(sessions: SessionStore) -> str:
+    family_id = new_id(NOW)
+    sessions.start(
+        family_id=family_id,
+        token_hash="hash-1",
+        org_id="org-1",
+        user_id="user-1",
+        now=NOW,
+        expires_at=NOW + timedelta(days=1),
+    )
+    return family_id
+
+
+def test_a_started_login_is_active_until_it_expires(sessions: SessionStore) -> None:
+    family_id = _start(sessions)
+    assert sessions.refresh_record("hash-1") == RefreshRecord(
+        "org-1", "user-1", family_id, SessionState.ACTIVE, WHOLE_SECOND + timedelta(days=1)
+    )
+    assert sessions.family_is_active(family_id, now=NOW)
+    assert not sessions.family_is_active(family_id, now=NOW + timedelta(days=1))
+    assert not sessions.family_is_active(new_id(NOW), now=NOW)
+    assert sessions.refresh_record("unknown") is None
+
+
+def test_rotation_retires_the_old_token_once(sessions: SessionStore) -> None:
+    family_id = _start(sessions)
+    record = sessions.refresh_record("hash-1")
+    assert record is not None
+    extended = NOW + timedelta(days=2)
+    assert sessions.rotate(
+        old_hash="hash-1", new_hash="hash-2", record=record, now=LATER, expires_at=extended
+    )
+    old = sessions.refresh_record("hash-1")
+    assert old is not None
+    assert old.state is SessionState.ROTATED
+    assert sessions.refresh_record("hash-2") == RefreshRecord(
+        "org-1", "user-1", family_id, SessionState.ACTIVE, WHOLE_SECOND + timedelta(days=2)
+    )
+    assert sessions.family_is_active(family_id, now=NOW + timedelta(days=1, hours=1))
+    # The same token cannot be rotated twice (a concurrent use lost the race).
+    assert not sessions.rotate(
+        old_hash="hash-1", new_hash="hash-3", record=record, now=LATER, expires_at=extended
+    )
+    assert sessions.refresh_record("hash-3") is None
+
+
+def test_a_revoked_login_is_inactive_and_cannot_rotate(sessions: SessionStore) -> None:
+    family_id = _start(sessions)
+    record = sessions.refresh_record("hash-1")
+    assert record is not None
+    sessions.revoke_family(family_id)
+    assert not sessions.family_is_active(family_id, now=NOW)
+    assert not sessions.rotate(
+        old_hash="hash-1", new_hash="hash-2", record=record, now=LATER, expires_at=LATER
+    )
+    assert sessions.refresh_record("hash-2") is None
+    sessions.revoke_family(new_id(NOW))  # unknown: a no-op
+
+
+# --- LoginFailureStore ----------------------------------------------------------------------
+
+
+def test_failures_count_in_a_fixed_window(failures: LoginFailureStore) -> None:
+    window = timedelta(minutes=15)
+    assert failures.current_window("pat@acme.test", now=NOW) is None
+    for minute in range(3):
+        failures.record_failure("pat@acme.test", now=NOW + timedelta(minutes=minute), window=window)
+    assert failures.current_window("pat@acme.test", now=LATER) == FailureWindow(
+        3, WHOLE_SECOND + window
+    )
+    assert failures.current_window("other@acme.test", now=LATER) is None
+    # At the window's end it is gone; the next failure starts a new one.
+    assert failures.current_window("pat@acme.test", now=WHOLE_SECOND + window) is None
+    failures.record_failure("pat@acme.test", now=NOW + window, window=window)
+    assert failures.current_window("pat@acme.test", now=NOW + window) == FailureWindow(
+        1, WHOLE_SECOND + 2 * window
+    )
+
+
+def test_clearing_forgets_the_failures(failures: LoginFailureStore) -> None:
+    failures.record_failure("pat@acme.test", now=NOW, window=timedelta(minutes=15))
+    failures.clear("pat@acme.test")
+    assert failures.current_window("pat@acme.test", now=NOW) is None
+    failures.clear("nobody@acme.test")  # nothing to forget: a no-op
