@@ -19,11 +19,14 @@ from outreach.contacts.domain import (
     MAX_TAG_LENGTH,
     MAX_TAGS,
     MAX_TEXT_FIELD_LENGTH,
+    RowError,
     normalize_tag,
 )
+from outreach.contacts.opt_outs import marks_opted_out
 from outreach.errors import BadRequest
 from outreach.phones import InvalidPhoneNumber, to_e164
 from outreach.timezones import is_timezone
+from outreach.validation import check_email
 
 DELIMITERS = (",", ";", "\t")
 MAX_ROWS = 50_000
@@ -54,8 +57,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "opted_out": ("opted out", "optedout", "opt out", "optout", "unsubscribed", "do not text"),
 }
 _LOOKUP = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
-_TRUE = {"true", "yes", "y", "1", "x", "t"}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def canonical_header(header: str) -> str | None:
@@ -76,16 +77,10 @@ class ImportRow:
     opted_out: bool = False
 
 
-@dataclass(frozen=True)
-class RowError:
-    """Why a row was not imported (rows count from 1 at the first data row)."""
-
-    row: int
-    error: str
-
-
 @dataclass
 class ParsedCsv:
+    """The rows that parsed, in file order, and why the others did not."""
+
     rows: list[ImportRow]
     errors: list[RowError]
 
@@ -190,7 +185,7 @@ def _row(
         raise ValueError(f"at most {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters")
     if len(attributes) > MAX_ATTRIBUTES:
         raise ValueError(f"more than {MAX_ATTRIBUTES} extra columns")
-    opted_out = values.pop("opted_out", "").lower() in _TRUE
+    opted_out = marks_opted_out(values.pop("opted_out", ""))
     return ImportRow(
         number=number,
         phone=phone,
@@ -211,8 +206,11 @@ def _phone(raw: str) -> str:
 
 
 def _check_fields(values: dict[str, str]) -> None:
-    if "email" in values and not _EMAIL.match(values["email"]):
-        raise ValueError(f"invalid email {values['email']!r}")
+    if "email" in values:
+        try:
+            check_email(values["email"])
+        except ValueError as error:
+            raise ValueError(f"invalid email {values['email']!r}") from error
     if "timezone" in values and not is_timezone(values["timezone"]):
         raise ValueError(f"unknown time zone {values['timezone']!r}")
     for name in ("first_name", "last_name", "company", "email"):

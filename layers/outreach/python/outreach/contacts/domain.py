@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TypedDict
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
@@ -18,11 +20,45 @@ PROFILE_FIELDS = ("first_name", "last_name", "email", "company", "timezone")
 
 
 class OptOutSource(StrEnum):
-    """How a number came onto the opt-out list."""
+    """How a number came onto the opt-out list (:mod:`outreach.contacts.opt_outs`)."""
 
     KEYWORD = "keyword"
     MANUAL = "manual"
     IMPORT = "import"
+
+
+class TemplateValues(TypedDict):
+    """What a message template's placeholders are filled from (``sending-rules.md``,
+    "Message body"): the profile fields by name, and ``attributes`` for
+    ``{attributes.<key>}``. ``None`` is an empty value (the fallback applies)."""
+
+    first_name: str | None
+    last_name: str | None
+    company: str | None
+    email: str | None
+    phone: str
+    attributes: dict[str, str]
+
+
+def template_values_from(
+    *,
+    phone: str,
+    first_name: str | None,
+    last_name: str | None,
+    company: str | None,
+    email: str | None,
+    attributes: Mapping[str, str],
+) -> TemplateValues:
+    """The template values of a contact given field by field, for readers that hold
+    only the fields a message needs (the sender's projected read), not a :class:`Contact`."""
+    return TemplateValues(
+        first_name=first_name,
+        last_name=last_name,
+        company=company,
+        email=email,
+        phone=phone,
+        attributes=dict(attributes),
+    )
 
 
 @dataclass(frozen=True)
@@ -42,6 +78,17 @@ class Contact:
     created_at: datetime
     updated_at: datetime
     opted_out: bool = False
+
+    def template_values(self) -> TemplateValues:
+        """The values this contact's messages are rendered with (a copy: safe to change)."""
+        return template_values_from(
+            phone=self.phone,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            company=self.company,
+            email=self.email,
+            attributes=self.attributes,
+        )
 
 
 @dataclass(frozen=True)
@@ -67,6 +114,24 @@ class ContactChanges:
     attributes: dict[str, str] | None = None
     # Fields the client explicitly set to null (PATCH only): they are cleared.
     cleared: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why a CSV row was not imported (rows count from 1 at the first data row)."""
+
+    row: int
+    error: str
+
+
+@dataclass
+class ImportResult:
+    """What an import did; every data row is counted once (blank rows are ignored)."""
+
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
 
 
 def normalize_tag(tag: str) -> str:

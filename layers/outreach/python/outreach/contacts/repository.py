@@ -1,29 +1,36 @@
-"""Contacts persistence: contacts, the one-contact-per-phone guard, tags and opt-outs.
+"""Contacts persistence on DynamoDB: contacts, the one-contact-per-phone guard, tags
+and opt-outs (the implementations of :mod:`outreach.contacts.ports`).
 
-Every call takes the caller's organization id and keys by it.
+Every call takes the caller's organization id and keys by it. The models must be
+bound first (:func:`~outreach.data.binding.ensure_models_bound`, called by the
+services' factories).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from outreach.contacts.domain import Contact, OptOut, OptOutSource
-from outreach.data.binding import ensure_models_bound
+from outreach.data.keys import tag_key
 from outreach.data.models import ContactModel, ContactPhoneModel, ContactTagModel, OptOutModel
+from outreach.data.pages import Page, decode_cursor, encode_cursor
 from outreach.data.pynamo import condition_failed, raw_map
 from outreach.data.transactions import ConditionsFailed, Transaction
 from outreach.errors import Conflict, NotFound
 from outreach.ids import is_id, new_id
 
 IMPORT_LEASE_KEY = "#import"
+# The listing names sealed into cursors: a cursor of one listing is refused by another.
+CONTACTS_LISTING = "contacts"
+OPT_OUTS_LISTING = "opt-outs"
 
 
-def tag_key(org_id: str, tag: str) -> str:
-    return f"{org_id}#{tag}"
+def tag_listing(tag: str) -> str:
+    """The listing name of the contacts carrying ``tag``."""
+    return f"contacts:tag:{tag}"
 
 
 def _contact(item: ContactModel, *, opted_out: bool = False) -> Contact:
@@ -62,10 +69,8 @@ def _item(contact: Contact) -> ContactModel:
 
 
 class ContactRepository:
-    """Contacts with their phone guard and tag memberships, kept in step by transactions."""
-
-    def __init__(self) -> None:
-        ensure_models_bound()
+    """Contacts with their phone guard and tag memberships, kept in step by transactions
+    (a :class:`~outreach.contacts.ports.ContactStore`)."""
 
     def create(self, contact: Contact) -> None:
         """Create the contact; :class:`Conflict` naming the existing id if the phone is taken."""
@@ -138,6 +143,7 @@ class ContactRepository:
         return token
 
     def release_import_lease(self, org_id: str, token: str) -> None:
+        """Give the lease back if ``token`` still holds it (a lapsed lease may be another's)."""
         try:
             ContactPhoneModel(org_id, IMPORT_LEASE_KEY).delete(
                 condition=ContactPhoneModel.contact_id == token
@@ -164,18 +170,21 @@ class ContactRepository:
                     )
 
     def get(self, org_id: str, contact_id: str) -> Contact:
+        """The contact; :class:`NotFound` if it does not exist."""
         try:
             return _contact(ContactModel.get(org_id, contact_id))
         except DoesNotExist as error:
             raise NotFound("Contact not found.") from error
 
     def get_many(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, Contact]:
+        """The contacts among ``contact_ids`` that exist, by id."""
         keys = [(org_id, contact_id) for contact_id in dict.fromkeys(contact_ids)]
         return {item.contact_id: _contact(item) for item in ContactModel.batch_get(keys)}
 
     # --- Campaign audiences: (contact id, phone) pairs, projected to what a snapshot needs.
 
     def all_members(self, org_id: str) -> Iterator[tuple[str, str]]:
+        """Every contact of the organization."""
         for item in ContactModel.query(org_id, attributes_to_get=["contact_id", "phone"]):
             yield item.contact_id, item.phone
 
@@ -195,37 +204,49 @@ class ContactRepository:
             yield item.contact_id, item.phone
 
     def id_for_phone(self, org_id: str, phone: str) -> str | None:
+        """The id of the contact with ``phone`` (consistent), or ``None``."""
         try:
             return ContactPhoneModel.get(org_id, phone, consistent_read=True).contact_id
         except DoesNotExist:
             return None
 
     def ids_for_phones(self, org_id: str, phones: Iterable[str]) -> dict[str, str]:
+        """Contact id by phone, for the ``phones`` that are contacts' (consistent)."""
         keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
         items = ContactPhoneModel.batch_get(keys, consistent_read=True)
         return {item.phone: item.contact_id for item in items}
 
-    def list_newest(
-        self, org_id: str, *, limit: int, start_key: dict[str, Any] | None
-    ) -> tuple[list[Contact], dict[str, Any] | None]:
+    def list_newest(self, org_id: str, *, limit: int, cursor: str | None) -> Page[Contact]:
+        """Newest first (ids sort by creation time), from ``cursor``."""
         result = ContactModel.query(
-            org_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key
+            org_id,
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor, org_id=org_id, listing=CONTACTS_LISTING),
         )
         contacts = [_contact(item) for item in result]
-        return contacts, result.last_evaluated_key
+        return Page(
+            contacts,
+            encode_cursor(result.last_evaluated_key, org_id=org_id, listing=CONTACTS_LISTING),
+        )
 
     def list_by_tag(
-        self, org_id: str, tag: str, *, limit: int, start_key: dict[str, Any] | None
-    ) -> tuple[list[Contact], dict[str, Any] | None]:
+        self, org_id: str, tag: str, *, limit: int, cursor: str | None
+    ) -> Page[Contact]:
+        """The contacts carrying ``tag``, newest first, from ``cursor``."""
+        listing = tag_listing(tag)
         result = ContactTagModel.query(
             tag_key(org_id, tag),
             scan_index_forward=False,
             limit=limit,
-            last_evaluated_key=start_key,
+            last_evaluated_key=decode_cursor(cursor, org_id=org_id, listing=listing),
         )
         ids = [item.contact_id for item in result]
         found = self.get_many(org_id, ids)
-        return [found[i] for i in ids if i in found], result.last_evaluated_key
+        return Page(
+            [found[i] for i in ids if i in found],
+            encode_cursor(result.last_evaluated_key, org_id=org_id, listing=listing),
+        )
 
     def replace(self, old: Contact, new: Contact) -> None:
         """Store ``new`` over ``old``: moves the phone guard and the tag memberships.
@@ -279,6 +300,7 @@ class ContactRepository:
                     tags.save(ContactTagModel(tag_key(new.org_id, tag), new.id, phone=new.phone))
 
     def delete(self, contact: Contact, *, now: datetime) -> None:
+        """Remove the contact, its guard and tags; :class:`NotFound` if it is already gone."""
         transaction = Transaction()
         transaction.delete(
             ContactModel(contact.org_id, contact.id),
@@ -305,10 +327,8 @@ def _opt_out(item: OptOutModel) -> OptOut:
 
 
 class OptOutRepository:
-    """The organization's opt-out list."""
-
-    def __init__(self) -> None:
-        ensure_models_bound()
+    """The organization's opt-out list (an :class:`~outreach.contacts.ports.OptOutList`;
+    the policy is :mod:`outreach.contacts.opt_outs`). Every read is consistent."""
 
     def add(
         self, org_id: str, phone: str, source: OptOutSource, now: datetime
@@ -327,6 +347,7 @@ class OptOutRepository:
         return _opt_out(item), True
 
     def get(self, org_id: str, phone: str) -> OptOut | None:
+        """The entry for ``phone``, or ``None``."""
         try:
             return _opt_out(OptOutModel.get(org_id, phone, consistent_read=True))
         except DoesNotExist:
@@ -343,16 +364,46 @@ class OptOutRepository:
         return True
 
     def all_phones(self, org_id: str) -> set[str]:
-        """Every number on the organization's list (one Query, keys only)."""
-        return {item.phone for item in OptOutModel.query(org_id, attributes_to_get=["phone"])}
+        """Every number on the organization's list (a Query of the keys)."""
+        return set(self._phones(org_id, page_size=None))
+
+    def whole_list(self, org_id: str, *, at_most: int) -> set[str] | None:
+        """Every number on the list, or ``None`` once more than ``at_most`` are seen (the
+        pages are sized so a list over the bound costs one page)."""
+        phones: set[str] = set()
+        for phone in self._phones(org_id, page_size=at_most + 1):
+            phones.add(phone)
+            if len(phones) > at_most:
+                return None
+        return phones
+
+    @staticmethod
+    def _phones(org_id: str, *, page_size: int | None) -> Iterator[str]:
+        for item in OptOutModel.query(
+            org_id, consistent_read=True, attributes_to_get=["phone"], page_size=page_size
+        ):
+            yield item.phone
 
     def opted_out_among(self, org_id: str, phones: Iterable[str]) -> set[str]:
+        """Which of ``phones`` are on the list (a batch of consistent reads by key)."""
         keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
-        return {item.phone for item in OptOutModel.batch_get(keys)}
+        return {
+            item.phone
+            for item in OptOutModel.batch_get(
+                keys, consistent_read=True, attributes_to_get=["phone"]
+            )
+        }
 
-    def list(
-        self, org_id: str, *, limit: int, start_key: dict[str, Any] | None
-    ) -> tuple[list[OptOut], dict[str, Any] | None]:
-        result = OptOutModel.query(org_id, limit=limit, last_evaluated_key=start_key)
+    def list_entries(self, org_id: str, *, limit: int, cursor: str | None) -> Page[OptOut]:
+        """The entries in phone order, from ``cursor``."""
+        result = OptOutModel.query(
+            org_id,
+            limit=limit,
+            consistent_read=True,
+            last_evaluated_key=decode_cursor(cursor, org_id=org_id, listing=OPT_OUTS_LISTING),
+        )
         entries = [_opt_out(item) for item in result]
-        return entries, result.last_evaluated_key
+        return Page(
+            entries,
+            encode_cursor(result.last_evaluated_key, org_id=org_id, listing=OPT_OUTS_LISTING),
+        )

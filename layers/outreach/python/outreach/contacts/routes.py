@@ -4,36 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from outreach.api.auth import CallerDep
-from outreach.api.pagination import (
-    DEFAULT_LIMIT,
-    CursorParam,
-    LimitParam,
-    decode_cursor,
-    encode_cursor,
-)
-from outreach.contacts.domain import normalize_tag
+from outreach.api.deps import CallerDep, ContactServiceDep
+from outreach.api.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from outreach.contacts.schemas import (
     ContactCreate,
-    ContactList,
     ContactPublic,
+    ContactsPublic,
     ContactUpdate,
-    ImportError_,
     ImportPublic,
     OptOutCreate,
-    OptOutList,
     OptOutPublic,
+    OptOutsPublic,
+    import_tags,
+    read_csv_upload,
 )
-from outreach.contacts.service import ContactService, get_contact_service
-from outreach.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
-CSV_MEDIA_TYPES = ("text/csv", "application/csv")
-
-ContactServiceDep = Annotated[ContactService, Depends(get_contact_service)]
 
 contacts_router = APIRouter(prefix="/v1/contacts", tags=["contacts"])
 opt_outs_router = APIRouter(prefix="/v1/opt-outs", tags=["opt-outs"])
@@ -44,7 +31,7 @@ def create_contact(
     body: ContactCreate, caller: CallerDep, service: ContactServiceDep
 ) -> ContactPublic:
     """Add a contact. 409 (naming `existing_id`) if the phone is already a contact."""
-    return ContactPublic.of(service.create(caller.org_id, body.changes()))
+    return ContactPublic.of(service.create(caller.org_id, body.to_domain()))
 
 
 @contacts_router.get("")
@@ -54,15 +41,10 @@ def list_contacts(
     tag: Annotated[str | None, Query(max_length=200)] = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> ContactList:
+) -> ContactsPublic:
     """Contacts, newest first; `tag` keeps those carrying it."""
-    wanted = normalize_tag(tag) if tag is not None else None
-    listing = f"contacts:tag:{wanted}" if wanted is not None else "contacts"
-    start = decode_cursor(cursor, org_id=caller.org_id, listing=listing)
-    contacts, last = service.list_contacts(caller.org_id, tag=wanted, limit=limit, start_key=start)
-    return ContactList(
-        items=[ContactPublic.of(c) for c in contacts],
-        next_cursor=encode_cursor(last, org_id=caller.org_id, listing=listing),
+    return ContactsPublic.of(
+        service.list_contacts(caller.org_id, tag=tag, limit=limit, cursor=cursor)
     )
 
 
@@ -77,25 +59,9 @@ async def import_contacts(
 ) -> ImportPublic:
     """Import a CSV (`text/csv`, UTF-8, comma/semicolon/tab). Existing phones are updated;
     empty cells never erase; bad rows are reported by number (from 1) and skipped."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in CSV_MEDIA_TYPES:
-        raise UnsupportedMediaType("Send the CSV with Content-Type: text/csv.")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge("The CSV is larger than 10 MB.")
-    body = await request.body()
-    if len(body) > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge("The CSV is larger than 10 MB.")
-    extra = tuple(t for t in (normalize_tag(x) for x in (tags or "").split(",")) if t)
-    if any(len(tag) > 50 for tag in extra):
-        raise BadRequest("A tag is at most 50 characters.")
-    result = await run_in_threadpool(service.import_csv, caller.org_id, body, extra)
-    return ImportPublic(
-        created=result.created,
-        updated=result.updated,
-        skipped=result.skipped,
-        errors=[ImportError_(row=e.row, error=e.error) for e in result.errors],
-    )
+    body = await read_csv_upload(request)
+    extra = import_tags(tags)
+    return ImportPublic.of(await run_in_threadpool(service.import_csv, caller.org_id, body, extra))
 
 
 @contacts_router.get("/{contact_id}")
@@ -108,7 +74,7 @@ def update_contact(
     contact_id: str, body: ContactUpdate, caller: CallerDep, service: ContactServiceDep
 ) -> ContactPublic:
     """Change any field. 409 if the new phone belongs to another contact."""
-    return ContactPublic.of(service.update(caller.org_id, contact_id, body.changes()))
+    return ContactPublic.of(service.update(caller.org_id, contact_id, body.to_domain()))
 
 
 @contacts_router.delete("/{contact_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -123,14 +89,9 @@ def list_opt_outs(
     service: ContactServiceDep,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> OptOutList:
+) -> OptOutsPublic:
     """Numbers the organization must not text, contacts or not."""
-    start = decode_cursor(cursor, org_id=caller.org_id, listing="opt-outs")
-    entries, last = service.list_opt_outs(caller.org_id, limit=limit, start_key=start)
-    return OptOutList(
-        items=[OptOutPublic.of(e) for e in entries],
-        next_cursor=encode_cursor(last, org_id=caller.org_id, listing="opt-outs"),
-    )
+    return OptOutsPublic.of(service.list_opt_outs(caller.org_id, limit=limit, cursor=cursor))
 
 
 @opt_outs_router.post("", status_code=status.HTTP_201_CREATED)

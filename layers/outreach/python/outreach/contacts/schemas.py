@@ -1,14 +1,15 @@
-"""Contacts API schemas."""
+"""Contacts API schemas: request bodies (``*Create``/``*Update``, mapped to the domain
+with ``to_domain()``), answers (``*Public``, mapped from it with ``of``), and the CSV
+upload's checks (media type, size, ``?tags=``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_serializer, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
+from starlette.requests import Request
 
-from outreach.api.fields import PhoneNumber, TimeZone, check_email
-from outreach.clock import to_iso
+from outreach.api.fields import PhoneNumber, StrictModel, TimeZone, UtcInstant, check_email
 from outreach.contacts.domain import (
     MAX_ATTRIBUTE_KEY_LENGTH,
     MAX_ATTRIBUTE_VALUE_LENGTH,
@@ -18,9 +19,16 @@ from outreach.contacts.domain import (
     MAX_TEXT_FIELD_LENGTH,
     Contact,
     ContactChanges,
+    ImportResult,
     OptOut,
+    RowError,
     normalize_tag,
 )
+from outreach.data.pages import Page
+from outreach.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+CSV_MEDIA_TYPES = ("text/csv", "application/csv")
 
 
 def _tags(values: list[str]) -> list[str]:
@@ -43,7 +51,8 @@ def _attributes(values: dict[str, str]) -> dict[str, str]:
 
 Phone = PhoneNumber
 Text = Annotated[str, Field(max_length=MAX_TEXT_FIELD_LENGTH)]
-Email = Annotated[str, Field(max_length=MAX_TEXT_FIELD_LENGTH), AfterValidator(check_email)]
+# A contact's email keeps its case (identity's login email is lowercased).
+ContactEmail = Annotated[str, Field(max_length=MAX_TEXT_FIELD_LENGTH), AfterValidator(check_email)]
 Tags = Annotated[
     list[Annotated[str, Field(max_length=200)]], Field(max_length=MAX_TAGS), AfterValidator(_tags)
 ]
@@ -53,23 +62,21 @@ Attributes = Annotated[
     AfterValidator(_attributes),
 ]
 
-STRICT = ConfigDict(extra="forbid")
 
-
-class ContactCreate(BaseModel):
+class ContactCreate(StrictModel):
     """Only ``phone`` is required; a missing ``timezone`` is inferred from the number."""
 
-    model_config = STRICT
     phone: Phone
     first_name: Text | None = None
     last_name: Text | None = None
-    email: Email | None = None
+    email: ContactEmail | None = None
     company: Text | None = None
     tags: Tags = Field(default_factory=list)
     attributes: Attributes = Field(default_factory=dict)
     timezone: TimeZone | None = None
 
-    def changes(self) -> ContactChanges:
+    def to_domain(self) -> ContactChanges:
+        """The new contact's values (tags and attributes empty when absent)."""
         return ContactChanges(
             phone=self.phone,
             first_name=self.first_name,
@@ -82,15 +89,14 @@ class ContactCreate(BaseModel):
         )
 
 
-class ContactUpdate(BaseModel):
+class ContactUpdate(StrictModel):
     """Any field of the create body. ``null`` clears a text field or the zone; ``tags``
     and ``attributes`` replace the stored ones (``[]``/``{}`` clear them)."""
 
-    model_config = STRICT
     phone: Phone | None = None
     first_name: Text | None = None
     last_name: Text | None = None
-    email: Email | None = None
+    email: ContactEmail | None = None
     company: Text | None = None
     tags: Tags | None = None
     attributes: Attributes | None = None
@@ -103,7 +109,8 @@ class ContactUpdate(BaseModel):
                 raise ValueError(f"{name} cannot be null")
         return self
 
-    def changes(self) -> ContactChanges:
+    def to_domain(self) -> ContactChanges:
+        """The change: absent fields are ``None`` (kept), explicit nulls are in ``cleared``."""
         cleared: set[str] = {
             name
             for name in ("first_name", "last_name", "email", "company", "timezone")
@@ -122,11 +129,9 @@ class ContactUpdate(BaseModel):
         )
 
 
-def _iso(value: datetime) -> str:
-    return to_iso(value)
-
-
 class ContactPublic(BaseModel):
+    """A contact as the API answers it (``api-contract.md``, ``contact``)."""
+
     id: str
     phone: str
     first_name: str | None
@@ -137,12 +142,8 @@ class ContactPublic(BaseModel):
     attributes: dict[str, str]
     timezone: str | None
     opted_out: bool
-    created_at: datetime
-    updated_at: datetime
-
-    @field_serializer("created_at", "updated_at")
-    def _timestamps(self, value: datetime) -> str:
-        return _iso(value)
+    created_at: UtcInstant
+    updated_at: UtcInstant
 
     @classmethod
     def of(cls, contact: Contact) -> ContactPublic:
@@ -162,14 +163,26 @@ class ContactPublic(BaseModel):
         )
 
 
-class ContactList(BaseModel):
+class ContactsPublic(BaseModel):
+    """A page of contacts; ``next_cursor`` is ``null`` on the last page."""
+
     items: list[ContactPublic]
     next_cursor: str | None
 
+    @classmethod
+    def of(cls, page: Page[Contact]) -> ContactsPublic:
+        return cls(items=[ContactPublic.of(c) for c in page.items], next_cursor=page.next_cursor)
 
-class ImportError_(BaseModel):
+
+class ImportRowErrorPublic(BaseModel):
+    """Why row ``row`` (from 1 at the first data row) was not imported."""
+
     row: int
     error: str
+
+    @classmethod
+    def of(cls, error: RowError) -> ImportRowErrorPublic:
+        return cls(row=error.row, error=error.error)
 
 
 class ImportPublic(BaseModel):
@@ -179,28 +192,67 @@ class ImportPublic(BaseModel):
     created: int
     updated: int
     skipped: int
-    errors: list[ImportError_]
+    errors: list[ImportRowErrorPublic]
+
+    @classmethod
+    def of(cls, result: ImportResult) -> ImportPublic:
+        return cls(
+            created=result.created,
+            updated=result.updated,
+            skipped=result.skipped,
+            errors=[ImportRowErrorPublic.of(e) for e in result.errors],
+        )
 
 
-class OptOutCreate(BaseModel):
-    model_config = STRICT
+async def read_csv_upload(request: Request) -> bytes:
+    """The body of ``POST /v1/contacts/import`` once its media type and size pass, checked
+    in the order the API answers them: 415 unless ``text/csv`` (or ``application/csv``),
+    then 413 over 10 MB (the declared length before the body is read, then the body)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in CSV_MEDIA_TYPES:
+        raise UnsupportedMediaType("Send the CSV with Content-Type: text/csv.")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge("The CSV is larger than 10 MB.")
+    body = await request.body()
+    if len(body) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge("The CSV is larger than 10 MB.")
+    return body
+
+
+def import_tags(raw: str | None) -> tuple[str, ...]:
+    """``?tags=a,b`` of an import: the normalised tags added to every row, empty ones
+    dropped; 400 for one over ``MAX_TAG_LENGTH`` characters."""
+    extra = tuple(t for t in (normalize_tag(x) for x in (raw or "").split(",")) if t)
+    if any(len(tag) > MAX_TAG_LENGTH for tag in extra):
+        raise BadRequest(f"A tag is at most {MAX_TAG_LENGTH} characters.")
+    return extra
+
+
+class OptOutCreate(StrictModel):
+    """A number to suppress, in any common format (stored in E.164)."""
+
     phone: Phone
 
 
 class OptOutPublic(BaseModel):
+    """An entry of the opt-out list."""
+
     phone: str
     source: Literal["keyword", "manual", "import"]
-    created_at: datetime
-
-    @field_serializer("created_at")
-    def _timestamps(self, value: datetime) -> str:
-        return _iso(value)
+    created_at: UtcInstant
 
     @classmethod
     def of(cls, entry: OptOut) -> OptOutPublic:
         return cls(phone=entry.phone, source=entry.source.value, created_at=entry.created_at)
 
 
-class OptOutList(BaseModel):
+class OptOutsPublic(BaseModel):
+    """A page of the opt-out list; ``next_cursor`` is ``null`` on the last page."""
+
     items: list[OptOutPublic]
     next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[OptOut]) -> OptOutsPublic:
+        return cls(items=[OptOutPublic.of(e) for e in page.items], next_cursor=page.next_cursor)

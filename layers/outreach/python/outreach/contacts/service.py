@@ -3,38 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from outreach.clock import Clock, SystemClock
-from outreach.contacts.csv_import import ImportRow, RowError, parse_csv
+from outreach.contacts import opt_outs as policy
+from outreach.contacts.csv_import import ImportRow, parse_csv
 from outreach.contacts.domain import (
     PROFILE_FIELDS,
     Contact,
     ContactChanges,
+    ImportResult,
     OptOut,
     OptOutSource,
+    normalize_tag,
 )
+from outreach.contacts.ports import ContactStore, OptOutList
 from outreach.contacts.repository import ContactRepository, OptOutRepository
+from outreach.data.binding import ensure_models_bound
+from outreach.data.pages import Page
 from outreach.errors import NotFound
 from outreach.ids import is_id, new_id
 from outreach.phone_zones import contact_zone
-from outreach.phones import InvalidPhoneNumber, to_e164
 
 # Longer than an import can run (the API's 29 s); a crashed import's lease lapses.
 IMPORT_LEASE = timedelta(seconds=120)
-
-
-@dataclass
-class ImportResult:
-    """What an import did; every data row is counted once (blank rows are ignored)."""
-
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    errors: list[RowError] = field(default_factory=list)
 
 
 def profile_changes(
@@ -89,9 +84,7 @@ def apply_changes(contact: Contact, changes: ContactChanges, *, erase: bool) -> 
 class ContactService:
     """Every contact and opt-out rule; routes only parse and map."""
 
-    def __init__(
-        self, *, contacts: ContactRepository, opt_outs: OptOutRepository, clock: Clock
-    ) -> None:
+    def __init__(self, *, contacts: ContactStore, opt_outs: OptOutList, clock: Clock) -> None:
         self._contacts = contacts
         self._opt_outs = opt_outs
         self._clock = clock
@@ -122,23 +115,28 @@ class ContactService:
         return self._with_opt_out(org_id, [contact])[0]
 
     def get(self, org_id: str, contact_id: str) -> Contact:
+        """The contact with its ``opted_out``; 404 for an unknown or malformed id."""
         if not is_id(contact_id):
             raise NotFound("Contact not found.")
         return self._with_opt_out(org_id, [self._contacts.get(org_id, contact_id)])[0]
 
     def list_contacts(
-        self, org_id: str, *, tag: str | None, limit: int, start_key: dict[str, Any] | None
-    ) -> tuple[list[Contact], dict[str, Any] | None]:
-        """Newest first; with ``tag``, only contacts carrying it."""
+        self, org_id: str, *, tag: str | None, limit: int, cursor: str | None
+    ) -> Page[Contact]:
+        """Newest first, ``limit`` a page, from ``cursor``; with ``tag`` (compared as tags
+        are stored: trimmed, any case), only contacts carrying it."""
         if tag is not None:
-            contacts, last = self._contacts.list_by_tag(
-                org_id, tag, limit=limit, start_key=start_key
+            page = self._contacts.list_by_tag(
+                org_id, normalize_tag(tag), limit=limit, cursor=cursor
             )
         else:
-            contacts, last = self._contacts.list_newest(org_id, limit=limit, start_key=start_key)
-        return self._with_opt_out(org_id, contacts), last
+            page = self._contacts.list_newest(org_id, limit=limit, cursor=cursor)
+        return Page(self._with_opt_out(org_id, page.items), page.next_cursor)
 
     def update(self, org_id: str, contact_id: str, changes: ContactChanges) -> Contact:
+        """Apply a PATCH: set fields are replaced (tags and attributes whole), cleared ones
+        erased; a zone inferred from the old phone follows a new phone. 409 if the new
+        phone is another contact's or the contact changed meanwhile."""
         current = self.get(org_id, contact_id)
         updated = apply_changes(current, changes, erase=True)
         if updated == current:
@@ -148,6 +146,7 @@ class ContactService:
         return self._with_opt_out(org_id, [updated])[0]
 
     def delete(self, org_id: str, contact_id: str) -> None:
+        """Remove the contact (its phone is free again); 404 if it does not exist."""
         self._contacts.delete(self.get(org_id, contact_id), now=self._clock.now())
 
     # --- Import ----------------------------------------------------------------------
@@ -164,9 +163,9 @@ class ContactService:
         token = self._contacts.acquire_import_lease(org_id, now=now, until=now + IMPORT_LEASE)
         try:
             result = self._import_rows(org_id, parsed.rows, now)
-            for row in parsed.rows:
-                if row.opted_out:
-                    self._opt_outs.add(org_id, row.phone, OptOutSource.IMPORT, now)
+            policy.add_imported(
+                self._opt_outs, org_id, (row.phone for row in parsed.rows if row.opted_out), now
+            )
         finally:
             self._contacts.release_import_lease(org_id, token)
         result.errors = sorted([*parsed.errors, *result.errors], key=lambda error: error.row)
@@ -217,24 +216,22 @@ class ContactService:
     # --- Opt-outs --------------------------------------------------------------------
 
     def add_opt_out(self, org_id: str, phone: str) -> tuple[OptOut, bool]:
+        """Suppress the E.164 ``phone`` at the organization's request: ``(entry, True)`` if
+        added, ``(existing entry, False)`` if it already was on the list."""
         return self._opt_outs.add(org_id, phone, OptOutSource.MANUAL, self._clock.now())
 
     def remove_opt_out(self, org_id: str, raw_phone: str) -> None:
-        try:
-            phone = to_e164(raw_phone)
-        except InvalidPhoneNumber as error:
-            raise NotFound("This number is not on the opt-out list.") from error
-        if not self._opt_outs.remove(org_id, phone):
-            raise NotFound("This number is not on the opt-out list.")
+        """Opt the number (any common format) back in; 404 if it is not on the list."""
+        policy.opt_back_in(self._opt_outs, org_id, raw_phone)
 
-    def list_opt_outs(
-        self, org_id: str, *, limit: int, start_key: dict[str, Any] | None
-    ) -> tuple[list[OptOut], dict[str, Any] | None]:
-        return self._opt_outs.list(org_id, limit=limit, start_key=start_key)
+    def list_opt_outs(self, org_id: str, *, limit: int, cursor: str | None) -> Page[OptOut]:
+        """The list in phone order, ``limit`` a page, from ``cursor``."""
+        return self._opt_outs.list_entries(org_id, limit=limit, cursor=cursor)
 
 
 def build_contact_service(clock: Clock) -> ContactService:
     """The service on DynamoDB, with ``clock`` (the local stack gives each organization its own)."""
+    ensure_models_bound()
     return ContactService(contacts=ContactRepository(), opt_outs=OptOutRepository(), clock=clock)
 
 
