@@ -8,9 +8,9 @@ from outreach.campaigns.templates import (
     CONTACT_FIELDS,
     Placeholder,
     TemplateError,
+    check_placeholders,
     parse_template,
     render_for_contact,
-    validate_variants,
 )
 from outreach.errors import ValidationFailed
 
@@ -248,10 +248,10 @@ def test_template_error_is_a_value_error() -> None:
 
 
 def test_valid_variants_pass() -> None:
-    validate_variants([("A", "Hi {first_name|there}"), ("B", "Hey {attributes.x|you}!")])
+    check_placeholders([("A", "Hi {first_name|there}"), ("B", "Hey {attributes.x|you}!")])
 
 
-def test_validate_variants_reports_every_bad_variant_with_its_index_and_name() -> None:
+def test_check_placeholders_reports_every_bad_variant_with_its_index_and_name() -> None:
     variants = [
         ("A", "Hi {first_name|there}"),
         ("B", "Hello there {foo}"),
@@ -260,7 +260,7 @@ def test_validate_variants_reports_every_bad_variant_with_its_index_and_name() -
         ("E", "Open {"),
     ]
     with pytest.raises(ValidationFailed) as caught:
-        validate_variants(variants)
+        check_placeholders(variants)
     error = caught.value
     assert error.status == 422
     assert error.errors == [
@@ -283,8 +283,8 @@ def test_validate_variants_reports_every_bad_variant_with_its_index_and_name() -
     assert "variant 'E'" in error.detail
 
 
-def test_validate_variants_accepts_an_empty_list() -> None:
-    validate_variants([])
+def test_check_placeholders_accepts_an_empty_list() -> None:
+    check_placeholders([])
 
 
 # --- properties ------------------------------------------------------------------

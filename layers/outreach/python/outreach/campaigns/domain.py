@@ -1,17 +1,27 @@
-"""Campaign domain objects and the lifecycle."""
+"""Campaign domain objects, their limits and defaults, and the lifecycle.
+
+Limits and defaults come from `api-contract.md` (POST /v1/campaigns); the
+daily limit's default and maximum live with the cap, in
+:mod:`outreach.sending.daily_cap`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal, get_args
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from outreach.campaigns.sms_length import SmsLength
+from outreach.campaigns.winner import Winner
+
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Day, ...] = get_args(Day)
+"""The day names of a send window, Monday first (the order a window lists them in)."""
 DEFAULT_WINDOW_START = "09:00"
 DEFAULT_WINDOW_END = "18:00"
-DEFAULT_WINDOW_DAYS = ("mon", "tue", "wed", "thu", "fri")
-DEFAULT_DAILY_LIMIT = 125
-MAX_DAILY_LIMIT = 125
+DEFAULT_WINDOW_DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri")
 MAX_VARIANTS = 5
 MAX_WEIGHT = 10_000
 MAX_BODY_LENGTH = 1600
@@ -55,9 +65,21 @@ EDITABLE = frozenset({CampaignStatus.DRAFT, CampaignStatus.PAUSED})
 
 @dataclass(frozen=True)
 class Variant:
+    """One message of a campaign: ``body`` is a template, ``weight`` its share of recipients."""
+
     name: str
     body: str
     weight: int
+
+
+# The ``template_a``/``template_b`` shorthand's variants split the audience evenly.
+AB_WEIGHT = 50
+
+
+def ab_variants(template_a: str, template_b: str) -> tuple[Variant, Variant]:
+    """The shorthand ``template_a``/``template_b`` (api-contract.md): variants "A" and "B",
+    half the audience each."""
+    return (Variant("A", template_a, AB_WEIGHT), Variant("B", template_b, AB_WEIGHT))
 
 
 @dataclass(frozen=True)
@@ -86,13 +108,22 @@ class Audience:
 
 @dataclass(frozen=True)
 class Window:
+    """When texts may leave, in the campaign's zone: ``start``/``end`` are ``HH:MM``
+    (start before end), ``days`` names from :data:`DAYS` in that order."""
+
     start: str
     end: str
     days: tuple[str, ...]
 
 
+DEFAULT_WINDOW = Window(DEFAULT_WINDOW_START, DEFAULT_WINDOW_END, DEFAULT_WINDOW_DAYS)
+
+
 @dataclass(frozen=True)
 class Campaign:
+    """A campaign as stored: ``recipients`` is the size of the audience snapshot taken at
+    start (0 before); instants are aware UTC datetimes."""
+
     id: str
     org_id: str
     name: str
@@ -133,12 +164,18 @@ class Recipient:
 
 @dataclass(frozen=True)
 class VariantCounts:
-    """The counters of one variant (see ``CampaignStatsModel``)."""
+    """The counters of one variant, as the stats projection keeps them
+    (:mod:`outreach.stats.projection`).
+
+    The status counters are of recipients' current states and add up to
+    ``recipients``; a recipient a sender has claimed still counts as ``pending``.
+    ``accepted``: messages the provider accepted; ``repliers``: recipients who
+    replied at least once; ``replies``: every reply.
+    """
 
     name: str
     recipients: int = 0
     pending: int = 0
-    sending: int = 0
     sent: int = 0
     delivered: int = 0
     failed: int = 0
@@ -148,3 +185,61 @@ class VariantCounts:
     repliers: int = 0
     replies: int = 0
     opt_outs: int = 0
+
+    @classmethod
+    def total(cls, name: str, counts: Iterable[VariantCounts]) -> VariantCounts:
+        """The counters of ``counts`` added up, under ``name``."""
+        listed = list(counts)
+        return cls(name, **{c: sum(getattr(v, c) for v in listed) for c in COUNTERS})
+
+
+COUNTERS: tuple[str, ...] = tuple(f.name for f in fields(VariantCounts) if f.name != "name")
+"""Every counter of a variant, in :class:`VariantCounts`' order (its fields but ``name``)."""
+
+
+@dataclass(frozen=True)
+class CampaignDraft:
+    """What a create or an edit says (``None``: not given)."""
+
+    name: str | None = None
+    variants: tuple[Variant, ...] | None = None
+    audience: Audience | None = None
+    daily_limit: int | None = None
+    timezone: str | None = None
+    window: Window | None = None
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    # Fields explicitly set to null (start_at, end_at): cleared.
+    cleared: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class PreviewVariant:
+    """A variant rendered for one contact (or with every fallback), and its length."""
+
+    name: str
+    body: str
+    length: SmsLength
+
+
+@dataclass(frozen=True)
+class VariantStats:
+    """One variant's counters and its reply rate (repliers over accepted messages, 0..1)."""
+
+    counts: VariantCounts
+    reply_rate: float
+
+
+@dataclass(frozen=True)
+class CampaignStats:
+    """A campaign's statistics: ``totals`` over its variants (named ``"*"``), the variants
+    in the campaign's order, today's sends against ``daily_limit``, and the A/B winner
+    once one is significant."""
+
+    status: CampaignStatus
+    daily_limit: int
+    sends_today: int
+    totals: VariantCounts
+    variants: tuple[VariantStats, ...]
+    winner: Winner | None
+    paused_reason: str | None = None

@@ -12,6 +12,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from outreach.campaigns.domain import (
+    COUNTERS,
     Audience,
     Campaign,
     CampaignStatus,
@@ -21,50 +22,31 @@ from outreach.campaigns.domain import (
     VariantCounts,
     Window,
 )
-from outreach.data.binding import ensure_models_bound
+from outreach.data.keys import campaign_key, open_key
 from outreach.data.models import (
     CampaignModel,
     CampaignStatsModel,
-    CounterModel,
     RecipientModel,
     VariantAttribute,
     dispatch_shard_for,
 )
+from outreach.data.pages import Page, decode_cursor, encode_cursor
 from outreach.data.pynamo import condition_failed, raw_map
 from outreach.errors import Conflict, NotFound
 from outreach.ids import is_id
-
-COUNTER_FIELDS = (
-    "recipients",
-    "pending",
-    "sending",
-    "sent",
-    "delivered",
-    "failed",
-    "skipped",
-    "unknown",
-    "accepted",
-    "repliers",
-    "replies",
-    "opt_outs",
-)
-
-
-def campaign_key(org_id: str, campaign_id: str) -> str:
-    return f"{org_id}#{campaign_id}"
-
+from outreach.sending import daily_cap
 
 OPEN_STATUSES = frozenset({RecipientStatus.PENDING, RecipientStatus.SENDING})
 
 
-def open_key(org_id: str, campaign_id: str) -> str:
-    """The sparse ``by_status`` index key of a campaign's open (pending or claimed) recipients."""
-    return f"{org_id}#{campaign_id}#{RecipientStatus.PENDING.value}"
+def campaigns_listing(status: CampaignStatus | None) -> str:
+    """The listing a campaigns cursor is sealed for: one per status filter."""
+    return f"campaigns:{status.value}" if status else "campaigns"
 
 
-def daily_counter_key(org_id: str, campaign_id: str, day: str) -> str:
-    """The counter of a campaign's sends on ``day`` (YYYY-MM-DD in its timezone)."""
-    return f"cap#{org_id}#{campaign_id}#{day}"
+def sends_listing(campaign_id: str, status: RecipientStatus | None) -> str:
+    """The listing a sends cursor is sealed for: one per campaign and status filter."""
+    return f"sends:{campaign_id}:{status.value if status else '*'}"
 
 
 def to_campaign(item: CampaignModel) -> Campaign:
@@ -126,10 +108,11 @@ def _no_start_running(now: datetime) -> Any:
 
 
 class CampaignRepository:
-    """Campaigns, keyed by organization; status changes are conditional updates."""
+    """Campaigns, keyed by organization; status changes are conditional updates.
 
-    def __init__(self) -> None:
-        ensure_models_bound()
+    Implements :class:`~outreach.campaigns.ports.CampaignStore`; the models must be bound
+    (``build_campaign_service`` does it).
+    """
 
     def create(self, campaign: Campaign) -> None:
         item = CampaignModel(
@@ -162,14 +145,11 @@ class CampaignRepository:
             raise NotFound("Campaign not found.") from error
 
     def list(
-        self,
-        org_id: str,
-        *,
-        status: CampaignStatus | None,
-        limit: int,
-        start_key: dict[str, Any] | None,
-    ) -> tuple[list[Campaign], dict[str, Any] | None]:
+        self, org_id: str, *, status: CampaignStatus | None, limit: int, cursor: str | None
+    ) -> Page[Campaign]:
         """Newest first; with ``status``, only campaigns in it (the ``by_status`` index)."""
+        listing = campaigns_listing(status)
+        start_key = decode_cursor(cursor, org_id=org_id, listing=listing)
         if status is None:
             result = CampaignModel.query(
                 org_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key
@@ -182,7 +162,9 @@ class CampaignRepository:
                 last_evaluated_key=start_key,
             )
         campaigns = [to_campaign(item) for item in result]
-        return campaigns, result.last_evaluated_key
+        return Page(
+            campaigns, encode_cursor(result.last_evaluated_key, org_id=org_id, listing=listing)
+        )
 
     def update_content(
         self, campaign: Campaign, *, allowed: frozenset[CampaignStatus], now: datetime
@@ -307,10 +289,11 @@ class CampaignRepository:
 
 
 class RecipientRepository:
-    """Recipients (the audience snapshot and each one's send) and the per-variant counters."""
+    """Recipients (the audience snapshot and each one's send) and the per-variant counters.
 
-    def __init__(self) -> None:
-        ensure_models_bound()
+    Implements :class:`~outreach.campaigns.ports.RecipientStore`; the models must be bound
+    (``build_campaign_service`` does it).
+    """
 
     def clear_snapshot(self, org_id: str, campaign_id: str) -> int:
         """Delete recipients an interrupted start left behind (the draft's audience may differ)."""
@@ -351,7 +334,7 @@ class RecipientRepository:
         return [
             VariantCounts(
                 name=item.variant,
-                **{name: int(getattr(item, name) or 0) for name in COUNTER_FIELDS},
+                **{name: int(getattr(item, name) or 0) for name in COUNTERS},
             )
             for item in CampaignStatsModel.query(
                 campaign_key(org_id, campaign_id), consistent_read=True
@@ -365,8 +348,14 @@ class RecipientRepository:
         *,
         status: RecipientStatus | None,
         limit: int,
-        start_key: dict[str, Any] | None,
-    ) -> tuple[list[Recipient], dict[str, Any] | None]:
+        cursor: str | None,
+    ) -> Page[Recipient]:
+        """In contact-id order; ``status`` filters after ``limit`` items are read."""
+        listing = sends_listing(campaign_id, status)
+        start_key = decode_cursor(cursor, org_id=org_id, listing=listing)
+        if not is_id(campaign_id):
+            # No campaign has this id, and a long one is not even a valid key.
+            return Page([], None)
         # The table, not the open index: the index holds no status (a claim
         # would have to rewrite it) and only the open recipients.
         result = RecipientModel.query(
@@ -376,7 +365,9 @@ class RecipientRepository:
             last_evaluated_key=start_key,
         )
         recipients = [to_recipient(item) for item in result]
-        return recipients, result.last_evaluated_key
+        return Page(
+            recipients, encode_cursor(result.last_evaluated_key, org_id=org_id, listing=listing)
+        )
 
     def pending_contact_ids(self, org_id: str, campaign_id: str) -> Iterator[str]:
         """Contacts whose recipient the status index shows pending (eventually consistent)."""
@@ -412,7 +403,5 @@ class RecipientRepository:
         return skipped
 
     def sends_on(self, org_id: str, campaign_id: str, day: str) -> int:
-        try:
-            return int(CounterModel.get(daily_counter_key(org_id, campaign_id, day)).value)
-        except DoesNotExist:
-            return 0
+        """The day's cap counter, read as the sender reads it (:func:`daily_cap.sends_on`)."""
+        return daily_cap.sends_on(org_id, campaign_id, day)

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response, status
 
-from fastapi import APIRouter, Depends, Response, status
-
-from outreach.api.auth import CallerDep
-from outreach.api.pagination import (
-    DEFAULT_LIMIT,
-    CursorParam,
-    LimitParam,
-    decode_cursor,
-    encode_cursor,
-)
+from outreach.api.deps import CallerDep, CampaignServiceDep
+from outreach.api.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from outreach.campaigns.domain import CampaignStatus, RecipientStatus
 from outreach.campaigns.schemas import (
     CampaignCreate,
-    CampaignList,
     CampaignPublic,
+    CampaignsPublic,
     CampaignUpdate,
-    PreviewOut,
-    PreviewRequest,
-    PreviewVariantOut,
-    SendList,
-    SendOut,
-    StatsOut,
+    PreviewCreate,
+    PreviewPublic,
+    SendsPublic,
+    StatsPublic,
 )
-from outreach.campaigns.service import CampaignService, get_campaign_service
-
-CampaignServiceDep = Annotated[CampaignService, Depends(get_campaign_service)]
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -39,7 +26,7 @@ def create_campaign(
     body: CampaignCreate, caller: CallerDep, service: CampaignServiceDep
 ) -> CampaignPublic:
     """Create a draft. Placeholders are checked: a 422 names the variant and position."""
-    return CampaignPublic.of(service.create(caller.org_id, body.draft()))
+    return CampaignPublic.of(service.create(caller.org_id, body.to_domain()))
 
 
 @router.get("")
@@ -49,16 +36,10 @@ def list_campaigns(
     status: CampaignStatus | None = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> CampaignList:
+) -> CampaignsPublic:
     """Campaigns, newest first; `status` keeps those in it."""
-    listing = f"campaigns:{status.value}" if status else "campaigns"
-    start = decode_cursor(cursor, org_id=caller.org_id, listing=listing)
-    campaigns, last = service.list_campaigns(
-        caller.org_id, status=status, limit=limit, start_key=start
-    )
-    return CampaignList(
-        items=[CampaignPublic.of(c) for c in campaigns],
-        next_cursor=encode_cursor(last, org_id=caller.org_id, listing=listing),
+    return CampaignsPublic.of(
+        service.list_campaigns(caller.org_id, status=status, limit=limit, cursor=cursor)
     )
 
 
@@ -75,7 +56,7 @@ def update_campaign(
 ) -> CampaignPublic:
     """Edit while draft or paused (409 otherwise). A paused campaign keeps its audience and
     variant names."""
-    return CampaignPublic.of(service.update(caller.org_id, campaign_id, body.draft()))
+    return CampaignPublic.of(service.update(caller.org_id, campaign_id, body.to_domain()))
 
 
 @router.delete("/{campaign_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -90,13 +71,12 @@ def preview_campaign(
     campaign_id: str,
     caller: CallerDep,
     service: CampaignServiceDep,
-    body: PreviewRequest | None = None,
-) -> PreviewOut:
+    body: PreviewCreate | None = None,
+) -> PreviewPublic:
     """Each variant rendered for `contact_id` (or with every fallback), with its GSM-7 or
     UCS-2 length and segments. The opt-out footer is not included."""
     contact_id = body.contact_id if body else None
-    previews = service.preview(caller.org_id, campaign_id, contact_id)
-    return PreviewOut(variants=[PreviewVariantOut.of(p) for p in previews])
+    return PreviewPublic.of(service.preview(caller.org_id, campaign_id, contact_id))
 
 
 @router.post("/{campaign_id}/start")
@@ -132,9 +112,10 @@ def cancel_campaign(
 
 
 @router.get("/{campaign_id}/stats")
-def campaign_stats(campaign_id: str, caller: CallerDep, service: CampaignServiceDep) -> StatsOut:
-    """Counts of recipients' states, today's sends, per-variant reply rates and the winner."""
-    return StatsOut.of(service.stats(caller.org_id, campaign_id))
+def campaign_stats(campaign_id: str, caller: CallerDep, service: CampaignServiceDep) -> StatsPublic:
+    """Counts of recipients' states (a claimed recipient counts as pending), today's sends,
+    per-variant reply rates and the winner."""
+    return StatsPublic.of(service.stats(caller.org_id, campaign_id))
 
 
 @router.get("/{campaign_id}/sends")
@@ -145,29 +126,10 @@ def campaign_sends(  # noqa: PLR0917 - FastAPI parameters
     status: RecipientStatus | None = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> SendList:
+) -> SendsPublic:
     """The campaign's sends; `status` keeps those in it."""
-    listing = f"sends:{campaign_id}:{status.value if status else '*'}"
-    start = decode_cursor(cursor, org_id=caller.org_id, listing=listing)
-    sends, last = service.sends(
-        caller.org_id, campaign_id, status=status, limit=limit, start_key=start
-    )
-    return SendList(
-        items=[
-            SendOut(
-                contact_id=s.contact_id,
-                phone=s.phone,
-                variant=s.variant,
-                status=s.status.value,
-                attempts=s.attempts,
-                provider_message_id=s.provider_message_id,
-                error=s.error,
-                sent_at=s.sent_at,
-                updated_at=s.updated_at,
-            )
-            for s in sends
-        ],
-        next_cursor=encode_cursor(last, org_id=caller.org_id, listing=listing),
+    return SendsPublic.of(
+        service.sends(caller.org_id, campaign_id, status=status, limit=limit, cursor=cursor)
     )
 
 

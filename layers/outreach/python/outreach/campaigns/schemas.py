@@ -1,22 +1,19 @@
-"""Campaigns API schemas."""
+"""Campaigns API schemas (`api-contract.md`, "Campaigns").
+
+Requests are ``*Create``/``*Update`` (strict: an unknown field is a 422) and map to the
+domain with ``to_domain()``; answers are ``*Public`` and map from it with ``of``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal, cast
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_serializer,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from outreach.api.fields import TimeZone, check_hhmm
+from outreach.api.fields import StrictModel, TimeZone, UtcInstant, check_hhmm
 from outreach.campaigns.domain import (
     DAYS,
     DEFAULT_WINDOW_DAYS,
@@ -24,21 +21,23 @@ from outreach.campaigns.domain import (
     DEFAULT_WINDOW_START,
     MAX_AUDIENCE_IDS,
     MAX_BODY_LENGTH,
-    MAX_DAILY_LIMIT,
     MAX_VARIANTS,
     MAX_WEIGHT,
     Audience,
     Campaign,
+    CampaignDraft,
+    CampaignStats,
+    Day,
+    PreviewVariant,
+    Recipient,
     Variant,
     Window,
+    ab_variants,
 )
-from outreach.campaigns.service import CampaignDraft, CampaignStats, PreviewVariant
-from outreach.clock import to_iso
 from outreach.contacts.domain import normalize_tag
+from outreach.data.pages import Page
+from outreach.sending.daily_cap import DEFAULT_DAILY_LIMIT, MAX_DAILY_LIMIT
 from outreach.timezones import parse_hhmm
-
-STRICT = ConfigDict(extra="forbid")
-Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 def _aware(value: datetime) -> datetime:
@@ -70,20 +69,25 @@ def _invalid(model: BaseModel, field: str, message: str) -> ValidationError:
 
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+# An instant in a request: with a zone (a naive one is a 422), stored in UTC.
 Instant = Annotated[datetime, AfterValidator(_aware)]
+Body = Annotated[str, Field(min_length=1, max_length=MAX_BODY_LENGTH)]
 
 
-class VariantIn(BaseModel):
-    model_config = STRICT
+class VariantCreate(StrictModel):
+    """One variant of a create or an edit: ``body`` is a template, ``weight`` 1..10000."""
+
     name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\s].*$")]
-    body: Annotated[str, Field(min_length=1, max_length=MAX_BODY_LENGTH)]
+    body: Body
     weight: Annotated[int, Field(ge=1, le=MAX_WEIGHT, strict=True)] = 1
 
+    def to_domain(self) -> Variant:
+        return Variant(self.name, self.body, self.weight)
 
-class AudienceIn(BaseModel):
+
+class AudienceCreate(StrictModel):
     """Exactly one of ``all: true``, ``tags`` (any of) or ``contact_ids``."""
 
-    model_config = STRICT
     all: Literal[True] | None = None
     tags: (
         Annotated[
@@ -101,13 +105,14 @@ class AudienceIn(BaseModel):
     ) = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> AudienceIn:
+    def _exactly_one(self) -> AudienceCreate:
         given = [name for name in ("all", "tags", "contact_ids") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of all, tags or contact_ids")
         return self
 
-    def domain(self) -> Audience:
+    def to_domain(self) -> Audience:
+        """The selection, each tag or id once (in the order first given)."""
         if self.all:
             return Audience(all=True)
         if self.tags:
@@ -115,8 +120,9 @@ class AudienceIn(BaseModel):
         return Audience(contact_ids=tuple(dict.fromkeys(self.contact_ids or ())))
 
 
-class SendWindowIn(BaseModel):
-    model_config = STRICT
+class SendWindowCreate(StrictModel):
+    """When texts may leave, in the campaign's zone: ``HH:MM`` start before end, and days."""
+
     start: Annotated[str, AfterValidator(check_hhmm)] = DEFAULT_WINDOW_START
     end: Annotated[str, AfterValidator(check_hhmm)] = DEFAULT_WINDOW_END
     days: Annotated[
@@ -125,17 +131,18 @@ class SendWindowIn(BaseModel):
     ] = Field(default_factory=lambda: cast(list[Day], list(DEFAULT_WINDOW_DAYS)))
 
     @model_validator(mode="after")
-    def _start_before_end(self) -> SendWindowIn:
+    def _start_before_end(self) -> SendWindowCreate:
         if parse_hhmm(self.start) >= parse_hhmm(self.end):
             raise _invalid(self, "end", "send_window.end must be after send_window.start")
         return self
 
-    def domain(self) -> Window:
+    def to_domain(self) -> Window:
+        """The window with each day once, Monday first."""
         days = sorted(set(self.days), key=DAYS.index)
         return Window(start=self.start, end=self.end, days=tuple(days))
 
 
-def _variants(variants: list[VariantIn]) -> list[VariantIn]:
+def _unique_names(variants: list[VariantCreate]) -> list[VariantCreate]:
     names = [v.name for v in variants]
     if len(set(names)) != len(names):
         raise ValueError("variant names must be unique")
@@ -154,64 +161,70 @@ def _check_variant_source(body: CampaignCreate | CampaignUpdate, *, required: bo
         raise _invalid(body, "variants", "give variants, or both template_a and template_b")
 
 
+def _variants_of(body: CampaignCreate | CampaignUpdate) -> tuple[Variant, ...] | None:
+    """The variants a body gives (listed, or the A/B shorthand), or ``None``."""
+    if body.variants is not None:
+        return tuple(v.to_domain() for v in body.variants)
+    if body.template_a is not None and body.template_b is not None:
+        return ab_variants(body.template_a, body.template_b)
+    return None
+
+
 Variants = Annotated[
-    list[VariantIn], Field(min_length=1, max_length=MAX_VARIANTS), AfterValidator(_variants)
+    list[VariantCreate],
+    Field(min_length=1, max_length=MAX_VARIANTS),
+    AfterValidator(_unique_names),
 ]
 DailyLimit = Annotated[int, Field(ge=1, le=MAX_DAILY_LIMIT, strict=True)]
 
 
-class CampaignCreate(BaseModel):
-    """``variants`` (1 to 5, weighted), or ``template_a`` and ``template_b`` (A and B, 50/50)."""
+class CampaignCreate(StrictModel):
+    """``variants`` (1 to 5, weighted), or ``template_a`` and ``template_b`` (A and B, 50/50).
 
-    model_config = STRICT
+    Placeholders, and ``start_at`` before ``end_at``, are checked by the service (a
+    PATCH checks them against the stored campaign).
+    """
+
     name: Name
     variants: Variants | None = None
-    template_a: Annotated[str, Field(min_length=1, max_length=MAX_BODY_LENGTH)] | None = None
-    template_b: Annotated[str, Field(min_length=1, max_length=MAX_BODY_LENGTH)] | None = None
-    audience: AudienceIn
-    daily_limit: DailyLimit = 125
+    template_a: Body | None = None
+    template_b: Body | None = None
+    audience: AudienceCreate
+    daily_limit: DailyLimit = DEFAULT_DAILY_LIMIT
     timezone: TimeZone | None = None
-    send_window: SendWindowIn = Field(default_factory=SendWindowIn)
+    send_window: SendWindowCreate = Field(default_factory=SendWindowCreate)
     start_at: Instant | None = None
     end_at: Instant | None = None
 
     @model_validator(mode="after")
     def _variants_or_templates(self) -> CampaignCreate:
         _check_variant_source(self, required=True)
-        if self.start_at and self.end_at and self.start_at >= self.end_at:
-            raise _invalid(self, "end_at", "end_at must be after start_at")
         return self
 
-    def draft(self) -> CampaignDraft:
-        if self.variants is not None:
-            variants = tuple(Variant(v.name, v.body, v.weight) for v in self.variants)
-        else:
-            assert self.template_a is not None and self.template_b is not None
-            variants = (Variant("A", self.template_a, 50), Variant("B", self.template_b, 50))
+    def to_domain(self) -> CampaignDraft:
         return CampaignDraft(
             name=self.name,
-            variants=variants,
-            audience=self.audience.domain(),
+            variants=_variants_of(self),
+            audience=self.audience.to_domain(),
             daily_limit=self.daily_limit,
             timezone=self.timezone,
-            window=self.send_window.domain(),
+            window=self.send_window.to_domain(),
             start_at=self.start_at,
             end_at=self.end_at,
         )
 
 
-class CampaignUpdate(BaseModel):
+class CampaignUpdate(StrictModel):
     """Any create field; ``start_at``/``end_at`` null clears them."""
 
-    model_config = STRICT
     name: Name | None = None
     variants: Variants | None = None
-    template_a: Annotated[str, Field(min_length=1, max_length=MAX_BODY_LENGTH)] | None = None
-    template_b: Annotated[str, Field(min_length=1, max_length=MAX_BODY_LENGTH)] | None = None
-    audience: AudienceIn | None = None
+    template_a: Body | None = None
+    template_b: Body | None = None
+    audience: AudienceCreate | None = None
     daily_limit: DailyLimit | None = None
     timezone: TimeZone | None = None
-    send_window: SendWindowIn | None = None
+    send_window: SendWindowCreate | None = None
     start_at: Instant | None = None
     end_at: Instant | None = None
 
@@ -224,19 +237,14 @@ class CampaignUpdate(BaseModel):
                 raise _invalid(self, name, f"{name} cannot be null")
         return self
 
-    def draft(self) -> CampaignDraft:
-        variants: tuple[Variant, ...] | None = None
-        if self.variants is not None:
-            variants = tuple(Variant(v.name, v.body, v.weight) for v in self.variants)
-        elif self.template_a is not None and self.template_b is not None:
-            variants = (Variant("A", self.template_a, 50), Variant("B", self.template_b, 50))
+    def to_domain(self) -> CampaignDraft:
         return CampaignDraft(
             name=self.name,
-            variants=variants,
-            audience=self.audience.domain() if self.audience else None,
+            variants=_variants_of(self),
+            audience=self.audience.to_domain() if self.audience else None,
             daily_limit=self.daily_limit,
             timezone=self.timezone,
-            window=self.send_window.domain() if self.send_window else None,
+            window=self.send_window.to_domain() if self.send_window else None,
             start_at=self.start_at,
             end_at=self.end_at,
             cleared=frozenset(
@@ -247,49 +255,41 @@ class CampaignUpdate(BaseModel):
         )
 
 
-def _iso(value: datetime | None) -> str | None:
-    return to_iso(value) if value is not None else None
-
-
-class VariantOut(BaseModel):
+class VariantPublic(BaseModel):
     name: str
     body: str
     weight: int
 
 
-class SendWindowOut(BaseModel):
+class SendWindowPublic(BaseModel):
     start: str
     end: str
     days: list[str]
 
 
 class CampaignPublic(BaseModel):
+    """A campaign; instants are UTC with milliseconds (``2026-12-01T14:00:00.000Z``)."""
+
     id: str
     name: str
     status: str
-    variants: list[VariantOut]
+    variants: list[VariantPublic]
     audience: dict[str, object]
     daily_limit: int
     timezone: str
-    send_window: SendWindowOut
-    start_at: datetime | None
-    end_at: datetime | None
+    send_window: SendWindowPublic
+    start_at: UtcInstant | None
+    end_at: UtcInstant | None
     recipients: int
-    created_at: datetime
-    updated_at: datetime
-    started_at: datetime | None
-    completed_at: datetime | None
+    created_at: UtcInstant
+    updated_at: UtcInstant
+    started_at: UtcInstant | None
+    completed_at: UtcInstant | None
     paused_reason: str | None = Field(
         default=None,
         description="Why the sending engine paused the campaign by itself (an account-level "
         "provider error such as the monthly spend limit): fix it, then resume. Null otherwise.",
     )
-
-    @field_serializer(
-        "start_at", "end_at", "created_at", "updated_at", "started_at", "completed_at"
-    )
-    def _timestamps(self, value: datetime | None) -> str | None:
-        return _iso(value)
 
     @classmethod
     def of(cls, campaign: Campaign) -> CampaignPublic:
@@ -298,12 +298,12 @@ class CampaignPublic(BaseModel):
             name=campaign.name,
             status=campaign.status.value,
             variants=[
-                VariantOut(name=v.name, body=v.body, weight=v.weight) for v in campaign.variants
+                VariantPublic(name=v.name, body=v.body, weight=v.weight) for v in campaign.variants
             ],
             audience=campaign.audience.as_dict(),
             daily_limit=campaign.daily_limit,
             timezone=campaign.timezone,
-            send_window=SendWindowOut(
+            send_window=SendWindowPublic(
                 start=campaign.window.start,
                 end=campaign.window.end,
                 days=list(campaign.window.days),
@@ -319,17 +319,22 @@ class CampaignPublic(BaseModel):
         )
 
 
-class CampaignList(BaseModel):
+class CampaignsPublic(BaseModel):
     items: list[CampaignPublic]
     next_cursor: str | None
 
+    @classmethod
+    def of(cls, page: Page[Campaign]) -> CampaignsPublic:
+        return cls(items=[CampaignPublic.of(c) for c in page.items], next_cursor=page.next_cursor)
 
-class PreviewRequest(BaseModel):
-    model_config = STRICT
+
+class PreviewCreate(StrictModel):
+    """The contact to render for; none (or no body): every placeholder's fallback."""
+
     contact_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
-class PreviewVariantOut(BaseModel):
+class PreviewVariantPublic(BaseModel):
     name: str
     body: str
     encoding: Literal["GSM-7", "UCS-2"]
@@ -337,7 +342,7 @@ class PreviewVariantOut(BaseModel):
     segments: int
 
     @classmethod
-    def of(cls, preview: PreviewVariant) -> PreviewVariantOut:
+    def of(cls, preview: PreviewVariant) -> PreviewVariantPublic:
         return cls(
             name=preview.name,
             body=preview.body,
@@ -347,11 +352,15 @@ class PreviewVariantOut(BaseModel):
         )
 
 
-class PreviewOut(BaseModel):
-    variants: list[PreviewVariantOut]
+class PreviewPublic(BaseModel):
+    variants: list[PreviewVariantPublic]
+
+    @classmethod
+    def of(cls, previews: Sequence[PreviewVariant]) -> PreviewPublic:
+        return cls(variants=[PreviewVariantPublic.of(p) for p in previews])
 
 
-class VariantStatsOut(BaseModel):
+class VariantStatsPublic(BaseModel):
     name: str
     recipients: int
     sent: int
@@ -362,20 +371,22 @@ class VariantStatsOut(BaseModel):
     reply_rate: float
 
 
-class WinnerOut(BaseModel):
+class WinnerPublic(BaseModel):
     variant: str
     p_value: float
 
 
-class StatsOut(BaseModel):
-    """Status counts are of recipients' current states: they add up to ``recipients``
-    (``sending`` and ``unknown`` are extensions of the contract's list). ``reply_rate`` is
-    recipients who replied over messages the provider accepted."""
+class StatsPublic(BaseModel):
+    """Status counts are of recipients' current states: they add up to ``recipients``.
+    A recipient a sender has claimed but not yet sent is counted in ``pending``
+    (``unknown`` is an extension of the contract's list). ``reply_rate`` is recipients
+    who replied over messages the provider accepted."""
 
     status: str
     recipients: int
-    pending: int
-    sending: int
+    pending: int = Field(
+        description="Recipients not sent yet, including those a sender has claimed."
+    )
     sent: int
     delivered: int
     failed: int
@@ -385,20 +396,19 @@ class StatsOut(BaseModel):
     opt_outs: int
     sends_today: int
     daily_limit: int
-    variants: list[VariantStatsOut]
-    winner: WinnerOut | None
+    variants: list[VariantStatsPublic]
+    winner: WinnerPublic | None
     paused_reason: str | None = Field(
         default=None, description="As on the campaign: why the engine paused it, or null."
     )
 
     @classmethod
-    def of(cls, stats: CampaignStats) -> StatsOut:
+    def of(cls, stats: CampaignStats) -> StatsPublic:
         totals = stats.totals
         return cls(
             status=stats.status.value,
             recipients=totals.recipients,
             pending=totals.pending,
-            sending=totals.sending,
             sent=totals.sent,
             delivered=totals.delivered,
             failed=totals.failed,
@@ -409,7 +419,7 @@ class StatsOut(BaseModel):
             sends_today=stats.sends_today,
             daily_limit=stats.daily_limit,
             variants=[
-                VariantStatsOut(
+                VariantStatsPublic(
                     name=v.counts.name,
                     recipients=v.counts.recipients,
                     sent=v.counts.sent,
@@ -421,14 +431,16 @@ class StatsOut(BaseModel):
                 )
                 for v in stats.variants
             ],
-            winner=WinnerOut(variant=stats.winner.variant, p_value=stats.winner.p_value)
+            winner=WinnerPublic(variant=stats.winner.variant, p_value=stats.winner.p_value)
             if stats.winner
             else None,
             paused_reason=stats.paused_reason,
         )
 
 
-class SendOut(BaseModel):
+class SendPublic(BaseModel):
+    """One recipient of a campaign and its send."""
+
     contact_id: str
     phone: str
     variant: str
@@ -436,14 +448,28 @@ class SendOut(BaseModel):
     attempts: int
     provider_message_id: str | None
     error: str | None
-    sent_at: datetime | None
-    updated_at: datetime
+    sent_at: UtcInstant | None
+    updated_at: UtcInstant
 
-    @field_serializer("sent_at", "updated_at")
-    def _timestamps(self, value: datetime | None) -> str | None:
-        return _iso(value)
+    @classmethod
+    def of(cls, recipient: Recipient) -> SendPublic:
+        return cls(
+            contact_id=recipient.contact_id,
+            phone=recipient.phone,
+            variant=recipient.variant,
+            status=recipient.status.value,
+            attempts=recipient.attempts,
+            provider_message_id=recipient.provider_message_id,
+            error=recipient.error,
+            sent_at=recipient.sent_at,
+            updated_at=recipient.updated_at,
+        )
 
 
-class SendList(BaseModel):
-    items: list[SendOut]
+class SendsPublic(BaseModel):
+    items: list[SendPublic]
     next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[Recipient]) -> SendsPublic:
+        return cls(items=[SendPublic.of(r) for r in page.items], next_cursor=page.next_cursor)

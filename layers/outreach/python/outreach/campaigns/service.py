@@ -2,92 +2,67 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from outreach.campaigns.domain import (
+    DEFAULT_WINDOW,
     EDITABLE,
     SEND_DEADLINE_SECONDS,
     TRANSITIONS,
-    Audience,
     Campaign,
+    CampaignDraft,
+    CampaignStats,
     CampaignStatus,
+    PreviewVariant,
     Recipient,
     RecipientStatus,
-    Variant,
     VariantCounts,
-    Window,
+    VariantStats,
+)
+from outreach.campaigns.ports import (
+    AudienceSource,
+    CampaignStore,
+    OptOutList,
+    OrganizationReader,
+    RecipientStore,
 )
 from outreach.campaigns.repository import CampaignRepository, RecipientRepository
-from outreach.campaigns.sms_length import SmsLength, measure
-from outreach.campaigns.templates import parse_template, render_for_contact, validate_variants
+from outreach.campaigns.sms_length import measure
+from outreach.campaigns.templates import check_placeholders, parse_template, render_for_contact
 from outreach.campaigns.variants import assign_variant
-from outreach.campaigns.winner import VariantOutcome, Winner, find_winner, reply_rate
+from outreach.campaigns.winner import VariantOutcome, find_winner, reply_rate
 from outreach.clock import Clock, SystemClock
 from outreach.contacts.repository import ContactRepository, OptOutRepository
+from outreach.data.binding import ensure_models_bound
+from outreach.data.pages import Page
 from outreach.errors import Conflict, NotFound, ValidationFailed
 from outreach.identity.repository import IdentityRepository
 from outreach.ids import is_id, new_id
+from outreach.sending.daily_cap import DEFAULT_DAILY_LIMIT, cap_day
 
 # Longer than a start can run (the API's 29 s); an interrupted start's lease lapses.
 START_LEASE = timedelta(seconds=120)
 
 
-@dataclass(frozen=True)
-class CampaignDraft:
-    """What a create or an edit says (``None``: not given)."""
-
-    name: str | None = None
-    variants: tuple[Variant, ...] | None = None
-    audience: Audience | None = None
-    daily_limit: int | None = None
-    timezone: str | None = None
-    window: Window | None = None
-    start_at: datetime | None = None
-    end_at: datetime | None = None
-    # Fields explicitly set to null (start_at, end_at): cleared.
-    cleared: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class PreviewVariant:
-    name: str
-    body: str
-    length: SmsLength
-
-
-@dataclass(frozen=True)
-class VariantStats:
-    counts: VariantCounts
-    reply_rate: float
-
-
-@dataclass(frozen=True)
-class CampaignStats:
-    status: CampaignStatus
-    daily_limit: int
-    sends_today: int
-    totals: VariantCounts
-    variants: tuple[VariantStats, ...]
-    winner: Winner | None
-    paused_reason: str | None = None
-
-
 class CampaignService:
-    """Every campaign rule; routes only parse and map."""
+    """Every campaign rule; routes only parse and map.
+
+    Rules come from `api-contract.md` (authoring, the lifecycle, stats and sends) and
+    `sending-rules.md` (the audience snapshot, opt-out suppression, variant assignment).
+    """
 
     def __init__(
         self,
         *,
-        campaigns: CampaignRepository,
-        recipients: RecipientRepository,
-        contacts: ContactRepository,
-        opt_outs: OptOutRepository,
-        organizations: IdentityRepository,
+        campaigns: CampaignStore,
+        recipients: RecipientStore,
+        contacts: AudienceSource,
+        opt_outs: OptOutList,
+        organizations: OrganizationReader,
         clock: Clock,
     ) -> None:
         self._campaigns = campaigns
@@ -100,6 +75,12 @@ class CampaignService:
     # --- Authoring ---------------------------------------------------------------------
 
     def create(self, org_id: str, draft: CampaignDraft) -> Campaign:
+        """A new draft from ``draft`` (which names ``name``, ``variants`` and ``audience``).
+
+        Unset fields take the defaults: the daily limit ``DEFAULT_DAILY_LIMIT``, the
+        organization's time zone, the window ``DEFAULT_WINDOW``. A bad placeholder or
+        ``start_at`` not before ``end_at`` is a :class:`ValidationFailed`.
+        """
         assert draft.name is not None and draft.variants is not None and draft.audience is not None
         now = self._clock.now()
         timezone = draft.timezone or self._organizations.get_organization(org_id).timezone
@@ -110,9 +91,9 @@ class CampaignService:
             status=CampaignStatus.DRAFT,
             variants=draft.variants,
             audience=draft.audience,
-            daily_limit=draft.daily_limit or 125,
+            daily_limit=draft.daily_limit or DEFAULT_DAILY_LIMIT,
             timezone=timezone,
-            window=draft.window or Window("09:00", "18:00", ("mon", "tue", "wed", "thu", "fri")),
+            window=draft.window or DEFAULT_WINDOW,
             start_at=draft.start_at,
             end_at=draft.end_at,
             recipients=0,
@@ -126,17 +107,14 @@ class CampaignService:
         return campaign
 
     def get(self, org_id: str, campaign_id: str) -> Campaign:
+        """The campaign, or :class:`NotFound`."""
         return self._campaigns.get(org_id, campaign_id)
 
     def list_campaigns(
-        self,
-        org_id: str,
-        *,
-        status: CampaignStatus | None,
-        limit: int,
-        start_key: dict[str, Any] | None,
-    ) -> tuple[list[Campaign], dict[str, Any] | None]:
-        return self._campaigns.list(org_id, status=status, limit=limit, start_key=start_key)
+        self, org_id: str, *, status: CampaignStatus | None, limit: int, cursor: str | None
+    ) -> Page[Campaign]:
+        """A page of campaigns, newest first (only those in ``status`` if given)."""
+        return self._campaigns.list(org_id, status=status, limit=limit, cursor=cursor)
 
     def update(self, org_id: str, campaign_id: str, draft: CampaignDraft) -> Campaign:
         """Edit while draft or paused. A paused campaign keeps its audience and variant names:
@@ -168,6 +146,7 @@ class CampaignService:
         return self._campaigns.update_content(edited, allowed=EDITABLE, now=self._clock.now())
 
     def delete(self, org_id: str, campaign_id: str) -> None:
+        """Delete a draft; :class:`Conflict` otherwise (a started campaign is cancelled)."""
         current = self._campaigns.get(org_id, campaign_id)
         if current.status is not CampaignStatus.DRAFT:
             raise Conflict(f"A {current.status.value} campaign cannot be deleted; cancel it.")
@@ -178,7 +157,8 @@ class CampaignService:
     ) -> list[PreviewVariant]:
         """Each variant rendered for the contact (or with every fallback), measured."""
         campaign = self._campaigns.get(org_id, campaign_id)
-        values: dict[str, Any] = {"attributes": {}}
+        # Without a contact every placeholder takes its fallback.
+        values: Mapping[str, Any] = {"attributes": {}}
         if contact_id is not None:
             try:
                 contact = self._contacts.get(org_id, contact_id) if is_id(contact_id) else None
@@ -189,14 +169,7 @@ class CampaignService:
                     "The contact does not exist.",
                     [{"loc": ["body", "contact_id"], "msg": "no such contact"}],
                 )
-            values = {
-                "first_name": contact.first_name,
-                "last_name": contact.last_name,
-                "company": contact.company,
-                "email": contact.email,
-                "phone": contact.phone,
-                "attributes": contact.attributes,
-            }
+            values = contact.template_values()
         previews = []
         for variant in campaign.variants:
             body = render_for_contact(parse_template(variant.body), values)
@@ -267,6 +240,7 @@ class CampaignService:
         return paused
 
     def resume(self, org_id: str, campaign_id: str) -> Campaign:
+        """Send again (from paused)."""
         return self._move(org_id, campaign_id, "resume")
 
     def cancel(self, org_id: str, campaign_id: str) -> Campaign:
@@ -288,19 +262,14 @@ class CampaignService:
     # --- Statistics and sends ------------------------------------------------------------------
 
     def stats(self, org_id: str, campaign_id: str) -> CampaignStats:
+        """The counters of each variant (in the campaign's order) and their totals, today's
+        sends in the campaign's zone, reply rates, and the winner once one is significant."""
         campaign = self._campaigns.get(org_id, campaign_id)
         counts = self._recipients.counts(org_id, campaign_id)
         by_name = {c.name: c for c in counts}
         ordered = [by_name.get(v.name, VariantCounts(name=v.name)) for v in campaign.variants]
-        totals = VariantCounts(
-            name="*",
-            **{
-                field: sum(getattr(c, field) for c in ordered)
-                for field in VariantCounts.__dataclass_fields__
-                if field != "name"
-            },
-        )
-        today = self._clock.now().astimezone(ZoneInfo(campaign.timezone)).date().isoformat()
+        totals = VariantCounts.total("*", ordered)
+        today = cap_day(self._clock.now(), campaign.timezone)
         winner = find_winner(
             [
                 VariantOutcome(name=c.name, sent=c.accepted, replies=min(c.repliers, c.accepted))
@@ -327,17 +296,23 @@ class CampaignService:
         *,
         status: RecipientStatus | None,
         limit: int,
-        start_key: dict[str, Any] | None,
-    ) -> tuple[list[Recipient], dict[str, Any] | None]:
+        cursor: str | None,
+    ) -> Page[Recipient]:
+        """A page of the campaign's sends (only those in ``status`` if given).
+
+        The cursor is opened before the campaign is looked up, so a cursor of another
+        listing or organization is a 400 even on a campaign the caller cannot see.
+        """
+        page = self._recipients.list(org_id, campaign_id, status=status, limit=limit, cursor=cursor)
         self._campaigns.get(org_id, campaign_id)
-        return self._recipients.list(
-            org_id, campaign_id, status=status, limit=limit, start_key=start_key
-        )
+        return page
 
 
 def _check(campaign: Campaign) -> None:
-    """Rules that span fields: placeholders, dates."""
-    validate_variants([(v.name, v.body) for v in campaign.variants])
+    """Rules that span fields, on the campaign as it would be stored (a PATCH may set one
+    date against the other's stored value): placeholders, and ``start_at`` before
+    ``end_at``. A :class:`ValidationFailed` names the field to fix."""
+    check_placeholders([(v.name, v.body) for v in campaign.variants])
     if campaign.start_at and campaign.end_at and campaign.start_at >= campaign.end_at:
         raise ValidationFailed(
             "start_at must be before end_at.",
@@ -347,6 +322,7 @@ def _check(campaign: Campaign) -> None:
 
 def build_campaign_service(clock: Clock) -> CampaignService:
     """The service on DynamoDB, with ``clock`` (the local stack gives each organization its own)."""
+    ensure_models_bound()
     return CampaignService(
         campaigns=CampaignRepository(),
         recipients=RecipientRepository(),

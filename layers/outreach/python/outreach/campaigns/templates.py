@@ -99,8 +99,9 @@ def parse_template(body: str) -> Template:
     return Template(body=body, placeholders=tuple(placeholders))
 
 
-def validate_variants(bodies: Sequence[tuple[str, str]]) -> None:
-    """Check each ``(variant_name, body)``; raise ``ValidationFailed`` listing every bad one."""
+def check_placeholders(bodies: Sequence[tuple[str, str]]) -> None:
+    """Check the placeholders of each ``(variant_name, body)``; raise ``ValidationFailed``
+    listing every bad one at ``["body", "variants", <index>, "body"]``."""
     errors: list[dict[str, Any]] = []
     for index, (name, body) in enumerate(bodies):
         try:

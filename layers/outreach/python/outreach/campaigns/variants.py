@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 
-MAX_VARIANTS = 5
+from outreach.campaigns.domain import MAX_VARIANTS
 
 # Rejection sampling below keeps a draw exact for any total below 2**64; capping the
 # total at 2**63 means at least half of the 64-bit words are accepted, so the loop
@@ -42,7 +42,7 @@ def _uniform_below(seed: bytes, bound: int) -> int:
         digest = hashlib.sha256(digest).digest()
 
 
-def validate_variants(variants: Sequence[tuple[str, int]]) -> None:
+def check_weights(variants: Sequence[tuple[str, int]]) -> None:
     """Raise ``ValueError`` unless there are 1 to 5 variants with unique names and
     positive integer weights summing to at most ``MAX_TOTAL_WEIGHT``."""
     if not 1 <= len(variants) <= MAX_VARIANTS:
@@ -71,7 +71,7 @@ def assign_variant(campaign_id: str, contact_id: str, variants: Sequence[tuple[s
     stable only while those are (they are frozen once a campaign starts), and the
     chosen variant is to be recorded with the send.
     """
-    validate_variants(variants)
+    check_weights(variants)
     weights = [weight for _, weight in variants]
     # Ids are ULIDs (no ':'), so the key cannot be produced by two different pairs.
     point = _uniform_below(f"{campaign_id}:{contact_id}".encode(), sum(weights))

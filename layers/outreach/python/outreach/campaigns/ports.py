@@ -1,0 +1,176 @@
+"""What the campaign service needs, as small Protocols: its own stores, and the reads
+it makes of the contacts and identity domains.
+
+Its own: :class:`CampaignStore` and :class:`RecipientStore` (on DynamoDB,
+:class:`~outreach.campaigns.repository.CampaignRepository` and
+:class:`~outreach.campaigns.repository.RecipientRepository`; in memory,
+``tests/support/fakes/campaigns.py``; held to each other by
+``tests/integration/test_campaigns_contract.py``). Of the other domains:
+:class:`AudienceSource` (a part of :class:`~outreach.contacts.ports.ContactStore`),
+:class:`~outreach.contacts.ports.OptOutList` and
+:class:`~outreach.identity.ports.OrganizationReader`, whose own contract tests
+(``test_contacts_contract.py``, ``test_identity_contract.py``) hold the methods used here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Protocol
+
+from outreach.campaigns.domain import (
+    Campaign,
+    CampaignStatus,
+    Recipient,
+    RecipientStatus,
+    VariantCounts,
+)
+from outreach.contacts.domain import Contact
+from outreach.contacts.ports import OptOutList
+from outreach.data.pages import Page
+from outreach.identity.ports import OrganizationReader
+
+__all__ = [
+    "AudienceSource",
+    "CampaignStore",
+    "OptOutList",
+    "OrganizationReader",
+    "RecipientStore",
+]
+
+
+class CampaignStore(Protocol):
+    """Campaigns, keyed by organization. Every status change is conditional: a move the
+    stored status does not allow is a :class:`~outreach.errors.Conflict` and changes
+    nothing, however many callers race."""
+
+    def create(self, campaign: Campaign) -> None:
+        """Store a new campaign (its id is new: never overwrites)."""
+        ...
+
+    def get(self, org_id: str, campaign_id: str, *, consistent: bool = False) -> Campaign:
+        """The campaign, or :class:`~outreach.errors.NotFound` (also for another
+        organization's campaign or an id that is not a ULID). ``consistent``: read the
+        latest write (DynamoDB reads are otherwise eventually consistent)."""
+        ...
+
+    def list(
+        self, org_id: str, *, status: CampaignStatus | None, limit: int, cursor: str | None
+    ) -> Page[Campaign]:
+        """At most ``limit`` campaigns, newest first, after ``cursor``; with ``status``,
+        only those in it. The cursor is sealed for ``org_id`` and the listing
+        (``campaigns`` or ``campaigns:<status>``); any other is a
+        :class:`~outreach.errors.BadRequest`."""
+        ...
+
+    def update_content(
+        self, campaign: Campaign, *, allowed: frozenset[CampaignStatus], now: datetime
+    ) -> Campaign:
+        """Store ``campaign``'s editable fields (``updated_at`` becomes ``now``) and answer
+        the stored campaign; :class:`~outreach.errors.Conflict` unless its stored status is
+        in ``allowed`` and no start holds it."""
+        ...
+
+    def delete_draft(self, org_id: str, campaign_id: str, *, now: datetime) -> None:
+        """Delete the campaign; :class:`~outreach.errors.Conflict` unless it is a draft that
+        no start holds."""
+        ...
+
+    def begin_start(
+        self, org_id: str, campaign_id: str, *, token: str, now: datetime, until: datetime
+    ) -> None:
+        """Hold the draft for the start ``token`` until ``until`` (the start lease), so
+        one start writes the audience snapshot at a time. :class:`~outreach.errors.Conflict`
+        with ``Retry-After: 5`` if it is no longer a draft or another start's lease has
+        not lapsed at ``now``."""
+        ...
+
+    def transition(
+        self,
+        org_id: str,
+        campaign_id: str,
+        *,
+        allowed: frozenset[CampaignStatus],
+        to: CampaignStatus,
+        now: datetime,
+        recipients: int | None = None,
+        start_token: str | None = None,
+    ) -> Campaign:
+        """Move to ``to`` if the stored status is in ``allowed``, atomically, and answer the
+        result; otherwise :class:`~outreach.errors.Conflict` naming the stored status in
+        ``extra={"campaign_status": ...}``.
+
+        ``updated_at`` becomes ``now`` and the engine's ``paused_reason`` is cleared;
+        reaching completed or cancelled sets ``completed_at``. With ``recipients`` (a
+        start), the snapshot's size and ``started_at`` are set. A start passes its
+        ``start_token``, which must still hold the lease (and is released); any other
+        move out of draft waits for a running start.
+        """
+        ...
+
+
+class RecipientStore(Protocol):
+    """A campaign's recipients (its audience snapshot, and each one's send) and the
+    per-variant counters the stats projection keeps."""
+
+    def clear_snapshot(self, org_id: str, campaign_id: str) -> int:
+        """Delete the recipients an interrupted start left behind; answer how many."""
+        ...
+
+    def write_snapshot(self, recipients: Iterable[Recipient]) -> int:
+        """Store each recipient (keyed by campaign and contact: writing one twice keeps
+        one), consuming the iterable once; answer how many were written."""
+        ...
+
+    def counts(self, org_id: str, campaign_id: str) -> list[VariantCounts]:
+        """The counters of each variant that has any (latest values), in no set order."""
+        ...
+
+    def list(
+        self,
+        org_id: str,
+        campaign_id: str,
+        *,
+        status: RecipientStatus | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[Recipient]:
+        """The campaign's recipients in contact-id order, after ``cursor``; with
+        ``status``, only those in it. ``limit`` is how many are *read*: a filtered page
+        may hold fewer (even none) and still have a next cursor. The cursor is sealed
+        for ``org_id`` and the listing ``sends:<campaign_id>:<status or *>``; any other
+        is a :class:`~outreach.errors.BadRequest`, checked before anything is read."""
+        ...
+
+    def skip_pending(
+        self, org_id: str, campaign_id: str, *, reason: str, now: datetime
+    ) -> dict[str, int]:
+        """Mark every still-pending recipient skipped with ``error=reason``; answer how
+        many per variant. Call only once nothing can claim from the campaign any more."""
+        ...
+
+    def sends_on(self, org_id: str, campaign_id: str, day: str) -> int:
+        """How many texts of the campaign the daily cap counted on ``day``
+        (``YYYY-MM-DD`` in the campaign's zone); 0 if none."""
+        ...
+
+
+class AudienceSource(Protocol):
+    """What a campaign reads of the contacts: its audience, as ``(contact id, phone)``
+    pairs (each contact once), and one contact for a preview."""
+
+    def get(self, org_id: str, contact_id: str) -> Contact:
+        """The contact, or :class:`~outreach.errors.NotFound`."""
+        ...
+
+    def all_members(self, org_id: str) -> Iterator[tuple[str, str]]:
+        """Every contact of the organization."""
+        ...
+
+    def tag_members(self, org_id: str, tags: Iterable[str]) -> Iterator[tuple[str, str]]:
+        """The contacts with any of ``tags`` (normalized tags), each once."""
+        ...
+
+    def members_by_ids(self, org_id: str, contact_ids: Iterable[str]) -> Iterator[tuple[str, str]]:
+        """The listed contacts that exist in the organization (unknown ids are ignored)."""
+        ...

@@ -1,0 +1,314 @@
+"""In-memory fakes of the campaign ports (:mod:`outreach.campaigns.ports`).
+
+They keep what the campaign rules depend on: conditional status changes that fail
+with the same :class:`~outreach.errors.Conflict` (and its ``campaign_status`` or
+``Retry-After``) as the DynamoDB updates, the start lease, audience snapshots
+keyed by campaign and contact, and pages in the same order with sealed cursors,
+including DynamoDB's way of filtering a page *after* ``limit`` items are read.
+``tests/integration/test_campaigns_contract.py`` runs the same calls on these and
+on the DynamoDB repositories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from outreach.campaigns.domain import (
+    COUNTERS,
+    Campaign,
+    CampaignStatus,
+    Recipient,
+    RecipientStatus,
+    VariantCounts,
+)
+from outreach.campaigns.repository import campaigns_listing, sends_listing
+from outreach.data.pages import Page, decode_cursor, encode_cursor
+from outreach.errors import Conflict, NotFound
+from outreach.ids import is_id
+
+
+def _page[T](
+    ordered: Sequence[T],
+    key: Callable[[T], str],
+    *,
+    org_id: str,
+    listing: str,
+    cursor: str | None,
+    limit: int,
+    descending: bool = False,
+    keep: Callable[[T], bool] = lambda _: True,
+) -> Page[T]:
+    """A page of ``ordered`` (already in the listing's order of ``key``) after ``cursor``,
+    as a PynamoDB query with ``limit`` and a filter answers it on DynamoDB: pages of
+    ``limit`` items are read and filtered until ``limit`` items are kept; the cursor
+    names the last item kept, or the last item read when a read page ended the page,
+    and there is none when nothing follows."""
+    start = decode_cursor(cursor, org_id=org_id, listing=listing)
+    position = 0
+    if start is not None:
+        after = start["k"]
+        position = sum(
+            1 for item in ordered if (key(item) >= after if descending else key(item) <= after)
+        )
+    kept: list[T] = []
+    while position < len(ordered):
+        read = ordered[position : position + limit]
+        position += len(read)
+        matches = [item for item in read if keep(item)]
+        for index, item in enumerate(matches):
+            kept.append(item)
+            if len(kept) == limit:
+                if index < len(matches) - 1:
+                    last: str | None = key(item)
+                else:
+                    last = key(read[-1]) if position < len(ordered) else None
+                sealed = None if last is None else {"k": last}
+                return Page(kept, encode_cursor(sealed, org_id=org_id, listing=listing))
+    return Page(kept, None)
+
+
+@dataclass
+class _StoredCampaign:
+    campaign: Campaign
+    start_token: str | None = None
+    start_lease_until: datetime | None = None
+
+    def start_running(self, now: datetime) -> bool:
+        return self.start_lease_until is not None and self.start_lease_until >= now
+
+
+class InMemoryCampaignStore:
+    """Campaigns in a dict, with the repository's conditional updates."""
+
+    def __init__(self) -> None:
+        self.campaigns: dict[tuple[str, str], _StoredCampaign] = {}
+
+    def create(self, campaign: Campaign) -> None:
+        key = (campaign.org_id, campaign.id)
+        if key in self.campaigns:
+            raise AssertionError(f"campaign {campaign.id} already exists")
+        self.campaigns[key] = _StoredCampaign(replace(campaign, recipients=0))
+
+    def get(self, org_id: str, campaign_id: str, *, consistent: bool = False) -> Campaign:
+        stored = self.campaigns.get((org_id, campaign_id)) if is_id(campaign_id) else None
+        if stored is None:
+            raise NotFound("Campaign not found.")
+        return stored.campaign
+
+    def list(
+        self, org_id: str, *, status: CampaignStatus | None, limit: int, cursor: str | None
+    ) -> Page[Campaign]:
+        ordered = sorted(
+            (
+                s.campaign
+                for (org, _), s in self.campaigns.items()
+                if org == org_id and (status is None or s.campaign.status is status)
+            ),
+            key=lambda c: c.id,
+            reverse=True,
+        )
+        return _page(
+            ordered,
+            lambda c: c.id,
+            org_id=org_id,
+            listing=campaigns_listing(status),
+            cursor=cursor,
+            limit=limit,
+            descending=True,
+        )
+
+    def update_content(
+        self, campaign: Campaign, *, allowed: frozenset[CampaignStatus], now: datetime
+    ) -> Campaign:
+        stored = self.campaigns.get((campaign.org_id, campaign.id))
+        if stored is None or stored.campaign.status not in allowed or stored.start_running(now):
+            raise Conflict(
+                "The campaign can only be edited while draft or paused (and not starting)."
+            )
+        stored.campaign = replace(
+            stored.campaign,
+            name=campaign.name,
+            variants=campaign.variants,
+            audience=campaign.audience,
+            daily_limit=campaign.daily_limit,
+            timezone=campaign.timezone,
+            window=campaign.window,
+            start_at=campaign.start_at,
+            end_at=campaign.end_at,
+            updated_at=now,
+        )
+        return stored.campaign
+
+    def delete_draft(self, org_id: str, campaign_id: str, *, now: datetime) -> None:
+        stored = self.campaigns.get((org_id, campaign_id))
+        if (
+            stored is None
+            or stored.campaign.status is not CampaignStatus.DRAFT
+            or stored.start_running(now)
+        ):
+            raise Conflict("Only a draft campaign can be deleted.")
+        del self.campaigns[org_id, campaign_id]
+
+    def begin_start(
+        self, org_id: str, campaign_id: str, *, token: str, now: datetime, until: datetime
+    ) -> None:
+        stored = self.campaigns.get((org_id, campaign_id))
+        if (
+            stored is None
+            or stored.campaign.status is not CampaignStatus.DRAFT
+            or stored.start_running(now)
+        ):
+            raise Conflict(
+                "The campaign is being started, or is no longer a draft.",
+                headers={"Retry-After": "5"},
+            )
+        stored.start_token = token
+        stored.start_lease_until = until
+
+    def transition(
+        self,
+        org_id: str,
+        campaign_id: str,
+        *,
+        allowed: frozenset[CampaignStatus],
+        to: CampaignStatus,
+        now: datetime,
+        recipients: int | None = None,
+        start_token: str | None = None,
+    ) -> Campaign:
+        stored = self.campaigns.get((org_id, campaign_id))
+        holds = stored is not None and stored.campaign.status in allowed
+        if stored is not None and start_token is not None:
+            holds = holds and stored.start_token == start_token
+        elif stored is not None and CampaignStatus.DRAFT in allowed:
+            holds = holds and not stored.start_running(now)
+        if not holds:
+            current = self.get(org_id, campaign_id)  # NotFound if it is gone
+            raise Conflict(
+                f"The campaign is {current.status.value}; it cannot become {to.value}.",
+                extra={"campaign_status": current.status.value},
+            )
+        assert stored is not None
+        moved = replace(stored.campaign, status=to, updated_at=now, paused_reason=None)
+        if recipients is not None:
+            moved = replace(moved, recipients=recipients, started_at=now)
+        if to in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+            moved = replace(moved, completed_at=now)
+        if start_token is not None:
+            stored.start_token = stored.start_lease_until = None
+        stored.campaign = moved
+        return moved
+
+    # --- What the sending engine does to a campaign, for the tests -------------------
+
+    def engine_sets(self, org_id: str, campaign_id: str, **changes: object) -> Campaign:
+        """Change stored fields as the engine would (complete it, pause it with a reason)."""
+        stored = self.campaigns[org_id, campaign_id]
+        stored.campaign = replace(stored.campaign, **changes)  # type: ignore[arg-type]
+        return stored.campaign
+
+
+class InMemoryRecipientStore:
+    """Recipients by campaign and contact, their counters, and the daily cap's counters.
+
+    ``counts`` answers what DynamoDB holds once the recipients' stream is counted
+    (:mod:`outreach.stats.projection`: one ``recipients`` and one status counter per
+    recipient, a claimed one as ``pending``, ``accepted`` once the provider took it),
+    plus what :meth:`add_counts` added, as inbound adds replies and opt-outs.
+    """
+
+    def __init__(self) -> None:
+        self.recipients: dict[tuple[str, str], dict[str, Recipient]] = {}
+        self._counts: dict[tuple[str, str], dict[str, VariantCounts]] = {}
+        self._sends: dict[tuple[str, str, str], int] = {}
+
+    def clear_snapshot(self, org_id: str, campaign_id: str) -> int:
+        return len(self.recipients.pop((org_id, campaign_id), {}))
+
+    def write_snapshot(self, recipients: Iterable[Recipient]) -> int:
+        count = 0
+        for recipient in recipients:
+            # What the repository writes: a new recipient, before any attempt.
+            stored = replace(
+                recipient, attempts=0, provider_message_id=None, error=None, sent_at=None
+            )
+            key = (recipient.org_id, recipient.campaign_id)
+            self.recipients.setdefault(key, {})[recipient.contact_id] = stored
+            count += 1
+        return count
+
+    def counts(self, org_id: str, campaign_id: str) -> list[VariantCounts]:
+        totals: dict[str, dict[str, int]] = {}
+        for recipient in self.recipients.get((org_id, campaign_id), {}).values():
+            counters = totals.setdefault(recipient.variant, dict.fromkeys(COUNTERS, 0))
+            status = recipient.status
+            bucket = RecipientStatus.PENDING if status is RecipientStatus.SENDING else status
+            counters["recipients"] += 1
+            counters[bucket.value] += 1
+            counters["accepted"] += recipient.provider_message_id is not None
+        for name, added in self._counts.get((org_id, campaign_id), {}).items():
+            counters = totals.setdefault(name, dict.fromkeys(COUNTERS, 0))
+            for counter in COUNTERS:
+                counters[counter] += getattr(added, counter)
+        return [VariantCounts(name, **counters) for name, counters in totals.items()]
+
+    def list(
+        self,
+        org_id: str,
+        campaign_id: str,
+        *,
+        status: RecipientStatus | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[Recipient]:
+        ordered = sorted(
+            self.recipients.get((org_id, campaign_id), {}).values(), key=lambda r: r.contact_id
+        )
+        return _page(
+            ordered,
+            lambda r: r.contact_id,
+            org_id=org_id,
+            listing=sends_listing(campaign_id, status),
+            cursor=cursor,
+            limit=limit,
+            keep=lambda r: status is None or r.status is status,
+        )
+
+    def skip_pending(
+        self, org_id: str, campaign_id: str, *, reason: str, now: datetime
+    ) -> dict[str, int]:
+        skipped: dict[str, int] = {}
+        stored = self.recipients.get((org_id, campaign_id), {})
+        for contact_id, recipient in stored.items():
+            if recipient.status is RecipientStatus.PENDING:
+                stored[contact_id] = replace(
+                    recipient, status=RecipientStatus.SKIPPED, error=reason, updated_at=now
+                )
+                skipped[recipient.variant] = skipped.get(recipient.variant, 0) + 1
+        return skipped
+
+    def sends_on(self, org_id: str, campaign_id: str, day: str) -> int:
+        return self._sends.get((org_id, campaign_id, day), 0)
+
+    # --- What other writers do (the stats stream, inbound, the sender), for the tests --
+
+    def add_counts(self, org_id: str, campaign_id: str, counts: VariantCounts) -> None:
+        """Add ``counts`` to its variant's counters, as inbound adds replies and opt-outs."""
+        by_variant = self._counts.setdefault((org_id, campaign_id), {})
+        before = by_variant.get(counts.name, VariantCounts(counts.name))
+        by_variant[counts.name] = VariantCounts.total(counts.name, [before, counts])
+
+    def count_sends(self, org_id: str, campaign_id: str, day: str, sends: int) -> None:
+        """Count ``sends`` on the campaign's daily counter for ``day``, as a sender does."""
+        key = (org_id, campaign_id, day)
+        self._sends[key] = self._sends.get(key, 0) + sends
+
+    def engine_sets(
+        self, org_id: str, campaign_id: str, contact_id: str, **changes: object
+    ) -> Recipient:
+        """Change a recipient as the sender would (claim it, record its send)."""
+        stored = self.recipients[org_id, campaign_id]
+        stored[contact_id] = replace(stored[contact_id], **changes)  # type: ignore[arg-type]
+        return stored[contact_id]
