@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outreach.observability import logger, metrics, tracer
+from outreach.sending.send_queue import handle_send_batch
 from outreach.sending.sender import get_sender_factory
-from outreach.sending.sqs import handle_send_batch
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)  # no bodies in traces
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@event_source(data_class=SQSEvent)
+def handler(event: SQSEvent, context: LambdaContext) -> dict[str, Any]:
     """Send for each campaign in the batch; report the messages that failed."""
     response, reports = handle_send_batch(event, context, get_sender_factory())
     logger.info(

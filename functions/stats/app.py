@@ -4,27 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outreach.clock import SystemClock
 from outreach.observability import logger, metrics, tracer
-from outreach.stats.repository import StatsRepository
+from outreach.stats.repository import build_stats_repository
 from outreach.stats.stream import handle_window
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)  # no bodies in traces
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@event_source(data_class=DynamoDBStreamEvent)
+def handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[str, Any]:
     """Add the batch to the window's state; at the window's end, write the sums once."""
-    result = handle_window(event, StatsRepository(), SystemClock().now())
+    result = handle_window(event, build_stats_repository(), SystemClock().now())
     metrics.add_metric(name="StatsRecords", unit="Count", value=result.records)
     if result.final:
         metrics.add_metric(name="StatsChunksWritten", unit="Count", value=result.chunks_written)
         logger.info(
             "stats window written",
             extra={
-                "shard_id": event.get("shardId"),
+                "shard_id": event.shard_id,
                 "window": event.get("window"),
                 "chunks_written": result.chunks_written,
                 "chunks_already_written": result.chunks_already,

@@ -17,7 +17,7 @@ import pytest
 
 from outreach.config import get_settings
 from outreach.data.binding import bind_models
-from outreach.sending.repository import SendingRepository
+from outreach.sending.daily_cap import sends_on
 from outreach_local.template import REPO_ROOT, create_tables
 from tests.support.engine import World, world_with
 
@@ -113,7 +113,4 @@ def test_eight_concurrent_senders_send_exactly_the_daily_limit(
         )
         counters = world.counters()
         assert counters["sent"] == DAILY_LIMIT and counters["pending"] == RECIPIENTS - DAILY_LIMIT
-        assert (
-            SendingRepository().sends_on(world.org_id, world.campaign_id, "2026-11-23")
-            == DAILY_LIMIT
-        )
+        assert sends_on(world.org_id, world.campaign_id, "2026-11-23") == DAILY_LIMIT

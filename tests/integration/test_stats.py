@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 
 from outreach.data.models import CampaignStatsModel, CounterModel
 from outreach.stats.projection import stats_key
@@ -47,6 +48,11 @@ def window_event(records: list[dict[str, Any]], *, final: bool, state: Any = Non
     }
 
 
+def window(records: list[dict[str, Any]], *, final: bool, state: Any = None) -> DynamoDBStreamEvent:
+    """:func:`window_event` as the stats code receives it (Powertools' data class)."""
+    return DynamoDBStreamEvent(window_event(records, final=final, state=state))
+
+
 def counters(campaign_key: str) -> dict[str, dict[str, int]]:
     return {
         item.variant: {"recipients": int(item.recipients), "pending": int(item.pending)}
@@ -56,16 +62,16 @@ def counters(campaign_key: str) -> dict[str, dict[str, int]]:
 
 def test_calls_inside_a_window_only_sum_and_the_last_one_writes(aws: None) -> None:
     repository = StatsRepository()
-    first = handle_window(window_event([inserted("o#c", "1")], final=False), repository, NOW)
+    first = handle_window(window([inserted("o#c", "1")], final=False), repository, NOW)
     assert counters("o#c") == {}
     second = handle_window(
-        window_event([inserted("o#c", "2", "B")], final=False, state=first.state), repository, NOW
+        window([inserted("o#c", "2", "B")], final=False, state=first.state), repository, NOW
     )
     assert second.state == {
         stats_key("o#c", "A"): {"recipients": 1, "pending": 1},
         stats_key("o#c", "B"): {"recipients": 1, "pending": 1},
     }
-    last = handle_window(window_event([], final=True, state=second.state), repository, NOW)
+    last = handle_window(window([], final=True, state=second.state), repository, NOW)
     assert (last.chunks_written, last.chunks_already, last.state) == (1, 0, {})
     assert counters("o#c") == {
         "A": {"recipients": 1, "pending": 1},
@@ -75,7 +81,7 @@ def test_calls_inside_a_window_only_sum_and_the_last_one_writes(aws: None) -> No
 
 def test_a_retried_final_call_counts_once(aws: None) -> None:
     repository = StatsRepository()
-    event = window_event([inserted("o#c", "1"), inserted("o#c", "2")], final=True)
+    event = window([inserted("o#c", "1"), inserted("o#c", "2")], final=True)
     assert handle_window(event, repository, NOW).chunks_written == 1
     again = handle_window(event, repository, NOW)
     assert (again.chunks_written, again.chunks_already) == (0, 1)
@@ -88,7 +94,7 @@ def test_a_large_window_is_written_in_chunks_and_a_retry_finishes_only_the_rest(
     aws: None,
 ) -> None:
     campaigns = [f"o#c{index:03d}" for index in range(CHUNK + 21)]
-    event = window_event([inserted(key, "1") for key in campaigns], final=True)
+    event = window([inserted(key, "1") for key in campaigns], final=True)
     # As if the first chunk had been written before the call failed.
     first_chunk = sorted(stats_key(key, "A") for key in campaigns)[:CHUNK]
     StatsRepository().apply_window(
@@ -106,7 +112,7 @@ def test_an_event_without_a_window_is_refused(aws: None) -> None:
     event = window_event([inserted("o#c", "1")], final=True)
     del event["window"]
     with pytest.raises(NotAWindowEvent):
-        handle_window(event, StatsRepository(), NOW)
+        handle_window(DynamoDBStreamEvent(event), StatsRepository(), NOW)
 
 
 def test_the_handler_returns_the_state_lambda_passes_on(

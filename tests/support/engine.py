@@ -7,20 +7,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from outreach.campaigns.domain import Audience, RecipientStatus, Variant, Window
-from outreach.campaigns.repository import CampaignRepository, RecipientRepository, campaign_key
-from outreach.campaigns.service import CampaignDraft, CampaignService
+from outreach.campaigns.domain import Audience, CampaignDraft, RecipientStatus, Variant, Window
+from outreach.campaigns.repository import CampaignRepository, RecipientRepository
+from outreach.campaigns.service import CampaignService
 from outreach.clock import SimulatedClock
 from outreach.contacts.domain import Contact
 from outreach.contacts.repository import ContactRepository, OptOutRepository
+from outreach.data.keys import campaign_key
 from outreach.data.models import CampaignStatsModel, OutboxMessageModel, RecipientModel
-from outreach.identity.domain import Organization, Role, User
+from outreach.identity.domain import Organization, OrganizationChanges, Role, User
 from outreach.identity.repository import IdentityRepository
 from outreach.ids import new_id
 from outreach.sending.dispatch import CampaignWork
 from outreach.sending.repository import SendingRepository
 from outreach.sending.sender import CampaignSender, FaultHooks
-from outreach.sms.providers import SandboxProvider, SmsProvider, sandbox_box
+from outreach.sms.outbox import sandbox_box
+from outreach.sms.providers import SandboxProvider, SmsProvider
+from outreach.stats.projection import PROJECTED_COUNTERS
 from outreach_local.streams import StatsPump
 
 # Monday 23 November 2026, 10:00 in New York (15:00 UTC): inside every default window.
@@ -58,6 +61,7 @@ class World:
         return CampaignSender(
             repository=SendingRepository(),
             organizations=IdentityRepository(),
+            opt_outs=OptOutRepository(),
             provider=provider or SandboxProvider(),
             clock=self.clock,
             hooks=hooks,
@@ -81,16 +85,7 @@ class World:
         for item in CampaignStatsModel.query(
             campaign_key(self.org_id, self.campaign_id), consistent_read=True
         ):
-            for name in (
-                "recipients",
-                "pending",
-                "sent",
-                "delivered",
-                "failed",
-                "skipped",
-                "unknown",
-                "accepted",
-            ):
+            for name in PROJECTED_COUNTERS:
                 totals[name] += int(getattr(item, name) or 0)
         return dict(totals)
 
@@ -128,7 +123,10 @@ def make_org(clock: SimulatedClock, **settings: Any) -> str:
         "not-a-real-hash",
     )
     users.update_organization(
-        org_id, {"sender_number": settings.get("sender", SENDER)}, now=now, old_sender=None
+        org_id,
+        OrganizationChanges(sender_number=settings.get("sender", SENDER)),
+        now=now,
+        old_sender=None,
     )
     return org_id
 

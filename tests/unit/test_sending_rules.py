@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,10 +15,8 @@ from outreach.sending.rules import (
     QuietHours,
     SendWindow,
     campaign_window_allows,
-    next_allowed_instant,
     quiet_hours_allow,
     recipient_zones,
-    send_time_allowed,
     within_dates,
 )
 
@@ -180,181 +178,38 @@ class TestCampaignDates:
             within_dates(datetime(2026, 5, 1), None, None)
 
 
-class TestSendTimeAllowed:
-    def test_all_three_rules_must_hold(self) -> None:
-        now = utc(2026, 1, 12, 17)  # 12:00 Eastern, 09:00 Pacific
-        pacific = [LOS_ANGELES]
-        assert send_time_allowed(now, OFFICE_HOURS, FEDERAL, pacific, None, None)
-        assert not send_time_allowed(now, OFFICE_HOURS, FEDERAL, pacific, None, now)
-        assert not send_time_allowed(now, OFFICE_HOURS, FEDERAL, ["Asia/Tokyo"], None, None)
-        saturday = now + timedelta(days=5)
-        assert not send_time_allowed(saturday, OFFICE_HOURS, FEDERAL, pacific, None, None)
-
-
 class TestPacificNumberFromEasternCampaign:
-    """A 09:00-18:00 Eastern campaign does not text a Pacific number at 06:00: it defers."""
+    """A 09:00-18:00 Eastern campaign does not text a Pacific number at 06:00."""
 
     zones = recipient_zones(None, PACIFIC_NUMBER, NEW_YORK)
 
     def test_9am_eastern_is_6am_pacific_and_not_allowed(self) -> None:
         now = WINTER_MONDAY_9AM_EASTERN
         assert campaign_window_allows(now, OFFICE_HOURS)
-        assert not send_time_allowed(now, OFFICE_HOURS, FEDERAL, self.zones, None, None)
+        assert not quiet_hours_allow(now, FEDERAL, self.zones)
 
-    def test_it_is_deferred_to_11am_eastern_8am_pacific_the_same_day(self) -> None:
-        deferred = next_allowed_instant(
-            WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, self.zones
-        )
-        assert deferred == utc(2026, 1, 12, 16)
-        assert deferred.astimezone(ZoneInfo(NEW_YORK)).time() == time(11)
-        assert deferred.astimezone(ZoneInfo(LOS_ANGELES)).time() == time(8)
-
-    def test_the_same_in_summer_time(self) -> None:
-        deferred = next_allowed_instant(
-            SUMMER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, self.zones
-        )
-        assert deferred == utc(2026, 7, 13, 15)
-
-    def test_after_friday_closes_it_is_deferred_to_monday(self) -> None:
-        friday_6_30pm_eastern = utc(2026, 1, 16, 23, 30)
-        deferred = next_allowed_instant(friday_6_30pm_eastern, OFFICE_HOURS, FEDERAL, self.zones)
-        assert deferred == utc(2026, 1, 19, 16)
-
-    def test_an_allowed_instant_is_its_own_answer_in_utc(self) -> None:
-        noon_eastern = datetime(2026, 1, 12, 12, 0, 30, tzinfo=timezone(timedelta(hours=-5)))
-        deferred = next_allowed_instant(noon_eastern, OFFICE_HOURS, FEDERAL, self.zones)
-        assert deferred == noon_eastern
-        assert deferred is not None
-        assert deferred.tzinfo is UTC
-
-
-class TestNextAllowedInstant:
-    def test_a_toll_free_number_waits_for_an_hour_allowed_everywhere_it_can_be(self) -> None:
-        zones = zones_for_number(TOLL_FREE_NUMBER)
-        deferred = next_allowed_instant(WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, zones)
-        assert deferred is not None
-        # The zones run from Guam (UTC+10) to Pago Pago (UTC-11): the first instant that is
-        # 08:00-21:00 in all of them is 08:00 in Guam (22:00 UTC, 17:00 Eastern), an hour
-        # before 18:00 Eastern closes the campaign's window.
-        assert deferred == utc(2026, 1, 12, 22)
-        for zone in zones:
-            assert time(8) <= deferred.astimezone(ZoneInfo(zone)).time() < time(21), zone
-        before = deferred - timedelta(minutes=1)
-        assert not send_time_allowed(before, OFFICE_HOURS, FEDERAL, zones, None, None)
-
-    def test_a_window_that_never_meets_the_quiet_hours_gives_none(self) -> None:
-        # 09:00-10:00 Eastern is 22:00-00:00 in Tokyo, summer or winter.
-        early = window(NEW_YORK, time(9), time(10))
-        assert (
-            next_allowed_instant(WINTER_MONDAY_9AM_EASTERN, early, FEDERAL, ["Asia/Tokyo"]) is None
-        )
-
-    def test_nothing_within_the_horizon_gives_none(self) -> None:
-        friday_evening = utc(2026, 1, 16, 23, 30)
-        pacific = [LOS_ANGELES]
-        assert (
-            next_allowed_instant(
-                friday_evening, OFFICE_HOURS, FEDERAL, pacific, horizon=timedelta(days=2)
-            )
-            is None
-        )
-
-    def test_a_campaign_that_ends_first_gives_none(self) -> None:
-        pacific = [LOS_ANGELES]
-        now = WINTER_MONDAY_9AM_EASTERN
-        ends_at_10 = now + timedelta(hours=1)
-        assert next_allowed_instant(now, OFFICE_HOURS, FEDERAL, pacific, end_at=ends_at_10) is None
-        assert next_allowed_instant(now, OFFICE_HOURS, FEDERAL, pacific, end_at=now) is None
-
-    def test_a_campaign_ending_mid_span_still_gets_the_start_of_it(self) -> None:
-        pacific = [LOS_ANGELES]
-        ends = utc(2026, 1, 12, 16, 0, 1)
-        assert next_allowed_instant(
-            WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, pacific, end_at=ends
-        ) == utc(2026, 1, 12, 16)
-
-    def test_a_campaign_starting_later_starts_at_its_start(self) -> None:
-        starts = utc(2026, 1, 12, 17, 0, 30)
-        assert (
-            next_allowed_instant(
-                WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, [NEW_YORK], start_at=starts
-            )
-            == starts
-        )
-
-    def test_a_campaign_starting_out_of_hours_starts_when_the_window_opens(self) -> None:
-        saturday = utc(2026, 1, 17, 15)
-        assert next_allowed_instant(
-            WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, [NEW_YORK], start_at=saturday
-        ) == utc(2026, 1, 19, 14)
-
-    def test_bad_input_is_refused(self) -> None:
-        with pytest.raises(ValueError, match="timezone-aware"):
-            next_allowed_instant(datetime(2026, 1, 12, 14), OFFICE_HOURS, FEDERAL, [NEW_YORK])
-        with pytest.raises(ValueError, match="at least one zone"):
-            next_allowed_instant(WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS, FEDERAL, ())
+    def test_11am_eastern_is_8am_pacific_and_allowed(self) -> None:
+        now = utc(2026, 1, 12, 16)
+        assert campaign_window_allows(now, OFFICE_HOURS)
+        assert quiet_hours_allow(now, FEDERAL, self.zones)
+        assert not quiet_hours_allow(now - timedelta(microseconds=1), FEDERAL, self.zones)
 
 
 class TestDaylightSavingChanges:
     """2026: the US springs forward on 8 March (02:00 -> 03:00), falls back on 1 November."""
 
-    def test_a_start_inside_the_spring_forward_gap_opens_when_the_clocks_jump(self) -> None:
-        # 02:30 never happens on 8 March: the clock goes from 01:59:59 EST to 03:00 EDT.
-        from_half_past_two = QuietHours(time(2, 30), time(21))
-        anytime = window(NEW_YORK, *ALL_DAY)
-        assert next_allowed_instant(
-            utc(2026, 3, 8, 6), anytime, from_half_past_two, [NEW_YORK]
-        ) == utc(2026, 3, 8, 7)
-
     def test_the_day_after_spring_forward_9am_is_an_hour_earlier_in_utc(self) -> None:
         assert campaign_window_allows(utc(2026, 3, 9, 13), OFFICE_HOURS)
         assert not campaign_window_allows(utc(2026, 3, 6, 13), OFFICE_HOURS)
 
-    def test_a_wall_time_repeated_by_fall_back_opens_twice(self) -> None:
-        # 01:30 happens at 05:30 UTC (EDT) and again at 06:30 UTC (EST).
-        half_past_one = QuietHours(time(1, 30), time(1, 45))
-        anytime = window(NEW_YORK, *ALL_DAY)
-        first = next_allowed_instant(utc(2026, 11, 1, 5), anytime, half_past_one, [NEW_YORK])
-        assert first == utc(2026, 11, 1, 5, 30)
-        second = next_allowed_instant(utc(2026, 11, 1, 5, 45), anytime, half_past_one, [NEW_YORK])
-        assert second == utc(2026, 11, 1, 6, 30)
-
-    def test_fall_back_moves_the_clock_back_into_a_window(self) -> None:
-        # At 06:00 UTC the clock goes back from 01:59:59 EDT to 01:00 EST.
-        one_to_half_past = window(NEW_YORK, time(1), time(1, 30))
-        allowance = QuietHours(*ALL_DAY)
-        assert next_allowed_instant(
-            utc(2026, 11, 1, 5, 40), one_to_half_past, allowance, [NEW_YORK]
-        ) == utc(2026, 11, 1, 6)
-
-    def test_lord_howe_springs_forward_half_an_hour(self) -> None:
-        # 4 October 2026: 02:00 +10:30 becomes 02:30 +11 at 15:30 UTC on the 3rd.
-        from_ten_past_two = QuietHours(time(2, 10), time(21))
-        anytime = window(NEW_YORK, *ALL_DAY)
-        assert next_allowed_instant(
-            utc(2026, 10, 3, 12), anytime, from_ten_past_two, ["Australia/Lord_Howe"]
-        ) == utc(2026, 10, 3, 15, 30)
-
-    def test_santiago_falls_back_from_sunday_midnight_into_saturday(self) -> None:
+    def test_santiago_saturday_ends_at_its_own_midnight(self) -> None:
         # 5 April 2026, 03:00 UTC: Sunday 00:00 -03 becomes Saturday 23:00 -04.
         saturday_late = window("America/Santiago", time(23), time(23, 59), frozenset({"sat"}))
-        allowance = QuietHours(*ALL_DAY)
-        now = utc(2026, 4, 5, 2, 59, 30)  # Saturday 23:59:30: past the window's end
-        assert not campaign_window_allows(now, saturday_late)
-        assert next_allowed_instant(now, saturday_late, allowance, ["America/Santiago"]) == utc(
-            2026, 4, 5, 3
-        )
-
-    def test_santiago_springs_forward_over_sunday_midnight(self) -> None:
-        # 6 September 2026, 04:00 UTC: Saturday 24:00 -04 becomes Sunday 01:00 -03.
-        sunday_small_hours = window("America/Santiago", time(0, 30), time(2), frozenset({"sun"}))
-        allowance = QuietHours(*ALL_DAY)
-        assert next_allowed_instant(
-            utc(2026, 9, 6, 3), sunday_small_hours, allowance, ["America/Santiago"]
-        ) == utc(2026, 9, 6, 4)
+        assert not campaign_window_allows(utc(2026, 4, 5, 2, 59, 30), saturday_late)
+        assert campaign_window_allows(utc(2026, 4, 5, 3), saturday_late)
 
 
-# --- Property: the rules agree with a naive check, and the deferral is the earliest ------
+# --- Property: the rules, as the sender applies them, agree with a naive wall-clock check ---
 
 ZONES = (
     "America/New_York",
@@ -374,7 +229,6 @@ ZONES = (
     "Asia/Tokyo",
 )
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PROPERTY_HORIZON = timedelta(days=3)
 DST_CHANGES_2026 = (
     utc(2026, 3, 8, 7),  # New York springs forward
     utc(2026, 11, 1, 6),  # New York falls back
@@ -455,8 +309,8 @@ def spans(shortest: int) -> st.SearchStrategy[tuple[int, int]]:
 scenarios = st.builds(
     Scenario,
     campaign_zone=st.sampled_from(ZONES),
-    # Mostly wide windows and allowances, as organizations set them, so that the rules
-    # often meet within the horizon and the deferral is exercised.
+    # Mostly wide windows and allowances, as organizations set them, so that both
+    # answers (allowed, not allowed) come up often.
     window_minutes=st.one_of(spans(8 * 60), spans(1)),
     days=st.frozensets(st.sampled_from(DAYS), min_size=1),
     quiet_minutes=st.one_of(st.just((8 * 60, 21 * 60)), spans(10 * 60), spans(1)),
@@ -504,37 +358,13 @@ SANTIAGO_SATURDAY_LATE = Scenario(
     now=utc(2026, 11, 1, 13, 59),
     scenario=Scenario(NEW_YORK, (540, 1080), frozenset(DAYS), (480, 1260), (LOS_ANGELES,)),
 )
-def test_rules_agree_with_wall_clocks_and_defer_to_the_earliest_allowed_minute(
-    now: datetime, scenario: Scenario
-) -> None:
+def test_rules_agree_with_wall_clocks(now: datetime, scenario: Scenario) -> None:
     sending, quiet, dates = rules_of(scenario, now)
-    start_at, end_at = dates.get("start_at"), dates.get("end_at")
-
-    allowed = send_time_allowed(now, sending, quiet, scenario.zones, start_at, end_at)
-    assert allowed == naive_allows(now, scenario, dates)
-
-    deferred = next_allowed_instant(
-        now,
-        sending,
-        quiet,
-        scenario.zones,
-        start_at=start_at,
-        end_at=end_at,
-        horizon=PROPERTY_HORIZON,
+    # As the sender applies them: the dates and the window, then the recipient's quiet hours.
+    allowed = (
+        within_dates(now, dates.get("start_at"), dates.get("end_at"))
+        and campaign_window_allows(now, sending)
+        and quiet_hours_allow(now, quiet, scenario.zones)
     )
-    event("allowed now" if allowed else "deferred" if deferred else "nothing in the horizon")
-    if allowed:
-        assert deferred == now
-        return
-    limit = now + PROPERTY_HORIZON
-    if deferred is not None:
-        assert now < deferred <= limit
-        assert send_time_allowed(deferred, sending, quiet, scenario.zones, start_at, end_at)
-        assert naive_allows(deferred, scenario, dates)
-        limit = deferred
-    # Every bound is on a whole minute, so an allowed span that began before the answer
-    # would contain a whole minute: checking each one is exhaustive.
-    minute = floor_minute(now) + timedelta(minutes=1)
-    while minute < limit:
-        assert not naive_allows(minute, scenario, dates), minute
-        minute += timedelta(minutes=1)
+    event("allowed" if allowed else "not allowed")
+    assert allowed == naive_allows(now, scenario, dates)

@@ -15,6 +15,17 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+@lru_cache(maxsize=1024)
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name`` (``America/New_York``); ``ZoneInfoNotFoundError`` if unknown.
+
+    Cached here because ZoneInfo keeps only 8 zones strongly cached; a toll-free
+    number alone spans 42, and reloading a zone from disk costs more than every
+    conversion made with it.
+    """
+    return ZoneInfo(name)
+
+
 def is_timezone(name: str) -> bool:
     """Tell whether ``name`` is an IANA zone (``America/New_York``)."""
     if name not in _zones():

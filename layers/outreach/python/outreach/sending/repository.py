@@ -1,10 +1,11 @@
-"""What the sender reads and writes: slots, claims, outcomes. Keys by organization.
+"""What the sender and the dispatcher read and write: slots, claims, outcomes. Keys by org.
 
 The claim protocol (an "equivalent conditional scheme" to one transaction):
 
 1. reserve slots of the day's cap, a few at a time: ``ADD n`` on the day
    counter if ``value <= limit - n``; the slots a run does not use go back at
-   its end (so no interleaving of workers takes more than ``limit``);
+   its end (so no interleaving of workers takes more than ``limit``;
+   :mod:`outreach.sending.daily_cap`);
 2. claim the recipient: ``pending -> sending`` if pending, with a token and a lease;
 3. record the outcome: one conditional write on the recipient, which also
    leaves the open index. The variant's counters follow from the table's
@@ -13,33 +14,46 @@ The claim protocol (an "equivalent conditional scheme" to one transaction):
 A crash after 2 leaves a claim that ends ``unknown`` once its lease has expired
 (never re-sent); a crash also leaks the run's unused slots (the day sends a few
 fewer, never one more).
+
+The repositories bind no models themselves: their factories
+(:class:`~outreach.sending.sender.SenderFactory`,
+:func:`~outreach.sending.send_queue.get_dispatcher`) call ``ensure_models_bound()``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus
-from outreach.campaigns.repository import campaign_key, daily_counter_key, open_key, to_campaign
-from outreach.data.binding import ensure_models_bound
+from outreach.campaigns.repository import to_campaign
+from outreach.contacts.domain import template_values_from
+from outreach.data.keys import campaign_key, daily_counter_key, open_key
 from outreach.data.models import (
     CampaignModel,
     ContactModel,
     CounterModel,
-    OptOutModel,
     PhoneHistoryModel,
     RecipientModel,
 )
 from outreach.data.pynamo import condition_failed, raw_map, update_quietly
+from outreach.sending.daily_cap import sends_on
+from outreach.sending.domain import (
+    Candidate,
+    Claim,
+    ContactFields,
+    RecipientState,
+    SentNote,
+    claim_instant,
+)
 
+# A day's counter outlives its day in every zone, then DynamoDB's TTL removes it.
 DAY_COUNTER_TTL = timedelta(days=3)
-# What a message body and the quiet hours need of a contact.
-CONTACT_FIELDS = [
+# The contact attributes a message body and the quiet hours are rendered from.
+_RENDER_ATTRIBUTES = [
     "contact_id",
     "phone",
     "first_name",
@@ -51,67 +65,22 @@ CONTACT_FIELDS = [
 ]
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """An open recipient the sender may try, as the open index shows it."""
+class ActiveCampaignRepository:
+    """Reads the sparse ``dispatch`` index: the only way the engine finds work."""
 
-    org_id: str
-    campaign_id: str
-    contact_id: str
-    phone: str
-    variant: str
-    retry_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A recipient this worker holds, as its ``claim`` attribute says: lease end and token."""
-
-    value: str
-
-    @classmethod
-    def of(cls, token: str, until: datetime) -> Claim:
-        return cls(f"{claim_instant(until)}|{token}")
-
-    @staticmethod
-    def lease_end(value: str) -> datetime:
-        return datetime.strptime(value.partition("|")[0], CLAIM_INSTANT).replace(tzinfo=UTC)
-
-
-CLAIM_INSTANT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-def claim_instant(instant: datetime) -> str:
-    """An instant as a claim's lease end is written (sorts as a string)."""
-    return instant.astimezone(UTC).strftime(CLAIM_INSTANT)
-
-
-@dataclass(frozen=True)
-class SentNote:
-    """A message sent, for the number's history: when, and when the number was first texted."""
-
-    candidate: Candidate
-    sent_at: datetime
-    first_sent_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ContactFields:
-    """What a message body can be rendered from."""
-
-    values: dict[str, Any]
-    timezone: str | None
+    def in_shard(self, shard: int) -> Iterator[tuple[str, str]]:
+        """Yield ``(org_id, campaign_id)`` of every active campaign in ``shard`` (one Query)."""
+        for item in CampaignModel.dispatch.query(shard):
+            yield item.org_id, item.campaign_id
 
 
 class SendingRepository:
-    """The sender's persistence."""
-
-    def __init__(self) -> None:
-        ensure_models_bound()
+    """The sender's persistence (:class:`~outreach.sending.ports.SendingStore`)."""
 
     # --- Reads -------------------------------------------------------------------------
 
     def campaign(self, org_id: str, campaign_id: str) -> Campaign | None:
+        """The campaign, read consistently through the campaigns' mapper; ``None`` if gone."""
         try:
             return to_campaign(CampaignModel.get(org_id, campaign_id, consistent_read=True))
         except DoesNotExist:
@@ -160,9 +129,7 @@ class SendingRepository:
             )
         )
 
-    def recipient_state(
-        self, candidate: Candidate
-    ) -> tuple[RecipientStatus, datetime | None, int] | None:
+    def recipient_state(self, candidate: Candidate) -> RecipientState | None:
         """The recipient's status, claim lease end and attempts, read consistently."""
         try:
             item = RecipientModel.get(
@@ -174,21 +141,22 @@ class SendingRepository:
         except DoesNotExist:
             return None
         lease = Claim.lease_end(item.claim) if item.claim else None
-        return RecipientStatus(item.status), lease, int(item.attempts or 0)
+        return RecipientState(RecipientStatus(item.status), lease, int(item.attempts or 0))
 
     def contacts(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, ContactFields]:
+        """The render fields of each contact that still exists (one batch read)."""
         keys = [(org_id, contact_id) for contact_id in dict.fromkeys(contact_ids)]
         found: dict[str, ContactFields] = {}
-        for item in ContactModel.batch_get(keys, attributes_to_get=CONTACT_FIELDS):
+        for item in ContactModel.batch_get(keys, attributes_to_get=_RENDER_ATTRIBUTES):
             found[item.contact_id] = ContactFields(
-                values={
-                    "first_name": item.first_name,
-                    "last_name": item.last_name,
-                    "company": item.company,
-                    "email": item.email,
-                    "phone": item.phone,
-                    "attributes": dict(raw_map(item.attributes)),
-                },
+                values=template_values_from(
+                    phone=item.phone,
+                    first_name=item.first_name,
+                    last_name=item.last_name,
+                    company=item.company,
+                    email=item.email,
+                    attributes=raw_map(item.attributes),
+                ),
                 timezone=item.timezone,
             )
         return found
@@ -203,37 +171,6 @@ class SendingRepository:
             )
             if item.first_sent_at is not None
         }
-
-    def opt_out_list(self, org_id: str, *, at_most: int) -> set[str] | None:
-        """The organization's whole opt-out list (consistent); ``None`` if over ``at_most``."""
-        phones: set[str] = set()
-        for item in OptOutModel.query(
-            org_id, consistent_read=True, attributes_to_get=["phone"], page_size=at_most + 1
-        ):
-            phones.add(item.phone)
-            if len(phones) > at_most:
-                return None
-        return phones
-
-    def opted_out(self, org_id: str, phones: Iterable[str]) -> set[str]:
-        """Which of ``phones`` are on the organization's opt-out list (consistent reads)."""
-        keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
-        return {
-            item.phone
-            for item in OptOutModel.batch_get(
-                keys, consistent_read=True, attributes_to_get=["phone"]
-            )
-        }
-
-    def sends_on(self, org_id: str, campaign_id: str, day: str) -> int:
-        try:
-            return int(
-                CounterModel.get(
-                    daily_counter_key(org_id, campaign_id, day), consistent_read=True
-                ).value
-            )
-        except DoesNotExist:
-            return 0
 
     # --- The day's cap ----------------------------------------------------------------------
 
@@ -256,7 +193,7 @@ class SendingRepository:
             except UpdateError as error:
                 if not condition_failed(error):
                     raise
-                asked = min(asked - 1, limit - self.sends_on(org_id, campaign_id, day))
+                asked = min(asked - 1, limit - sends_on(org_id, campaign_id, day))
                 continue
             return asked
         return 0

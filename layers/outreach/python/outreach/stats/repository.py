@@ -26,14 +26,12 @@ _WINDOW_LABEL = "window"
 
 
 def window_marker(shard_id: str, window_start: str, chunk: int) -> str:
+    """The counters-table key marking one chunk of one (shard, window) as written."""
     return f"stats-window#{shard_id}#{window_start}#{chunk}"
 
 
 class StatsRepository:
-    """The projected counters' writes."""
-
-    def __init__(self) -> None:
-        ensure_models_bound()
+    """The projected counters' writes (:class:`~outreach.stats.ports.WindowWriter`)."""
 
     def apply_window(
         self, *, shard_id: str, window_start: str, changes: Deltas, now: datetime
@@ -70,3 +68,9 @@ class StatsRepository:
                 continue
             written += 1
         return written, already
+
+
+def build_stats_repository() -> StatsRepository:
+    """The stats function's repository, with the models bound to the configured tables."""
+    ensure_models_bound()
+    return StatsRepository()

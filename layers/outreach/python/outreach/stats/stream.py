@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
+
+from outreach.stats.ports import WindowWriter
 from outreach.stats.projection import deltas, merge
-from outreach.stats.repository import StatsRepository
 
 
 class NotAWindowEvent(ValueError):
@@ -23,6 +25,9 @@ class NotAWindowEvent(ValueError):
 
 @dataclass(frozen=True)
 class WindowResult:
+    """One call's work: records read, whether it ended the window, chunks written or
+    found written already, and the state to hand to the window's next call."""
+
     records: int
     final: bool
     chunks_written: int
@@ -30,23 +35,29 @@ class WindowResult:
     state: dict[str, dict[str, int]]
 
     def response(self) -> dict[str, Any]:
+        """The function's answer: the window's running ``state`` (empty once written)."""
         return {"state": self.state}
 
 
 def handle_window(
-    event: dict[str, Any], repository: StatsRepository, now: datetime
+    event: DynamoDBStreamEvent, repository: WindowWriter, now: datetime
 ) -> WindowResult:
-    if "window" not in event or "shardId" not in event:
+    """Sum the batch into the window's state; on the window's last call, write it once.
+
+    ``NotAWindowEvent`` when the event has no tumbling window (or no shard).
+    """
+    raw = event.raw_event
+    if "window" not in raw or "shardId" not in raw:
         raise NotAWindowEvent(
             "the stats function needs TumblingWindowInSeconds on its event source mapping"
         )
-    records = event.get("Records") or []
-    state = merge(event.get("state") or {}, deltas(records))
-    if not event.get("isFinalInvokeForWindow"):
+    records = raw.get("Records") or []
+    state = merge(event.state, deltas(records))
+    if not event.is_final_invoke_for_window:
         return WindowResult(len(records), False, 0, 0, state)
     written, already = repository.apply_window(
-        shard_id=str(event["shardId"]),
-        window_start=str(event["window"]["start"]),
+        shard_id=str(event.shard_id),
+        window_start=str(raw["window"]["start"]),
         changes=state,
         now=now,
     )

@@ -1,0 +1,160 @@
+"""What the sender and the dispatcher need from storage and the queue, as small Protocols.
+
+The DynamoDB implementations are :class:`~outreach.sending.repository.SendingRepository`
+and :class:`~outreach.sending.repository.ActiveCampaignRepository`, the SQS one is
+:class:`~outreach.sending.send_queue.SqsWorkQueue`; the in-memory ones the unit
+tests use are in ``tests/support/fakes/sending.py``, and
+``tests/integration/test_sending_contract.py`` holds both to the same behaviour.
+Two reads belong to other packages and come through their ports: the
+organization (identity's :class:`~outreach.identity.ports.OrganizationReader`)
+and the opt-out list (contacts' :class:`~outreach.contacts.ports.OptOutList`).
+
+Every read the sending rules depend on at the moment of sending (the campaign's
+status, the opt-outs, a recipient's state, the day's counter) is strongly
+consistent; the open index alone is eventually consistent, and the sender never
+relies on it for a promise (a claim is a conditional write).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus
+from outreach.sending.domain import Candidate, Claim, ContactFields, RecipientState, SentNote
+
+if TYPE_CHECKING:
+    from outreach.sending.dispatch import CampaignWork
+
+
+class DayCounter(Protocol):
+    """The day's cap counter of each campaign (:mod:`outreach.sending.daily_cap`)."""
+
+    def reserve_slots(
+        self, org_id: str, campaign_id: str, day: str, *, limit: int, wanted: int, now: datetime
+    ) -> int:
+        """Add up to ``wanted`` to ``day``'s counter without passing ``limit``, atomically.
+
+        Answers how many were taken (0: the day's cap is used up). ``day`` is
+        ``YYYY-MM-DD`` in the campaign's zone; ``now`` dates the counter's expiry.
+        """
+        ...
+
+    def release_slots(self, org_id: str, campaign_id: str, day: str, count: int) -> None:
+        """Give back ``count`` reserved slots nobody used (``count <= 0``: nothing)."""
+        ...
+
+
+class CampaignStatusSource(Protocol):
+    """The status read a send checkpoint makes (:mod:`outreach.sending.checkpoint`)."""
+
+    def campaign_status(self, org_id: str, campaign_id: str) -> CampaignStatus | None:
+        """The campaign's status, read consistently; ``None`` if it is gone."""
+        ...
+
+
+class SendingStore(DayCounter, CampaignStatusSource, Protocol):
+    """Everything the sender reads and writes about a campaign's recipients.
+
+    The claim protocol (see :mod:`outreach.sending.repository`): a recipient
+    moves ``pending -> sending`` by :meth:`claim`, then to its outcome by
+    :meth:`record` or back to ``pending`` by :meth:`release`, each a
+    conditional write that fails (``None``/``False``) when another worker got
+    there first.
+    """
+
+    def campaign(self, org_id: str, campaign_id: str) -> Campaign | None:
+        """The campaign, read consistently; ``None`` if there is none."""
+        ...
+
+    def open_recipients(self, org_id: str, campaign_id: str) -> Iterator[Candidate]:
+        """Pending and claimed recipients, from the open index (eventually consistent)."""
+        ...
+
+    def has_open(self, org_id: str, campaign_id: str) -> bool:
+        """Whether any recipient is still pending or claimed, read consistently."""
+        ...
+
+    def recipient_state(self, candidate: Candidate) -> RecipientState | None:
+        """The recipient's status, lease end and attempts, read consistently (``None``: gone)."""
+        ...
+
+    def contacts(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, ContactFields]:
+        """The render fields of each contact that still exists, by contact id."""
+        ...
+
+    def first_texts(self, org_id: str, phones: Iterable[str]) -> dict[str, datetime]:
+        """When the organization first texted each of ``phones`` it has texted (UTC)."""
+        ...
+
+    def claim(
+        self, candidate: Candidate, *, token: str, now: datetime, lease: timedelta
+    ) -> Claim | None:
+        """``pending -> sending`` if pending and no retry is due later; ``None`` otherwise.
+
+        Counts an attempt; the claim's lease ends ``lease`` after ``now``.
+        """
+        ...
+
+    def release(
+        self,
+        candidate: Candidate,
+        *,
+        claim: Claim,
+        now: datetime,
+        retry_at: datetime | None,
+        refund_attempt: bool = False,
+    ) -> bool:
+        """``sending -> pending`` if ``claim`` still holds, to be retried at ``retry_at``.
+
+        ``refund_attempt``: the attempt the claim counted does not count.
+        ``False`` when the claim no longer holds.
+        """
+        ...
+
+    def record(
+        self,
+        candidate: Candidate,
+        *,
+        outcome: RecipientStatus,
+        now: datetime,
+        claim: Claim | None,
+        message_id: str | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """Move an open recipient to ``outcome``; ``False`` when its condition failed.
+
+        With ``claim`` the recipient must hold it; without, it must be pending (a
+        skip) or, for ``unknown``, claimed with a lease that ended before ``now``.
+        ``error`` is kept to 500 characters.
+        """
+        ...
+
+    def note_sends(self, org_id: str, sends: Iterable[SentNote]) -> None:
+        """Remember what last texted each number (reply attribution) and when it was first."""
+        ...
+
+    def pause_for_account(self, org_id: str, campaign_id: str, reason: str, now: datetime) -> bool:
+        """``active -> paused`` with ``reason``; ``False`` when it was no longer active."""
+        ...
+
+    def complete(self, org_id: str, campaign_id: str, now: datetime) -> bool:
+        """``active -> completed``; ``False`` when it was no longer active."""
+        ...
+
+
+class ActiveCampaigns(Protocol):
+    """The dispatch index: the only way the engine finds work."""
+
+    def in_shard(self, shard: int) -> Iterator[tuple[str, str]]:
+        """``(org_id, campaign_id)`` of every active campaign in ``shard``."""
+        ...
+
+
+class WorkQueue(Protocol):
+    """Where dispatched work goes."""
+
+    def publish(self, works: Sequence[CampaignWork]) -> None:
+        """Enqueue every item of ``works`` or raise."""
+        ...

@@ -1,0 +1,415 @@
+"""The sending fakes and the DynamoDB repositories answer the same calls the same way.
+
+Every test runs once on ``tests/support/fakes/sending.py`` and once on the real
+repositories over moto, so a rule the sender's unit tests check with the fakes
+holds on DynamoDB. Setting up (a campaign, its recipients, contacts, opt-outs) is
+done the way each side stores it; the calls under test are the ports' own. (The
+opt-out list the sender checks is contacts' ``OptOutList``, held to its fake by
+``test_contacts_contract.py``.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import pytest
+
+from outreach.campaigns.domain import (
+    Audience,
+    Campaign,
+    CampaignStatus,
+    RecipientStatus,
+    Variant,
+    Window,
+)
+from outreach.contacts.domain import TemplateValues, template_values_from
+from outreach.data.keys import campaign_key, open_key
+from outreach.data.models import (
+    CampaignModel,
+    ContactModel,
+    RecipientModel,
+    VariantAttribute,
+    dispatch_shard_for,
+)
+from outreach.sending.daily_cap import sends_on
+from outreach.sending.domain import Candidate, Claim, ContactFields, RecipientState, SentNote
+from outreach.sending.ports import ActiveCampaigns, SendingStore
+from outreach.sending.repository import ActiveCampaignRepository, SendingRepository
+from tests.support.fakes.sending import (
+    InMemoryActiveCampaigns,
+    InMemorySendingStore,
+    StoredRecipient,
+)
+
+NOW = datetime(2026, 11, 23, 15, 0, 0, 123000, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+ORG = "01KAXQ3Y0000000000000000AB"
+OTHER_ORG = "01KAXQ3Y0000000000000000ZZ"
+CAMPAIGN = "01KAXQ3Y0000000000000000CD"
+DAY = "2026-11-23"
+
+
+def _campaign(campaign_id: str = CAMPAIGN, org_id: str = ORG) -> Campaign:
+    return Campaign(
+        id=campaign_id,
+        org_id=org_id,
+        name="Spring check",
+        status=CampaignStatus.ACTIVE,
+        variants=(Variant("A", "Hi {first_name|there}", 1),),
+        audience=Audience(all=True),
+        daily_limit=125,
+        timezone="America/New_York",
+        window=Window("09:00", "18:00", ("mon", "tue", "wed", "thu", "fri")),
+        start_at=None,
+        end_at=None,
+        recipients=3,
+        created_at=NOW,
+        updated_at=NOW,
+        started_at=NOW,
+        completed_at=None,
+    )
+
+
+def _contact_id(index: int) -> str:
+    return f"01KAXQ3Y00000000000000CT{index:02d}"
+
+
+def _phone(index: int) -> str:
+    return f"+1617555{index:04d}"
+
+
+class Seeder(Protocol):
+    """Writes what other packages own (campaigns, recipients, contacts)."""
+
+    def campaign(self, campaign: Campaign) -> None: ...
+    def status(self, org_id: str, campaign_id: str, status: CampaignStatus) -> None: ...
+    def recipient(self, index: int, campaign_id: str = CAMPAIGN) -> Candidate: ...
+    def contact(self, index: int, timezone: str | None = None) -> None: ...
+    def sends_on(self, day: str) -> int: ...
+
+
+@dataclass
+class MemorySeeder:
+    store: InMemorySendingStore
+
+    def campaign(self, campaign: Campaign) -> None:
+        self.store.add_campaign(campaign)
+
+    def status(self, org_id: str, campaign_id: str, status: CampaignStatus) -> None:
+        self.store.set_status(org_id, campaign_id, status)
+
+    def recipient(self, index: int, campaign_id: str = CAMPAIGN) -> Candidate:
+        recipient = StoredRecipient(ORG, campaign_id, _contact_id(index), _phone(index), "A")
+        self.store.add_recipient(recipient)
+        return recipient.candidate()
+
+    def contact(self, index: int, timezone: str | None = None) -> None:
+        self.store.add_contact(ORG, _contact_id(index), ContactFields(_values(index), timezone))
+
+    def sends_on(self, day: str) -> int:
+        return self.store.sends_on(ORG, CAMPAIGN, day)
+
+
+class DynamoSeeder:
+    def campaign(self, campaign: Campaign) -> None:
+        CampaignModel(
+            campaign.org_id,
+            campaign.id,
+            org_status=f"{campaign.org_id}#{campaign.status.value}",
+            dispatch_shard=dispatch_shard_for(campaign.id)
+            if campaign.status is CampaignStatus.ACTIVE
+            else None,
+            name=campaign.name,
+            status=campaign.status.value,
+            variants=[
+                VariantAttribute(name=v.name, body=v.body, weight=v.weight)  # type: ignore[no-untyped-call]
+                for v in campaign.variants
+            ],
+            audience=campaign.audience.as_dict(),
+            daily_limit=campaign.daily_limit,
+            timezone=campaign.timezone,
+            window_start=campaign.window.start,
+            window_end=campaign.window.end,
+            window_days=list(campaign.window.days),
+            recipients=campaign.recipients,
+            created_at=campaign.created_at,
+            updated_at=campaign.updated_at,
+            started_at=campaign.started_at,
+        ).save()
+
+    def status(self, org_id: str, campaign_id: str, status: CampaignStatus) -> None:
+        CampaignModel(org_id, campaign_id).update(
+            actions=[
+                CampaignModel.status.set(status.value),
+                CampaignModel.org_status.set(f"{org_id}#{status.value}"),
+            ]
+        )
+
+    def recipient(self, index: int, campaign_id: str = CAMPAIGN) -> Candidate:
+        RecipientModel(
+            campaign_key(ORG, campaign_id),
+            _contact_id(index),
+            campaign_status=open_key(ORG, campaign_id),
+            org_id=ORG,
+            campaign_id=campaign_id,
+            phone=_phone(index),
+            variant="A",
+            status=RecipientStatus.PENDING.value,
+            attempts=0,
+            updated_at=NOW,
+        ).save()
+        return Candidate(ORG, campaign_id, _contact_id(index), _phone(index), "A", None)
+
+    def contact(self, index: int, timezone: str | None = None) -> None:
+        ContactModel(
+            ORG,
+            _contact_id(index),
+            phone=_phone(index),
+            first_name=f"N{index}",
+            timezone=timezone,
+            created_at=NOW,
+            updated_at=NOW,
+        ).save()
+
+    def sends_on(self, day: str) -> int:
+        return sends_on(ORG, CAMPAIGN, day)
+
+
+def _values(index: int) -> TemplateValues:
+    """The render values of contact ``index`` (as the DynamoDB seeder writes it)."""
+    return template_values_from(
+        phone=_phone(index),
+        first_name=f"N{index}",
+        last_name=None,
+        company=None,
+        email=None,
+        attributes={},
+    )
+
+
+@dataclass
+class Side:
+    store: SendingStore
+    seed: Seeder
+
+
+@pytest.fixture(params=["in_memory", "dynamodb"])
+def side(request: pytest.FixtureRequest) -> Iterator[Side]:
+    if request.param == "dynamodb":
+        request.getfixturevalue("aws")
+        yield Side(SendingRepository(), DynamoSeeder())
+    else:
+        store = InMemorySendingStore()
+        yield Side(store, MemorySeeder(store))
+
+
+@pytest.fixture(params=["in_memory", "dynamodb"])
+def active(request: pytest.FixtureRequest) -> Iterator[tuple[ActiveCampaigns, Seeder]]:
+    if request.param == "dynamodb":
+        request.getfixturevalue("aws")
+        yield ActiveCampaignRepository(), DynamoSeeder()
+    else:
+        index = InMemoryActiveCampaigns()
+        store = InMemorySendingStore()
+
+        class IndexSeeder(MemorySeeder):
+            def campaign(self, campaign: Campaign) -> None:
+                if campaign.status is CampaignStatus.ACTIVE:
+                    shard = dispatch_shard_for(campaign.id)
+                    index.shards.setdefault(shard, []).append((campaign.org_id, campaign.id))
+
+        yield index, IndexSeeder(store)
+
+
+# --- Reads ---------------------------------------------------------------------------------
+
+
+def test_a_campaign_and_its_status_are_read_back(side: Side) -> None:
+    assert side.store.campaign(ORG, CAMPAIGN) is None
+    assert side.store.campaign_status(ORG, CAMPAIGN) is None
+    side.seed.campaign(_campaign())
+    assert side.store.campaign(ORG, CAMPAIGN) == _campaign()
+    assert side.store.campaign(OTHER_ORG, CAMPAIGN) is None
+    side.seed.status(ORG, CAMPAIGN, CampaignStatus.PAUSED)
+    assert side.store.campaign_status(ORG, CAMPAIGN) is CampaignStatus.PAUSED
+
+
+def test_open_recipients_are_the_pending_and_claimed_ones_in_contact_order(side: Side) -> None:
+    candidates = [side.seed.recipient(index) for index in (2, 0, 1)]
+    assert [c.contact_id for c in side.store.open_recipients(ORG, CAMPAIGN)] == [
+        _contact_id(0),
+        _contact_id(1),
+        _contact_id(2),
+    ]
+    assert side.store.has_open(ORG, CAMPAIGN)
+    claim = side.store.claim(candidates[1], token="t", now=NOW, lease=LEASE)
+    assert claim is not None
+    assert len(list(side.store.open_recipients(ORG, CAMPAIGN))) == 3, "a claim stays open"
+    for candidate in candidates:
+        side.store.record(
+            candidate,
+            outcome=RecipientStatus.SKIPPED,
+            now=NOW,
+            claim=claim if candidate == candidates[1] else None,
+        )
+    assert list(side.store.open_recipients(ORG, CAMPAIGN)) == []
+    assert not side.store.has_open(ORG, CAMPAIGN)
+    assert not side.store.has_open(ORG, "01KAXQ3Y0000000000000000XX")
+
+
+def test_contacts_give_their_render_fields_and_skip_the_missing(side: Side) -> None:
+    side.seed.contact(1)
+    side.seed.contact(2, timezone="America/Chicago")
+    found = side.store.contacts(ORG, [_contact_id(1), _contact_id(2), _contact_id(3)])
+    assert found == {
+        _contact_id(1): ContactFields(_values(1), None),
+        _contact_id(2): ContactFields(_values(2), "America/Chicago"),
+    }
+
+
+def test_first_texts_are_remembered_per_number(side: Side) -> None:
+    candidate = Candidate(ORG, CAMPAIGN, _contact_id(1), _phone(1), "A", None)
+    assert side.store.first_texts(ORG, [_phone(1)]) == {}
+    side.store.note_sends(ORG, [SentNote(candidate, NOW, None)])
+    later = NOW + timedelta(days=1)
+    side.store.note_sends(ORG, [SentNote(candidate, later, NOW)])
+    assert side.store.first_texts(ORG, [_phone(1), _phone(2)]) == {_phone(1): NOW}
+    assert side.store.first_texts(OTHER_ORG, [_phone(1)]) == {}
+
+
+# --- The day's cap -------------------------------------------------------------------------
+
+
+def test_slots_never_pass_the_limit_and_unused_ones_go_back(side: Side) -> None:
+    reserve = side.store.reserve_slots
+    assert reserve(ORG, CAMPAIGN, DAY, limit=25, wanted=10, now=NOW) == 10
+    assert reserve(ORG, CAMPAIGN, DAY, limit=25, wanted=10, now=NOW) == 10
+    assert reserve(ORG, CAMPAIGN, DAY, limit=25, wanted=10, now=NOW) == 5, "only what is left"
+    assert reserve(ORG, CAMPAIGN, DAY, limit=25, wanted=10, now=NOW) == 0
+    assert side.seed.sends_on(DAY) == 25
+    side.store.release_slots(ORG, CAMPAIGN, DAY, 7)
+    side.store.release_slots(ORG, CAMPAIGN, DAY, 0)
+    assert side.seed.sends_on(DAY) == 18
+    assert reserve(ORG, CAMPAIGN, DAY, limit=25, wanted=10, now=NOW) == 7
+    assert side.seed.sends_on("2026-11-24") == 0
+    assert reserve(ORG, CAMPAIGN, "2026-11-24", limit=3, wanted=10, now=NOW) == 3
+
+
+# --- Claims and outcomes -------------------------------------------------------------------
+
+
+def test_a_recipient_is_claimed_once_and_counts_an_attempt(side: Side) -> None:
+    candidate = side.seed.recipient(1)
+    claim = side.store.claim(candidate, token="first", now=NOW, lease=LEASE)
+    assert claim == Claim.of("first", NOW + LEASE)
+    assert side.store.claim(candidate, token="second", now=NOW, lease=LEASE) is None
+    assert side.store.recipient_state(candidate) == RecipientState(
+        RecipientStatus.SENDING, (NOW + LEASE).replace(microsecond=123000), 1
+    )
+    missing = replace(candidate, contact_id=_contact_id(9))
+    assert side.store.recipient_state(missing) is None
+
+
+def test_a_release_needs_the_claim_and_may_refund_or_delay(side: Side) -> None:
+    candidate = side.seed.recipient(1)
+    claim = side.store.claim(candidate, token="t", now=NOW, lease=LEASE)
+    assert claim is not None
+    assert not side.store.release(
+        candidate, claim=Claim.of("other", NOW + LEASE), now=NOW, retry_at=None
+    )
+    assert side.store.release(candidate, claim=claim, now=NOW, retry_at=None, refund_attempt=True)
+    assert side.store.recipient_state(candidate) == RecipientState(RecipientStatus.PENDING, None, 0)
+    # A transient error: the attempt counts, and the recipient waits for its retry.
+    claim = side.store.claim(candidate, token="t2", now=NOW, lease=LEASE)
+    assert claim is not None
+    retry_at = NOW + timedelta(minutes=1)
+    assert side.store.release(candidate, claim=claim, now=NOW, retry_at=retry_at)
+    assert [c.retry_at for c in side.store.open_recipients(ORG, CAMPAIGN)] == [retry_at]
+    assert side.store.claim(candidate, token="t3", now=NOW, lease=LEASE) is None, "backing off"
+    waited = replace(candidate, retry_at=retry_at)
+    again = side.store.claim(waited, token="t4", now=retry_at, lease=LEASE)
+    assert again is not None
+    assert side.store.recipient_state(candidate) == RecipientState(
+        RecipientStatus.SENDING, retry_at + LEASE, 2
+    )
+    assert side.store.record(
+        waited, outcome=RecipientStatus.SENT, now=retry_at, claim=again, message_id="m-1"
+    )
+    assert [c.retry_at for c in side.store.open_recipients(ORG, CAMPAIGN)] == []
+
+
+def test_an_outcome_needs_the_claim_held(side: Side) -> None:
+    candidate = side.seed.recipient(1)
+    claim = side.store.claim(candidate, token="t", now=NOW, lease=LEASE)
+    assert claim is not None
+    stale = Claim.of("other", NOW + LEASE)
+    assert not side.store.record(candidate, outcome=RecipientStatus.SENT, now=NOW, claim=stale)
+    assert not side.store.record(candidate, outcome=RecipientStatus.SKIPPED, now=NOW, claim=None)
+    assert side.store.record(
+        candidate, outcome=RecipientStatus.FAILED, now=NOW, claim=claim, error="x" * 600
+    )
+    assert side.store.recipient_state(candidate) == RecipientState(RecipientStatus.FAILED, None, 1)
+    assert not side.store.record(candidate, outcome=RecipientStatus.SENT, now=NOW, claim=claim)
+
+
+def test_a_skip_needs_a_pending_recipient(side: Side) -> None:
+    candidate = side.seed.recipient(1)
+    assert side.store.record(
+        candidate, outcome=RecipientStatus.SKIPPED, now=NOW, claim=None, error="opted out"
+    )
+    assert not side.store.record(candidate, outcome=RecipientStatus.SKIPPED, now=NOW, claim=None)
+    assert side.store.recipient_state(candidate) == RecipientState(RecipientStatus.SKIPPED, None, 0)
+
+
+def test_an_expired_claim_ends_unknown_only_after_its_lease(side: Side) -> None:
+    candidate = side.seed.recipient(1)
+    assert not side.store.record(candidate, outcome=RecipientStatus.UNKNOWN, now=NOW, claim=None)
+    assert side.store.claim(candidate, token="dead", now=NOW, lease=LEASE) is not None
+    at_lease_end = NOW + LEASE
+    assert not side.store.record(
+        candidate, outcome=RecipientStatus.UNKNOWN, now=at_lease_end, claim=None
+    )
+    after = at_lease_end + timedelta(microseconds=1)
+    assert side.store.record(
+        candidate, outcome=RecipientStatus.UNKNOWN, now=after, claim=None, error="claim expired"
+    )
+    assert side.store.recipient_state(candidate) == RecipientState(RecipientStatus.UNKNOWN, None, 1)
+
+
+# --- The campaign leaving active -----------------------------------------------------------
+
+
+def test_complete_and_pause_only_leave_active(side: Side) -> None:
+    side.seed.campaign(_campaign())
+    assert side.store.pause_for_account(ORG, CAMPAIGN, "spend limit " + "x" * 600, NOW)
+    paused = side.store.campaign(ORG, CAMPAIGN)
+    assert paused is not None
+    assert paused.status is CampaignStatus.PAUSED
+    assert paused.paused_reason == ("spend limit " + "x" * 600)[:500]
+    assert paused.updated_at == NOW
+    assert not side.store.complete(ORG, CAMPAIGN, NOW)
+    assert not side.store.pause_for_account(ORG, CAMPAIGN, "again", NOW)
+    side.seed.status(ORG, CAMPAIGN, CampaignStatus.ACTIVE)
+    later = NOW + timedelta(minutes=1)
+    assert side.store.complete(ORG, CAMPAIGN, later)
+    completed = side.store.campaign(ORG, CAMPAIGN)
+    assert completed is not None
+    assert (completed.status, completed.completed_at) == (CampaignStatus.COMPLETED, later)
+    assert not side.store.complete(ORG, "01KAXQ3Y0000000000000000XX", NOW)
+
+
+def test_the_dispatch_index_holds_the_active_campaigns(
+    active: tuple[ActiveCampaigns, Seeder],
+) -> None:
+    index, seed = active
+    ids = [f"01KAXQ3Y000000000000000C{n:02d}" for n in range(12)]
+    for n, campaign_id in enumerate(ids):
+        status = CampaignStatus.ACTIVE if n % 3 else CampaignStatus.DRAFT
+        seed.campaign(replace(_campaign(campaign_id), status=status))
+    found = sorted(pair for shard in range(8) for pair in index.in_shard(shard))
+    assert found == sorted((ORG, c) for n, c in enumerate(ids) if n % 3)
+    for shard in range(8):
+        assert all(dispatch_shard_for(c) == shard for _, c in index.in_shard(shard))
