@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from outreach.campaigns.domain import RecipientStatus
-from outreach.inbound.service import DeliveryReceipt, InboundText
+from outreach.inbound.domain import DeliveryReceipt, InboundText
 
 # Event types of pinpoint-sms-voice-v2's ``EventType`` enum (template.yaml's
 # configuration set subscribes to exactly these; tests/infra checks both).

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from outreach.campaigns.domain import RecipientStatus
-from outreach.campaigns.repository import campaign_key
-from outreach.data.binding import ensure_models_bound
+from outreach.data.keys import campaign_key, sender_key
 from outreach.data.models import (
     CampaignStatsModel,
     InboundMessageModel,
@@ -20,36 +18,19 @@ from outreach.data.models import (
 )
 from outreach.data.pynamo import condition_failed
 from outreach.data.transactions import ConditionsFailed, Transaction
-
-
-@dataclass(frozen=True)
-class LastSend:
-    """What last texted a number: where its replies and opt-outs count."""
-
-    campaign_id: str
-    variant: str
-    contact_id: str
-
-
-@dataclass(frozen=True)
-class SendRef:
-    """The recipient a delivery receipt is about."""
-
-    org_id: str
-    campaign_id: str
-    contact_id: str
-    variant: str
-    status: RecipientStatus
+from outreach.inbound.domain import LastSend, SendRef
 
 
 class InboundRepository:
-    def __init__(self) -> None:
-        ensure_models_bound()
+    """The :class:`~outreach.inbound.ports.InboundStore` on DynamoDB.
+
+    The models must be bound first (``build_inbound_service`` does it).
+    """
 
     def organization_for(self, sender_number: str) -> str | None:
         """The organization whose sender number received a text (numbers are unique)."""
         try:
-            return UniqueKeyModel.get(f"sender#{sender_number}").org_id
+            return UniqueKeyModel.get(sender_key(sender_number)).org_id
         except DoesNotExist:
             return None
 
@@ -85,11 +66,13 @@ class InboundRepository:
         return True
 
     def note_response(self, org_id: str, message_id: str, response_id: str) -> None:
+        """Keep the auto-reply's provider message id on the recorded text."""
         InboundMessageModel(org_id, message_id).update(
             actions=[InboundMessageModel.carrier_message_id.set(response_id)]
         )
 
     def last_send(self, org_id: str, phone: str) -> LastSend | None:
+        """The number's phone history (written by the sender), if it names a campaign send."""
         try:
             item = PhoneHistoryModel.get(org_id, phone)
         except DoesNotExist:
@@ -99,6 +82,7 @@ class InboundRepository:
         return LastSend(item.last_campaign_id, item.last_variant, item.last_contact_id)
 
     def count_opt_out(self, org_id: str, last: LastSend) -> None:
+        """One more opt-out on the campaign's variant statistics row."""
         CampaignStatsModel(campaign_key(org_id, last.campaign_id), last.variant).update(
             actions=[CampaignStatsModel.opt_outs.add(1)]
         )

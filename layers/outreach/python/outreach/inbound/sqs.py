@@ -22,13 +22,15 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.data_classes.sns_event import SNSMessage
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outreach.config import Settings
+from outreach.inbound.domain import DeliveryReceipt, InboundText
 from outreach.inbound.events import parse_sns_message
-from outreach.inbound.service import DeliveryReceipt, InboundService, InboundText
+from outreach.inbound.service import InboundService
 from outreach.observability import logger
 
 IGNORED = "ignored"
@@ -41,13 +43,16 @@ class ForeignRecord(Exception):
 
 @dataclass(frozen=True)
 class InboundTopics:
-    """The ARNs of the two topics the inbound queue is subscribed to."""
+    """The ARNs of the two topics the inbound queue is subscribed to (``None``: not
+    configured, and then no notification is accepted)."""
 
     texts: str | None
     delivery_events: str | None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> InboundTopics:
+        """The topics template.yaml gives the function (``INBOUND_TEXTS_TOPIC_ARN``,
+        ``DELIVERY_EVENTS_TOPIC_ARN``)."""
         return cls(settings.inbound_texts_topic_arn, settings.delivery_events_topic_arn)
 
 
@@ -84,15 +89,18 @@ def handle_record(record: SQSRecord, service: InboundService, topics: InboundTop
 
 
 def handle_inbound_batch(
-    event: dict[str, Any],
+    event: SQSEvent,
     context: LambdaContext,
     service: InboundService,
     topics: InboundTopics,
 ) -> tuple[dict[str, Any], Counter[str]]:
     """Handle every record; answer the partial-batch response and the outcomes counted.
 
-    When every record fails, Powertools raises (the invocation fails and SQS
-    delivers the whole batch again), as Lambda's partial batch response expects.
+    The response is ``{"batchItemFailures": [{"itemIdentifier": <SQS message id>}, ...]}``;
+    the counter counts each record's :class:`~outreach.inbound.domain.Outcome` value,
+    ``ignored`` or ``failed``. When every record fails, Powertools raises
+    ``BatchProcessingError`` (the invocation fails and SQS delivers the whole batch
+    again), as Lambda's partial batch response expects.
     """
     outcomes: Counter[str] = Counter()
 
@@ -111,7 +119,7 @@ def handle_inbound_batch(
             raise
 
     response = process_partial_response(
-        event=event,
+        event=event.raw_event,
         record_handler=run_record,
         processor=BatchProcessor(event_type=EventType.SQS),
         context=context,

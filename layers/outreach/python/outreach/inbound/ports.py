@@ -1,0 +1,84 @@
+"""What the inbound service needs, as Protocols (the seams of the domain).
+
+:class:`~outreach.inbound.service.InboundService` takes:
+
+- an :class:`InboundStore` (below): :class:`~outreach.inbound.repository.InboundRepository`
+  on DynamoDB, ``InMemoryInboundStore`` in ``tests/support/fakes/inbound.py``, both held
+  to the same behaviour by ``tests/integration/test_inbound_contract.py``;
+- the opt-out list, :class:`~outreach.contacts.ports.OptOutList` (whose policy is
+  :mod:`outreach.contacts.opt_outs`);
+- the organization's settings (name, sender number, help text),
+  :class:`~outreach.identity.ports.OrganizationReader`;
+- an SMS provider for confirmations and HELP answers,
+  :class:`~outreach.sms.providers.SmsProvider`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from outreach.campaigns.domain import RecipientStatus
+from outreach.inbound.domain import LastSend, SendRef
+
+
+class InboundStore(Protocol):
+    """Routing by sender number, the inbound log, attribution to campaigns, and receipts.
+
+    Counters (``opt_outs``, ``replies``, ``repliers``) are per campaign and variant, the
+    campaign's statistics; receipts change a recipient's status, and the delivered and
+    failed counters follow from that change (the recipients' stream, not this store).
+    """
+
+    def organization_for(self, sender_number: str) -> str | None:
+        """The id of the organization whose sender number (E.164) this is, or ``None``
+        (a number belongs to at most one organization)."""
+        ...
+
+    def last_send(self, org_id: str, phone: str) -> LastSend | None:
+        """The campaign, variant and contact that last texted ``phone`` (E.164) for
+        ``org_id``, or ``None`` if the organization never texted it from a campaign."""
+        ...
+
+    def record_inbound(
+        self,
+        *,
+        org_id: str,
+        message_id: str,
+        from_number: str,
+        to_number: str,
+        body: str,
+        kind: str,
+        last: LastSend | None,
+        received_at: datetime,
+    ) -> bool:
+        """Store the text once, attributed to ``last`` (the body cut to 2,000 characters);
+        ``False``, and nothing changes, if ``message_id`` was recorded for ``org_id`` before."""
+        ...
+
+    def note_response(self, org_id: str, message_id: str, response_id: str) -> None:
+        """Remember the provider's id of the auto-reply sent to the recorded text."""
+        ...
+
+    def count_opt_out(self, org_id: str, last: LastSend) -> None:
+        """Add one opt-out to ``last``'s campaign and variant."""
+        ...
+
+    def count_reply(self, org_id: str, last: LastSend, now: datetime) -> None:
+        """Add one reply to ``last``'s campaign and variant; the recipient's first reply
+        (``replied_at`` set to ``now``) also adds one replier. A contact who is not a
+        recipient of that campaign adds a reply and no replier."""
+        ...
+
+    def send_for_receipt(self, message_id: str, context: dict[str, str]) -> SendRef | None:
+        """The recipient named by ``context`` (``org_id``, ``campaign_id``, ``contact_id``)
+        if the provider's message id stored on it is ``message_id``; else ``None``."""
+        ...
+
+    def apply_receipt(
+        self, ref: SendRef, *, status: RecipientStatus, error: str | None, now: datetime
+    ) -> bool:
+        """Move the recipient from ``ref.status`` to ``status`` (with ``error``, cut to 500
+        characters, and ``updated_at`` = ``now``); ``False``, and nothing changes, if its
+        status is no longer ``ref.status``."""
+        ...

@@ -1,0 +1,300 @@
+"""The in-memory inbound store and the DynamoDB repository answer the same calls the same way.
+
+Every test runs once on ``tests/support/fakes/inbound.py`` and once on
+:class:`~outreach.inbound.repository.InboundRepository` over moto, so a rule tested
+through the fake in ``tests/unit/test_inbound_service.py`` holds on DynamoDB. What
+identity and the sender would have written (a sender number's owner, a phone's last
+send, a campaign's recipients) is arranged on each side by :class:`Arrange`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import pytest
+
+from outreach.campaigns.domain import RecipientStatus
+from outreach.data.keys import campaign_key, sender_key
+from outreach.data.models import (
+    CampaignStatsModel,
+    InboundMessageModel,
+    PhoneHistoryModel,
+    RecipientModel,
+    UniqueKeyModel,
+)
+from outreach.ids import new_id
+from outreach.inbound.domain import LastSend, SendRef
+from outreach.inbound.ports import InboundStore
+from outreach.inbound.repository import InboundRepository
+from tests.support.fakes.inbound import InMemoryInboundStore, StoredSend, StoredText
+
+NOW = datetime(2026, 11, 23, 15, 0, 0, 123000, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=5)
+ORG = new_id(NOW)
+OTHER_ORG = new_id(NOW + timedelta(milliseconds=1))
+CAMPAIGN = new_id(NOW + timedelta(milliseconds=2))
+DANA, LEE = new_id(NOW + timedelta(milliseconds=3)), new_id(NOW + timedelta(milliseconds=4))
+SENDER = "+16175550100"
+PHONE = "+16175550001"
+COUNTERS = ("opt_outs", "replies", "repliers")
+
+
+class Arrange(Protocol):
+    """Writes the other domains make, and reads of what the store wrote."""
+
+    def own_number(self, org_id: str, sender_number: str) -> None: ...
+
+    def remember_send(self, org_id: str, phone: str, last: LastSend) -> None: ...
+
+    def add_sent(
+        self,
+        org_id: str,
+        campaign_id: str,
+        contact_id: str,
+        *,
+        variant: str,
+        provider_message_id: str | None,
+        status: RecipientStatus = RecipientStatus.SENT,
+    ) -> None: ...
+
+    def text(self, org_id: str, message_id: str) -> StoredText | None: ...
+
+    def recipient(self, org_id: str, campaign_id: str, contact_id: str) -> StoredSend | None: ...
+
+    def variant_counters(self, org_id: str, campaign_id: str, variant: str) -> Counter[str]: ...
+
+
+class OnDynamoDB:
+    """:class:`Arrange` on the tables, item by item as identity and the sender write them."""
+
+    def own_number(self, org_id: str, sender_number: str) -> None:
+        UniqueKeyModel(sender_key(sender_number), org_id=org_id, created_at=NOW).save()
+
+    def remember_send(self, org_id: str, phone: str, last: LastSend) -> None:
+        PhoneHistoryModel(
+            org_id,
+            phone,
+            first_sent_at=NOW,
+            last_campaign_id=last.campaign_id,
+            last_variant=last.variant,
+            last_contact_id=last.contact_id,
+            last_sent_at=NOW,
+        ).save()
+
+    def add_sent(
+        self,
+        org_id: str,
+        campaign_id: str,
+        contact_id: str,
+        *,
+        variant: str,
+        provider_message_id: str | None,
+        status: RecipientStatus = RecipientStatus.SENT,
+    ) -> None:
+        RecipientModel(
+            campaign_key(org_id, campaign_id),
+            contact_id,
+            org_id=org_id,
+            campaign_id=campaign_id,
+            phone=PHONE,
+            variant=variant,
+            status=status.value,
+            provider_message_id=provider_message_id,
+            sent_at=NOW,
+            updated_at=NOW,
+        ).save()
+
+    def text(self, org_id: str, message_id: str) -> StoredText | None:
+        try:
+            item = InboundMessageModel.get(org_id, message_id, consistent_read=True)
+        except InboundMessageModel.DoesNotExist:
+            return None
+        return StoredText(
+            from_number=item.from_number,
+            to_number=item.to_number,
+            body=item.body,
+            kind=item.kind,
+            campaign_id=item.campaign_id,
+            variant=item.variant,
+            received_at=item.received_at,
+            carrier_message_id=item.carrier_message_id,
+        )
+
+    def recipient(self, org_id: str, campaign_id: str, contact_id: str) -> StoredSend | None:
+        try:
+            item = RecipientModel.get(
+                campaign_key(org_id, campaign_id), contact_id, consistent_read=True
+            )
+        except RecipientModel.DoesNotExist:
+            return None
+        return StoredSend(
+            variant=item.variant,
+            status=RecipientStatus(item.status),
+            provider_message_id=item.provider_message_id,
+            error=item.error,
+            replied_at=item.replied_at,
+            updated_at=item.updated_at,
+        )
+
+    def variant_counters(self, org_id: str, campaign_id: str, variant: str) -> Counter[str]:
+        try:
+            item = CampaignStatsModel.get(
+                campaign_key(org_id, campaign_id), variant, consistent_read=True
+            )
+        except CampaignStatsModel.DoesNotExist:
+            return Counter()
+        return Counter({name: int(getattr(item, name)) for name in COUNTERS if getattr(item, name)})
+
+
+@dataclass(frozen=True)
+class Side:
+    store: InboundStore
+    arrange: Arrange
+
+
+@pytest.fixture(params=["in_memory", "dynamodb"])
+def side(request: pytest.FixtureRequest) -> Side:
+    if request.param == "dynamodb":
+        request.getfixturevalue("aws")
+        return Side(InboundRepository(), OnDynamoDB())
+    fake = InMemoryInboundStore()
+    return Side(fake, fake)
+
+
+def _record(side: Side, message_id: str, *, body: str = "STOP", org_id: str = ORG) -> bool:
+    return side.store.record_inbound(
+        org_id=org_id,
+        message_id=message_id,
+        from_number=PHONE,
+        to_number=SENDER,
+        body=body,
+        kind="opt_out",
+        last=LastSend(CAMPAIGN, "A", DANA),
+        received_at=NOW,
+    )
+
+
+def test_a_sender_number_routes_to_the_organization_that_owns_it(side: Side) -> None:
+    assert side.store.organization_for(SENDER) is None
+    side.arrange.own_number(ORG, SENDER)
+    assert side.store.organization_for(SENDER) == ORG
+    assert side.store.organization_for("+16175559999") is None
+
+
+def test_the_last_send_is_per_organization_and_phone(side: Side) -> None:
+    assert side.store.last_send(ORG, PHONE) is None
+    side.arrange.remember_send(ORG, PHONE, LastSend(CAMPAIGN, "B", DANA))
+    assert side.store.last_send(ORG, PHONE) == LastSend(CAMPAIGN, "B", DANA)
+    assert side.store.last_send(OTHER_ORG, PHONE) is None
+    assert side.store.last_send(ORG, "+16175550002") is None
+
+
+def test_a_text_is_recorded_once_per_message_id_with_its_attribution(side: Side) -> None:
+    long_body = "x" * 2500
+    assert _record(side, "in-1", body=long_body)
+    assert side.arrange.text(ORG, "in-1") == StoredText(
+        from_number=PHONE,
+        to_number=SENDER,
+        body="x" * 2000,
+        kind="opt_out",
+        campaign_id=CAMPAIGN,
+        variant="A",
+        received_at=NOW,
+    )
+    # The same carrier message again (another body even): not recorded, nothing changes.
+    assert not _record(side, "in-1", body="START")
+    stored = side.arrange.text(ORG, "in-1")
+    assert stored is not None and stored.body == "x" * 2000
+    # Message ids are per organization.
+    assert _record(side, "in-1", org_id=OTHER_ORG)
+    # A number never texted: stored unattributed.
+    assert side.store.record_inbound(
+        org_id=ORG,
+        message_id="in-2",
+        from_number=PHONE,
+        to_number=SENDER,
+        body="hello?",
+        kind="reply",
+        last=None,
+        received_at=LATER,
+    )
+    unattributed = side.arrange.text(ORG, "in-2")
+    assert unattributed is not None
+    assert (unattributed.campaign_id, unattributed.variant) == (None, None)
+    assert unattributed.received_at == LATER
+
+
+def test_the_auto_reply_is_noted_on_its_text(side: Side) -> None:
+    assert _record(side, "in-1")
+    side.store.note_response(ORG, "in-1", "reply-1")
+    stored = side.arrange.text(ORG, "in-1")
+    assert stored is not None and stored.carrier_message_id == "reply-1"
+    assert stored.body == "STOP"
+
+
+def test_opt_outs_and_replies_count_on_the_variant_a_replier_once(side: Side) -> None:
+    side.arrange.add_sent(ORG, CAMPAIGN, DANA, variant="A", provider_message_id="m-1")
+    dana = LastSend(CAMPAIGN, "A", DANA)
+    side.store.count_opt_out(ORG, dana)
+    assert side.arrange.variant_counters(ORG, CAMPAIGN, "A") == Counter(opt_outs=1)
+    side.store.count_reply(ORG, dana, NOW)
+    side.store.count_reply(ORG, dana, LATER)
+    assert side.arrange.variant_counters(ORG, CAMPAIGN, "A") == Counter(
+        opt_outs=1, replies=2, repliers=1
+    )
+    recipient = side.arrange.recipient(ORG, CAMPAIGN, DANA)
+    assert recipient is not None and recipient.replied_at == NOW
+    # Someone the phone history names but who is not this campaign's recipient: a reply,
+    # no replier (and no recipient appears).
+    side.store.count_reply(ORG, LastSend(CAMPAIGN, "B", LEE), NOW)
+    assert side.arrange.variant_counters(ORG, CAMPAIGN, "B") == Counter(replies=1)
+    assert side.arrange.recipient(ORG, CAMPAIGN, LEE) is None
+
+
+def test_a_receipt_finds_its_recipient_only_by_context_and_message_id(side: Side) -> None:
+    side.arrange.add_sent(ORG, CAMPAIGN, DANA, variant="B", provider_message_id="m-dana")
+    side.arrange.add_sent(ORG, CAMPAIGN, LEE, variant="A", provider_message_id="m-lee")
+    context = {"org_id": ORG, "campaign_id": CAMPAIGN, "contact_id": DANA}
+    assert side.store.send_for_receipt("m-dana", context) == SendRef(
+        org_id=ORG, campaign_id=CAMPAIGN, contact_id=DANA, variant="B", status=RecipientStatus.SENT
+    )
+    # The context names Dana, the message id is Lee's: no recipient.
+    assert side.store.send_for_receipt("m-lee", context) is None
+    assert side.store.send_for_receipt("m-dana", {}) is None
+    assert side.store.send_for_receipt("m-dana", {**context, "contact_id": ""}) is None
+    assert side.store.send_for_receipt("m-dana", {**context, "org_id": OTHER_ORG}) is None
+    assert side.store.send_for_receipt("m-dana", {**context, "contact_id": new_id(NOW)}) is None
+
+
+def test_a_receipt_moves_a_recipient_only_from_the_status_it_was_read_with(side: Side) -> None:
+    side.arrange.add_sent(ORG, CAMPAIGN, DANA, variant="A", provider_message_id="m-dana")
+    side.arrange.add_sent(ORG, CAMPAIGN, LEE, variant="A", provider_message_id="m-lee")
+    dana = SendRef(ORG, CAMPAIGN, DANA, "A", RecipientStatus.SENT)
+    assert side.store.apply_receipt(dana, status=RecipientStatus.DELIVERED, error=None, now=LATER)
+    recipient = side.arrange.recipient(ORG, CAMPAIGN, DANA)
+    assert recipient is not None
+    assert (recipient.status, recipient.error, recipient.updated_at) == (
+        RecipientStatus.DELIVERED,
+        None,
+        LATER,
+    )
+    # Read as `sent` before the first receipt applied: the second one changes nothing.
+    assert not side.store.apply_receipt(
+        dana, status=RecipientStatus.FAILED, error="TEXT_TTL_EXPIRED", now=LATER
+    )
+    after = side.arrange.recipient(ORG, CAMPAIGN, DANA)
+    assert after is not None and (after.status, after.error) == (RecipientStatus.DELIVERED, None)
+    # A failure keeps its code (cut to 500 characters).
+    lee = SendRef(ORG, CAMPAIGN, LEE, "A", RecipientStatus.SENT)
+    assert side.store.apply_receipt(lee, status=RecipientStatus.FAILED, error="E" * 600, now=LATER)
+    failed = side.arrange.recipient(ORG, CAMPAIGN, LEE)
+    assert failed is not None
+    assert (failed.status, failed.error) == (RecipientStatus.FAILED, "E" * 500)
+    # No such recipient: nothing to move.
+    ghost = SendRef(ORG, CAMPAIGN, new_id(NOW), "A", RecipientStatus.SENT)
+    assert not side.store.apply_receipt(
+        ghost, status=RecipientStatus.DELIVERED, error=None, now=LATER
+    )

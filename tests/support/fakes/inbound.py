@@ -1,0 +1,214 @@
+"""An in-memory :class:`~outreach.inbound.ports.InboundStore`, held to
+:class:`~outreach.inbound.repository.InboundRepository` by
+``tests/integration/test_inbound_contract.py``.
+
+It keeps what the inbound rules depend on: a sender number routes to one
+organization; a text is recorded once per (organization, carrier message id), its
+body cut to 2,000 characters; the last send per (organization, phone); a reply
+counts a replier only on the recipient's first reply, and only for a recipient of
+that campaign; a receipt finds its recipient only by the context's ids *and* the
+same provider message id, and moves it only from the status it was read with.
+
+Besides the Protocol's methods it has the arranging calls the sender and identity
+would make on DynamoDB (:meth:`own_number`, :meth:`remember_send`, :meth:`add_sent`)
+and the reads a test asserts on (:meth:`text`, :meth:`recipient`, :meth:`counters`,
+:meth:`statuses`); ``reads`` counts the Protocol's read calls by name.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from outreach.campaigns.domain import RecipientStatus
+from outreach.inbound.domain import LastSend, SendRef
+
+BODY_LIMIT = 2000
+ERROR_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """A recorded inbound text (the ``inbound_messages`` item's fields)."""
+
+    from_number: str
+    to_number: str
+    body: str
+    kind: str
+    campaign_id: str | None
+    variant: str | None
+    received_at: datetime
+    carrier_message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredSend:
+    """The part of a campaign recipient that receipts and replies touch."""
+
+    variant: str
+    status: RecipientStatus
+    provider_message_id: str | None
+    error: str | None = None
+    replied_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class InMemoryInboundStore:
+    """An :class:`~outreach.inbound.ports.InboundStore` in dictionaries."""
+
+    def __init__(self) -> None:
+        self._senders: dict[str, str] = {}  # sender number -> org id
+        self._history: dict[tuple[str, str], LastSend] = {}  # (org, phone)
+        self._texts: dict[tuple[str, str], StoredText] = {}  # (org, message id)
+        self._sends: dict[tuple[str, str, str], StoredSend] = {}  # (org, campaign, contact)
+        self._counters: dict[tuple[str, str, str], Counter[str]] = {}  # (org, campaign, variant)
+        self.reads: Counter[str] = Counter()
+
+    # --- Arranging: what identity and the sender write -----------------------------------
+
+    def own_number(self, org_id: str, sender_number: str) -> None:
+        """``org_id`` claims ``sender_number`` (identity's sender-number guard)."""
+        self._senders[sender_number] = org_id
+
+    def remember_send(self, org_id: str, phone: str, last: LastSend) -> None:
+        """The sender texted ``phone`` for ``last``'s campaign (its phone history)."""
+        self._history[org_id, phone] = last
+
+    def add_sent(
+        self,
+        org_id: str,
+        campaign_id: str,
+        contact_id: str,
+        *,
+        variant: str,
+        provider_message_id: str | None,
+        status: RecipientStatus = RecipientStatus.SENT,
+    ) -> None:
+        """A recipient of the campaign, as the sender left it."""
+        self._sends[org_id, campaign_id, contact_id] = StoredSend(
+            variant=variant, status=status, provider_message_id=provider_message_id
+        )
+
+    # --- Reading back what the service did -----------------------------------------------
+
+    def text(self, org_id: str, message_id: str) -> StoredText | None:
+        """The recorded text, or ``None``."""
+        return self._texts.get((org_id, message_id))
+
+    def texts(self, org_id: str) -> list[StoredText]:
+        """Every text recorded for ``org_id``, in the order they came."""
+        return [text for (org, _), text in self._texts.items() if org == org_id]
+
+    def recipient(self, org_id: str, campaign_id: str, contact_id: str) -> StoredSend | None:
+        """The recipient's current state, or ``None``."""
+        return self._sends.get((org_id, campaign_id, contact_id))
+
+    def counters(self, org_id: str, campaign_id: str) -> Counter[str]:
+        """``opt_outs``, ``replies``, ``repliers`` summed over the campaign's variants."""
+        total: Counter[str] = Counter()
+        for (org, campaign, _), counts in self._counters.items():
+            if (org, campaign) == (org_id, campaign_id):
+                total.update(counts)
+        return total
+
+    def variant_counters(self, org_id: str, campaign_id: str, variant: str) -> Counter[str]:
+        """The counters of one variant."""
+        return Counter(self._counters.get((org_id, campaign_id, variant), Counter()))
+
+    def statuses(self, org_id: str, campaign_id: str) -> Counter[str]:
+        """Recipients by status (what the stats stream projects onto the counters)."""
+        return Counter(
+            send.status.value
+            for (org, campaign, _), send in self._sends.items()
+            if (org, campaign) == (org_id, campaign_id)
+        )
+
+    # --- The InboundStore Protocol -------------------------------------------------------
+
+    def organization_for(self, sender_number: str) -> str | None:
+        self.reads["organization_for"] += 1
+        return self._senders.get(sender_number)
+
+    def last_send(self, org_id: str, phone: str) -> LastSend | None:
+        self.reads["last_send"] += 1
+        return self._history.get((org_id, phone))
+
+    def record_inbound(
+        self,
+        *,
+        org_id: str,
+        message_id: str,
+        from_number: str,
+        to_number: str,
+        body: str,
+        kind: str,
+        last: LastSend | None,
+        received_at: datetime,
+    ) -> bool:
+        if (org_id, message_id) in self._texts:
+            return False
+        self._texts[org_id, message_id] = StoredText(
+            from_number=from_number,
+            to_number=to_number,
+            body=body[:BODY_LIMIT],
+            kind=kind,
+            campaign_id=last.campaign_id if last else None,
+            variant=last.variant if last else None,
+            received_at=received_at,
+        )
+        return True
+
+    def note_response(self, org_id: str, message_id: str, response_id: str) -> None:
+        text = self._texts.get((org_id, message_id))
+        if text is None:
+            # DynamoDB's update creates a bare item; the service only notes recorded texts.
+            raise AssertionError(f"no recorded text {message_id} to note a response on")
+        self._texts[org_id, message_id] = replace(text, carrier_message_id=response_id)
+
+    def count_opt_out(self, org_id: str, last: LastSend) -> None:
+        self._count(org_id, last)["opt_outs"] += 1
+
+    def count_reply(self, org_id: str, last: LastSend, now: datetime) -> None:
+        counts = self._count(org_id, last)
+        counts["replies"] += 1
+        key = (org_id, last.campaign_id, last.contact_id)
+        send = self._sends.get(key)
+        if send is not None and send.replied_at is None:
+            self._sends[key] = replace(send, replied_at=now)
+            counts["repliers"] += 1
+
+    def send_for_receipt(self, message_id: str, context: dict[str, str]) -> SendRef | None:
+        self.reads["send_for_receipt"] += 1
+        org_id, campaign_id = context.get("org_id"), context.get("campaign_id")
+        contact_id = context.get("contact_id")
+        if not (org_id and campaign_id and contact_id):
+            return None
+        send = self._sends.get((org_id, campaign_id, contact_id))
+        if send is None or send.provider_message_id != message_id:
+            return None
+        return SendRef(
+            org_id=org_id,
+            campaign_id=campaign_id,
+            contact_id=contact_id,
+            variant=send.variant,
+            status=send.status,
+        )
+
+    def apply_receipt(
+        self, ref: SendRef, *, status: RecipientStatus, error: str | None, now: datetime
+    ) -> bool:
+        key = (ref.org_id, ref.campaign_id, ref.contact_id)
+        send = self._sends.get(key)
+        if send is None or send.status is not ref.status:
+            return False
+        self._sends[key] = replace(
+            send,
+            status=status,
+            error=error[:ERROR_LIMIT] if error else send.error,
+            updated_at=now,
+        )
+        return True
+
+    def _count(self, org_id: str, last: LastSend) -> Counter[str]:
+        return self._counters.setdefault((org_id, last.campaign_id, last.variant), Counter())

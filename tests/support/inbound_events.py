@@ -1,0 +1,91 @@
+"""The inbound queue's events, as the tests build them: the samples of ``infra/events``
+(SQS records whose bodies are the SNS notifications End User Messaging published),
+changed field by field.
+
+Used by ``tests/unit/test_inbound_service.py`` (on fakes) and
+``tests/integration/test_inbound.py`` (on moto).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from outreach.config import get_settings
+
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "infra/events"
+TEXT_EVENT: dict[str, Any] = json.loads((EVENTS_DIR / "sqs-inbound-text.json").read_text())
+RECEIPT_EVENT: dict[str, Any] = json.loads((EVENTS_DIR / "sqs-delivery-event.json").read_text())
+# The organization's number in the samples (the text's destination, the receipt's origin).
+SENDER = "+16175550100"
+
+
+def envelope_of(event: dict[str, Any]) -> dict[str, Any]:
+    """The SNS notification an SQS record carries (raw delivery is off)."""
+    envelope: dict[str, Any] = json.loads(event["Records"][0]["body"])
+    return envelope
+
+
+TEXTS_TOPIC = str(envelope_of(TEXT_EVENT)["TopicArn"])
+EVENTS_TOPIC = str(envelope_of(RECEIPT_EVENT)["TopicArn"])
+
+
+def message_of(event: dict[str, Any]) -> str:
+    """The published message (a JSON string) of the event's first record."""
+    return str(envelope_of(event)["Message"])
+
+
+def published(template: dict[str, Any], **fields: Any) -> str:
+    """The template's published message with ``fields`` changed."""
+    message = json.loads(message_of(template))
+    message.update(fields)
+    return json.dumps(message)
+
+
+def with_envelope(template: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """The event with the notification's fields changed, as a new SQS message."""
+    event = copy.deepcopy(template)
+    record = event["Records"][0]
+    record["body"] = json.dumps({**envelope_of(event), **fields})
+    record["messageId"] = str(uuid.uuid4())
+    return event
+
+
+def sns(template: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """The event with the published message's fields changed."""
+    return with_envelope(template, Message=published(template, **fields))
+
+
+def batch(*events: dict[str, Any]) -> dict[str, Any]:
+    """One SQS batch of every record of ``events``."""
+    return {"Records": [record for event in events for record in event["Records"]]}
+
+
+def text_event(
+    body: str, *, sender: str, to: str = SENDER, message_id: str | None = None
+) -> dict[str, Any]:
+    """A text from ``sender`` to ``to``, with a fresh carrier message id unless given."""
+    return sns(
+        TEXT_EVENT,
+        originationNumber=sender,
+        destinationNumber=to,
+        messageBody=body,
+        inboundMessageId=message_id or f"in-{uuid.uuid4()}",
+    )
+
+
+def failed_ids(response: dict[str, Any]) -> list[str]:
+    """The SQS message ids a partial-batch response reports as failed."""
+    return [item["itemIdentifier"] for item in response["batchItemFailures"]]
+
+
+def use_sample_topics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give the function the sample events' topics as its own (template.yaml passes them)."""
+    monkeypatch.setenv("INBOUND_TEXTS_TOPIC_ARN", TEXTS_TOPIC)
+    monkeypatch.setenv("DELIVERY_EVENTS_TOPIC_ARN", EVENTS_TOPIC)
+    get_settings.cache_clear()
