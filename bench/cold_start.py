@@ -102,25 +102,6 @@ handler = Mangum(app, lifespan="off")
 # --------------------------------------------------------------------------- child
 
 
-class _Context:
-    """The Lambda context the handler gets (as infra/lambda_load.py gives it)."""
-
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    aws_request_id = "00000000-0000-4000-8000-000000000000"
-    log_stream_name = "local"
-
-    def __init__(self) -> None:
-        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:{os.environ['AWS_REGION']}:123456789012:function:{self.function_name}"
-        )
-        self.log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 def _problem(answer: object, expect_status: int | None) -> str | None:
     """Why the answer is a failure, or ``None``."""
     if isinstance(answer, dict) and "statusCode" in answer:
@@ -135,21 +116,18 @@ def _problem(answer: object, expect_status: int | None) -> str | None:
 def child(spec_path: str, result_path: str) -> int:
     """One sample, in a fresh ``-I -S -B`` interpreter: import the handler, answer one event."""
     import importlib
-    import importlib.machinery
 
     with open(spec_path) as handle:
         spec = json.load(handle)
     with open(spec["event"]) as handle:
         event = json.load(handle)
     layers: list[str] = spec["layers"]
-    compiled: list[str] = []
-    original = importlib.machinery.SourceFileLoader.source_to_code
+    # The project root, off the path again before the function loads (-I left it off).
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from infra import lambda_child
 
-    def source_to_code(self: Any, data: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
-        compiled.append(str(path))
-        return original(self, data, path, *args, **kwargs)
-
-    importlib.machinery.SourceFileLoader.source_to_code = source_to_code  # type: ignore[method-assign]
+    sys.path.pop(0)
+    compiled = lambda_child.record_compiles()
     sys.path[:0] = [spec["task"], *layers]
     module_name, _, handler_name = spec["handler"].rpartition(".")
     result: dict[str, Any] = {}
@@ -157,7 +135,7 @@ def child(spec_path: str, result_path: str) -> int:
         started = time.perf_counter()
         handler = getattr(importlib.import_module(module_name), handler_name)
         imported = time.perf_counter()
-        answer = handler(event, _Context())
+        answer = handler(event, lambda_child.LambdaContext())
         done = time.perf_counter()
     except BaseException as exc:  # reported as the sample's failure
         result["problem"] = f"{type(exc).__name__}: {exc}"

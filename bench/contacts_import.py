@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -21,21 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "layers/outreach/python"), str(ROOT / "infra/local")]
-
-ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "TABLE_PREFIX": "bench-",
-    "JWT_SECRET": "bench-signing-key-0123456789abcdefghijklmnopqrstuvwxyz",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_SERVICE_NAME": "bench",
-    "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-    "POWERTOOLS_LOG_LEVEL": "ERROR",
-}
+sys.path[:0] = [str(Path(__file__).resolve().parents[1])]  # the project root: bench._setup
 FIRST_NAMES = ["Ann", "Bo", "Cy", "Di", "Ed", "Flo", "Gus", "Hal", "Ida", "Jo"]
 
 
@@ -69,18 +54,19 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     parser.add_argument("--runs", type=int, default=25)
     args = parser.parse_args()
 
+    from bench._setup import use_bench_environment
+
+    use_bench_environment()  # before any project module is imported
     import warnings
 
     import boto3
     from moto import mock_aws
-    from tests.conftest import http_event
+    from tests.support.api import http_event
 
-    from outreach_local.runtime import LocalLambdaContext, load_function
-    from outreach_local.template import create_tables
-
-    os.environ.update(ENVIRONMENT)
     from outreach.config import get_settings
     from outreach.observability import logger
+    from outreach_local.runtime import LocalLambdaContext, load_function
+    from outreach_local.template import create_tables
 
     get_settings.cache_clear()
     logger.setLevel("ERROR")

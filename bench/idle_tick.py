@@ -28,11 +28,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
-import importlib.util
 import io
 import math
-import os
 import statistics
 import sys
 import threading
@@ -44,31 +41,11 @@ from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "layers/outreach/python"), str(ROOT / "infra/local")]
+sys.path[:0] = [str(Path(__file__).resolve().parents[1])]  # the project root: bench._setup
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
-# The bench's own values: a unique table prefix, no real credentials, no real SMS.
-ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "TABLE_PREFIX": f"bench-idle-{uuid.uuid4().hex[:8]}-",
-    "JWT_SECRET": "bench-signing-key-0123456789abcdefghijklmnopqrstuvwxyz",
-    "SMS_PROVIDER": "sandbox",
-    "STAGE": "local",
-    "POWERTOOLS_LOG_LEVEL": "ERROR",
-}
-# Only where the local stack's own defaults (outreach_local.environment) are not there yet.
-POWERTOOLS_DEFAULTS = {
-    "POWERTOOLS_SERVICE_NAME": "outreach-local",
-    "POWERTOOLS_METRICS_NAMESPACE": "Outreach",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-}
-UNSET = ("DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_PROFILE")
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a bench account's password
 SENDER = "+16175559000"  # outside the contacts' numbers (617-555-0000 to 617-555-0999)
 MESSAGES_PER_SECOND = 100
@@ -78,23 +55,6 @@ MONDAY_10AM_EASTERN = datetime.fromisoformat("2026-11-23T15:00:00+00:00")
 AFTER_SUNDAY = datetime.fromisoformat("2026-11-29T15:00:00+00:00")
 MAX_SENDING_DAYS = 5
 GOAL_RATIO = 1.5
-
-
-def set_environment() -> str:
-    """The local stack's environment, before any project module is imported; says whose."""
-    for name in UNSET:
-        os.environ.pop(name, None)
-    os.environ.update(ENVIRONMENT)
-    if importlib.util.find_spec("outreach_local.environment") is not None:
-        module: Any = importlib.import_module("outreach_local.environment")
-        module.apply_defaults()
-        os.environ.update(ENVIRONMENT)  # the bench's own values win
-        source = "outreach_local.environment.apply_defaults()"
-    else:
-        source = "the bench's POWERTOOLS_* (no outreach_local.environment)"
-    for name, value in POWERTOOLS_DEFAULTS.items():
-        os.environ.setdefault(name, value)
-    return source
 
 
 @dataclass
@@ -162,7 +122,11 @@ def main() -> None:
         parser.error(f"--batch must be 1 to {DAILY_LIMIT} (the daily limit)")
 
     total_begin = time.perf_counter()
-    source = set_environment()
+    from bench._setup import use_bench_environment
+
+    # A table prefix of its own: the embedded server lives as long as the run.
+    use_bench_environment(f"bench-idle-{uuid.uuid4().hex[:8]}-")
+    source = "bench/_setup.py (outreach_local.environment)"
 
     from fastapi.testclient import TestClient
 

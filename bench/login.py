@@ -11,27 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "layers/outreach/python"), str(ROOT / "infra/local")]
-
-ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "TABLE_PREFIX": "bench-",
-    "JWT_SECRET": "bench-signing-key-0123456789abcdefghijklmnopqrstuvwxyz",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_SERVICE_NAME": "bench",
-    "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-    "POWERTOOLS_LOG_LEVEL": "ERROR",
-}
+sys.path[:0] = [str(Path(__file__).resolve().parents[1])]  # the project root: bench._setup
 
 
 def main() -> None:  # noqa: PLR0915 - one linear measurement script
@@ -39,13 +24,17 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
 
+    from bench._setup import use_bench_environment
+
+    use_bench_environment()  # before any project module is imported
     import warnings
 
     import boto3
     from argon2 import PasswordHasher
     from moto import mock_aws
-    from tests.conftest import http_event
+    from tests.support.api import http_event
 
+    from outreach.config import get_settings
     from outreach.data.models import CounterModel
     from outreach.identity.passwords import (
         ARGON2_MEMORY_KIB,
@@ -54,10 +43,6 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     )
     from outreach_local.runtime import LocalLambdaContext, load_function
     from outreach_local.template import create_tables
-
-    # tests.conftest sets the test environment on import: the bench's own wins.
-    os.environ.update(ENVIRONMENT)
-    from outreach.config import get_settings
 
     get_settings.cache_clear()
     from outreach.observability import logger

@@ -50,59 +50,32 @@ time is measured and shown, but not subtracted from the headline figures.
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import os
-import re
 import sys
 import time
 import uuid
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from itertools import count
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "layers/outreach/python"), str(ROOT / "infra/local")]
+sys.path[:0] = [str(Path(__file__).resolve().parents[1])]  # the project root: bench._setup
 
 if TYPE_CHECKING:
+    from bench._units import Recorder
+
     from outreach.sms.providers import OutboundMessage, SendResult
 
-ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "TABLE_PREFIX": "bench-",
-    "JWT_SECRET": "bench-signing-key-0123456789abcdefghijklmnopqrstuvwxyz",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_SERVICE_NAME": "bench",
-    "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-    "POWERTOOLS_LOG_LEVEL": "ERROR",
-}
+PREFIX = "bench-"
 RAW_PREFIX = "raw-"
-PREFIXES = (ENVIRONMENT["TABLE_PREFIX"], RAW_PREFIX)
-KB = 1024
-READ_BLOCK = 4 * KB
-WRITE_OPERATIONS = frozenset(
-    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-)
-READ_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
-UNPRICED_OPERATIONS = frozenset({"TransactGetItems", "ExecuteStatement", "BatchExecuteStatement"})
 GOAL_UNITS = 6.0
 GOAL_RATIO = 1.5
-
-Image = dict[str, Any] | None
 
 
 class ZeroLatencyProvider:
     """Sends nothing and waits for nothing: a unique message id per call."""
-
-    name = "zero-latency"
 
     def __init__(self) -> None:
         from outreach.sms.providers import SendResult  # after the bench's environment is set
@@ -115,394 +88,6 @@ class ZeroLatencyProvider:
     def send(self, message: OutboundMessage, *, sent_at: datetime) -> SendResult:
         self.sent += 1
         return self._result(message_id=f"{self._prefix}{next(self._numbers):012d}")
-
-
-# --- DynamoDB item sizes and units (sizes and write rules as in bench/campaign_start.py) ------
-
-
-def _number_size(text: str) -> int:
-    digits = Decimal(text).normalize().as_tuple().digits
-    return math.ceil(len(digits) / 2) + 1
-
-
-def value_size(value: dict[str, Any]) -> int:
-    """The bytes of one attribute value, by DynamoDB's item size rule."""
-    ((kind, data),) = value.items()
-    if kind == "S":
-        return len(data.encode())
-    if kind == "N":
-        return _number_size(data)
-    if kind == "B":
-        return len(data)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(member.encode()) for member in data)
-    if kind == "NS":
-        return sum(_number_size(member) for member in data)
-    if kind == "BS":
-        return sum(len(member) for member in data)
-    if kind == "L":
-        return 3 + sum(1 + value_size(element) for element in data)
-    if kind == "M":
-        return 3 + sum(len(name.encode()) + 1 + value_size(v) for name, v in data.items())
-    raise ValueError(f"unknown attribute type {kind}")
-
-
-def item_size(item: Image) -> int:
-    if not item:
-        return 0
-    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
-
-
-def write_units(size: int) -> int:
-    return max(1, math.ceil(size / KB))
-
-
-def read_units(size: int, *, consistent: bool) -> float:
-    """Units of one read of ``size`` bytes (one item, or one query page's total)."""
-    blocks = max(1, math.ceil(size / READ_BLOCK))
-    return float(blocks) if consistent else blocks / 2
-
-
-def key_text(key: dict[str, Any]) -> str:
-    return json.dumps(key, sort_keys=True)
-
-
-def short(table: str) -> str:
-    for prefix in PREFIXES:
-        if table.startswith(prefix):
-            return table.removeprefix(prefix)
-    return table
-
-
-@dataclass(frozen=True)
-class Index:
-    name: str
-    keys: tuple[str, ...]
-    projection: str  # ALL, KEYS_ONLY or INCLUDE
-    included: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class TableShape:
-    keys: tuple[str, ...]
-    indexes: tuple[Index, ...]
-
-    def key_of(self, item: dict[str, Any]) -> dict[str, Any]:
-        return {name: item[name] for name in self.keys}
-
-    def projected(self, index: Index, item: Image) -> Image:
-        """The item's entry in ``index`` (None: not in the sparse index)."""
-        if item is None or any(name not in item for name in index.keys):
-            return None
-        if index.projection == "ALL":
-            return item
-        names = {*self.keys, *index.keys, *index.included}
-        return {name: value for name, value in item.items() if name in names}
-
-
-def describe(client: Any, table: str) -> TableShape:
-    description = client.describe_table(TableName=table)["Table"]
-    indexes = tuple(
-        Index(
-            name=gsi["IndexName"],
-            keys=tuple(k["AttributeName"] for k in gsi["KeySchema"]),
-            projection=gsi["Projection"]["ProjectionType"],
-            included=tuple(gsi["Projection"].get("NonKeyAttributes", ())),
-        )
-        for gsi in description.get("GlobalSecondaryIndexes", ())
-    )
-    return TableShape(tuple(k["AttributeName"] for k in description["KeySchema"]), indexes)
-
-
-@dataclass
-class WriteUnits:
-    """Write units by table and by (table, index)."""
-
-    by_target: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_target.values())
-
-    def charge(
-        self, table: str, shape: TableShape, before: Image, after: Image, *, factor: int = 1
-    ) -> int:
-        """One item write (put, update or delete) from ``before`` to ``after``: its units."""
-        charged = Counter(
-            {short(table): factor * write_units(max(item_size(before), item_size(after)))}
-        )
-        for index in shape.indexes:
-            old, new = shape.projected(index, before), shape.projected(index, after)
-            if old is None and new is None:
-                continue
-            target = f"{short(table)}/{index.name}"
-            if old is None or new is None:
-                charged[target] += factor * write_units(item_size(old or new))
-            elif any(old[k] != new[k] for k in index.keys):
-                charged[target] += factor * (
-                    write_units(item_size(old)) + write_units(item_size(new))
-                )
-            elif old != new:
-                charged[target] += factor * write_units(item_size(new))
-        self.by_target.update(charged)
-        return sum(charged.values())
-
-
-# --- The recorder ----------------------------------------------------------------------------
-
-Write = tuple[str, dict[str, Any], Image, Image]  # table, key, image before, image after (put)
-
-
-@dataclass
-class Recorder:
-    """Wraps ``BaseClient._make_api_call``: times and counts every call, prices reads and writes.
-
-    Calls are labelled "Operation table[,table]". The recorder's own reads (images
-    before and after writes, whole items behind projected reads) go through the
-    unwrapped call; their time is kept in ``overhead_s`` for the caller to subtract.
-    """
-
-    original: Any
-    shapes: dict[str, TableShape]
-    calls: Counter[str] = field(default_factory=Counter)
-    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
-    rcu: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
-    wcu: Counter[str] = field(default_factory=Counter)
-    written: WriteUnits = field(default_factory=WriteUnits)
-    failed: Counter[str] = field(default_factory=Counter)
-    unpriced: Counter[str] = field(default_factory=Counter)
-    overhead_s: float = 0.0
-
-    # The recorder's own reads, uncounted.
-
-    def _get(self, client: Any, table: str, key: dict[str, Any]) -> Image:
-        response = self.original(
-            client, "GetItem", {"TableName": table, "Key": key, "ConsistentRead": True}
-        )
-        item: Image = response.get("Item")
-        return item
-
-    def _batch_get(
-        self, client: Any, table: str, keys: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        for offset in range(0, len(keys), 100):
-            pending: dict[str, Any] = {
-                table: {"Keys": keys[offset : offset + 100], "ConsistentRead": True}
-            }
-            while pending:
-                response = self.original(client, "BatchGetItem", {"RequestItems": pending})
-                found.extend(response["Responses"].get(table, []))
-                pending = response.get("UnprocessedKeys") or {}
-        return found
-
-    # The wrapper.
-
-    def __call__(self, client: Any, operation: str, params: Any) -> Any:
-        service = client.meta.service_model.service_name
-        if service != "dynamodb":
-            label = f"{service}:{operation}"
-            self.calls[label] += 1
-            begin = time.perf_counter()
-            try:
-                return self.original(client, operation, params)
-            finally:
-                self.seconds[label] += time.perf_counter() - begin
-        label = self._label(operation, params)
-        self.calls[label] += 1
-        if operation in UNPRICED_OPERATIONS or not (
-            operation in READ_OPERATIONS or operation in WRITE_OPERATIONS
-        ):
-            self.unpriced[label] += 1
-        befores: list[Write] = []
-        if operation in WRITE_OPERATIONS:
-            begin = time.perf_counter()
-            befores = self._before_images(client, operation, params)
-            self.overhead_s += time.perf_counter() - begin
-        begin = time.perf_counter()
-        try:
-            response = self.original(client, operation, params)
-        except Exception:
-            self.seconds[label] += time.perf_counter() - begin
-            self.failed[label] += 1
-            for table, _key, before, _after in befores:  # a failed condition: the table write
-                self.wcu[label] += self.written.charge(table, self.shapes[table], before, before)
-            raise
-        self.seconds[label] += time.perf_counter() - begin
-        begin = time.perf_counter()
-        if befores:
-            self.wcu[label] += self._charge_writes(client, operation, params, response, befores)
-        elif operation in READ_OPERATIONS:
-            self.rcu[label] += self._charge_read(client, operation, params, response)
-        self.overhead_s += time.perf_counter() - begin
-        return response
-
-    @staticmethod
-    def _label(operation: str, params: Any) -> str:
-        if operation == "TransactWriteItems":
-            tables = [next(iter(entry.values()))["TableName"] for entry in params["TransactItems"]]
-        elif "RequestItems" in params:
-            tables = list(params["RequestItems"])
-        else:
-            tables = [params.get("TableName", "")]
-        names = ",".join(short(table) for table in dict.fromkeys(tables))
-        index = f"/{params['IndexName']}" if params.get("IndexName") else ""
-        return f"{operation} {names}{index}"
-
-    # Reads.
-
-    def _charge_read(self, client: Any, operation: str, params: Any, response: Any) -> float:
-        projected = any(
-            name in params for name in ("ProjectionExpression", "AttributesToGet", "Select")
-        )
-        if operation == "GetItem":
-            item: Image = response.get("Item")
-            if item is not None and projected:  # billed on the whole item
-                item = self._get(client, params["TableName"], params["Key"])
-            return read_units(item_size(item), consistent=bool(params.get("ConsistentRead")))
-        if operation == "BatchGetItem":
-            return self._charge_batch_get(client, params, response)
-        items: list[dict[str, Any]] = response.get("Items", [])
-        filtered = any(name in params for name in ("FilterExpression", "QueryFilter", "ScanFilter"))
-        if projected or filtered:  # billed on the whole entries read, before any filter
-            items = self._unprojected_page(client, operation, params)
-        return read_units(
-            sum(item_size(item) for item in items), consistent=bool(params.get("ConsistentRead"))
-        )
-
-    def _charge_batch_get(self, client: Any, params: Any, response: Any) -> float:
-        total = 0.0
-        unprocessed = response.get("UnprocessedKeys") or {}
-        for table, request in params["RequestItems"].items():
-            shape = self.shapes[table]
-            skipped = {key_text(key) for key in unprocessed.get(table, {}).get("Keys", [])}
-            keys = [key for key in request["Keys"] if key_text(key) not in skipped]
-            returned = response["Responses"].get(table, [])
-            if any(name in request for name in ("ProjectionExpression", "AttributesToGet")):
-                returned = self._batch_get(client, table, keys)  # billed on whole items
-            found = {key_text(shape.key_of(item)): item for item in returned}
-            consistent = bool(request.get("ConsistentRead"))
-            total += sum(
-                read_units(item_size(found.get(key_text(key))), consistent=consistent)
-                for key in keys
-            )
-        return total
-
-    def _unprojected_page(self, client: Any, operation: str, params: Any) -> list[dict[str, Any]]:
-        """The same page again, without projection or filter (same Limit and start key)."""
-        plain = {
-            name: value
-            for name, value in params.items()
-            if name
-            not in (
-                "ProjectionExpression",
-                "AttributesToGet",
-                "Select",
-                "FilterExpression",
-                "QueryFilter",
-                "ScanFilter",
-                "ConditionalOperator",
-            )
-        }
-        used = set(re.findall(r"[#:][A-Za-z0-9_]+", plain.get("KeyConditionExpression", "")))
-        for name in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
-            if name in plain:
-                kept = {k: v for k, v in plain[name].items() if k in used}
-                if kept:
-                    plain[name] = kept
-                else:
-                    del plain[name]
-        items: list[dict[str, Any]] = self.original(client, operation, plain).get("Items", [])
-        return items
-
-    # Writes (as bench/campaign_start.py).
-
-    def _before_images(self, client: Any, operation: str, params: Any) -> list[Write]:
-        """(table, key, item before, item after if the request says it) per item written."""
-        writes: list[Write] = []
-        if operation == "BatchWriteItem":
-            for table, requests in params["RequestItems"].items():
-                shape = self.shapes[table]
-                planned: list[tuple[dict[str, Any], Image]] = []
-                for request in requests:
-                    if "PutRequest" in request:
-                        item = request["PutRequest"]["Item"]
-                        planned.append((shape.key_of(item), item))
-                    else:
-                        planned.append((request["DeleteRequest"]["Key"], None))
-                existing = {
-                    key_text(shape.key_of(found)): found
-                    for found in self._batch_get(client, table, [key for key, _ in planned])
-                }
-                writes += [
-                    (table, key, existing.get(key_text(key)), after) for key, after in planned
-                ]
-            return writes
-        entries = (
-            params["TransactItems"] if operation == "TransactWriteItems" else [{operation: params}]
-        )
-        for entry in entries:
-            ((kind, request),) = entry.items()
-            table = request["TableName"]
-            after = request.get("Item")
-            key = self.shapes[table].key_of(after) if after else request["Key"]
-            after = after if kind in ("Put", "PutItem") else None
-            writes.append((table, key, self._get(client, table, key), after))
-        return writes
-
-    def _charge_writes(
-        self, client: Any, operation: str, params: Any, response: Any, befores: list[Write]
-    ) -> int:
-        charged = 0
-        unprocessed = {
-            key_text(next(iter(r.values())))
-            for requests in (response.get("UnprocessedItems") or {}).values()
-            for r in requests
-        }
-        kinds = (
-            [next(iter(entry)) for entry in params["TransactItems"]]
-            if operation == "TransactWriteItems"
-            else [operation] * len(befores)
-        )
-        factor = 2 if operation == "TransactWriteItems" else 1
-        for (table, key, before, after), kind in zip(befores, kinds, strict=True):
-            shape = self.shapes[table]
-            if operation == "BatchWriteItem":
-                request = {"Item": after} if after is not None else {"Key": key}
-                if key_text(request) in unprocessed:
-                    continue
-                charged += self.written.charge(table, shape, before, after)
-            elif kind in ("Update", "UpdateItem"):
-                charged += self.written.charge(
-                    table, shape, before, self._get(client, table, key), factor=factor
-                )
-            elif kind in ("Delete", "DeleteItem"):
-                charged += self.written.charge(table, shape, before, None, factor=factor)
-            elif kind == "ConditionCheck":  # billed like a write of the item checked
-                charged += self.written.charge(table, shape, before, before, factor=factor)
-            else:
-                charged += self.written.charge(table, shape, before, after, factor=factor)
-        return charged
-
-    # Totals.
-
-    @property
-    def total_calls(self) -> int:
-        return sum(self.calls.values())
-
-    @property
-    def total_rcu(self) -> float:
-        return sum(self.rcu.values())
-
-    @property
-    def total_wcu(self) -> int:
-        return sum(self.wcu.values())
-
-    @property
-    def in_calls_s(self) -> float:
-        return sum(self.seconds.values())
 
 
 class TimedTableCopies:
@@ -614,18 +199,16 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     n: int = args.messages
     assert 0 < n <= 10_000, "engine.boston() numbers run out at 10,000"
 
+    from bench._setup import use_bench_environment
+
+    use_bench_environment(PREFIX)  # before any project module is imported
     import warnings
 
     import boto3
-    import tests.conftest  # noqa: F401 - sets the test environment on import; the bench's wins
+    import moto.dynamodb.models as moto_dynamodb
+    from bench._units import Recorder, describe, item_size
     from botocore.client import BaseClient
     from moto import mock_aws
-
-    from outreach_local.streams import StatsPump
-    from outreach_local.template import create_tables
-
-    os.environ.update(ENVIRONMENT)
-    import moto.dynamodb.models as moto_dynamodb
     from moto.dynamodb.models.table import Table as MotoTable
     from tests.support.engine import world_with
 
@@ -633,11 +216,13 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     from outreach.data.binding import bind_models
     from outreach.observability import logger
     from outreach.sms.providers import OutboundMessage
+    from outreach_local.streams import StatsPump
+    from outreach_local.template import create_tables
 
     get_settings.cache_clear()
     logger.setLevel("ERROR")
     warnings.simplefilter("ignore")
-    prefix = ENVIRONMENT["TABLE_PREFIX"]
+    prefix = PREFIX
     original = BaseClient._make_api_call  # type: ignore[attr-defined]
 
     def recorded(recorder: Recorder) -> Any:
@@ -680,7 +265,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
         sender = world.sender(provider)
         work = world.work()
         copies = TimedTableCopies(vars(moto_dynamodb)["copy"], MotoTable)
-        recorder = Recorder(original, shapes)
+        recorder = Recorder(original, shapes, (PREFIX, RAW_PREFIX))
         vars(moto_dynamodb)["copy"] = copies
         BaseClient._make_api_call = recorded(recorder)  # type: ignore[attr-defined]
         try:
@@ -697,7 +282,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
 
         # 1b. The stats function: the recipients' stream, summed into the counters. In the
         # cloud another Lambda does it (not the sender's time); its writes are counted here.
-        stats_recorder = Recorder(original, shapes)
+        stats_recorder = Recorder(original, shapes, (PREFIX, RAW_PREFIX))
         BaseClient._make_api_call = recorded(stats_recorder)  # type: ignore[attr-defined]
         try:
             begin = time.perf_counter()
@@ -730,7 +315,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
         raw_provider = ZeroLatencyProvider()
         sender_number = "+16175550100"
         limit = {"N": str(n)}
-        raw_recorder = Recorder(original, shapes)
+        raw_recorder = Recorder(original, shapes, (PREFIX, RAW_PREFIX))
         BaseClient._make_api_call = recorded(raw_recorder)  # type: ignore[attr-defined]
         try:
             begin = time.perf_counter()

@@ -508,7 +508,6 @@ def main() -> int:
 
 def child(spec_path: str, result_path: str) -> None:  # noqa: PLR0912, PLR0915 - one story
     import importlib
-    import importlib.machinery
     import importlib.util
 
     spec = json.loads(Path(spec_path).read_text())
@@ -518,14 +517,11 @@ def child(spec_path: str, result_path: str) -> None:  # noqa: PLR0912, PLR0915 -
     def save() -> None:
         Path(result_path).write_text(json.dumps(result))
 
-    compiled: list[str] = []
-    original = importlib.machinery.SourceFileLoader.source_to_code
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # -I: not on the path
+    from infra import lambda_child
 
-    def source_to_code(self: Any, data: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
-        compiled.append(str(path))
-        return original(self, data, path, *args, **kwargs)
-
-    importlib.machinery.SourceFileLoader.source_to_code = source_to_code  # type: ignore[method-assign]
+    sys.path.pop(0)
+    compiled = lambda_child.record_compiles()
     layers = [str(Path(p).resolve()) for p in spec["layers"]]
     task = str(Path(spec["task"]).resolve())
     sys.path[:0] = [task, *layers]
@@ -544,7 +540,7 @@ def child(spec_path: str, result_path: str) -> None:  # noqa: PLR0912, PLR0915 -
         name
         for name, mod in list(sys.modules.items())
         if (file := getattr(mod, "__file__", None))
-        and file != __file__  # this harness, as __main__ (and __mp_main__)
+        and file not in (__file__, lambda_child.__file__)  # this harness (as __main__ too)
         and not any(file.startswith(root + os.sep) for root in (task, *layers))
         and not any(file.startswith(root) for root in stdlib if root)
     )
@@ -569,24 +565,12 @@ def child(spec_path: str, result_path: str) -> None:  # noqa: PLR0912, PLR0915 -
         )
     )
 
-    class Context:
-        function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
-        function_version = "$LATEST"
-        invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"
-        memory_limit_in_mb = 512
-        aws_request_id = "00000000-0000-4000-8000-000000000000"
-        log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
-        log_stream_name = "local"
-
-        def get_remaining_time_in_millis(self) -> int:
-            return 30_000
-
     for index, event_path in enumerate(spec["events"]):
         event = json.loads(Path(event_path).read_text())
         label = Path(event_path).stem
         try:
             started = time.perf_counter()
-            answer = handler(event, Context())
+            answer = handler(event, lambda_child.LambdaContext(ACCOUNT))
             if index == 0:
                 result["first_event_s"] = time.perf_counter() - started
         except BaseException as exc:  # reported as the function's failure

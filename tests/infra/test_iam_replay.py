@@ -143,7 +143,8 @@ def test_a_missing_action_is_caught_and_named() -> None:
 def test_a_functions_calls_are_recorded_and_others_are_not(
     aws: None, iam_replay: list[Call]
 ) -> None:
-    from outreach.sending.repository import Candidate, SendingRepository, SentNote
+    from outreach.sending.domain import Candidate, SentNote
+    from outreach.sending.repository import SendingRepository
 
     now = datetime(2026, 11, 23, 15, tzinfo=UTC)
     note = SentNote(

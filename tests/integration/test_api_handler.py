@@ -3,7 +3,7 @@
 import pytest
 
 from outreach_local.runtime import LocalLambdaContext
-from tests.conftest import ApiClient
+from tests.support.api import ApiClient
 
 
 @pytest.fixture

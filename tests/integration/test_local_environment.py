@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from outreach_local.environment import LOCAL_DEFAULTS, apply_defaults, template_globals
+from outreach_local.environment import apply_defaults, local_defaults, template_globals
 from outreach_local.runtime import service_for_path, service_name, service_scope
 from outreach_local.template import REPO_ROOT, load_template
 
@@ -49,7 +49,7 @@ def test_defaults_are_the_templates_globals_plus_the_local_ones(tmp_path: Path) 
     # What the user set wins; the rest is filled in.
     assert (environ["AWS_REGION"], environ["AWS_DEFAULT_REGION"]) == ("eu-west-1", "eu-west-1")
     assert environ["TABLE_PREFIX"] == "mine-" and "TABLE_PREFIX" not in applied
-    assert environ["POWERTOOLS_SERVICE_NAME"] == LOCAL_DEFAULTS["POWERTOOLS_SERVICE_NAME"]
+    assert environ["POWERTOOLS_SERVICE_NAME"] == local_defaults()["POWERTOOLS_SERVICE_NAME"]
     assert len(environ["JWT_SECRET"]) >= 32
     assert environ["JWT_SECRET"] == (tmp_path / "signing-key").read_text()
     assert apply_defaults(environ, state_dir=tmp_path) == {}, "a second call changes nothing"

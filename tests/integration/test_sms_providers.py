@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 
 from outreach.config import get_settings
 from outreach.data.models import OutboxMessageModel
+from outreach.sms.outbox import OutboxMessage, OutboxRepository, sandbox_box
 from outreach.sms.providers import (
     END_USER_MESSAGING_ERRORS,
     AccountSendError,
@@ -25,7 +26,6 @@ from outreach.sms.providers import (
     TransientSendError,
     UnknownOutcomeError,
     get_sms_provider,
-    sandbox_box,
 )
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -48,6 +48,26 @@ def test_sandbox_stores_each_message_in_the_outbox(aws: None) -> None:
     assert [m.message_id for m in stored] == [first.message_id, second.message_id]
     assert stored[0].to_number == "+16175550123" and stored[0].from_number == "+16175550100"
     assert stored[0].body == MESSAGE.body and stored[0].sent_at == NOW
+
+
+def test_the_outbox_reads_one_organization_oldest_first(aws: None) -> None:
+    outbox = OutboxRepository()
+    # Given two messages of ORG1 stored newest first, and one of another organization,
+    later = OutboxMessage(
+        "02B", "ORG1", "+16175550100", "+16175550123", "two", NOW.replace(minute=1)
+    )
+    earlier = OutboxMessage(
+        "01A", "ORG1", "+16175550100", "+16175550124", "one", NOW, context={"k": "v"}
+    )
+    outbox.add(later)
+    outbox.add(earlier)
+    outbox.add(OutboxMessage("03C", "ORG2", "+16175550200", "+16175550123", "other", NOW))
+    # then ORG1's outbox holds its own two, oldest first, with their context,
+    assert outbox.messages("ORG1") == [earlier, later]
+    assert outbox.get("ORG1", "01A") == earlier
+    # and another organization's message is not one of ORG1's.
+    assert outbox.get("ORG1", "03C") is None
+    assert [message.body for message in outbox.messages("ORG2")] == ["other"]
 
 
 def test_sns_publishes_to_the_phone_number(aws: None) -> None:

@@ -17,7 +17,7 @@ import pytest
 from outreach.observability import tracer
 from outreach_local.runtime import LocalLambdaContext, load_function
 from outreach_local.template import REPO_ROOT
-from tests.conftest import http_event
+from tests.support.api import http_event
 
 PASSWORD = "correct horse battery staple"
 

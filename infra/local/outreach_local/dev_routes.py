@@ -13,20 +13,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pynamodb.exceptions import DoesNotExist
 from starlette.concurrency import run_in_threadpool
 
-from outreach.api.auth import CallerDep
+from outreach.api.deps import CallerDep
 from outreach.campaigns.domain import RecipientStatus
 from outreach.clock import to_iso
-from outreach.data.binding import ensure_models_bound
-from outreach.data.models import OutboxMessageModel
-from outreach.data.pynamo import raw_map
 from outreach.errors import NotFound, ValidationFailed
 from outreach.identity.repository import IdentityRepository
-from outreach.inbound.service import DeliveryReceipt, InboundText, build_inbound_service
+from outreach.inbound.domain import DeliveryReceipt, InboundText
+from outreach.inbound.service import build_inbound_service
 from outreach.phones import InvalidPhoneNumber, to_e164
-from outreach.sms.providers import sandbox_box
+from outreach.sms.outbox import outbox_repository
 from outreach_local.runtime import service_name, service_scope
 from outreach_local.ticks import get_timelines, run_organization_tick
 
@@ -47,13 +44,13 @@ def _within_tick_range(instant: datetime | None) -> datetime | None:
     return aware.astimezone(UTC)
 
 
-class TickRequest(BaseModel):
+class TickBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     now: Annotated[datetime | None, AfterValidator(_within_tick_range)] = None
 
 
 @router.post("/tick")
-async def tick(caller: CallerDep, body: TickRequest | None = None) -> dict[str, Any]:
+async def tick(caller: CallerDep, body: TickBody | None = None) -> dict[str, Any]:
     """Run one scheduled dispatch of the caller's organization at `now` (default: the real
     clock), synchronously, to the end: the cloud's dispatch and send code, paced on the
     organization's simulated clock. At most 60 times `messages_per_second` texts leave per tick.
@@ -69,29 +66,27 @@ async def tick(caller: CallerDep, body: TickRequest | None = None) -> dict[str, 
 @router.get("/outbox")
 def outbox(caller: CallerDep) -> dict[str, Any]:
     """What the sandbox SMS provider has "sent" for the caller's organization, oldest first."""
-    ensure_models_bound()
     items = [
         {
-            "message_id": item.message_id,
-            "from": item.from_number,
-            "to": item.to_number,
-            "body": item.body,
-            "sent_at": to_iso(item.sent_at),
+            "message_id": message.message_id,
+            "from": message.from_number,
+            "to": message.to_number,
+            "body": message.body,
+            "sent_at": to_iso(message.sent_at),
         }
-        for item in OutboxMessageModel.query(sandbox_box(caller.org_id))
+        for message in outbox_repository().messages(caller.org_id)
     ]
-    items.sort(key=lambda item: (item["sent_at"], item["message_id"]))
     return {"items": items}
 
 
-class InboundRequest(BaseModel):
+class InboundBody(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     from_: str = Field(alias="from", min_length=1, max_length=40)
     to: str = Field(min_length=1, max_length=40)
     body: str = Field(max_length=2000)
 
 
-class DeliveryRequest(BaseModel):
+class DeliveryBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     message_id: str = Field(min_length=1, max_length=200)
     status: Literal["delivered", "failed"]
@@ -99,7 +94,7 @@ class DeliveryRequest(BaseModel):
 
 
 @router.post("/inbound")
-def inbound(body: InboundRequest, caller: CallerDep) -> dict[str, str]:
+def inbound(body: InboundBody, caller: CallerDep) -> dict[str, str]:
     """Handled exactly like a text from the carrier (STOP, START, HELP, replies), at the
     organization's time. `to` must be the caller's organization's sender number: 422 when it
     is not a phone number, 404 when it is not that number."""
@@ -121,15 +116,11 @@ def inbound(body: InboundRequest, caller: CallerDep) -> dict[str, str]:
 
 
 @router.post("/delivery")
-def delivery(body: DeliveryRequest, caller: CallerDep) -> dict[str, str]:
+def delivery(body: DeliveryBody, caller: CallerDep) -> dict[str, str]:
     """Handled exactly like a carrier delivery receipt (which carries the message's context),
     at the organization's time. Another organization's message is an unknown one."""
-    ensure_models_bound()
-    try:
-        sent = OutboxMessageModel.get(sandbox_box(caller.org_id), body.message_id)
-        context = {str(k): str(v) for k, v in raw_map(sent.context).items()}
-    except DoesNotExist:
-        context = {}
+    sent = outbox_repository().get(caller.org_id, body.message_id)
+    context = sent.context if sent else {}
     service = build_inbound_service(get_timelines().clock(caller.org_id))
     with service_scope(service_name("inbound")):
         outcome = service.handle_receipt(

@@ -31,25 +31,72 @@ LOCAL_STATE_DIR = REPO_ROOT / ".local"
 # the server). Inside a function's work, each line names that function.
 LOCAL_SERVICE_NAME = "outreach-local"
 
-# What the embedded AWS and the local nature of the stack need; not in the template.
-LOCAL_DEFAULTS = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_REGION": "us-east-1",
-    "STAGE": "local",
-    "TABLE_PREFIX": "outreach-local-",
-    "SMS_PROVIDER": "sandbox",
-    "POWERTOOLS_SERVICE_NAME": LOCAL_SERVICE_NAME,
-    # No X-Ray daemon runs locally.
-    "POWERTOOLS_TRACE_DISABLED": "true",
-}
+REGION = "us-east-1"
+
+# Variables that would point a process at a real AWS account, another endpoint or a
+# stack's queue: a process that runs the handlers against an embedded AWS unsets them.
+REAL_AWS_VARIABLES = (
+    "DYNAMODB_ENDPOINT",
+    "JWT_SECRET_ARN",
+    "SEND_QUEUE_URL",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_SQS",
+    "AWS_PROFILE",
+)
+
+
+def embedded_environment(
+    *, table_prefix: str, credentials: str, service_name: str, region: str = REGION
+) -> dict[str, str]:
+    """The environment of a process that runs the handlers against an embedded AWS.
+
+    What template.yaml's ``Globals`` give every function in the cloud (so a variable
+    the template lacks is missing here too), plus what the embedded AWS and the local
+    nature of such a process need: ``credentials`` as both key id and secret (they
+    reach nothing real), ``region``, the process's own ``table_prefix``, the sandbox
+    SMS provider, ``service_name`` for log lines outside any function, and tracing off
+    (no X-Ray daemon runs). Used by the local stack (:func:`apply_defaults`), the
+    tests (``tests/conftest.py``) and the benches (``bench/_setup.py``).
+    """
+    return {
+        **template_globals(),
+        "AWS_ACCESS_KEY_ID": credentials,
+        "AWS_SECRET_ACCESS_KEY": credentials,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "TABLE_PREFIX": table_prefix,
+        "SMS_PROVIDER": "sandbox",
+        "POWERTOOLS_SERVICE_NAME": service_name,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+
+
+def use_environment(
+    values: dict[str, str], environ: MutableMapping[str, str] | None = None
+) -> None:
+    """Unset :data:`REAL_AWS_VARIABLES`, then set ``values`` (which win over anything set).
+
+    For the tests and the benches, whose environment is theirs alone; the local stack
+    keeps what its user set (:func:`apply_defaults`).
+    """
+    env = os.environ if environ is None else environ
+    for name in REAL_AWS_VARIABLES:
+        env.pop(name, None)
+    env.update(values)
+
+
+def local_defaults() -> dict[str, str]:
+    """The local stack's values, which :func:`apply_defaults` sets where the user has not."""
+    return embedded_environment(
+        table_prefix="outreach-local-", credentials="local", service_name=LOCAL_SERVICE_NAME
+    )
 
 
 def template_globals(template: dict[str, Any] | None = None) -> dict[str, str]:
     """The plain-string variables of template.yaml's ``Globals.Function.Environment``.
 
-    Values that are CloudFormation expressions (``!Ref Stage``) are left out:
-    :data:`LOCAL_DEFAULTS` gives their local value. Empty ones (declared only so that
+    Values that are CloudFormation expressions (``!Ref SmsProvider``) are left out:
+    :func:`embedded_environment` gives their local value. Empty ones (declared only so that
     ``sam local --env-vars`` may set them) are unset in the cloud, so here too.
     """
     variables = (
@@ -80,8 +127,8 @@ def apply_defaults(
     Call it before importing any ``outreach`` module (see the module docstring).
     """
     env = os.environ if environ is None else environ
-    wanted = {**template_globals(), **LOCAL_DEFAULTS}
-    wanted.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION") or wanted["AWS_REGION"])
+    # The SDK's default region follows a region the user chose.
+    wanted = {**local_defaults(), "AWS_DEFAULT_REGION": env.get("AWS_REGION") or REGION}
     applied = {name: value for name, value in wanted.items() if not env.get(name)}
     if not env.get("JWT_SECRET") and not env.get("JWT_SECRET_ARN"):
         applied["JWT_SECRET"] = signing_key(state_dir)

@@ -27,7 +27,7 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
 from outreach.api.app import create_app
-from outreach.api.auth import CallerDep
+from outreach.api.deps import CallerDep
 from outreach.campaigns.service import (
     CampaignService,
     build_campaign_service,
@@ -145,13 +145,6 @@ def _campaign_service(org_id: str) -> CampaignService:
 def _contact_service(org_id: str) -> ContactService:
     """The contact service on ``org_id``'s timeline."""
     return build_contact_service(get_timelines().clock(org_id))
-
-
-def clear_local_caches() -> None:
-    """Forget the process-wide local objects (the stats pump, timelines, per-organization
-    services): for tests that start a new embedded AWS in the same process."""
-    for factory in (get_stats_pump, get_timelines, _campaign_service, _contact_service):
-        factory.cache_clear()
 
 
 def run_scheduled_functions(now: datetime | None = None) -> dict[str, Any]:

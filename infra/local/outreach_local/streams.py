@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
@@ -122,7 +123,7 @@ class StatsPump:
                 "isWindowTerminatedEarly": False,
             }
             with service_scope(service_name("stats")):
-                handle_window(event, StatsRepository(), self._clock.now())
+                handle_window(DynamoDBStreamEvent(event), StatsRepository(), self._clock.now())
             done = int(last)
             CounterModel(checkpoint_key, value=done).save()
             total += len(records)

@@ -28,13 +28,15 @@ from functools import lru_cache
 from typing import Any, cast
 
 import boto3
+from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outreach.clock import Clock, SimulatedClock, to_iso
 from outreach.config import get_settings
-from outreach.sending.dispatch import ActiveCampaignRepository, CampaignWork, Dispatcher
+from outreach.sending.dispatch import CampaignWork, Dispatcher
+from outreach.sending.repository import ActiveCampaignRepository
+from outreach.sending.send_queue import handle_send_batch
 from outreach.sending.sender import SenderFactory, SendReport
-from outreach.sending.sqs import handle_send_batch
 from outreach_local.runtime import LocalLambdaContext, load_function, service_name, service_scope
 from outreach_local.streams import get_stats_pump
 from outreach_local.timelines import OrganizationTimelines
@@ -47,7 +49,6 @@ class TickResult:
     now: datetime
     campaigns: int = 0
     reports: list[SendReport] = field(default_factory=list)
-    failed_messages: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         def total(name: str) -> int:
@@ -165,14 +166,12 @@ def _send_batch(
     """Run one SQS-shaped batch through the sender's batch code; return the failed ids."""
     with service_scope(service_name("sender")):
         response, reports = handle_send_batch(
-            {"Records": records},
+            SQSEvent({"Records": records}),
             cast(LambdaContext, LocalLambdaContext(function_name="sender")),
             factory,
         )
     result.reports.extend(reports)
-    failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
-    result.failed_messages += len(failed)
-    return failed
+    return {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
 
 
 def _send_queued(result: TickResult, queue_url: str, clock: Clock) -> None:

@@ -28,7 +28,6 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    stage: str = "local"
     version: str = Field(default=__version__, alias="APP_VERSION")
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     # Every table is named "<table_prefix><logical name>" (see outreach.data.models).

@@ -20,7 +20,6 @@ import hashlib
 from typing import Any
 
 from pynamodb.attributes import (
-    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -273,8 +272,7 @@ class CampaignStatsModel(Model):
     campaign_key = UnicodeAttribute(hash_key=True)
     variant = UnicodeAttribute(range_key=True)
     recipients = NumberAttribute(default=0)
-    pending = NumberAttribute(default=0)
-    sending = NumberAttribute(default=0)
+    pending = NumberAttribute(default=0)  # claimed (sending) recipients count here too
     sent = NumberAttribute(default=0)
     delivered = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
@@ -397,7 +395,6 @@ class InboundMessageModel(Model):
     variant = UnicodeAttribute(null=True)
     carrier_message_id = UnicodeAttribute(null=True)
     received_at = UTCDateTimeAttribute()
-    handled = BooleanAttribute(default=False)
 
 
 ALL_MODELS: tuple[type[Model], ...] = (

@@ -33,17 +33,15 @@ from botocore.exceptions import (
 )
 
 from outreach.config import SmsProviderName, get_settings
-from outreach.data.binding import ensure_models_bound
-from outreach.data.models import OutboxMessageModel
 from outreach.ids import new_id
+from outreach.sms.outbox import (
+    OutboxMessage,
+    OutboxRepository,
+    outbox_repository,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_pinpoint_sms_voice_v2 import PinpointSMSVoiceV2Client
-
-
-def sandbox_box(org_id: str) -> str:
-    """The outbox partition of one organization's sandbox messages (every read is by org)."""
-    return f"sandbox#{org_id}"
 
 
 _NO_SDK_RETRIES = Config(
@@ -106,33 +104,30 @@ class UnknownOutcomeError(SendError):
 class SmsProvider(Protocol):
     """What the engine needs of an SMS provider."""
 
-    name: str
-
     def send(self, message: OutboundMessage, *, sent_at: datetime) -> SendResult:
         """Send one message or raise a :class:`SendError` subclass."""
         ...
 
 
 class SandboxProvider:
-    """Sends nothing: stores each message in the outbox table (``GET /v1/dev/outbox``)."""
+    """Sends nothing: stores each message in the outbox (``GET /v1/dev/outbox``)."""
 
-    name = SmsProviderName.SANDBOX.value
-
-    def __init__(self) -> None:
-        ensure_models_bound()
+    def __init__(self, outbox: OutboxRepository | None = None) -> None:
+        self._outbox = outbox or outbox_repository()
 
     def send(self, message: OutboundMessage, *, sent_at: datetime) -> SendResult:
         message_id = new_id(sent_at)
-        OutboxMessageModel(
-            sandbox_box(message.org_id),
-            message_id,
-            org_id=message.org_id,
-            from_number=message.from_number,
-            to_number=message.to_number,
-            body=message.body,
-            sent_at=sent_at,
-            context=dict(message.context) or None,
-        ).save()
+        self._outbox.add(
+            OutboxMessage(
+                message_id=message_id,
+                org_id=message.org_id,
+                from_number=message.from_number,
+                to_number=message.to_number,
+                body=message.body,
+                sent_at=sent_at,
+                context=dict(message.context),
+            )
+        )
         return SendResult(message_id=message_id)
 
 
@@ -235,8 +230,6 @@ SNS_ERRORS = ErrorRules(
 class SnsProvider:
     """Amazon SNS SMS (``Publish`` to a phone number)."""
 
-    name = SmsProviderName.SNS.value
-
     def __init__(self, client: Any | None = None) -> None:
         self._client = client or boto3.client(
             "sns", region_name=get_settings().aws_region, config=_NO_SDK_RETRIES
@@ -266,8 +259,6 @@ class EndUserMessagingProvider:
     The organization's sender number is the origination identity; the
     configuration set's event destination publishes delivery receipts.
     """
-
-    name = SmsProviderName.END_USER_MESSAGING.value
 
     def __init__(
         self,
