@@ -1,10 +1,11 @@
-"""Field types and the base model the API schemas share: IANA zones, E.164 phones,
-HH:MM times, emails, UTC instants, and ``StrictModel`` (unknown fields are a 422)."""
+"""Field types and the base models the API schemas share: IANA zones, E.164 phones,
+HH:MM times, emails, UTC instants, ``StrictModel`` (a request: unknown fields are a
+422) and ``PublicModel`` (an answer, read from a domain object)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
@@ -13,6 +14,7 @@ from outreach.validation import check_email, check_hhmm, check_phone, check_time
 
 __all__ = [
     "PhoneNumber",
+    "PublicModel",
     "StrictModel",
     "TimeOfDay",
     "TimeZone",
@@ -28,6 +30,21 @@ class StrictModel(BaseModel):
     """A request body: a field the contract does not name is a 422, never ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class PublicModel(BaseModel):
+    """An answer, read from the domain object whose attributes its fields name.
+
+    :meth:`of` maps by name (``from_attributes``), nested answers included. A field the
+    domain names otherwise declares it as a ``validation_alias``; a subclass with a
+    field derived from several attributes overrides :meth:`of`.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, source: Any) -> Self:
+        return cls.model_validate(source)
 
 
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(check_timezone)]

@@ -50,12 +50,36 @@ class RecipientStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
-# action -> (states it may leave, state it reaches); "completed" is reached by the engine.
-TRANSITIONS: dict[str, tuple[frozenset[CampaignStatus], CampaignStatus]] = {
-    "start": (frozenset({CampaignStatus.DRAFT}), CampaignStatus.ACTIVE),
-    "pause": (frozenset({CampaignStatus.ACTIVE}), CampaignStatus.PAUSED),
-    "resume": (frozenset({CampaignStatus.PAUSED}), CampaignStatus.ACTIVE),
-    "cancel": (
+@dataclass(frozen=True)
+class SendsQuery:
+    """Which sends to list: the campaign's, only those in ``status`` if given."""
+
+    campaign_id: str
+    status: RecipientStatus | None = None
+
+    @property
+    def listing(self) -> str:
+        """The listing a sends cursor is sealed for: one per campaign and status filter."""
+        return f"sends:{self.campaign_id}:{self.status.value if self.status else '*'}"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A status change: from any status in ``allowed`` to ``to``. A start's also names
+    the size of its audience snapshot (``recipients``) and its lease's ``start_token``."""
+
+    allowed: frozenset[CampaignStatus]
+    to: CampaignStatus
+    recipients: int | None = None
+    start_token: str | None = None
+
+
+# action -> its transition; "completed" is reached by the engine.
+TRANSITIONS: dict[str, Transition] = {
+    "start": Transition(frozenset({CampaignStatus.DRAFT}), CampaignStatus.ACTIVE),
+    "pause": Transition(frozenset({CampaignStatus.ACTIVE}), CampaignStatus.PAUSED),
+    "resume": Transition(frozenset({CampaignStatus.PAUSED}), CampaignStatus.ACTIVE),
+    "cancel": Transition(
         frozenset({CampaignStatus.DRAFT, CampaignStatus.ACTIVE, CampaignStatus.PAUSED}),
         CampaignStatus.CANCELLED,
     ),
@@ -211,6 +235,12 @@ class CampaignDraft:
     end_at: datetime | None = None
     # Fields explicitly set to null (start_at, end_at): cleared.
     cleared: frozenset[str] = frozenset()
+
+
+# A campaign's content: what an edit (a :class:`CampaignDraft`) may change. Only the
+# dates may be cleared; the rest of a campaign (status, counts, times) is the engine's.
+CONTENT_FIELDS = ("name", "variants", "audience", "daily_limit", "timezone", "window")
+CLEARABLE_FIELDS = ("start_at", "end_at")
 
 
 @dataclass(frozen=True)

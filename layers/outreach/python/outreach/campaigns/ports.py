@@ -22,7 +22,8 @@ from outreach.campaigns.domain import (
     Campaign,
     CampaignStatus,
     Recipient,
-    RecipientStatus,
+    SendsQuery,
+    Transition,
     VariantCounts,
 )
 from outreach.contacts.domain import Contact
@@ -86,24 +87,16 @@ class CampaignStore(Protocol):
         ...
 
     def transition(
-        self,
-        org_id: str,
-        campaign_id: str,
-        *,
-        allowed: frozenset[CampaignStatus],
-        to: CampaignStatus,
-        now: datetime,
-        recipients: int | None = None,
-        start_token: str | None = None,
+        self, org_id: str, campaign_id: str, move: Transition, *, now: datetime
     ) -> Campaign:
-        """Move to ``to`` if the stored status is in ``allowed``, atomically, and answer the
-        result; otherwise :class:`~outreach.errors.Conflict` naming the stored status in
-        ``extra={"campaign_status": ...}``.
+        """Move to ``move.to`` if the stored status is in ``move.allowed``, atomically, and
+        answer the result; otherwise :class:`~outreach.errors.Conflict` naming the stored
+        status in ``extra={"campaign_status": ...}``.
 
         ``updated_at`` becomes ``now`` and the engine's ``paused_reason`` is cleared;
-        reaching completed or cancelled sets ``completed_at``. With ``recipients`` (a
+        reaching completed or cancelled sets ``completed_at``. With ``move.recipients`` (a
         start), the snapshot's size and ``started_at`` are set. A start passes its
-        ``start_token``, which must still hold the lease (and is released); any other
+        ``move.start_token``, which must still hold the lease (and is released); any other
         move out of draft waits for a running start.
         """
         ...
@@ -127,19 +120,13 @@ class RecipientStore(Protocol):
         ...
 
     def list(
-        self,
-        org_id: str,
-        campaign_id: str,
-        *,
-        status: RecipientStatus | None,
-        limit: int,
-        cursor: str | None,
+        self, org_id: str, query: SendsQuery, *, limit: int, cursor: str | None
     ) -> Page[Recipient]:
-        """The campaign's recipients in contact-id order, after ``cursor``; with
-        ``status``, only those in it. ``limit`` is how many are *read*: a filtered page
-        may hold fewer (even none) and still have a next cursor. The cursor is sealed
-        for ``org_id`` and the listing ``sends:<campaign_id>:<status or *>``; any other
-        is a :class:`~outreach.errors.BadRequest`, checked before anything is read."""
+        """The ``query.campaign_id``'s recipients in contact-id order, after ``cursor``;
+        with ``query.status``, only those in it. ``limit`` is how many are *read*: a
+        filtered page may hold fewer (even none) and still have a next cursor. The cursor
+        is sealed for ``org_id`` and ``query.listing``; any other is a
+        :class:`~outreach.errors.BadRequest`, checked before anything is read."""
         ...
 
     def skip_pending(

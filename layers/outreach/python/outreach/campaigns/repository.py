@@ -18,6 +18,8 @@ from outreach.campaigns.domain import (
     CampaignStatus,
     Recipient,
     RecipientStatus,
+    SendsQuery,
+    Transition,
     Variant,
     VariantCounts,
     Window,
@@ -30,8 +32,8 @@ from outreach.data.models import (
     VariantAttribute,
     dispatch_shard_for,
 )
-from outreach.data.pages import Page, decode_cursor, encode_cursor
-from outreach.data.pynamo import condition_failed, raw_map
+from outreach.data.pages import Page, decode_cursor, sealed_page
+from outreach.data.pynamo import condition_failed, from_item, raw_map
 from outreach.errors import Conflict, NotFound
 from outreach.ids import is_id
 from outreach.sending import daily_cap
@@ -44,17 +46,12 @@ def campaigns_listing(status: CampaignStatus | None) -> str:
     return f"campaigns:{status.value}" if status else "campaigns"
 
 
-def sends_listing(campaign_id: str, status: RecipientStatus | None) -> str:
-    """The listing a sends cursor is sealed for: one per campaign and status filter."""
-    return f"sends:{campaign_id}:{status.value if status else '*'}"
-
-
 def to_campaign(item: CampaignModel) -> Campaign:
     audience = raw_map(item.audience)
-    return Campaign(
+    return from_item(
+        Campaign,
+        item,
         id=item.campaign_id,
-        org_id=item.org_id,
-        name=item.name,
         status=CampaignStatus(item.status),
         variants=tuple(
             Variant(name=v.name, body=v.body, weight=int(v.weight)) for v in item.variants
@@ -65,32 +62,14 @@ def to_campaign(item: CampaignModel) -> Campaign:
             contact_ids=tuple(audience.get("contact_ids") or ()),
         ),
         daily_limit=int(item.daily_limit),
-        timezone=item.timezone,
         window=Window(start=item.window_start, end=item.window_end, days=tuple(item.window_days)),
-        start_at=item.start_at,
-        end_at=item.end_at,
         recipients=int(item.recipients or 0),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-        started_at=item.started_at,
-        completed_at=item.completed_at,
-        paused_reason=item.paused_reason,
     )
 
 
 def to_recipient(item: RecipientModel) -> Recipient:
-    return Recipient(
-        org_id=item.org_id,
-        campaign_id=item.campaign_id,
-        contact_id=item.contact_id,
-        phone=item.phone,
-        variant=item.variant,
-        status=RecipientStatus(item.status),
-        attempts=int(item.attempts or 0),
-        provider_message_id=item.provider_message_id,
-        error=item.error,
-        sent_at=item.sent_at,
-        updated_at=item.updated_at,
+    return from_item(
+        Recipient, item, status=RecipientStatus(item.status), attempts=int(item.attempts or 0)
     )
 
 
@@ -161,10 +140,7 @@ class CampaignRepository:
                 limit=limit,
                 last_evaluated_key=start_key,
             )
-        campaigns = [to_campaign(item) for item in result]
-        return Page(
-            campaigns, encode_cursor(result.last_evaluated_key, org_id=org_id, listing=listing)
-        )
+        return sealed_page(result, to_campaign, org_id=org_id, listing=listing)
 
     def update_content(
         self, campaign: Campaign, *, allowed: frozenset[CampaignStatus], now: datetime
@@ -235,21 +211,10 @@ class CampaignRepository:
             raise
 
     def transition(
-        self,
-        org_id: str,
-        campaign_id: str,
-        *,
-        allowed: frozenset[CampaignStatus],
-        to: CampaignStatus,
-        now: datetime,
-        recipients: int | None = None,
-        start_token: str | None = None,
+        self, org_id: str, campaign_id: str, move: Transition, *, now: datetime
     ) -> Campaign:
-        """Move to ``to`` if the campaign is in ``allowed`` (atomically), or :class:`Conflict`.
-
-        Going active from draft needs the start's ``start_token``; any other move
-        out of draft waits for a running start.
-        """
+        """One conditional update: the status condition, and the start's lease."""
+        to = move.to
         actions: list[Any] = [
             CampaignModel.status.set(to.value),
             CampaignModel.org_status.set(f"{org_id}#{to.value}"),
@@ -261,18 +226,21 @@ class CampaignRepository:
             actions.append(CampaignModel.dispatch_shard.set(dispatch_shard_for(campaign_id)))
         else:
             actions.append(CampaignModel.dispatch_shard.remove())
-        if recipients is not None:
-            actions += [CampaignModel.recipients.set(recipients), CampaignModel.started_at.set(now)]
+        if move.recipients is not None:
+            actions += [
+                CampaignModel.recipients.set(move.recipients),
+                CampaignModel.started_at.set(now),
+            ]
         if to in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
             actions.append(CampaignModel.completed_at.set(now))
-        condition = CampaignModel.status.is_in(*[s.value for s in allowed])
-        if start_token is not None:
-            condition &= CampaignModel.start_token == start_token
+        condition = CampaignModel.status.is_in(*[s.value for s in move.allowed])
+        if move.start_token is not None:
+            condition &= CampaignModel.start_token == move.start_token
             actions += [
                 CampaignModel.start_token.remove(),
                 CampaignModel.start_lease_until.remove(),
             ]
-        elif CampaignStatus.DRAFT in allowed:
+        elif CampaignStatus.DRAFT in move.allowed:
             condition &= _no_start_running(now)
         item = CampaignModel(org_id, campaign_id)
         try:
@@ -342,16 +310,10 @@ class RecipientRepository:
         ]
 
     def list(
-        self,
-        org_id: str,
-        campaign_id: str,
-        *,
-        status: RecipientStatus | None,
-        limit: int,
-        cursor: str | None,
+        self, org_id: str, query: SendsQuery, *, limit: int, cursor: str | None
     ) -> Page[Recipient]:
         """In contact-id order; ``status`` filters after ``limit`` items are read."""
-        listing = sends_listing(campaign_id, status)
+        campaign_id, status, listing = query.campaign_id, query.status, query.listing
         start_key = decode_cursor(cursor, org_id=org_id, listing=listing)
         if not is_id(campaign_id):
             # No campaign has this id, and a long one is not even a valid key.
@@ -364,10 +326,7 @@ class RecipientRepository:
             limit=limit,
             last_evaluated_key=start_key,
         )
-        recipients = [to_recipient(item) for item in result]
-        return Page(
-            recipients, encode_cursor(result.last_evaluated_key, org_id=org_id, listing=listing)
-        )
+        return sealed_page(result, to_recipient, org_id=org_id, listing=listing)
 
     def pending_contact_ids(self, org_id: str, campaign_id: str) -> Iterator[str]:
         """Contacts whose recipient the status index shows pending (eventually consistent)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Response, status
 
 from outreach.api.deps import CallerDep, CampaignServiceDep
-from outreach.api.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
-from outreach.campaigns.domain import CampaignStatus, RecipientStatus
+from outreach.api.pagination import PageQueryDep
+from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus, SendsQuery
 from outreach.campaigns.schemas import (
     CampaignCreate,
     CampaignPublic,
@@ -17,6 +19,7 @@ from outreach.campaigns.schemas import (
     SendsPublic,
     StatsPublic,
 )
+from outreach.campaigns.service import CampaignService
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -33,13 +36,12 @@ def create_campaign(
 def list_campaigns(
     caller: CallerDep,
     service: CampaignServiceDep,
+    page: PageQueryDep,
     status: CampaignStatus | None = None,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
 ) -> CampaignsPublic:
     """Campaigns, newest first; `status` keeps those in it."""
     return CampaignsPublic.of(
-        service.list_campaigns(caller.org_id, status=status, limit=limit, cursor=cursor)
+        service.list_campaigns(caller.org_id, status=status, limit=page.limit, cursor=page.cursor)
     )
 
 
@@ -79,36 +81,39 @@ def preview_campaign(
     return PreviewPublic.of(service.preview(caller.org_id, campaign_id, contact_id))
 
 
-@router.post("/{campaign_id}/start")
-def start_campaign(
-    campaign_id: str, caller: CallerDep, service: CampaignServiceDep
-) -> CampaignPublic:
-    """Snapshot the audience (minus opted-out numbers) and go active. 409 unless draft, or
-    without a sender number."""
-    return CampaignPublic.of(service.start(caller.org_id, campaign_id))
+def _lifecycle_route(
+    action: str, move: Callable[[CampaignService, str, str], Campaign], doc: str | None
+) -> None:
+    """Add ``POST /{campaign_id}/<action>`` (named ``<action>_campaign``): ``move`` (the
+    service's method) moves the campaign, and the answer is the campaign after the move."""
+
+    def move_campaign(
+        campaign_id: str, caller: CallerDep, service: CampaignServiceDep
+    ) -> CampaignPublic:
+        return CampaignPublic.of(move(service, caller.org_id, campaign_id))
+
+    router.post(f"/{{campaign_id}}/{action}", name=f"{action}_campaign", description=doc)(
+        move_campaign
+    )
 
 
-@router.post("/{campaign_id}/pause")
-def pause_campaign(
-    campaign_id: str, caller: CallerDep, service: CampaignServiceDep
-) -> CampaignPublic:
-    """Stop sending (from active). Nothing leaves after this returns."""
-    return CampaignPublic.of(service.pause(caller.org_id, campaign_id))
-
-
-@router.post("/{campaign_id}/resume")
-def resume_campaign(
-    campaign_id: str, caller: CallerDep, service: CampaignServiceDep
-) -> CampaignPublic:
-    return CampaignPublic.of(service.resume(caller.org_id, campaign_id))
-
-
-@router.post("/{campaign_id}/cancel")
-def cancel_campaign(
-    campaign_id: str, caller: CallerDep, service: CampaignServiceDep
-) -> CampaignPublic:
-    """Cancel from draft, active or paused; every pending recipient becomes skipped."""
-    return CampaignPublic.of(service.cancel(caller.org_id, campaign_id))
+_lifecycle_route(
+    "start",
+    CampaignService.start,
+    "Snapshot the audience (minus opted-out numbers) and go active. 409 unless draft, or\n"
+    "without a sender number.",
+)
+_lifecycle_route(
+    "pause",
+    CampaignService.pause,
+    "Stop sending (from active). Nothing leaves after this returns.",
+)
+_lifecycle_route("resume", CampaignService.resume, None)
+_lifecycle_route(
+    "cancel",
+    CampaignService.cancel,
+    "Cancel from draft, active or paused; every pending recipient becomes skipped.",
+)
 
 
 @router.get("/{campaign_id}/stats")
@@ -119,17 +124,21 @@ def campaign_stats(campaign_id: str, caller: CallerDep, service: CampaignService
 
 
 @router.get("/{campaign_id}/sends")
-def campaign_sends(  # noqa: PLR0917 - FastAPI parameters
+def campaign_sends(
     campaign_id: str,
     caller: CallerDep,
     service: CampaignServiceDep,
+    page: PageQueryDep,
     status: RecipientStatus | None = None,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
 ) -> SendsPublic:
     """The campaign's sends; `status` keeps those in it."""
     return SendsPublic.of(
-        service.sends(caller.org_id, campaign_id, status=status, limit=limit, cursor=cursor)
+        service.sends(
+            caller.org_id,
+            SendsQuery(campaign_id, status),
+            limit=page.limit,
+            cursor=page.cursor,
+        )
     )
 
 

@@ -7,13 +7,24 @@ domain with ``to_domain()``; answers are ``*Public`` and map from it with ``of``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Literal, cast
+from typing import Annotated, Literal, Self, cast
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    AliasPath,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from outreach.api.fields import StrictModel, TimeZone, UtcInstant, check_hhmm
+from outreach.api.fields import PublicModel, StrictModel, TimeZone, UtcInstant, check_hhmm
+from outreach.api.pagination import PagePublic
 from outreach.campaigns.domain import (
     DAYS,
     DEFAULT_WINDOW_DAYS,
@@ -24,18 +35,16 @@ from outreach.campaigns.domain import (
     MAX_VARIANTS,
     MAX_WEIGHT,
     Audience,
-    Campaign,
     CampaignDraft,
     CampaignStats,
     Day,
     PreviewVariant,
-    Recipient,
     Variant,
+    VariantStats,
     Window,
     ab_variants,
 )
 from outreach.contacts.domain import normalize_tag
-from outreach.data.pages import Page
 from outreach.sending.daily_cap import DEFAULT_DAILY_LIMIT, MAX_DAILY_LIMIT
 from outreach.timezones import parse_hhmm
 
@@ -255,29 +264,34 @@ class CampaignUpdate(StrictModel):
         )
 
 
-class VariantPublic(BaseModel):
+class VariantPublic(PublicModel):
     name: str
     body: str
     weight: int
 
 
-class SendWindowPublic(BaseModel):
+class SendWindowPublic(PublicModel):
     start: str
     end: str
     days: list[str]
 
 
-class CampaignPublic(BaseModel):
+def _audience_dict(value: object) -> object:
+    """An :class:`Audience` as the API shows it (``as_dict``); anything else as it is."""
+    return value.as_dict() if isinstance(value, Audience) else value
+
+
+class CampaignPublic(PublicModel):
     """A campaign; instants are UTC with milliseconds (``2026-12-01T14:00:00.000Z``)."""
 
     id: str
     name: str
     status: str
     variants: list[VariantPublic]
-    audience: dict[str, object]
+    audience: Annotated[dict[str, object], BeforeValidator(_audience_dict)]
     daily_limit: int
     timezone: str
-    send_window: SendWindowPublic
+    send_window: SendWindowPublic = Field(validation_alias=AliasChoices("send_window", "window"))
     start_at: UtcInstant | None
     end_at: UtcInstant | None
     recipients: int
@@ -291,41 +305,9 @@ class CampaignPublic(BaseModel):
         "provider error such as the monthly spend limit): fix it, then resume. Null otherwise.",
     )
 
-    @classmethod
-    def of(cls, campaign: Campaign) -> CampaignPublic:
-        return cls(
-            id=campaign.id,
-            name=campaign.name,
-            status=campaign.status.value,
-            variants=[
-                VariantPublic(name=v.name, body=v.body, weight=v.weight) for v in campaign.variants
-            ],
-            audience=campaign.audience.as_dict(),
-            daily_limit=campaign.daily_limit,
-            timezone=campaign.timezone,
-            send_window=SendWindowPublic(
-                start=campaign.window.start,
-                end=campaign.window.end,
-                days=list(campaign.window.days),
-            ),
-            start_at=campaign.start_at,
-            end_at=campaign.end_at,
-            recipients=campaign.recipients,
-            created_at=campaign.created_at,
-            updated_at=campaign.updated_at,
-            started_at=campaign.started_at,
-            completed_at=campaign.completed_at,
-            paused_reason=campaign.paused_reason,
-        )
 
-
-class CampaignsPublic(BaseModel):
-    items: list[CampaignPublic]
-    next_cursor: str | None
-
-    @classmethod
-    def of(cls, page: Page[Campaign]) -> CampaignsPublic:
-        return cls(items=[CampaignPublic.of(c) for c in page.items], next_cursor=page.next_cursor)
+class CampaignsPublic(PagePublic[CampaignPublic]):
+    """A page of campaigns; ``next_cursor`` is ``null`` on the last page."""
 
 
 class PreviewCreate(StrictModel):
@@ -334,33 +316,23 @@ class PreviewCreate(StrictModel):
     contact_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
-class PreviewVariantPublic(BaseModel):
+class PreviewVariantPublic(PublicModel):
     name: str
     body: str
-    encoding: Literal["GSM-7", "UCS-2"]
-    characters: int
-    segments: int
-
-    @classmethod
-    def of(cls, preview: PreviewVariant) -> PreviewVariantPublic:
-        return cls(
-            name=preview.name,
-            body=preview.body,
-            encoding=preview.length.encoding,
-            characters=preview.length.characters,
-            segments=preview.length.segments,
-        )
+    encoding: Literal["GSM-7", "UCS-2"] = Field(validation_alias=AliasPath("length", "encoding"))
+    characters: int = Field(validation_alias=AliasPath("length", "characters"))
+    segments: int = Field(validation_alias=AliasPath("length", "segments"))
 
 
-class PreviewPublic(BaseModel):
+class PreviewPublic(PublicModel):
     variants: list[PreviewVariantPublic]
 
     @classmethod
-    def of(cls, previews: Sequence[PreviewVariant]) -> PreviewPublic:
-        return cls(variants=[PreviewVariantPublic.of(p) for p in previews])
+    def of(cls, source: Sequence[PreviewVariant]) -> Self:
+        return cls.model_validate({"variants": source})
 
 
-class VariantStatsPublic(BaseModel):
+class VariantStatsPublic(PublicModel):
     name: str
     recipients: int
     sent: int
@@ -370,13 +342,20 @@ class VariantStatsPublic(BaseModel):
     opt_outs: int
     reply_rate: float
 
+    @classmethod
+    def of(cls, source: VariantStats) -> Self:
+        """The variant's counts by name, and its reply rate to 6 places."""
+        return cls.model_validate(
+            {**asdict(source.counts), "reply_rate": round(source.reply_rate, 6)}
+        )
 
-class WinnerPublic(BaseModel):
+
+class WinnerPublic(PublicModel):
     variant: str
     p_value: float
 
 
-class StatsPublic(BaseModel):
+class StatsPublic(PublicModel):
     """Status counts are of recipients' current states: they add up to ``recipients``.
     A recipient a sender has claimed but not yet sent is counted in ``pending``
     (``unknown`` is an extension of the contract's list). ``reply_rate`` is recipients
@@ -403,42 +382,19 @@ class StatsPublic(BaseModel):
     )
 
     @classmethod
-    def of(cls, stats: CampaignStats) -> StatsPublic:
-        totals = stats.totals
-        return cls(
-            status=stats.status.value,
-            recipients=totals.recipients,
-            pending=totals.pending,
-            sent=totals.sent,
-            delivered=totals.delivered,
-            failed=totals.failed,
-            skipped=totals.skipped,
-            unknown=totals.unknown,
-            replies=totals.replies,
-            opt_outs=totals.opt_outs,
-            sends_today=stats.sends_today,
-            daily_limit=stats.daily_limit,
-            variants=[
-                VariantStatsPublic(
-                    name=v.counts.name,
-                    recipients=v.counts.recipients,
-                    sent=v.counts.sent,
-                    delivered=v.counts.delivered,
-                    failed=v.counts.failed,
-                    replies=v.counts.replies,
-                    opt_outs=v.counts.opt_outs,
-                    reply_rate=round(v.reply_rate, 6),
-                )
-                for v in stats.variants
-            ],
-            winner=WinnerPublic(variant=stats.winner.variant, p_value=stats.winner.p_value)
-            if stats.winner
-            else None,
-            paused_reason=stats.paused_reason,
+    def of(cls, source: CampaignStats) -> Self:
+        """The totals' counts and the campaign-wide values by name (``totals`` itself is
+        not a field); each variant by :meth:`VariantStatsPublic.of`."""
+        return cls.model_validate(
+            {
+                **asdict(source.totals),
+                **asdict(source),
+                "variants": [VariantStatsPublic.of(v) for v in source.variants],
+            }
         )
 
 
-class SendPublic(BaseModel):
+class SendPublic(PublicModel):
     """One recipient of a campaign and its send."""
 
     contact_id: str
@@ -451,25 +407,6 @@ class SendPublic(BaseModel):
     sent_at: UtcInstant | None
     updated_at: UtcInstant
 
-    @classmethod
-    def of(cls, recipient: Recipient) -> SendPublic:
-        return cls(
-            contact_id=recipient.contact_id,
-            phone=recipient.phone,
-            variant=recipient.variant,
-            status=recipient.status.value,
-            attempts=recipient.attempts,
-            provider_message_id=recipient.provider_message_id,
-            error=recipient.error,
-            sent_at=recipient.sent_at,
-            updated_at=recipient.updated_at,
-        )
 
-
-class SendsPublic(BaseModel):
-    items: list[SendPublic]
-    next_cursor: str | None
-
-    @classmethod
-    def of(cls, page: Page[Recipient]) -> SendsPublic:
-        return cls(items=[SendPublic.of(r) for r in page.items], next_cursor=page.next_cursor)
+class SendsPublic(PagePublic[SendPublic]):
+    """A page of a campaign's sends; ``next_cursor`` is ``null`` on the last page."""

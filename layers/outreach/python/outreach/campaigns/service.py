@@ -9,6 +9,8 @@ from functools import lru_cache
 from typing import Any
 
 from outreach.campaigns.domain import (
+    CLEARABLE_FIELDS,
+    CONTENT_FIELDS,
     DEFAULT_WINDOW,
     EDITABLE,
     SEND_DEADLINE_SECONDS,
@@ -20,6 +22,7 @@ from outreach.campaigns.domain import (
     PreviewVariant,
     Recipient,
     RecipientStatus,
+    SendsQuery,
     VariantCounts,
     VariantStats,
 )
@@ -131,10 +134,10 @@ class CampaignService:
                 raise Conflict("A started campaign keeps its variant names (recipients have them).")
         changes: dict[str, Any] = {
             name: getattr(draft, name)
-            for name in ("name", "variants", "audience", "daily_limit", "timezone", "window")
+            for name in CONTENT_FIELDS
             if getattr(draft, name) is not None
         }
-        for name in ("start_at", "end_at"):
+        for name in CLEARABLE_FIELDS:
             if getattr(draft, name) is not None:
                 changes[name] = getattr(draft, name)
             elif name in draft.cleared:
@@ -181,8 +184,8 @@ class CampaignService:
     def start(self, org_id: str, campaign_id: str) -> Campaign:
         """Snapshot the audience (minus opted-out numbers) into recipients and go active."""
         campaign = self._campaigns.get(org_id, campaign_id, consistent=True)
-        allowed, target = TRANSITIONS["start"]
-        if campaign.status not in allowed:
+        start = TRANSITIONS["start"]
+        if campaign.status not in start.allowed:
             raise Conflict(f"A {campaign.status.value} campaign cannot be started.")
         if not self._organizations.get_organization(org_id).sender_number:
             raise Conflict("Set the organization's sender_number before starting a campaign.")
@@ -216,15 +219,8 @@ class CampaignService:
 
         # The variants' counters follow from the recipients' stream (outreach.stats).
         total = self._recipients.write_snapshot(recipients())
-        return self._campaigns.transition(
-            org_id,
-            campaign.id,
-            allowed=allowed,
-            to=target,
-            now=self._clock.now(),
-            recipients=total,
-            start_token=token,
-        )
+        start = replace(start, recipients=total, start_token=token)
+        return self._campaigns.transition(org_id, campaign.id, start, now=self._clock.now())
 
     def _audience(self, campaign: Campaign) -> Iterator[tuple[str, str]]:
         if campaign.audience.all:
@@ -254,9 +250,8 @@ class CampaignService:
 
     def _move(self, org_id: str, campaign_id: str, action: str) -> Campaign:
         self._campaigns.get(org_id, campaign_id)  # 404 before 409
-        allowed, target = TRANSITIONS[action]
         return self._campaigns.transition(
-            org_id, campaign_id, allowed=allowed, to=target, now=self._clock.now()
+            org_id, campaign_id, TRANSITIONS[action], now=self._clock.now()
         )
 
     # --- Statistics and sends ------------------------------------------------------------------
@@ -290,21 +285,15 @@ class CampaignService:
         )
 
     def sends(
-        self,
-        org_id: str,
-        campaign_id: str,
-        *,
-        status: RecipientStatus | None,
-        limit: int,
-        cursor: str | None,
+        self, org_id: str, query: SendsQuery, *, limit: int, cursor: str | None
     ) -> Page[Recipient]:
-        """A page of the campaign's sends (only those in ``status`` if given).
+        """A page of the campaign's sends (only those in ``query.status`` if given).
 
         The cursor is opened before the campaign is looked up, so a cursor of another
         listing or organization is a 400 even on a campaign the caller cannot see.
         """
-        page = self._recipients.list(org_id, campaign_id, status=status, limit=limit, cursor=cursor)
-        self._campaigns.get(org_id, campaign_id)
+        page = self._recipients.list(org_id, query, limit=limit, cursor=cursor)
+        self._campaigns.get(org_id, query.campaign_id)
         return page
 
 

@@ -16,8 +16,8 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 from outreach.contacts.domain import Contact, OptOut, OptOutSource
 from outreach.data.keys import tag_key
 from outreach.data.models import ContactModel, ContactPhoneModel, ContactTagModel, OptOutModel
-from outreach.data.pages import Page, decode_cursor, encode_cursor
-from outreach.data.pynamo import condition_failed, raw_map
+from outreach.data.pages import Page, decode_cursor, sealed_page
+from outreach.data.pynamo import condition_failed, from_item, raw_map, to_item
 from outreach.data.transactions import ConditionsFailed, Transaction
 from outreach.errors import Conflict, NotFound
 from outreach.ids import is_id, new_id
@@ -34,37 +34,23 @@ def tag_listing(tag: str) -> str:
 
 
 def _contact(item: ContactModel, *, opted_out: bool = False) -> Contact:
-    return Contact(
+    return from_item(
+        Contact,
+        item,
         id=item.contact_id,
-        org_id=item.org_id,
-        phone=item.phone,
-        first_name=item.first_name,
-        last_name=item.last_name,
-        email=item.email,
-        company=item.company,
         tags=tuple(item.tags or ()),
         attributes={str(k): str(v) for k, v in raw_map(item.attributes).items()},
-        timezone=item.timezone,
-        created_at=item.created_at,
-        updated_at=item.updated_at,
         opted_out=opted_out,
     )
 
 
 def _item(contact: Contact) -> ContactModel:
-    return ContactModel(
-        contact.org_id,
-        contact.id,
-        phone=contact.phone,
-        first_name=contact.first_name,
-        last_name=contact.last_name,
-        email=contact.email,
-        company=contact.company,
+    return to_item(
+        ContactModel,
+        contact,
+        contact_id=contact.id,
         tags=list(contact.tags),
         attributes=dict(contact.attributes),
-        timezone=contact.timezone,
-        created_at=contact.created_at,
-        updated_at=contact.updated_at,
     )
 
 
@@ -224,11 +210,7 @@ class ContactRepository:
             limit=limit,
             last_evaluated_key=decode_cursor(cursor, org_id=org_id, listing=CONTACTS_LISTING),
         )
-        contacts = [_contact(item) for item in result]
-        return Page(
-            contacts,
-            encode_cursor(result.last_evaluated_key, org_id=org_id, listing=CONTACTS_LISTING),
-        )
+        return sealed_page(result, _contact, org_id=org_id, listing=CONTACTS_LISTING)
 
     def list_by_tag(
         self, org_id: str, tag: str, *, limit: int, cursor: str | None
@@ -241,12 +223,9 @@ class ContactRepository:
             limit=limit,
             last_evaluated_key=decode_cursor(cursor, org_id=org_id, listing=listing),
         )
-        ids = [item.contact_id for item in result]
-        found = self.get_many(org_id, ids)
-        return Page(
-            [found[i] for i in ids if i in found],
-            encode_cursor(result.last_evaluated_key, org_id=org_id, listing=listing),
-        )
+        ids = sealed_page(result, lambda item: item.contact_id, org_id=org_id, listing=listing)
+        found = self.get_many(org_id, ids.items)
+        return Page([found[i] for i in ids.items if i in found], ids.next_cursor)
 
     def replace(self, old: Contact, new: Contact) -> None:
         """Store ``new`` over ``old``: moves the phone guard and the tag memberships.
@@ -402,8 +381,4 @@ class OptOutRepository:
             consistent_read=True,
             last_evaluated_key=decode_cursor(cursor, org_id=org_id, listing=OPT_OUTS_LISTING),
         )
-        entries = [_opt_out(item) for item in result]
-        return Page(
-            entries,
-            encode_cursor(result.last_evaluated_key, org_id=org_id, listing=OPT_OUTS_LISTING),
-        )
+        return sealed_page(result, _opt_out, org_id=org_id, listing=OPT_OUTS_LISTING)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from outreach.api.deps import CallerDep, ContactServiceDep
-from outreach.api.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
+from outreach.api.pagination import PageQueryDep
 from outreach.contacts.schemas import (
     ContactCreate,
     ContactPublic,
@@ -38,13 +38,12 @@ def create_contact(
 def list_contacts(
     caller: CallerDep,
     service: ContactServiceDep,
+    page: PageQueryDep,
     tag: Annotated[str | None, Query(max_length=200)] = None,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
 ) -> ContactsPublic:
     """Contacts, newest first; `tag` keeps those carrying it."""
     return ContactsPublic.of(
-        service.list_contacts(caller.org_id, tag=tag, limit=limit, cursor=cursor)
+        service.list_contacts(caller.org_id, tag=tag, limit=page.limit, cursor=page.cursor)
     )
 
 
@@ -85,13 +84,12 @@ def delete_contact(contact_id: str, caller: CallerDep, service: ContactServiceDe
 
 @opt_outs_router.get("")
 def list_opt_outs(
-    caller: CallerDep,
-    service: ContactServiceDep,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
+    caller: CallerDep, service: ContactServiceDep, page: PageQueryDep
 ) -> OptOutsPublic:
     """Numbers the organization must not text, contacts or not."""
-    return OptOutsPublic.of(service.list_opt_outs(caller.org_id, limit=limit, cursor=cursor))
+    return OptOutsPublic.of(
+        service.list_opt_outs(caller.org_id, limit=page.limit, cursor=page.cursor)
+    )
 
 
 @opt_outs_router.post("", status_code=status.HTTP_201_CREATED)

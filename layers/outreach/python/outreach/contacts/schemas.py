@@ -6,10 +6,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from starlette.requests import Request
 
-from outreach.api.fields import PhoneNumber, StrictModel, TimeZone, UtcInstant, check_email
+from outreach.api.fields import (
+    PhoneNumber,
+    PublicModel,
+    StrictModel,
+    TimeZone,
+    UtcInstant,
+    check_email,
+)
+from outreach.api.pagination import PagePublic
 from outreach.contacts.domain import (
     MAX_ATTRIBUTE_KEY_LENGTH,
     MAX_ATTRIBUTE_VALUE_LENGTH,
@@ -17,14 +25,10 @@ from outreach.contacts.domain import (
     MAX_TAG_LENGTH,
     MAX_TAGS,
     MAX_TEXT_FIELD_LENGTH,
-    Contact,
+    PROFILE_FIELDS,
     ContactChanges,
-    ImportResult,
-    OptOut,
-    RowError,
     normalize_tag,
 )
-from outreach.data.pages import Page
 from outreach.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -63,6 +67,10 @@ Attributes = Annotated[
 ]
 
 
+# The fields a body gives as they are: the phone and the profile (text and zone).
+_SCALAR_FIELDS = {"phone", *PROFILE_FIELDS}
+
+
 class ContactCreate(StrictModel):
     """Only ``phone`` is required; a missing ``timezone`` is inferred from the number."""
 
@@ -78,12 +86,7 @@ class ContactCreate(StrictModel):
     def to_domain(self) -> ContactChanges:
         """The new contact's values (tags and attributes empty when absent)."""
         return ContactChanges(
-            phone=self.phone,
-            first_name=self.first_name,
-            last_name=self.last_name,
-            email=self.email,
-            company=self.company,
-            timezone=self.timezone,
+            **self.model_dump(include=_SCALAR_FIELDS),
             tags=tuple(self.tags),
             attributes=dict(self.attributes),
         )
@@ -113,23 +116,18 @@ class ContactUpdate(StrictModel):
         """The change: absent fields are ``None`` (kept), explicit nulls are in ``cleared``."""
         cleared: set[str] = {
             name
-            for name in ("first_name", "last_name", "email", "company", "timezone")
+            for name in PROFILE_FIELDS
             if name in self.model_fields_set and getattr(self, name) is None
         }
         return ContactChanges(
-            phone=self.phone,
-            first_name=self.first_name,
-            last_name=self.last_name,
-            email=self.email,
-            company=self.company,
-            timezone=self.timezone,
+            **self.model_dump(include=_SCALAR_FIELDS),
             tags=tuple(self.tags) if self.tags is not None else None,
             attributes=dict(self.attributes) if self.attributes is not None else None,
             cleared=cleared,
         )
 
 
-class ContactPublic(BaseModel):
+class ContactPublic(PublicModel):
     """A contact as the API answers it (``api-contract.md``, ``contact``)."""
 
     id: str
@@ -145,47 +143,19 @@ class ContactPublic(BaseModel):
     created_at: UtcInstant
     updated_at: UtcInstant
 
-    @classmethod
-    def of(cls, contact: Contact) -> ContactPublic:
-        return cls(
-            id=contact.id,
-            phone=contact.phone,
-            first_name=contact.first_name,
-            last_name=contact.last_name,
-            email=contact.email,
-            company=contact.company,
-            tags=list(contact.tags),
-            attributes=dict(contact.attributes),
-            timezone=contact.timezone,
-            opted_out=contact.opted_out,
-            created_at=contact.created_at,
-            updated_at=contact.updated_at,
-        )
 
-
-class ContactsPublic(BaseModel):
+class ContactsPublic(PagePublic[ContactPublic]):
     """A page of contacts; ``next_cursor`` is ``null`` on the last page."""
 
-    items: list[ContactPublic]
-    next_cursor: str | None
 
-    @classmethod
-    def of(cls, page: Page[Contact]) -> ContactsPublic:
-        return cls(items=[ContactPublic.of(c) for c in page.items], next_cursor=page.next_cursor)
-
-
-class ImportRowErrorPublic(BaseModel):
+class ImportRowErrorPublic(PublicModel):
     """Why row ``row`` (from 1 at the first data row) was not imported."""
 
     row: int
     error: str
 
-    @classmethod
-    def of(cls, error: RowError) -> ImportRowErrorPublic:
-        return cls(row=error.row, error=error.error)
 
-
-class ImportPublic(BaseModel):
+class ImportPublic(PublicModel):
     """``created`` new contacts, ``updated`` changed ones, ``skipped`` rows that changed
     nothing; rows in ``errors`` were not imported. Blank rows are ignored."""
 
@@ -193,15 +163,6 @@ class ImportPublic(BaseModel):
     updated: int
     skipped: int
     errors: list[ImportRowErrorPublic]
-
-    @classmethod
-    def of(cls, result: ImportResult) -> ImportPublic:
-        return cls(
-            created=result.created,
-            updated=result.updated,
-            skipped=result.skipped,
-            errors=[ImportRowErrorPublic.of(e) for e in result.errors],
-        )
 
 
 async def read_csv_upload(request: Request) -> bytes:
@@ -235,24 +196,13 @@ class OptOutCreate(StrictModel):
     phone: Phone
 
 
-class OptOutPublic(BaseModel):
+class OptOutPublic(PublicModel):
     """An entry of the opt-out list."""
 
     phone: str
     source: Literal["keyword", "manual", "import"]
     created_at: UtcInstant
 
-    @classmethod
-    def of(cls, entry: OptOut) -> OptOutPublic:
-        return cls(phone=entry.phone, source=entry.source.value, created_at=entry.created_at)
 
-
-class OptOutsPublic(BaseModel):
+class OptOutsPublic(PagePublic[OptOutPublic]):
     """A page of the opt-out list; ``next_cursor`` is ``null`` on the last page."""
-
-    items: list[OptOutPublic]
-    next_cursor: str | None
-
-    @classmethod
-    def of(cls, page: Page[OptOut]) -> OptOutsPublic:
-        return cls(items=[OptOutPublic.of(e) for e in page.items], next_cursor=page.next_cursor)

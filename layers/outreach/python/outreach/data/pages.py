@@ -14,11 +14,15 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from outreach.errors import BadRequest
 from outreach.secrets import get_signing_key
+
+if TYPE_CHECKING:
+    from pynamodb.pagination import ResultIterator
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,16 @@ def encode_cursor(last_key: dict[str, Any] | None, *, org_id: str, listing: str)
     ).encode()
     tag = hmac.new(_key(), payload, hashlib.sha256).digest()[:16]
     return _b64(payload) + "." + _b64(tag)
+
+
+def sealed_page[I, T](
+    result: ResultIterator[I], convert: Callable[[I], T], *, org_id: str, listing: str
+) -> Page[T]:
+    """The page a query's ``result`` holds, each item through ``convert``, with the cursor
+    to the next one sealed for ``org_id``'s ``listing`` (DynamoDB's next key is known once
+    the page is read)."""
+    items = [convert(item) for item in result]
+    return Page(items, encode_cursor(result.last_evaluated_key, org_id=org_id, listing=listing))
 
 
 def decode_cursor(cursor: str | None, *, org_id: str, listing: str) -> dict[str, Any] | None:

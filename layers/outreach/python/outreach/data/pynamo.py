@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.constants import NONE
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 def condition_failed(error: Exception) -> bool:
@@ -35,3 +39,17 @@ def update_quietly(item: Model, actions: list[Any], condition: Condition | None 
     item._get_connection().update_item(
         hash_key, range_key=range_key, actions=actions, condition=condition, return_values=NONE
     )
+
+
+def from_item[T: DataclassInstance](cls: type[T], item: Model, **converted: Any) -> T:
+    """The domain dataclass ``cls`` read from ``item``: each field from the item's attribute
+    of the same name, but for those given in ``converted`` (renamed or converted ones)."""
+    same = (f.name for f in fields(cls) if f.name not in converted)
+    return cls(**{name: getattr(item, name) for name in same}, **converted)
+
+
+def to_item[M: Model](model: type[M], source: object, **converted: Any) -> M:
+    """A ``model`` item written from ``source``: each attribute from the field of the same
+    name, but for those given in ``converted`` (renamed or converted ones)."""
+    same = (name for name in model.get_attributes() if name not in converted)
+    return model(**{name: getattr(source, name) for name in same}, **converted)

@@ -93,17 +93,9 @@ class IdentityStore(OrganizationReader, Protocol):
 class SessionStore(Protocol):
     """Logins ("families") and their refresh tokens, known only by the tokens' hashes."""
 
-    def start(
-        self,
-        *,
-        family_id: str,
-        token_hash: str,
-        org_id: str,
-        user_id: str,
-        now: datetime,
-        expires_at: datetime,
-    ) -> None:
-        """Record a new active login and its first active refresh token."""
+    def start(self, *, token_hash: str, record: RefreshRecord, now: datetime) -> None:
+        """Record a new login (``record.family_id``) and its first refresh token ``token_hash``,
+        both as ``record`` says (active, until ``record.expires_at``)."""
         ...
 
     def refresh_record(self, token_hash: str) -> RefreshRecord | None:
@@ -114,18 +106,10 @@ class SessionStore(Protocol):
         """Whether the login exists, is still active and has not expired at ``now``."""
         ...
 
-    def rotate(
-        self,
-        *,
-        old_hash: str,
-        new_hash: str,
-        record: RefreshRecord,
-        now: datetime,
-        expires_at: datetime,
-    ) -> bool:
-        """Mark ``old_hash`` rotated, extend the login to ``expires_at`` and add ``new_hash``
-        as active, all at once; ``False`` (and no change) unless both the old token and
-        the login were still active."""
+    def rotate(self, *, old_hash: str, new_hash: str, record: RefreshRecord, now: datetime) -> bool:
+        """Mark ``old_hash`` rotated, extend the login to ``record.expires_at`` and add
+        ``new_hash`` with ``record`` (the new token's: the login's ids, active), all at once;
+        ``False`` (and no change) unless both the old token and the login were still active."""
         ...
 
     def revoke_family(self, family_id: str) -> None:

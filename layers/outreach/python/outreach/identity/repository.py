@@ -22,8 +22,8 @@ from outreach.data.models import (
     UniqueKeyModel,
     UserModel,
 )
-from outreach.data.pages import Page, decode_cursor, encode_cursor
-from outreach.data.pynamo import condition_failed
+from outreach.data.pages import Page, decode_cursor, sealed_page
+from outreach.data.pynamo import condition_failed, from_item, to_item
 from outreach.data.transactions import ConditionsFailed, Transaction
 from outreach.errors import Conflict, NotFound
 from outreach.identity.domain import (
@@ -59,18 +59,8 @@ def _raise_if_email_taken(failed: ConditionsFailed) -> None:
 
 
 def _organization(item: OrganizationModel) -> Organization:
-    return Organization(
-        id=item.org_id,
-        name=item.name,
-        timezone=item.timezone,
-        sender_number=item.sender_number,
-        messages_per_second=int(item.messages_per_second),
-        quiet_hours_start=item.quiet_hours_start,
-        quiet_hours_end=item.quiet_hours_end,
-        help_text=item.help_text,
-        opt_out_footer=item.opt_out_footer,
-        created_at=item.created_at,
-        updated_at=item.updated_at,
+    return from_item(
+        Organization, item, id=item.org_id, messages_per_second=int(item.messages_per_second)
     )
 
 
@@ -88,15 +78,7 @@ def _apply(item: OrganizationModel, organization: Organization) -> None:
 
 
 def _user(item: UserModel) -> User:
-    return User(
-        id=item.user_id,
-        org_id=item.org_id,
-        email=item.email,
-        full_name=item.full_name,
-        role=Role(item.role),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-    )
+    return from_item(User, item, id=item.user_id, role=Role(item.role))
 
 
 class IdentityRepository:
@@ -218,11 +200,7 @@ class IdentityRepository:
         ULIDs); :class:`~outreach.errors.BadRequest` for a cursor not sealed for this listing."""
         start = decode_cursor(cursor, org_id=org_id, listing=USERS_LISTING)
         result = UserModel.query(org_id, limit=limit, last_evaluated_key=start)
-        users = [_user(item) for item in result]
-        return Page(
-            users,
-            encode_cursor(result.last_evaluated_key, org_id=org_id, listing=USERS_LISTING),
-        )
+        return sealed_page(result, _user, org_id=org_id, listing=USERS_LISTING)
 
     def update_user(
         self, org_id: str, user_id: str, *, full_name: str | None, role: Role | None, now: datetime
@@ -258,61 +236,30 @@ class IdentityRepository:
 
     @staticmethod
     def _organization_item(organization: Organization) -> OrganizationModel:
-        return OrganizationModel(
-            organization.id,
-            name=organization.name,
-            timezone=organization.timezone,
-            sender_number=organization.sender_number,
-            messages_per_second=organization.messages_per_second,
-            quiet_hours_start=organization.quiet_hours_start,
-            quiet_hours_end=organization.quiet_hours_end,
-            help_text=organization.help_text,
-            opt_out_footer=organization.opt_out_footer,
-            created_at=organization.created_at,
-            updated_at=organization.updated_at,
-        )
+        return to_item(OrganizationModel, organization, org_id=organization.id)
 
     @staticmethod
     def _user_item(user: User, password_hash: str) -> UserModel:
-        return UserModel(
-            user.org_id,
-            user.id,
-            email=user.email,
-            full_name=user.full_name,
-            role=user.role.value,
-            password_hash=password_hash,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
+        return to_item(
+            UserModel, user, user_id=user.id, role=user.role.value, password_hash=password_hash
         )
+
+
+def _session_item(key: str, record: RefreshRecord, *, now: datetime) -> AuthSessionModel:
+    """A login's or a refresh token's item (``family#<id>``, ``refresh#<hash>``)."""
+    return to_item(AuthSessionModel, record, key=key, state=record.state.value, created_at=now)
 
 
 class SessionRepository:
     """Logins ("families") and their refresh tokens, stored by hash only
     (implements :class:`~outreach.identity.ports.SessionStore`)."""
 
-    def start(
-        self,
-        *,
-        family_id: str,
-        token_hash: str,
-        org_id: str,
-        user_id: str,
-        now: datetime,
-        expires_at: datetime,
-    ) -> None:
+    def start(self, *, token_hash: str, record: RefreshRecord, now: datetime) -> None:
         """Record a new login and its first refresh token."""
         transaction = Transaction()
-        for key in (f"family#{family_id}", f"refresh#{token_hash}"):
+        for key in (f"family#{record.family_id}", f"refresh#{token_hash}"):
             transaction.save(
-                AuthSessionModel(
-                    key,
-                    org_id=org_id,
-                    user_id=user_id,
-                    family_id=family_id,
-                    state=SessionState.ACTIVE.value,
-                    created_at=now,
-                    expires_at=expires_at,
-                ),
+                _session_item(key, record, now=now),
                 condition=AuthSessionModel.key.does_not_exist(),
             )
         transaction.commit()
@@ -323,9 +270,7 @@ class SessionRepository:
             item = AuthSessionModel.get(f"refresh#{token_hash}", consistent_read=True)
         except DoesNotExist:
             return None
-        return RefreshRecord(
-            item.org_id, item.user_id, item.family_id, SessionState(item.state), item.expires_at
-        )
+        return from_item(RefreshRecord, item, state=SessionState(item.state))
 
     def family_is_active(self, family_id: str, *, now: datetime) -> bool:
         """Whether the login ``family_id`` exists, is not revoked and has not expired."""
@@ -335,15 +280,7 @@ class SessionRepository:
             return False
         return item.state == SessionState.ACTIVE and item.expires_at > now
 
-    def rotate(
-        self,
-        *,
-        old_hash: str,
-        new_hash: str,
-        record: RefreshRecord,
-        now: datetime,
-        expires_at: datetime,
-    ) -> bool:
+    def rotate(self, *, old_hash: str, new_hash: str, record: RefreshRecord, now: datetime) -> bool:
         """Retire ``old_hash`` and issue ``new_hash`` atomically; ``False`` if it lost a race."""
         transaction = Transaction()
         transaction.update(
@@ -354,20 +291,12 @@ class SessionRepository:
         )
         transaction.update(
             AuthSessionModel(f"family#{record.family_id}"),
-            actions=[AuthSessionModel.expires_at.set(expires_at)],
+            actions=[AuthSessionModel.expires_at.set(record.expires_at)],
             condition=AuthSessionModel.state == SessionState.ACTIVE.value,
             label="family",
         )
         transaction.save(
-            AuthSessionModel(
-                f"refresh#{new_hash}",
-                org_id=record.org_id,
-                user_id=record.user_id,
-                family_id=record.family_id,
-                state=SessionState.ACTIVE.value,
-                created_at=now,
-                expires_at=expires_at,
-            ),
+            _session_item(f"refresh#{new_hash}", record, now=now),
             condition=AuthSessionModel.key.does_not_exist(),
             label="new-token",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from outreach.api.deps import CallerDep, IdentityServiceDep
-from outreach.api.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
+from outreach.api.pagination import PageQueryDep
 from outreach.identity.schemas import (
     LoginBody,
     OrganizationPublic,
@@ -86,18 +86,10 @@ def create_user(body: UserCreate, caller: CallerDep, service: IdentityServiceDep
 
 
 @users_router.get("")
-def list_users(
-    caller: CallerDep,
-    service: IdentityServiceDep,
-    limit: LimitParam = DEFAULT_LIMIT,
-    cursor: CursorParam = None,
-) -> UsersPublic:
+def list_users(caller: CallerDep, service: IdentityServiceDep, page: PageQueryDep) -> UsersPublic:
     """The organization's users, oldest first. 400 for a cursor of another listing or
     organization, or a tampered one."""
-    page = service.list_users(caller, limit=limit, cursor=cursor)
-    return UsersPublic(
-        items=[UserPublic.of(user) for user in page.items], next_cursor=page.next_cursor
-    )
+    return UsersPublic.of(service.list_users(caller, limit=page.limit, cursor=page.cursor))
 
 
 @users_router.get("/{user_id}")

@@ -3,18 +3,25 @@ answers (``*Public``), as `api-contract.md` fixes them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import asdict
+from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, Field, model_validator
 
-from outreach.api.fields import PhoneNumber, StrictModel, TimeOfDay, TimeZone, UtcInstant
+from outreach.api.fields import (
+    PhoneNumber,
+    PublicModel,
+    StrictModel,
+    TimeOfDay,
+    TimeZone,
+    UtcInstant,
+)
+from outreach.api.pagination import PagePublic
 from outreach.identity.domain import (
     NewUser,
     Organization,
     OrganizationChanges,
     Role,
-    TokenPair,
-    User,
     UserChanges,
 )
 from outreach.timezones import parse_hhmm
@@ -62,21 +69,13 @@ class RefreshBody(StrictModel):
     refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
 
 
-class TokenPairPublic(BaseModel):
+class TokenPairPublic(PublicModel):
     """What login and refresh answer; ``expires_in`` is the access token's life in seconds."""
 
     access_token: str
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme, not a secret
     expires_in: int
-
-    @classmethod
-    def of(cls, pair: TokenPair) -> TokenPairPublic:
-        return cls(
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-            expires_in=pair.expires_in,
-        )
 
 
 class QuietHoursWindow(StrictModel):
@@ -129,7 +128,7 @@ class OrganizationUpdate(StrictModel):
         )
 
 
-class OrganizationPublic(BaseModel):
+class OrganizationPublic(PublicModel):
     """An organization and its sending settings."""
 
     id: str
@@ -143,45 +142,24 @@ class OrganizationPublic(BaseModel):
     created_at: UtcInstant
 
     @classmethod
-    def of(cls, organization: Organization) -> OrganizationPublic:
-        return cls(
-            id=organization.id,
-            name=organization.name,
-            timezone=organization.timezone,
-            sender_number=organization.sender_number,
-            messages_per_second=organization.messages_per_second,
-            quiet_hours=QuietHoursWindow(
-                start=organization.quiet_hours_start, end=organization.quiet_hours_end
-            ),
-            help_text=organization.help_text,
-            opt_out_footer=organization.opt_out_footer,
-            created_at=organization.created_at,
-        )
+    def of(cls, source: Organization) -> Self:
+        """The organization's fields by name, and its two quiet-hours fields as one window."""
+        window = QuietHoursWindow(start=source.quiet_hours_start, end=source.quiet_hours_end)
+        return cls.model_validate({**asdict(source), "quiet_hours": window})
 
 
-class UserPublic(BaseModel):
+class UserPublic(PublicModel):
     """A user of the organization (never their password or its hash)."""
 
     id: str
     email: str
     full_name: str
     role: Role
-    organization_id: str
+    organization_id: str = Field(validation_alias=AliasChoices("organization_id", "org_id"))
     created_at: UtcInstant
 
-    @classmethod
-    def of(cls, user: User) -> UserPublic:
-        return cls(
-            id=user.id,
-            email=user.email,
-            full_name=user.full_name,
-            role=user.role,
-            organization_id=user.org_id,
-            created_at=user.created_at,
-        )
 
-
-class RegisterPublic(BaseModel):
+class RegisterPublic(PublicModel):
     """What registering answers: the owner and their new organization."""
 
     user: UserPublic
@@ -214,8 +192,5 @@ class UserUpdate(StrictModel):
         )
 
 
-class UsersPublic(BaseModel):
+class UsersPublic(PagePublic[UserPublic]):
     """A page of users; ``next_cursor`` is ``null`` on the last page."""
-
-    items: list[UserPublic]
-    next_cursor: str | None

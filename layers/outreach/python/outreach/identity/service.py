@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
 
@@ -21,6 +22,7 @@ from outreach.identity.domain import (
     NewUser,
     Organization,
     OrganizationChanges,
+    RefreshRecord,
     Role,
     SessionState,
     TokenPair,
@@ -145,12 +147,11 @@ class IdentityService:
         family_id = new_id(now)
         refresh = new_refresh_token()
         self._sessions.start(
-            family_id=family_id,
             token_hash=refresh_token_hash(refresh),
-            org_id=user.org_id,
-            user_id=user.id,
+            record=RefreshRecord(
+                user.org_id, user.id, family_id, SessionState.ACTIVE, now + self._refresh_ttl
+            ),
             now=now,
-            expires_at=now + self._refresh_ttl,
         )
         logger.info("signed in", extra={"org_id": user.org_id, "user_id": user.id})
         return self._pair(user, family_id, refresh)
@@ -181,9 +182,8 @@ class IdentityService:
         rotated = self._sessions.rotate(
             old_hash=old_hash,
             new_hash=refresh_token_hash(new_refresh),
-            record=record,
+            record=replace(record, expires_at=now + self._refresh_ttl),
             now=now,
-            expires_at=now + self._refresh_ttl,
         )
         if not rotated:
             # A concurrent use of the same token won the rotation: treat as reuse.

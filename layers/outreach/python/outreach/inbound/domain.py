@@ -5,12 +5,14 @@
 ``/v1/dev/delivery`` routes hand to :class:`~outreach.inbound.service.InboundService`;
 :class:`Outcome` is what it answers (the inbound function counts outcomes as the
 ``Inbound_<outcome>`` metrics). :class:`LastSend` and :class:`SendRef` are what the
-service reads from its store (:class:`~outreach.inbound.ports.InboundStore`).
+service reads from its store (:class:`~outreach.inbound.ports.InboundStore`), and
+:class:`RecordedText` what it records there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from outreach.campaigns.domain import RecipientStatus
@@ -65,6 +67,23 @@ class LastSend:
     campaign_id: str
     variant: str
     contact_id: str
+
+
+@dataclass(frozen=True)
+class RecordedText:
+    """An inbound text as the store records it: by the organization and the carrier's
+    message id, when it came, its numbers in E.164, its body, its keyword ``kind``
+    (an :class:`~outreach.inbound.keywords.InboundKind` value) and the send it answers
+    (``None``: unattributed)."""
+
+    org_id: str
+    message_id: str
+    received_at: datetime
+    from_number: str
+    to_number: str
+    body: str
+    kind: str
+    last: LastSend | None
 
 
 @dataclass(frozen=True)

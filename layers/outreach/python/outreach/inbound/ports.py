@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Protocol
 
 from outreach.campaigns.domain import RecipientStatus
-from outreach.inbound.domain import LastSend, SendRef
+from outreach.inbound.domain import LastSend, RecordedText, SendRef
 
 
 class InboundStore(Protocol):
@@ -40,20 +40,10 @@ class InboundStore(Protocol):
         ``org_id``, or ``None`` if the organization never texted it from a campaign."""
         ...
 
-    def record_inbound(
-        self,
-        *,
-        org_id: str,
-        message_id: str,
-        from_number: str,
-        to_number: str,
-        body: str,
-        kind: str,
-        last: LastSend | None,
-        received_at: datetime,
-    ) -> bool:
-        """Store the text once, attributed to ``last`` (the body cut to 2,000 characters);
-        ``False``, and nothing changes, if ``message_id`` was recorded for ``org_id`` before."""
+    def record_inbound(self, text: RecordedText) -> bool:
+        """Store the text once, attributed to ``text.last`` (the body cut to 2,000
+        characters); ``False``, and nothing changes, if its ``message_id`` was recorded for
+        its ``org_id`` before."""
         ...
 
     def note_response(self, org_id: str, message_id: str, response_id: str) -> None:

@@ -16,9 +16,9 @@ from outreach.data.models import (
     RecipientModel,
     UniqueKeyModel,
 )
-from outreach.data.pynamo import condition_failed
+from outreach.data.pynamo import condition_failed, from_item
 from outreach.data.transactions import ConditionsFailed, Transaction
-from outreach.inbound.domain import LastSend, SendRef
+from outreach.inbound.domain import LastSend, RecordedText, SendRef
 
 
 class InboundRepository:
@@ -34,30 +34,20 @@ class InboundRepository:
         except DoesNotExist:
             return None
 
-    def record_inbound(
-        self,
-        *,
-        org_id: str,
-        message_id: str,
-        from_number: str,
-        to_number: str,
-        body: str,
-        kind: str,
-        last: LastSend | None,
-        received_at: datetime,
-    ) -> bool:
+    def record_inbound(self, text: RecordedText) -> bool:
         """Store the text once; ``False`` if this carrier message id was seen before."""
+        last = text.last
         try:
             InboundMessageModel(
-                org_id,
-                message_id,
-                from_number=from_number,
-                to_number=to_number,
-                body=body[:2000],
-                kind=kind,
+                text.org_id,
+                text.message_id,
+                from_number=text.from_number,
+                to_number=text.to_number,
+                body=text.body[:2000],
+                kind=text.kind,
                 campaign_id=last.campaign_id if last else None,
                 variant=last.variant if last else None,
-                received_at=received_at,
+                received_at=text.received_at,
             ).save(condition=InboundMessageModel.message_id.does_not_exist())
         except PutError as error:
             if condition_failed(error):
@@ -123,13 +113,7 @@ class InboundRepository:
             return None
         if item.provider_message_id != message_id:
             return None
-        return SendRef(
-            org_id=item.org_id,
-            campaign_id=item.campaign_id,
-            contact_id=item.contact_id,
-            variant=item.variant,
-            status=RecipientStatus(item.status),
-        )
+        return from_item(SendRef, item, status=RecipientStatus(item.status))
 
     def apply_receipt(
         self, ref: SendRef, *, status: RecipientStatus, error: str | None, now: datetime

@@ -15,7 +15,7 @@ from outreach.identity.domain import Organization
 from outreach.identity.ports import OrganizationReader
 from outreach.identity.repository import IdentityRepository
 from outreach.ids import new_id
-from outreach.inbound.domain import DeliveryReceipt, InboundText, LastSend, Outcome
+from outreach.inbound.domain import DeliveryReceipt, InboundText, LastSend, Outcome, RecordedText
 from outreach.inbound.keywords import InboundKind, classify
 from outreach.inbound.ports import InboundStore
 from outreach.inbound.repository import InboundRepository
@@ -73,14 +73,16 @@ class InboundService:
         message_id = text.message_id or new_id(now)
         last = self._store.last_send(org_id, from_number)
         if not self._store.record_inbound(
-            org_id=org_id,
-            message_id=message_id,
-            from_number=from_number,
-            to_number=to_number,
-            body=text.body,
-            kind=classification.kind.value,
-            last=last,
-            received_at=now,
+            RecordedText(
+                org_id=org_id,
+                message_id=message_id,
+                from_number=from_number,
+                to_number=to_number,
+                body=text.body,
+                kind=classification.kind.value,
+                last=last,
+                received_at=now,
+            )
         ):
             return Outcome.DUPLICATE
         # Read once for the text, like `last` above: the confirmation or answer is built

@@ -65,12 +65,34 @@ class RecipientState(NamedTuple):
 
 
 @dataclass(frozen=True)
+class PhoneHistory:
+    """What last texted a number, and when it was first texted (reply attribution)."""
+
+    first_sent_at: datetime
+    last_campaign_id: str
+    last_variant: str
+    last_contact_id: str
+    last_sent_at: datetime
+
+
+@dataclass(frozen=True)
 class SentNote:
     """A message sent, for the number's history: when, and when the number was first texted."""
 
     candidate: Candidate
     sent_at: datetime
     first_sent_at: datetime | None
+
+    @property
+    def history(self) -> PhoneHistory:
+        """The number's history once this message is noted."""
+        return PhoneHistory(
+            first_sent_at=self.first_sent_at or self.sent_at,
+            last_campaign_id=self.candidate.campaign_id,
+            last_variant=self.candidate.variant,
+            last_contact_id=self.candidate.contact_id,
+            last_sent_at=self.sent_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -79,3 +101,21 @@ class ContactFields:
 
     values: TemplateValues
     timezone: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where an open recipient ends: its status, the provider's message id (sent), the error."""
+
+    status: RecipientStatus
+    message_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A claim given back: when the recipient may be tried again (``None``: at once),
+    and whether the attempt the claim counted is refunded (it was not the recipient's)."""
+
+    at: datetime | None = None
+    refund_attempt: bool = False

@@ -21,8 +21,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus
-from outreach.sending.domain import Candidate, Claim, ContactFields, RecipientState, SentNote
+from outreach.campaigns.domain import Campaign, CampaignStatus
+from outreach.sending.domain import (
+    Candidate,
+    Claim,
+    ContactFields,
+    Outcome,
+    RecipientState,
+    Retry,
+    SentNote,
+)
 
 if TYPE_CHECKING:
     from outreach.sending.dispatch import CampaignWork
@@ -97,37 +105,23 @@ class SendingStore(DayCounter, CampaignStatusSource, Protocol):
         """
         ...
 
-    def release(
-        self,
-        candidate: Candidate,
-        *,
-        claim: Claim,
-        now: datetime,
-        retry_at: datetime | None,
-        refund_attempt: bool = False,
-    ) -> bool:
-        """``sending -> pending`` if ``claim`` still holds, to be retried at ``retry_at``.
+    def release(self, candidate: Candidate, claim: Claim, retry: Retry, *, now: datetime) -> bool:
+        """``sending -> pending`` if ``claim`` still holds, to be retried at ``retry.at``.
 
-        ``refund_attempt``: the attempt the claim counted does not count.
+        ``retry.refund_attempt``: the attempt the claim counted does not count.
         ``False`` when the claim no longer holds.
         """
         ...
 
     def record(
-        self,
-        candidate: Candidate,
-        *,
-        outcome: RecipientStatus,
-        now: datetime,
-        claim: Claim | None,
-        message_id: str | None = None,
-        error: str | None = None,
+        self, candidate: Candidate, outcome: Outcome, *, claim: Claim | None, now: datetime
     ) -> bool:
         """Move an open recipient to ``outcome``; ``False`` when its condition failed.
 
         With ``claim`` the recipient must hold it; without, it must be pending (a
         skip) or, for ``unknown``, claimed with a lease that ended before ``now``.
-        ``error`` is kept to 500 characters.
+        The outcome's ``error`` is kept to 500 characters; a ``message_id`` also
+        dates the send (``sent_at``).
         """
         ...
 

@@ -23,6 +23,7 @@ The repositories bind no models themselves: their factories
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,7 +46,9 @@ from outreach.sending.domain import (
     Candidate,
     Claim,
     ContactFields,
+    Outcome,
     RecipientState,
+    Retry,
     SentNote,
     claim_instant,
 )
@@ -240,29 +243,16 @@ class SendingRepository:
             raise
         return claim
 
-    def release(
-        self,
-        candidate: Candidate,
-        *,
-        claim: Claim,
-        now: datetime,
-        retry_at: datetime | None,
-        refund_attempt: bool = False,
-    ) -> bool:
-        """Give a claim back (``sending -> pending``), e.g. after a transient error.
-
-        ``refund_attempt``: the attempt the claim counted was not the recipient's
-        (throttling, an account-level error), so it does not count.
-        """
+    def release(self, candidate: Candidate, claim: Claim, retry: Retry, *, now: datetime) -> bool:
         actions: list[Any] = [
             RecipientModel.status.set(RecipientStatus.PENDING.value),
             RecipientModel.claim.remove(),
             RecipientModel.updated_at.set(now),
         ]
-        if refund_attempt:
+        if retry.refund_attempt:
             actions.append(RecipientModel.attempts.add(-1))
         actions.append(
-            RecipientModel.retry_at.set(retry_at) if retry_at else RecipientModel.retry_at.remove()
+            RecipientModel.retry_at.set(retry.at) if retry.at else RecipientModel.retry_at.remove()
         )
         try:
             update_quietly(
@@ -277,22 +267,11 @@ class SendingRepository:
         return True
 
     def record(
-        self,
-        candidate: Candidate,
-        *,
-        outcome: RecipientStatus,
-        now: datetime,
-        claim: Claim | None,
-        message_id: str | None = None,
-        error: str | None = None,
+        self, candidate: Candidate, outcome: Outcome, *, claim: Claim | None, now: datetime
     ) -> bool:
-        """Move an open recipient to its outcome (it leaves the open index), in one write.
-
-        With ``claim`` the recipient must hold that claim; without, it must be
-        pending (a skip) or its lease must have expired (``unknown``).
-        """
+        """One conditional write, which also takes the recipient out of the open index."""
         actions: list[Any] = [
-            RecipientModel.status.set(outcome.value),
+            RecipientModel.status.set(outcome.status.value),
             RecipientModel.campaign_status.remove(),
             RecipientModel.updated_at.set(now),
             RecipientModel.claim.remove(),
@@ -301,16 +280,16 @@ class SendingRepository:
             # Claimed with no retry pending (the index said so, and a claim is only
             # taken when no retry is due later): there is no retry_at to clear.
             actions.append(RecipientModel.retry_at.remove())
-        if message_id is not None:
+        if outcome.message_id is not None:
             actions += [
-                RecipientModel.provider_message_id.set(message_id),
+                RecipientModel.provider_message_id.set(outcome.message_id),
                 RecipientModel.sent_at.set(now),
             ]
-        if error is not None:
-            actions.append(RecipientModel.error.set(error[:500]))
+        if outcome.error is not None:
+            actions.append(RecipientModel.error.set(outcome.error[:500]))
         if claim is not None:
             condition = RecipientModel.claim == claim.value
-        elif outcome is RecipientStatus.UNKNOWN:
+        elif outcome.status is RecipientStatus.UNKNOWN:
             condition = (RecipientModel.status == RecipientStatus.SENDING.value) & (
                 RecipientModel.claim < claim_instant(now)
             )
@@ -332,17 +311,7 @@ class SendingRepository:
         """
         with PhoneHistoryModel.batch_write() as batch:
             for note in sends:
-                batch.save(
-                    PhoneHistoryModel(
-                        org_id,
-                        note.candidate.phone,
-                        first_sent_at=note.first_sent_at or note.sent_at,
-                        last_campaign_id=note.candidate.campaign_id,
-                        last_variant=note.candidate.variant,
-                        last_contact_id=note.candidate.contact_id,
-                        last_sent_at=note.sent_at,
-                    )
-                )
+                batch.save(PhoneHistoryModel(org_id, note.candidate.phone, **asdict(note.history)))
 
     def pause_for_account(self, org_id: str, campaign_id: str, reason: str, now: datetime) -> bool:
         """``active -> paused`` by the engine, with ``reason`` (leaves the dispatch index).

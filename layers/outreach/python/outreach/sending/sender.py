@@ -39,7 +39,7 @@ from outreach.observability import logger
 from outreach.sending.checkpoint import Checkpoints, Upcoming
 from outreach.sending.daily_cap import Slots
 from outreach.sending.dispatch import CampaignWork
-from outreach.sending.domain import Candidate, Claim, ContactFields, SentNote
+from outreach.sending.domain import Candidate, Claim, ContactFields, Outcome, Retry, SentNote
 from outreach.sending.ports import SendingStore
 from outreach.sending.repository import SendingRepository
 from outreach.sending.rules import (
@@ -283,13 +283,8 @@ class CampaignSender:
             return report.stop("out of time")
         contact = page.contacts.get(candidate.contact_id)
         if contact is None:
-            if self._repo.record(
-                candidate,
-                outcome=RecipientStatus.SKIPPED,
-                now=self._clock.now(),
-                claim=None,
-                error="contact deleted",
-            ):
+            skipped = Outcome(RecipientStatus.SKIPPED, error="contact deleted")
+            if self._repo.record(candidate, skipped, claim=None, now=self._clock.now()):
                 report.skipped += 1
             return Step.NEXT
         zones = recipient_zones(contact.timezone, candidate.phone, tick.organization.timezone)
@@ -322,7 +317,7 @@ class CampaignSender:
             self._hooks.after_claim(candidate)
         checkpoint = self._checkpoints.for_send(campaign, candidate.phone, upcoming)
         if checkpoint is None:  # could not read in time: give the recipient back, go on
-            self._repo.release(candidate, claim=claim, now=now, retry_at=None)
+            self._repo.release(candidate, claim, Retry(), now=now)
             slots.put_back()
             return Step.NEXT
         if checkpoint.status is not CampaignStatus.ACTIVE:
@@ -332,9 +327,8 @@ class CampaignSender:
             slots.put_back()
             return step
         if candidate.phone in checkpoint.opted_out:
-            self._repo.record(
-                candidate, outcome=RecipientStatus.SKIPPED, now=now, claim=claim, error="opted out"
-            )
+            skipped = Outcome(RecipientStatus.SKIPPED, error="opted out")
+            self._repo.record(candidate, skipped, claim=claim, now=now)
             slots.put_back()
             report.skipped += 1
             return Step.NEXT
@@ -373,7 +367,7 @@ class CampaignSender:
             result = self._provider.send(message, sent_at=now)
         except AccountSendError as error:
             # No recipient is at fault and none would go: hold the campaign for an operator.
-            self._repo.release(candidate, claim=claim, now=now, retry_at=None, refund_attempt=True)
+            self._repo.release(candidate, claim, Retry(refund_attempt=True), now=now)
             reason = f"{error.code}: {error.detail}" if error.detail else error.code
             self._repo.pause_for_account(message.org_id, candidate.campaign_id, reason, now)
             logger.warning(
@@ -387,48 +381,36 @@ class CampaignSender:
             return RecipientStatus.PENDING, report.stop(f"paused: {error.code}")
         except ThrottledSendError as error:
             # The provider's rate, not the recipient: no attempt spent; the next tick goes on.
-            self._repo.release(candidate, claim=claim, now=now, retry_at=None, refund_attempt=True)
+            self._repo.release(candidate, claim, Retry(refund_attempt=True), now=now)
             report.retried += 1
             return RecipientStatus.PENDING, report.stop(f"throttled: {error.code}")
         except PermanentSendError as error:
-            self._repo.record(
-                candidate, outcome=RecipientStatus.FAILED, now=now, claim=claim, error=error.code
-            )
+            failed = Outcome(RecipientStatus.FAILED, error=error.code)
+            self._repo.record(candidate, failed, claim=claim, now=now)
             report.failed += 1
             return RecipientStatus.FAILED, Step.NEXT
         except TransientSendError as error:
             state = self._repo.recipient_state(candidate)
             attempts = state.attempts if state else MAX_ATTEMPTS
             if attempts >= MAX_ATTEMPTS:
-                self._repo.record(
-                    candidate,
-                    outcome=RecipientStatus.FAILED,
-                    now=now,
-                    claim=claim,
-                    error=error.code,
-                )
+                failed = Outcome(RecipientStatus.FAILED, error=error.code)
+                self._repo.record(candidate, failed, claim=claim, now=now)
                 report.failed += 1
                 return RecipientStatus.FAILED, Step.NEXT
             retry_at = now + retry_delay(attempts)
-            self._repo.release(candidate, claim=claim, now=now, retry_at=retry_at)
+            self._repo.release(candidate, claim, Retry(at=retry_at), now=now)
             report.retried += 1
             return RecipientStatus.PENDING, Step.NEXT
         except UnknownOutcomeError as error:
             # It may have been sent: report it, never send it again (its slot stays used).
-            self._repo.record(
-                candidate, outcome=RecipientStatus.UNKNOWN, now=now, claim=claim, error=error.code
-            )
+            unknown = Outcome(RecipientStatus.UNKNOWN, error=error.code)
+            self._repo.record(candidate, unknown, claim=claim, now=now)
             report.unknown += 1
             return RecipientStatus.UNKNOWN, Step.NEXT
         if self._hooks.after_provider:
             self._hooks.after_provider(candidate)
-        self._repo.record(
-            candidate,
-            outcome=RecipientStatus.SENT,
-            now=now,
-            message_id=result.message_id,
-            claim=claim,
-        )
+        sent = Outcome(RecipientStatus.SENT, message_id=result.message_id)
+        self._repo.record(candidate, sent, claim=claim, now=now)
         self._last_send = now
         report.sent += 1
         return RecipientStatus.SENT, Step.NEXT
@@ -444,15 +426,10 @@ class CampaignSender:
     ) -> Step:
         """The campaign stopped after our claim: give the recipient back, or skip it if ended."""
         if status is CampaignStatus.PAUSED:
-            self._repo.release(candidate, claim=claim, now=now, retry_at=None)
+            self._repo.release(candidate, claim, Retry(), now=now)
         else:
-            self._repo.record(
-                candidate,
-                outcome=RecipientStatus.SKIPPED,
-                now=now,
-                claim=claim,
-                error=f"campaign {status}",
-            )
+            skipped = Outcome(RecipientStatus.SKIPPED, error=f"campaign {status}")
+            self._repo.record(candidate, skipped, claim=claim, now=now)
             report.skipped += 1
         return report.stop(f"campaign {status.value if status else 'gone'}")
 
@@ -471,9 +448,8 @@ class CampaignSender:
             or state.lease_until >= now
         ):
             return
-        if self._repo.record(
-            candidate, outcome=RecipientStatus.UNKNOWN, now=now, claim=None, error="claim expired"
-        ):
+        expired = Outcome(RecipientStatus.UNKNOWN, error="claim expired")
+        if self._repo.record(candidate, expired, claim=None, now=now):
             report.unknown += 1
 
     def _pace(self, per_second: int) -> None:
@@ -490,10 +466,9 @@ class CampaignSender:
     ) -> None:
         """The campaign's end passed: complete it, then skip whoever was not reached."""
         report.completed = self._repo.complete(campaign.org_id, campaign.id, now)
+        skipped = Outcome(RecipientStatus.SKIPPED, error=reason)
         for candidate in self._repo.open_recipients(campaign.org_id, campaign.id):
-            if self._repo.record(
-                candidate, outcome=RecipientStatus.SKIPPED, now=now, claim=None, error=reason
-            ):
+            if self._repo.record(candidate, skipped, claim=None, now=now):
                 report.skipped += 1
         report.stop(reason)
 

@@ -16,7 +16,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from outreach.data.binding import ensure_models_bound
 from outreach.data.models import OutboxMessageModel
-from outreach.data.pynamo import raw_map
+from outreach.data.pynamo import from_item, raw_map, to_item
 
 
 def sandbox_box(org_id: str) -> str:
@@ -44,14 +44,10 @@ class OutboxRepository:
 
     def add(self, message: OutboxMessage) -> None:
         """Store ``message`` in its organization's partition (a put: the id is new)."""
-        OutboxMessageModel(
-            sandbox_box(message.org_id),
-            message.message_id,
-            org_id=message.org_id,
-            from_number=message.from_number,
-            to_number=message.to_number,
-            body=message.body,
-            sent_at=message.sent_at,
+        to_item(
+            OutboxMessageModel,
+            message,
+            box=sandbox_box(message.org_id),
             context=dict(message.context) or None,
         ).save()
 
@@ -76,12 +72,9 @@ def outbox_repository() -> OutboxRepository:
 
 
 def _message(org_id: str, item: OutboxMessageModel) -> OutboxMessage:
-    return OutboxMessage(
-        message_id=item.message_id,
+    return from_item(
+        OutboxMessage,
+        item,
         org_id=org_id,  # the partition's: sandbox#<org_id>
-        from_number=item.from_number,
-        to_number=item.to_number,
-        body=item.body,
-        sent_at=item.sent_at,
         context={str(key): str(value) for key, value in raw_map(item.context).items()},
     )
