@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from bench._units import Recorder, WriteUnits
 
 PREFIX = "bench-"
-PASSWORD = "correct horse battery staple"  # noqa: S105 - a bench account's password
 
 
 def generate_csv(rows: int) -> bytes:
@@ -77,6 +76,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     import warnings
 
     import boto3
+    from bench._steps import PASSWORD, register, write_raw
     from bench._units import Recorder, WriteUnits, describe, item_size
     from botocore.client import BaseClient
     from moto import mock_aws
@@ -111,13 +111,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
         def organization(number: int, size: int) -> dict[str, str]:
             """An owner's headers, in an organization with ``size`` contacts and a sender."""
             email = f"start{number}@bench.test"
-            register = {
-                "email": email,
-                "password": PASSWORD,
-                "full_name": "B",
-                "organization_name": f"Bench {size}",
-            }
-            call(identity, "POST", "/v1/auth/register", 201, body=register)
+            register(identity, context, email, f"Bench {size}")
             login = {"email": email, "password": PASSWORD}
             token = call(identity, "POST", "/v1/auth/login", 200, body=login)["access_token"]
             auth = {"authorization": f"Bearer {token}"}
@@ -182,16 +176,8 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
             assert len(stored) == size
             raw_prefix = f"raw{tag}-"
             create_tables(dynamodb, raw_prefix)
-            raw_calls = 0
             begin = time.perf_counter()
-            for offset in range(0, len(stored), 25):
-                requests = [{"PutRequest": {"Item": item}} for item in stored[offset : offset + 25]]
-                pending: dict[str, Any] = {f"{raw_prefix}recipients": requests}
-                while pending:
-                    raw_calls += 1
-                    pending = dynamodb.batch_write_item(RequestItems=pending).get(
-                        "UnprocessedItems", {}
-                    )
+            raw_calls = write_raw(dynamodb, f"{raw_prefix}recipients", stored)
             raw_s = time.perf_counter() - begin
             raw_written = WriteUnits()
             raw_shape = describe(dynamodb, f"{raw_prefix}recipients")

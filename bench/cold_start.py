@@ -251,10 +251,8 @@ def run_sample(
 ) -> None:
     """One fresh interpreter for ``measured``; its figures are appended, or its error set."""
     import subprocess
-    import tempfile
-    from pathlib import Path
 
-    from infra.lambda_load import EVENTS_DIR, lambda_environment
+    from infra.lambda_load import EVENTS_DIR, lambda_environment, run_child
 
     env = {
         **lambda_environment(measured.target, measured.task),
@@ -268,30 +266,12 @@ def run_sample(
         "event": str(EVENTS_DIR / measured.event),
         "expect_status": 200 if measured.name == "baseline:fastapi" else None,
     }
-    with tempfile.TemporaryDirectory() as scratch:
-        spec_path, result_path = Path(scratch, "spec.json"), Path(scratch, "result.json")
-        spec_path.write_text(json.dumps(spec))
-        try:
-            proc = subprocess.run(
-                [
-                    sys.executable,
-                    "-I",
-                    "-S",
-                    "-B",
-                    __file__,
-                    "--child",
-                    *map(str, (spec_path, result_path)),
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            measured.error = f"timed out after {timeout:.0f} s"
-            return
-        result = json.loads(result_path.read_text()) if result_path.exists() else {}
+    try:
+        proc, written, _ = run_child(__file__, spec, env, timeout)
+    except subprocess.TimeoutExpired:
+        measured.error = f"timed out after {timeout:.0f} s"
+        return
+    result = written or {}
     if proc.returncode != 0 or result.get("problem") or "import_ms" not in result:
         output = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-12:])
         measured.error = f"{result.get('problem') or f'exited with {proc.returncode}'}\n{output}"

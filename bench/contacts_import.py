@@ -60,6 +60,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     import warnings
 
     import boto3
+    from bench._steps import PASSWORD, register, write_raw
     from moto import mock_aws
     from tests.support.api import http_event
 
@@ -80,32 +81,20 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
         context = LocalLambdaContext(function_name="contacts")
 
         def account(email: str) -> dict[str, str]:
-            password = "correct horse battery staple"  # noqa: S105 - a bench account
-            body = {
-                "email": email,
-                "password": password,
-                "full_name": "B",
-                "organization_name": "B",
-            }
-            assert (
-                identity(http_event("POST", "/v1/auth/register", body=body), context)["statusCode"]
-                == 201
-            )
-            login = {"email": email, "password": password}
+            register(identity, context, email, "B")
+            login = {"email": email, "password": PASSWORD}
             token = __import__("json").loads(
                 identity(http_event("POST", "/v1/auth/login", body=login), context)["body"]
             )["access_token"]
             return {"authorization": f"Bearer {token}"}
 
+        def import_event(auth: dict[str, str], csv_body: bytes) -> dict[str, Any]:
+            headers = {**auth, "content-type": "text/csv"}
+            return http_event("POST", "/v1/contacts/import", raw_body=csv_body, headers=headers)
+
         # 1. Import through the handler.
         auth = account("importer@bench.test")
-        csv_body = generate_csv(args.rows)
-        event = http_event(
-            "POST",
-            "/v1/contacts/import",
-            raw_body=csv_body,
-            headers={**auth, "content-type": "text/csv"},
-        )
+        event = import_event(auth, generate_csv(args.rows))
         start = time.perf_counter()
         response = contacts(event, context)
         import_s = time.perf_counter() - start
@@ -123,14 +112,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
         start = time.perf_counter()
         calls = 0
         for table, items in stored.items():
-            for offset in range(0, len(items), 25):
-                requests = [{"PutRequest": {"Item": item}} for item in items[offset : offset + 25]]
-                pending: dict[str, Any] = {f"raw-{table}": requests}
-                while pending:
-                    calls += 1
-                    pending = dynamodb.batch_write_item(RequestItems=pending).get(
-                        "UnprocessedItems", {}
-                    )
+            calls += write_raw(dynamodb, f"raw-{table}", items)
         raw_s = time.perf_counter() - start
         total_items = sum(len(items) for items in stored.values())
 
@@ -159,27 +141,9 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
             return statistics.median(samples), list(page_calls)
 
         small = account("small@bench.test")
-        small_csv = generate_csv(100, seed=1)
-        contacts(
-            http_event(
-                "POST",
-                "/v1/contacts/import",
-                raw_body=small_csv,
-                headers={**small, "content-type": "text/csv"},
-            ),
-            context,
-        )
+        contacts(import_event(small, generate_csv(100, seed=1)), context)
         large = account("large@bench.test")
-        large_csv = generate_csv(args.large, seed=2)
-        large_result = contacts(
-            http_event(
-                "POST",
-                "/v1/contacts/import",
-                raw_body=large_csv,
-                headers={**large, "content-type": "text/csv"},
-            ),
-            context,
-        )
+        large_result = contacts(import_event(large, generate_csv(args.large, seed=2)), context)
         assert large_result["statusCode"] == 200, large_result
         first_page_ms(small)  # warm
         small_ms, small_calls = first_page_ms(small)

@@ -31,6 +31,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
 
     import boto3
     from argon2 import PasswordHasher
+    from bench._steps import PASSWORD, register
     from moto import mock_aws
     from tests.support.api import http_event
 
@@ -49,21 +50,12 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
 
     logger.setLevel("ERROR")
     warnings.simplefilter("ignore")
-    password = "correct horse battery staple"  # noqa: S105 - a bench account's password
+    password = PASSWORD
     with mock_aws():
         create_tables(boto3.client("dynamodb", region_name="us-east-1"), "bench-")
         handler = load_function("identity").handler
         context = LocalLambdaContext(function_name="identity")
-        register = {
-            "email": "bench@acme.test",
-            "password": password,
-            "full_name": "Bench",
-            "organization_name": "Bench Co",
-        }
-        assert (
-            handler(http_event("POST", "/v1/auth/register", body=register), context)["statusCode"]
-            == 201
-        )
+        register(handler, context, "bench@acme.test", "Bench Co", full_name="Bench")
         login_event = http_event(
             "POST", "/v1/auth/login", body={"email": "bench@acme.test", "password": password}
         )

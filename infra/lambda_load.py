@@ -76,7 +76,11 @@ class Resolver:
             name: ",".join(p["Default"]) if isinstance(p.get("Default"), list) else p.get("Default")
             for name, p in template.get("Parameters", {}).items()
         }
-        self.conditions: dict[str, Any] = template.get("Conditions", {})
+        # Imported here, not at the top: the child runs this file too, stdlib only, and
+        # main() (or the caller, e.g. the tests) has put infra/local on the path.
+        from outreach_local.cfn import Conditions
+
+        self.conditions = Conditions(template.get("Conditions", {}), self.resolve)
         self.resources: dict[str, Any] = template["Resources"]
         self.pseudo = {
             "AWS::StackName": STACK_NAME,
@@ -89,22 +93,7 @@ class Resolver:
         self.created: dict[str, tuple[str, str, str]] = {}
 
     def condition(self, name: str) -> bool:
-        return bool(self.evaluate(self.conditions[name]))
-
-    def evaluate(self, value: Any) -> Any:
-        if isinstance(value, dict) and len(value) == 1:
-            ((key, arg),) = value.items()
-            if key == "Fn::Equals":
-                return str(self.evaluate(arg[0])) == str(self.evaluate(arg[1]))
-            if key == "Fn::Not":
-                return not self.evaluate(arg[0])
-            if key == "Fn::And":
-                return all(self.evaluate(a) for a in arg)
-            if key == "Fn::Or":
-                return any(self.evaluate(a) for a in arg)
-            if key == "Condition" or (key == "Ref" and arg in self.conditions):
-                return self.condition(arg)
-        return self.resolve(value)
+        return self.conditions.condition(name)
 
     def ref(self, name: str) -> str:
         if name in self.pseudo:
@@ -402,6 +391,34 @@ def moto_closure() -> list[str]:
     return sorted({top for dist in seen for top in by_dist.get(dist, [])})
 
 
+def run_child(
+    script: str, spec: dict[str, Any], env: dict[str, str], timeout: float
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any] | None, float]:
+    """Run ``script --child SPEC RESULT`` in a fresh isolated interpreter (``-I -S -B``: no
+    user site, no site-packages, no bytecode written), as Lambda starts a function.
+
+    Returns the process, the result it wrote (``None`` if it wrote none) and the wall
+    seconds; raises :class:`subprocess.TimeoutExpired` after ``timeout`` seconds.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        spec_path, result_path = Path(scratch, "spec.json"), Path(scratch, "result.json")
+        spec_path.write_text(json.dumps(spec))
+        started = time.perf_counter()
+        proc = subprocess.run(  # noqa: S603 - this interpreter, a script of this project
+            [sys.executable, "-I", "-S", "-B", script, "--child", str(spec_path), str(result_path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+        written: dict[str, Any] | None = (
+            json.loads(result_path.read_text()) if result_path.exists() else None
+        )
+    return proc, written, wall
+
+
 def run_target(
     target: Target, layer_dirs: dict[str, Path], tables: list[dict[str, Any]], allowed: list[str]
 ) -> dict[str, Any]:
@@ -417,31 +434,8 @@ def run_target(
         "tables": tables,
         "created": target.created,
     }
-    with tempfile.TemporaryDirectory() as scratch:
-        spec_path, result_path = Path(scratch, "spec.json"), Path(scratch, "result.json")
-        spec_path.write_text(json.dumps(spec))
-        started = time.perf_counter()
-        proc = subprocess.run(  # noqa: S603 - this interpreter, this script
-            [
-                sys.executable,
-                "-I",
-                "-S",
-                "-B",
-                __file__,
-                "--child",
-                str(spec_path),
-                str(result_path),
-            ],
-            env=lambda_environment(target, task),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        wall = time.perf_counter() - started
-        result: dict[str, Any] = (
-            json.loads(result_path.read_text()) if result_path.exists() else {"errors": []}
-        )
+    proc, written, wall = run_child(__file__, spec, lambda_environment(target, task), 300)
+    result: dict[str, Any] = written if written is not None else {"errors": []}
     if proc.returncode != 0 and not result.get("errors"):
         result.setdefault("errors", []).append(f"exited with {proc.returncode}")
     if result.get("errors"):

@@ -40,11 +40,15 @@ _TAGS = (
 
 
 class _CfnLoader(yaml.SafeLoader):
-    """A YAML loader that turns ``!Tag value`` into ``{"Fn::Tag": value}`` / ``{"Ref": value}``."""
+    """A YAML loader that turns ``!Tag value`` into ``{"Fn::Tag": value}``, as CloudFormation does.
+
+    ``!Ref`` and ``!Condition`` (a condition's reference to another) keep their names:
+    ``{"Ref": value}``, ``{"Condition": value}``.
+    """
 
 
 def _construct(tag: str) -> Any:
-    key = "Ref" if tag in ("Ref", "Condition") else f"Fn::{tag}"
+    key = tag if tag in ("Ref", "Condition") else f"Fn::{tag}"
 
     def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
         value: Any
