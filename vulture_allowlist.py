@@ -36,9 +36,16 @@ _.box
 # Values parsed from text (Role("member")), never named in code.
 _.MEMBER
 
-# Fields of API answers, serialised by pydantic (api-contract.md).
+# Fields of API answers, serialised by pydantic (api-contract.md), and the domain
+# attributes pydantic reads them from by name (PublicModel.of: from_attributes).
 _.token_type
 _.organization_id
+_.access_token
+_.expires_in
+_.encoding
+_.characters
+_.delivered
+_.sends_today
 
 # Stored attributes no code reads back yet, kept for the record an operator reads in the
 # table (docs/data-model.md): when a number was last texted.

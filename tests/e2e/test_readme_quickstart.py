@@ -356,6 +356,22 @@ class Walk:
             params=params,
         )
 
+    def on_campaign(self, method: str, template: str, **request: Any) -> httpx.Response:
+        """A call on the walk's campaign (its id in the path), as its owner."""
+        return self.call(method, template, token=self.token, id=self.campaign_id, **request)
+
+    def inbound(self, token: str, sender: str, to: str, body: str) -> httpx.Response:
+        """A text from ``sender`` to ``to``, as the carrier would deliver it."""
+        payload = {"from": sender, "to": to, "body": body}
+        return self.call("POST", "/v1/dev/inbound", token=token, payload=payload)
+
+    def delivery(
+        self, token: str, message_id: str, *, status: str, error_code: str | None
+    ) -> httpx.Response:
+        """A delivery receipt for ``message_id``, as the carrier would send it."""
+        payload = {"message_id": message_id, "status": status, "error_code": error_code}
+        return self.call("POST", "/v1/dev/delivery", token=token, payload=payload)
+
     def expect(self, condition: bool, message: str) -> bool:
         """A soft check: recorded, and the walk goes on."""
         if not condition:
@@ -575,13 +591,7 @@ class Walk:
             ({"contact_id": self.contact_ids.get("+16175550123", "")}, "Ana"),
             ({"contact_id": self.contact_ids.get("+16175550124", "")}, ""),
         ):
-            response = self.call(
-                "POST",
-                "/v1/campaigns/{id}/preview",
-                token=self.token,
-                id=self.campaign_id,
-                payload=request,
-            )
+            response = self.on_campaign("POST", "/v1/campaigns/{id}/preview", payload=request)
             if not self.expect(
                 response.status_code == 200, f"preview {request}: {short(response)}"
             ):
@@ -597,9 +607,7 @@ class Walk:
                 )
 
     def start(self) -> None:
-        response = self.call(
-            "POST", "/v1/campaigns/{id}/start", token=self.token, id=self.campaign_id
-        )
+        response = self.on_campaign("POST", "/v1/campaigns/{id}/start")
         if response.status_code != 200:
             raise WalkAborted(f"start: {short(response)}")
         started = body_of(response)
@@ -677,18 +685,8 @@ class Walk:
         )
         self.expect(self.outbox(other) == [], "another organization's outbox is not empty")
         receipt = {"status": "failed", "error_code": "30003"}
-        foreign = self.call(
-            "POST",
-            "/v1/dev/delivery",
-            token=other,
-            payload={"message_id": self.message_id(self.stopper), **receipt},
-        )
-        unknown = self.call(
-            "POST",
-            "/v1/dev/delivery",
-            token=other,
-            payload={"message_id": "no-such-message", **receipt},
-        )
+        foreign = self.delivery(other, self.message_id(self.stopper), **receipt)
+        unknown = self.delivery(other, "no-such-message", **receipt)
         self.expect(
             (foreign.status_code, body_of(foreign)) == (200, {"outcome": "unknown_message"}),
             f"a receipt for another organization's message: {short(foreign)}",
@@ -697,12 +695,7 @@ class Walk:
             (foreign.status_code, foreign.content) == (unknown.status_code, unknown.content),
             f"foreign message {short(foreign)} vs unknown message {short(unknown)}",
         )
-        response = self.call(
-            "POST",
-            "/v1/dev/inbound",
-            token=other,
-            payload={"from": SEATTLE_HOLDOUT, "to": SENDER, "body": "STOP"},
-        )
+        response = self.inbound(other, SEATTLE_HOLDOUT, SENDER, "STOP")
         problem = body_of(response) or {}
         self.expect(
             response.status_code == 404
@@ -710,12 +703,7 @@ class Walk:
             and {"type", "title", "status", "detail"} <= set(problem),
             f"inbound to another organization's number: {short(response)}",
         )
-        response = self.call(
-            "POST",
-            "/v1/dev/inbound",
-            token=other,
-            payload={"from": OTHER_CORRESPONDENT, "to": OTHER_SENDER, "body": "HELP"},
-        )
+        response = self.inbound(other, OTHER_CORRESPONDENT, OTHER_SENDER, "HELP")
         self.expect(response.status_code == 200, f"HELP to its own number: {short(response)}")
         other_outbox = self.outbox(other)
         self.expect(
@@ -731,27 +719,15 @@ class Walk:
             (self.helper, "HELP"),
             (self.replier, "Yes I'm interested, call me"),
         ):
-            response = self.call(
-                "POST",
-                "/v1/dev/inbound",
-                token=self.token,
-                payload={"from": phone, "to": SENDER, "body": text},
-            )
+            response = self.inbound(self.token, phone, SENDER, text)
             self.expect(response.status_code == 200, f"inbound {text!r}: {short(response)}")
             outcomes[text] = (body_of(response) or {}).get("outcome")
         self.expect(
             list(outcomes.values()) == ["opted_out", "help_sent", "reply"],
             f"inbound outcomes {outcomes}",
         )
-        response = self.call(
-            "POST",
-            "/v1/dev/delivery",
-            token=self.token,
-            payload={
-                "message_id": self.message_id(self.replier),
-                "status": "delivered",
-                "error_code": None,
-            },
+        response = self.delivery(
+            self.token, self.message_id(self.replier), status="delivered", error_code=None
         )
         self.expect(
             response.status_code == 200
@@ -794,7 +770,7 @@ class Walk:
             self.tick_campaign(self.token, eastern(day, 13))
         status = ""
         for _ in range(4):
-            response = self.call("GET", "/v1/campaigns/{id}", token=self.token, id=self.campaign_id)
+            response = self.on_campaign("GET", "/v1/campaigns/{id}")
             status = (body_of(response) or {}).get("status", "")
             if status == "completed":
                 break
@@ -968,9 +944,7 @@ class Walk:
     # -- reads
 
     def stats(self) -> dict[str, Any]:
-        response = self.call(
-            "GET", "/v1/campaigns/{id}/stats", token=self.token, id=self.campaign_id
-        )
+        response = self.on_campaign("GET", "/v1/campaigns/{id}/stats")
         assert response.status_code == 200, short(response)
         stats: dict[str, Any] = body_of(response)
         return stats
@@ -979,13 +953,7 @@ class Walk:
         sends: list[dict[str, Any]] = []
         params: dict[str, str | int] = {"limit": 200}
         while True:
-            response = self.call(
-                "GET",
-                "/v1/campaigns/{id}/sends",
-                token=self.token,
-                id=self.campaign_id,
-                params=params,
-            )
+            response = self.on_campaign("GET", "/v1/campaigns/{id}/sends", params=params)
             assert response.status_code == 200, short(response)
             page = body_of(response)
             sends.extend(page["items"])

@@ -16,18 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from outreach.campaigns.domain import (
-    COUNTERS,
-    DEFAULT_WINDOW,
-    Audience,
-    Campaign,
-    CampaignStatus,
-    Recipient,
-    RecipientStatus,
-    Variant,
-    VariantCounts,
-    Window,
-)
+from outreach.campaigns import domain
 from outreach.campaigns.ports import CampaignStore, RecipientStore
 from outreach.campaigns.repository import CampaignRepository, RecipientRepository
 from outreach.data.keys import campaign_key, daily_counter_key
@@ -35,27 +24,23 @@ from outreach.data.models import CampaignStatsModel, CounterModel
 from outreach.errors import BadRequest, Conflict, NotFound
 from outreach.ids import new_id
 from outreach_local.streams import StatsPump
+from tests.support import builders
+from tests.support.contract import IMPLEMENTATIONS, use_dynamodb
 from tests.support.fakes.campaigns import InMemoryCampaignStore, InMemoryRecipientStore
 
 NOW = datetime(2026, 3, 2, 15, 0, 0, 123000, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
 ORG = "01JA0000000000000000000001"
 OTHER_ORG = "01JA0000000000000000000002"
-IMPLEMENTATIONS = ["in_memory", "dynamodb"]
-DRAFT_ONLY = frozenset({CampaignStatus.DRAFT})
-EDITABLE = frozenset({CampaignStatus.DRAFT, CampaignStatus.PAUSED})
-
-
-def _use_dynamodb(request: pytest.FixtureRequest) -> bool:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws")
-        return True
-    return False
+DRAFT_ONLY = frozenset({domain.CampaignStatus.DRAFT})
+CANCEL_DRAFT = domain.Transition(DRAFT_ONLY, domain.CampaignStatus.CANCELLED)
+ACTIVE_ONLY = frozenset({domain.CampaignStatus.ACTIVE})
+EDITABLE = frozenset({domain.CampaignStatus.DRAFT, domain.CampaignStatus.PAUSED})
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def campaigns(request: pytest.FixtureRequest) -> CampaignStore:
-    return CampaignRepository() if _use_dynamodb(request) else InMemoryCampaignStore()
+    return CampaignRepository() if use_dynamodb(request) else InMemoryCampaignStore()
 
 
 @dataclass
@@ -64,16 +49,16 @@ class Recipients:
     reads; ``drain`` counts the recipients' stream, as the stats function does."""
 
     store: RecipientStore
-    add_counts: Callable[[str, str, VariantCounts], None]
+    add_counts: Callable[[str, str, domain.VariantCounts], None]
     count_sends: Callable[[str, str, str, int], None]
     drain: Callable[[], object]
 
 
-def _stored_counts(org_id: str, campaign_id: str, counts: VariantCounts) -> None:
+def _stored_counts(org_id: str, campaign_id: str, counts: domain.VariantCounts) -> None:
     CampaignStatsModel(campaign_key(org_id, campaign_id), counts.name).update(
         actions=[
             getattr(CampaignStatsModel, name).add(getattr(counts, name))
-            for name in COUNTERS
+            for name in domain.COUNTERS
             if getattr(counts, name)
         ]
     )
@@ -87,53 +72,37 @@ def _stored_sends(org_id: str, campaign_id: str, day: str, sends: int) -> None:
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def recipients(request: pytest.FixtureRequest) -> Recipients:
-    if _use_dynamodb(request):
+    if use_dynamodb(request):
         return Recipients(RecipientRepository(), _stored_counts, _stored_sends, StatsPump().drain)
     fake = InMemoryRecipientStore()
     return Recipients(fake, fake.add_counts, fake.count_sends, lambda: None)
 
 
-def _campaign(org_id: str = ORG, at: datetime = NOW, **changes: object) -> Campaign:
-    campaign = Campaign(
-        id=new_id(at),
-        org_id=org_id,
-        name="Spring check",
-        status=CampaignStatus.DRAFT,
-        variants=(Variant("A", "Hi {first_name|there}", 3), Variant("B", "Hey", 1)),
-        audience=Audience(tags=("leads", "vip")),
-        daily_limit=40,
-        timezone="America/Chicago",
-        window=Window("10:00", "16:30", ("mon", "sat")),
-        start_at=datetime(2026, 12, 1, 14, 0, tzinfo=UTC),
-        end_at=None,
-        recipients=0,
-        created_at=at,
-        updated_at=at,
-        started_at=None,
-        completed_at=None,
-    )
-    return replace(campaign, **changes)  # type: ignore[arg-type]
+# A draft with every field the service may default set otherwise.
+NOT_DEFAULTS: dict[str, object] = {
+    "variants": (domain.Variant("A", "Hi {first_name|there}", 3), domain.Variant("B", "Hey", 1)),
+    "audience": domain.Audience(tags=("leads", "vip")),
+    "daily_limit": 40,
+    "timezone": "America/Chicago",
+    "window": domain.Window("10:00", "16:30", ("mon", "sat")),
+    "start_at": datetime(2026, 12, 1, 14, 0, tzinfo=UTC),
+}
+
+
+def _campaign(org_id: str = ORG, at: datetime = NOW, **changes: object) -> domain.Campaign:
+    return builders.campaign(org_id, at=at, **(NOT_DEFAULTS | changes))
 
 
 def _recipient(
     contact_id: str,
-    status: RecipientStatus = RecipientStatus.PENDING,
+    status: domain.RecipientStatus = domain.RecipientStatus.PENDING,
     variant: str = "A",
     campaign_id: str = "01JB0000000000000000000001",
     org_id: str = ORG,
-) -> Recipient:
-    return Recipient(
-        org_id=org_id,
-        campaign_id=campaign_id,
-        contact_id=contact_id,
-        phone=f"+1617555{int(contact_id[-4:]):04d}",
-        variant=variant,
-        status=status,
-        attempts=0,
-        provider_message_id=None,
-        error=None,
-        sent_at=None,
-        updated_at=NOW,
+) -> domain.Recipient:
+    phone = f"+1617555{int(contact_id[-4:]):04d}"
+    return builders.pending_recipient(
+        org_id, campaign_id, contact_id, phone, at=NOW, variant=variant, status=status
     )
 
 
@@ -152,7 +121,9 @@ def test_a_created_campaign_reads_back_whole(campaigns: CampaignStore) -> None:
     campaigns.create(made)
     assert campaigns.get(ORG, made.id) == made
     assert campaigns.get(ORG, made.id, consistent=True) == made
-    plain = _campaign(audience=Audience(all=True), window=DEFAULT_WINDOW, start_at=None)
+    plain = _campaign(
+        audience=domain.Audience(all=True), window=domain.DEFAULT_WINDOW, start_at=None
+    )
     campaigns.create(plain)
     assert campaigns.get(ORG, plain.id) == plain
 
@@ -192,17 +163,17 @@ def test_lists_by_status(campaigns: CampaignStore) -> None:
     drafts = [_campaign(at=NOW + timedelta(milliseconds=i)) for i in range(3)]
     for campaign in drafts:
         campaigns.create(campaign)
-    cancelled = campaigns.transition(
-        ORG, drafts[1].id, allowed=DRAFT_ONLY, to=CampaignStatus.CANCELLED, now=LATER
-    )
-    page = campaigns.list(ORG, status=CampaignStatus.DRAFT, limit=1, cursor=None)
+    cancelled = campaigns.transition(ORG, drafts[1].id, CANCEL_DRAFT, now=LATER)
+    page = campaigns.list(ORG, status=domain.CampaignStatus.DRAFT, limit=1, cursor=None)
     assert page.items == [drafts[2]]
-    rest = campaigns.list(ORG, status=CampaignStatus.DRAFT, limit=1, cursor=page.next_cursor)
+    rest = campaigns.list(ORG, status=domain.CampaignStatus.DRAFT, limit=1, cursor=page.next_cursor)
     assert rest.items == [drafts[0]]
-    assert campaigns.list(ORG, status=CampaignStatus.CANCELLED, limit=5, cursor=None).items == [
-        cancelled
-    ]
-    assert campaigns.list(ORG, status=CampaignStatus.ACTIVE, limit=5, cursor=None).items == []
+    assert campaigns.list(
+        ORG, status=domain.CampaignStatus.CANCELLED, limit=5, cursor=None
+    ).items == [cancelled]
+    assert (
+        campaigns.list(ORG, status=domain.CampaignStatus.ACTIVE, limit=5, cursor=None).items == []
+    )
 
 
 def test_a_list_cursor_is_bound_to_its_organization_and_filter(campaigns: CampaignStore) -> None:
@@ -211,7 +182,7 @@ def test_a_list_cursor_is_bound_to_its_organization_and_filter(campaigns: Campai
     cursor = campaigns.list(ORG, status=None, limit=1, cursor=None).next_cursor
     assert cursor
     with pytest.raises(BadRequest):
-        campaigns.list(ORG, status=CampaignStatus.DRAFT, limit=1, cursor=cursor)
+        campaigns.list(ORG, status=domain.CampaignStatus.DRAFT, limit=1, cursor=cursor)
     with pytest.raises(BadRequest):
         campaigns.list(OTHER_ORG, status=None, limit=1, cursor=cursor)
     with pytest.raises(BadRequest):
@@ -224,11 +195,11 @@ def test_update_content_stores_the_edit_while_allowed(campaigns: CampaignStore) 
     edit = replace(
         made,
         name="Autumn",
-        variants=(Variant("Only", "Hello {company|friend}", 3),),
-        audience=Audience(contact_ids=("01JC0000000000000000000001",)),
+        variants=(domain.Variant("Only", "Hello {company|friend}", 3),),
+        audience=domain.Audience(contact_ids=("01JC0000000000000000000001",)),
         daily_limit=10,
         timezone="Europe/Paris",
-        window=Window("08:30", "12:00", ("tue",)),
+        window=domain.Window("08:30", "12:00", ("tue",)),
         start_at=None,
         end_at=datetime(2027, 1, 1, tzinfo=UTC),
     )
@@ -242,7 +213,7 @@ def test_update_content_outside_the_allowed_statuses_is_a_conflict(
 ) -> None:
     made = _campaign()
     campaigns.create(made)
-    campaigns.transition(ORG, made.id, allowed=DRAFT_ONLY, to=CampaignStatus.CANCELLED, now=NOW)
+    campaigns.transition(ORG, made.id, CANCEL_DRAFT, now=NOW)
     before = campaigns.get(ORG, made.id)
     with pytest.raises(Conflict):
         campaigns.update_content(replace(made, name="No"), allowed=EDITABLE, now=LATER)
@@ -263,11 +234,21 @@ def test_a_running_start_holds_the_draft(campaigns: CampaignStore) -> None:
     with pytest.raises(Conflict):
         campaigns.delete_draft(ORG, made.id, now=NOW)
     with pytest.raises(Conflict) as cancel:
-        campaigns.transition(ORG, made.id, allowed=DRAFT_ONLY, to=CampaignStatus.CANCELLED, now=NOW)
+        campaigns.transition(ORG, made.id, CANCEL_DRAFT, now=NOW)
     assert cancel.value.extra == {"campaign_status": "draft"}
     assert campaigns.get(ORG, made.id) == made
     # Once the lease lapses, another start (or an edit) may go ahead.
     campaigns.begin_start(ORG, made.id, token="t3", now=LATER, until=LATER + timedelta(minutes=2))
+
+
+def _go_active(
+    campaigns: CampaignStore, campaign_id: str, *, token: str, recipients: int
+) -> domain.Campaign:
+    """The end of a start: the draft goes active, with the start's ``token``."""
+    start = domain.Transition(
+        DRAFT_ONLY, domain.CampaignStatus.ACTIVE, recipients=recipients, start_token=token
+    )
+    return campaigns.transition(ORG, campaign_id, start, now=NOW)
 
 
 def test_a_start_goes_active_with_its_own_token_only(campaigns: CampaignStore) -> None:
@@ -275,27 +256,11 @@ def test_a_start_goes_active_with_its_own_token_only(campaigns: CampaignStore) -
     campaigns.create(made)
     campaigns.begin_start(ORG, made.id, token="mine", now=NOW, until=LATER)
     with pytest.raises(Conflict) as stale:
-        campaigns.transition(
-            ORG,
-            made.id,
-            allowed=DRAFT_ONLY,
-            to=CampaignStatus.ACTIVE,
-            now=NOW,
-            recipients=3,
-            start_token="theirs",
-        )
+        _go_active(campaigns, made.id, token="theirs", recipients=3)
     assert stale.value.extra == {"campaign_status": "draft"}
-    started = campaigns.transition(
-        ORG,
-        made.id,
-        allowed=DRAFT_ONLY,
-        to=CampaignStatus.ACTIVE,
-        now=NOW,
-        recipients=3,
-        start_token="mine",
-    )
+    started = _go_active(campaigns, made.id, token="mine", recipients=3)
     assert started == replace(
-        made, status=CampaignStatus.ACTIVE, recipients=3, started_at=NOW, updated_at=NOW
+        made, status=domain.CampaignStatus.ACTIVE, recipients=3, started_at=NOW, updated_at=NOW
     )
     assert campaigns.get(ORG, made.id, consistent=True) == started
 
@@ -309,46 +274,32 @@ def test_a_move_the_status_does_not_allow_is_a_conflict_naming_it(
         campaigns.transition(
             ORG,
             made.id,
-            allowed=frozenset({CampaignStatus.ACTIVE}),
-            to=CampaignStatus.PAUSED,
+            domain.Transition(ACTIVE_ONLY, domain.CampaignStatus.PAUSED),
             now=NOW,
         )
     assert refused.value.extra == {"campaign_status": "draft"}
     assert campaigns.get(ORG, made.id) == made
     with pytest.raises(NotFound):
-        campaigns.transition(
-            ORG, new_id(NOW), allowed=DRAFT_ONLY, to=CampaignStatus.CANCELLED, now=NOW
-        )
+        campaigns.transition(ORG, new_id(NOW), CANCEL_DRAFT, now=NOW)
 
 
 def test_cancelling_and_completing_set_completed_at(campaigns: CampaignStore) -> None:
     cancelled, completed = _campaign(), _campaign(at=LATER)
     for campaign in (cancelled, completed):
         campaigns.create(campaign)
-    moved = campaigns.transition(
-        ORG, cancelled.id, allowed=DRAFT_ONLY, to=CampaignStatus.CANCELLED, now=LATER
-    )
+    moved = campaigns.transition(ORG, cancelled.id, CANCEL_DRAFT, now=LATER)
     assert moved == replace(
-        cancelled, status=CampaignStatus.CANCELLED, updated_at=LATER, completed_at=LATER
+        cancelled, status=domain.CampaignStatus.CANCELLED, updated_at=LATER, completed_at=LATER
     )
     campaigns.begin_start(ORG, completed.id, token="t", now=NOW, until=LATER)
-    campaigns.transition(
-        ORG,
-        completed.id,
-        allowed=DRAFT_ONLY,
-        to=CampaignStatus.ACTIVE,
-        now=NOW,
-        recipients=0,
-        start_token="t",
-    )
+    _go_active(campaigns, completed.id, token="t", recipients=0)
     done = campaigns.transition(
         ORG,
         completed.id,
-        allowed=frozenset({CampaignStatus.ACTIVE}),
-        to=CampaignStatus.COMPLETED,
+        domain.Transition(ACTIVE_ONLY, domain.CampaignStatus.COMPLETED),
         now=LATER,
     )
-    assert done.status is CampaignStatus.COMPLETED
+    assert done.status is domain.CampaignStatus.COMPLETED
     assert done.completed_at == LATER
     assert done.started_at == NOW
 
@@ -357,9 +308,7 @@ def test_delete_draft_deletes_only_a_draft(campaigns: CampaignStore) -> None:
     draft, cancelled = _campaign(), _campaign(at=LATER)
     for campaign in (draft, cancelled):
         campaigns.create(campaign)
-    campaigns.transition(
-        ORG, cancelled.id, allowed=DRAFT_ONLY, to=CampaignStatus.CANCELLED, now=NOW
-    )
+    campaigns.transition(ORG, cancelled.id, CANCEL_DRAFT, now=NOW)
     campaigns.delete_draft(ORG, draft.id, now=NOW)
     with pytest.raises(NotFound):
         campaigns.get(ORG, draft.id)
@@ -367,7 +316,7 @@ def test_delete_draft_deletes_only_a_draft(campaigns: CampaignStore) -> None:
         campaigns.delete_draft(ORG, cancelled.id, now=NOW)
     with pytest.raises(Conflict):
         campaigns.delete_draft(ORG, draft.id, now=NOW)  # gone already
-    assert campaigns.get(ORG, cancelled.id).status is CampaignStatus.CANCELLED
+    assert campaigns.get(ORG, cancelled.id).status is domain.CampaignStatus.CANCELLED
 
 
 # --- RecipientStore --------------------------------------------------------------------------
@@ -379,38 +328,48 @@ def test_a_snapshot_lists_in_contact_order_as_written(recipients: Recipients) ->
     attempted = replace(written[0], attempts=2, provider_message_id="m", error="e", sent_at=NOW)
     assert store.write_snapshot(iter([attempted, *written[1:]])) == 4
     expected = sorted(written, key=lambda r: r.contact_id)
-    first = store.list(ORG, CAMPAIGN, status=None, limit=3, cursor=None)
+    first = store.list(ORG, domain.SendsQuery(CAMPAIGN), limit=3, cursor=None)
     assert first.items == expected[:3]
     assert first.next_cursor
-    rest = store.list(ORG, CAMPAIGN, status=None, limit=3, cursor=first.next_cursor)
+    rest = store.list(ORG, domain.SendsQuery(CAMPAIGN), limit=3, cursor=first.next_cursor)
     assert rest.items == expected[3:]
     assert rest.next_cursor is None
-    whole = store.list(ORG, CAMPAIGN, status=None, limit=4, cursor=None)
+    whole = store.list(ORG, domain.SendsQuery(CAMPAIGN), limit=4, cursor=None)
     assert whole.items == expected
     assert whole.next_cursor is None
-    assert store.list(OTHER_ORG, CAMPAIGN, status=None, limit=4, cursor=None).items == []
+    assert store.list(OTHER_ORG, domain.SendsQuery(CAMPAIGN), limit=4, cursor=None).items == []
 
 
 def test_a_status_filter_applies_to_each_page_read(recipients: Recipients) -> None:
     store = recipients.store
-    pending, sending, sent = RecipientStatus.PENDING, RecipientStatus.SENDING, RecipientStatus.SENT
+    pending, sending, sent = (
+        domain.RecipientStatus.PENDING,
+        domain.RecipientStatus.SENDING,
+        domain.RecipientStatus.SENT,
+    )
     statuses = [pending, sending, pending, pending, sending, sent, sent]
     written = [_recipient(_contact_id(i), status) for i, status in enumerate(statuses)]
     store.write_snapshot(written)
-    first = store.list(ORG, CAMPAIGN, status=pending, limit=2, cursor=None)
+    first = store.list(ORG, domain.SendsQuery(CAMPAIGN, pending), limit=2, cursor=None)
     assert first.items == [written[0], written[2]]
-    second = store.list(ORG, CAMPAIGN, status=pending, limit=2, cursor=first.next_cursor)
+    second = store.list(
+        ORG, domain.SendsQuery(CAMPAIGN, pending), limit=2, cursor=first.next_cursor
+    )
     assert second.items == [written[3]]
     # Read pages [0, 1], [2, 3]: the page is full at the end of a read page, and
     # more items follow (none of them sent): the next page is empty and the last.
-    full = store.list(ORG, CAMPAIGN, status=sending, limit=2, cursor=None)
+    full = store.list(ORG, domain.SendsQuery(CAMPAIGN, sending), limit=2, cursor=None)
     assert full.items == [written[1], written[4]]
     assert full.next_cursor
-    after = store.list(ORG, CAMPAIGN, status=sending, limit=2, cursor=full.next_cursor)
+    after = store.list(ORG, domain.SendsQuery(CAMPAIGN, sending), limit=2, cursor=full.next_cursor)
     assert after.items == []
     assert after.next_cursor is None
-    assert store.list(ORG, CAMPAIGN, status=RecipientStatus.FAILED, limit=50, cursor=None) == (
-        store.list(ORG, CAMPAIGN, status=RecipientStatus.SKIPPED, limit=50, cursor=None)
+    assert store.list(
+        ORG, domain.SendsQuery(CAMPAIGN, domain.RecipientStatus.FAILED), limit=50, cursor=None
+    ) == (
+        store.list(
+            ORG, domain.SendsQuery(CAMPAIGN, domain.RecipientStatus.SKIPPED), limit=50, cursor=None
+        )
     )
 
 
@@ -419,24 +378,24 @@ def test_a_sends_cursor_is_bound_to_its_campaign_filter_and_organization(
 ) -> None:
     store = recipients.store
     store.write_snapshot([_recipient(_contact_id(i)) for i in range(3)])
-    cursor = store.list(ORG, CAMPAIGN, status=None, limit=1, cursor=None).next_cursor
+    cursor = store.list(ORG, domain.SendsQuery(CAMPAIGN), limit=1, cursor=None).next_cursor
     assert cursor
     other_campaign = "01JB0000000000000000000002"
     for org_id, campaign_id, status in (
-        (ORG, CAMPAIGN, RecipientStatus.PENDING),
+        (ORG, CAMPAIGN, domain.RecipientStatus.PENDING),
         (ORG, other_campaign, None),
         (OTHER_ORG, CAMPAIGN, None),
         (ORG, "x" * 3000, None),
     ):
         with pytest.raises(BadRequest):
-            store.list(org_id, campaign_id, status=status, limit=1, cursor=cursor)
+            store.list(org_id, domain.SendsQuery(campaign_id, status), limit=1, cursor=cursor)
 
 
 @pytest.mark.parametrize("campaign_id", ["nope", "x" * 3000])
 def test_sends_of_an_id_no_campaign_can_have_are_empty(
     recipients: Recipients, campaign_id: str
 ) -> None:
-    page = recipients.store.list(ORG, campaign_id, status=None, limit=5, cursor=None)
+    page = recipients.store.list(ORG, domain.SendsQuery(campaign_id), limit=5, cursor=None)
     assert page.items == []
     assert page.next_cursor is None
 
@@ -447,29 +406,31 @@ def test_clear_snapshot_deletes_the_campaigns_recipients(recipients: Recipients)
     store.write_snapshot([_recipient(_contact_id(i)) for i in range(3)])
     store.write_snapshot([_recipient(_contact_id(9), campaign_id=other)])
     assert store.clear_snapshot(ORG, CAMPAIGN) == 3
-    assert store.list(ORG, CAMPAIGN, status=None, limit=5, cursor=None).items == []
-    assert len(store.list(ORG, other, status=None, limit=5, cursor=None).items) == 1
+    assert store.list(ORG, domain.SendsQuery(CAMPAIGN), limit=5, cursor=None).items == []
+    assert len(store.list(ORG, domain.SendsQuery(other), limit=5, cursor=None).items) == 1
     assert store.clear_snapshot(ORG, CAMPAIGN) == 0
 
 
 def test_skip_pending_skips_only_pending_recipients(recipients: Recipients) -> None:
     store = recipients.store
-    pending, sending = RecipientStatus.PENDING, RecipientStatus.SENDING
+    pending, sending = domain.RecipientStatus.PENDING, domain.RecipientStatus.SENDING
     written = [
         _recipient(_contact_id(0), pending, "A"),
         _recipient(_contact_id(1), pending, "B"),
         _recipient(_contact_id(2), pending, "B"),
         _recipient(_contact_id(3), sending, "A"),
-        _recipient(_contact_id(4), RecipientStatus.SENT, "A"),
+        _recipient(_contact_id(4), domain.RecipientStatus.SENT, "A"),
     ]
     store.write_snapshot(written)
     assert store.skip_pending(ORG, CAMPAIGN, reason="campaign cancelled", now=LATER) == {
         "A": 1,
         "B": 2,
     }
-    listed = store.list(ORG, CAMPAIGN, status=None, limit=10, cursor=None).items
+    listed = store.list(ORG, domain.SendsQuery(CAMPAIGN), limit=10, cursor=None).items
     assert listed[:3] == [
-        replace(r, status=RecipientStatus.SKIPPED, error="campaign cancelled", updated_at=LATER)
+        replace(
+            r, status=domain.RecipientStatus.SKIPPED, error="campaign cancelled", updated_at=LATER
+        )
         for r in written[:3]
     ]
     assert listed[3:] == written[3:]
@@ -481,7 +442,11 @@ def test_counts_project_the_recipients_and_add_the_reply_counters(
 ) -> None:
     store = recipients.store
     assert store.counts(ORG, CAMPAIGN) == []
-    pending, sending, sent = RecipientStatus.PENDING, RecipientStatus.SENDING, RecipientStatus.SENT
+    pending, sending, sent = (
+        domain.RecipientStatus.PENDING,
+        domain.RecipientStatus.SENDING,
+        domain.RecipientStatus.SENT,
+    )
     store.write_snapshot(
         [
             _recipient(_contact_id(0), pending, "A"),
@@ -491,11 +456,15 @@ def test_counts_project_the_recipients_and_add_the_reply_counters(
         ]
     )
     recipients.drain()
-    recipients.add_counts(ORG, CAMPAIGN, VariantCounts("A", replies=4, repliers=1, opt_outs=1))
-    recipients.add_counts(ORG, CAMPAIGN, VariantCounts("A", replies=1, repliers=1))
+    recipients.add_counts(
+        ORG, CAMPAIGN, domain.VariantCounts("A", replies=4, repliers=1, opt_outs=1)
+    )
+    recipients.add_counts(ORG, CAMPAIGN, domain.VariantCounts("A", replies=1, repliers=1))
     assert sorted(store.counts(ORG, CAMPAIGN), key=lambda c: c.name) == [
-        VariantCounts("A", recipients=3, pending=2, sent=1, replies=5, repliers=2, opt_outs=1),
-        VariantCounts("B", recipients=1, pending=1),
+        domain.VariantCounts(
+            "A", recipients=3, pending=2, sent=1, replies=5, repliers=2, opt_outs=1
+        ),
+        domain.VariantCounts("B", recipients=1, pending=1),
     ]
     assert store.counts(OTHER_ORG, CAMPAIGN) == []
 

@@ -33,18 +33,8 @@ from tests.support.in_memory_api import api_with
 
 
 @pytest.fixture
-def identity(aws: None, lambda_context: LocalLambdaContext) -> ApiClient:
-    return ApiClient("identity", lambda_context)
-
-
-@pytest.fixture
 def api(aws: None, lambda_context: LocalLambdaContext) -> ApiClient:
     return ApiClient("contacts", lambda_context)
-
-
-@pytest.fixture
-def owner(identity: ApiClient) -> Account:
-    return register(identity, "owner@acme.test")
 
 
 class _TickingClock(SimulatedClock):

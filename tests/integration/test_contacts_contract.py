@@ -16,30 +16,24 @@ from outreach.contacts.ports import ContactStore, OptOutList
 from outreach.contacts.repository import ContactRepository, OptOutRepository
 from outreach.errors import BadRequest, Conflict, NotFound
 from outreach.ids import new_id
+from tests.support import builders
+from tests.support.contract import IMPLEMENTATIONS, use_dynamodb
 from tests.support.fakes.contacts import InMemoryContactStore, InMemoryOptOutList
 
 NOW = datetime(2026, 3, 2, 15, 0, 0, 123000, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
 ORG = new_id(NOW)
 OTHER_ORG = new_id(NOW + timedelta(milliseconds=1))
-IMPLEMENTATIONS = ["in_memory", "dynamodb"]
-
-
-def _use_dynamodb(request: pytest.FixtureRequest) -> bool:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws")
-        return True
-    return False
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def contacts(request: pytest.FixtureRequest) -> ContactStore:
-    return ContactRepository() if _use_dynamodb(request) else InMemoryContactStore()
+    return ContactRepository() if use_dynamodb(request) else InMemoryContactStore()
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def opt_outs(request: pytest.FixtureRequest) -> OptOutList:
-    return OptOutRepository() if _use_dynamodb(request) else InMemoryOptOutList()
+    return OptOutRepository() if use_dynamodb(request) else InMemoryOptOutList()
 
 
 def _contact(
@@ -50,19 +44,14 @@ def _contact(
     tags: tuple[str, ...] = (),
     **fields: str | None,
 ) -> Contact:
-    return Contact(
-        id=new_id(at),
-        org_id=org_id,
-        phone=phone,
-        first_name=fields.get("first_name"),
-        last_name=fields.get("last_name"),
-        email=fields.get("email"),
-        company=fields.get("company"),
+    return builders.contact(
+        org_id,
+        phone,
+        at=at,
         tags=tags,
         attributes={"crack": "north wall"},
         timezone="America/New_York",
-        created_at=at,
-        updated_at=at,
+        **fields,
     )
 
 

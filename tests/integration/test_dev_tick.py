@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from outreach_local.server import build_app
-from tests.support.local_api import sign_up, start_campaign
+from tests.support.local_api import sign_up, start_campaign, tick
 
 MONDAY_10AM_EASTERN = "2026-11-23T15:00:00Z"
 
@@ -67,27 +67,8 @@ def test_end_to_end_stop_reply_and_receipt_through_the_local_api(client: TestCli
         headers=auth,
         json={"sender_number": "(617) 555-0100", "help_text": "Acme help"},
     )
-    rows = "\n".join(f"617555{i:04d},Pat{i}" for i in range(3))
-    client.post(
-        "/v1/contacts/import",
-        headers={**auth, "content-type": "text/csv"},
-        content=f"phone,first_name\n{rows}\n",
-    )
-    campaign = client.post(
-        "/v1/campaigns",
-        headers=auth,
-        json={
-            "name": "Spring",
-            "template_a": "Hi {first_name}!",
-            "template_b": "Hey {first_name}.",
-            "audience": {"all": True},
-        },
-    ).json()
-    client.post(f"/v1/campaigns/{campaign['id']}/start", headers=auth)
-    assert (
-        client.post("/v1/dev/tick", headers=auth, json={"now": MONDAY_10AM_EASTERN}).json()["sent"]
-        == 3
-    )
+    campaign_id = start_campaign(client, auth, [f"617555{i:04d}" for i in range(3)])
+    assert tick(client, auth, MONDAY_10AM_EASTERN)["sent"] == 3
 
     stop = client.post(
         "/v1/dev/inbound",
@@ -101,7 +82,7 @@ def test_end_to_end_stop_reply_and_receipt_through_the_local_api(client: TestCli
         json={"from": "+16175550001", "to": "+16175550100", "body": "Can you come Tuesday?"},
     )
     assert reply.json() == {"outcome": "reply"}
-    sends = client.get(f"/v1/campaigns/{campaign['id']}/sends", headers=auth).json()["items"]
+    sends = client.get(f"/v1/campaigns/{campaign_id}/sends", headers=auth).json()["items"]
     delivered = next(s for s in sends if s["phone"] == "+16175550002")
     receipt = {
         "message_id": delivered["provider_message_id"],
@@ -120,7 +101,7 @@ def test_end_to_end_stop_reply_and_receipt_through_the_local_api(client: TestCli
     outbox = client.get("/v1/dev/outbox", headers=auth).json()["items"]
     to_stopper = [m["body"] for m in outbox if m["to"] == "+16175550000"]
     assert len(to_stopper) == 2 and any("unsubscribed" in body for body in to_stopper)
-    stats = client.get(f"/v1/campaigns/{campaign['id']}/stats", headers=auth).json()
+    stats = client.get(f"/v1/campaigns/{campaign_id}/stats", headers=auth).json()
     assert (stats["recipients"], stats["sent"], stats["delivered"]) == (3, 2, 1)
     assert (stats["replies"], stats["opt_outs"]) == (1, 1)
     assert sum(v["replies"] for v in stats["variants"]) == 1

@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from outreach_local.runtime import LocalLambdaContext
 from tests.integration.identity_support import Account, add_user, login, register
 from tests.support.api import ApiClient
 
 
 @pytest.fixture
-def api(aws: None, lambda_context: LocalLambdaContext) -> ApiClient:
-    return ApiClient("identity", lambda_context)
-
-
-@pytest.fixture
-def owner(api: ApiClient) -> Account:
-    return register(api, "owner@acme.test")
+def api(identity: ApiClient) -> ApiClient:
+    """The identity function on moto (``identity``, under the name these tests use)."""
+    return identity
 
 
 def test_refresh_rotates_the_pair(api: ApiClient, owner: Account) -> None:

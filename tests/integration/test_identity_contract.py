@@ -7,20 +7,13 @@ real repository over moto, so a rule tested with the fakes holds on DynamoDB.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from outreach.errors import BadRequest, Conflict, NotFound
-from outreach.identity.domain import (
-    FailureWindow,
-    Organization,
-    OrganizationChanges,
-    RefreshRecord,
-    Role,
-    SessionState,
-    User,
-)
+from outreach.identity import domain
 from outreach.identity.ports import IdentityStore, LoginFailureStore, SessionStore
 from outreach.identity.repository import (
     IdentityRepository,
@@ -28,6 +21,8 @@ from outreach.identity.repository import (
     SessionRepository,
 )
 from outreach.ids import new_id
+from tests.support import builders
+from tests.support.contract import IMPLEMENTATIONS, use_dynamodb
 from tests.support.fakes.identity import (
     InMemoryIdentityStore,
     InMemoryLoginFailureStore,
@@ -37,49 +32,27 @@ from tests.support.fakes.identity import (
 NOW = datetime(2026, 3, 2, 15, 0, 0, 123000, tzinfo=UTC)
 WHOLE_SECOND = NOW.replace(microsecond=0)  # expiries are TTL attributes: whole seconds
 LATER = NOW + timedelta(minutes=5)
-IMPLEMENTATIONS = ["in_memory", "dynamodb"]
-
-
-def _use_dynamodb(request: pytest.FixtureRequest) -> bool:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws")
-        return True
-    return False
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def store(request: pytest.FixtureRequest) -> Iterator[IdentityStore]:
-    yield IdentityRepository() if _use_dynamodb(request) else InMemoryIdentityStore()
+    yield IdentityRepository() if use_dynamodb(request) else InMemoryIdentityStore()
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def sessions(request: pytest.FixtureRequest) -> Iterator[SessionStore]:
-    yield SessionRepository() if _use_dynamodb(request) else InMemorySessionStore()
+    yield SessionRepository() if use_dynamodb(request) else InMemorySessionStore()
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def failures(request: pytest.FixtureRequest) -> Iterator[LoginFailureStore]:
-    yield LoginFailureRepository() if _use_dynamodb(request) else InMemoryLoginFailureStore()
+    yield LoginFailureRepository() if use_dynamodb(request) else InMemoryLoginFailureStore()
 
 
-def _organization(name: str = "Acme", at: datetime = NOW) -> Organization:
-    return Organization(
-        id=new_id(at),
-        name=name,
-        timezone="America/New_York",
-        sender_number=None,
-        messages_per_second=1,
-        quiet_hours_start="08:00",
-        quiet_hours_end="21:00",
-        help_text=f"{name}: reply STOP to opt out.",
-        opt_out_footer="Reply STOP to opt out",
-        created_at=at,
-        updated_at=at,
-    )
-
-
-def _user(org: Organization, email: str, role: Role = Role.MEMBER, at: datetime = NOW) -> User:
-    return User(
+def _user(
+    org: domain.Organization, email: str, role: domain.Role = domain.Role.MEMBER, at: datetime = NOW
+) -> domain.User:
+    return domain.User(
         id=new_id(at),
         org_id=org.id,
         email=email,
@@ -90,9 +63,11 @@ def _user(org: Organization, email: str, role: Role = Role.MEMBER, at: datetime 
     )
 
 
-def _tenant(store: IdentityStore, email: str, name: str = "Acme") -> tuple[Organization, User]:
-    organization = _organization(name)
-    owner = _user(organization, email, Role.OWNER)
+def _tenant(
+    store: IdentityStore, email: str, name: str = "Acme"
+) -> tuple[domain.Organization, domain.User]:
+    organization = builders.organization(name, at=NOW)
+    owner = _user(organization, email, domain.Role.OWNER)
     store.create_organization_with_owner(organization, owner, "hash-of-" + email)
     return organization, owner
 
@@ -129,10 +104,10 @@ def test_a_user_is_found_only_in_their_own_organization(store: IdentityStore) ->
 
 def test_emails_are_unique_across_the_product(store: IdentityStore) -> None:
     organization, _ = _tenant(store, "owner@acme.test")
-    other = _organization("Other Co")
+    other = builders.organization("Other Co", at=NOW)
     with pytest.raises(Conflict):
         store.create_organization_with_owner(
-            other, _user(other, "owner@acme.test", Role.OWNER), "hash"
+            other, _user(other, "owner@acme.test", domain.Role.OWNER), "hash"
         )
     with pytest.raises(NotFound):  # nothing of the refused registration was written
         store.get_organization(other.id)
@@ -166,11 +141,13 @@ def test_update_user_sets_what_is_given(store: IdentityStore) -> None:
     member = _user(organization, "member@acme.test")
     store.create_user(member, "hash")
     renamed = store.update_user(organization.id, member.id, full_name="Sam", role=None, now=LATER)
-    assert renamed == User(member.id, organization.id, member.email, "Sam", Role.MEMBER, NOW, LATER)
-    promoted = store.update_user(
-        organization.id, member.id, full_name=None, role=Role.ADMIN, now=LATER
+    assert renamed == domain.User(
+        member.id, organization.id, member.email, "Sam", domain.Role.MEMBER, NOW, LATER
     )
-    assert (promoted.full_name, promoted.role) == ("Sam", Role.ADMIN)
+    promoted = store.update_user(
+        organization.id, member.id, full_name=None, role=domain.Role.ADMIN, now=LATER
+    )
+    assert (promoted.full_name, promoted.role) == ("Sam", domain.Role.ADMIN)
     assert store.get_user(organization.id, member.id) == promoted
     with pytest.raises(NotFound):
         store.update_user(organization.id, new_id(NOW), full_name="X", role=None, now=LATER)
@@ -185,7 +162,7 @@ def test_users_page_oldest_first_with_sealed_cursors(store: IdentityStore) -> No
         store.create_user(user, "hash")
         users.append(user)
     _tenant(store, "else@other.test", "Other Co")  # never in Acme's pages
-    seen: list[User] = []
+    seen: list[domain.User] = []
     cursor = None
     pages = 0
     while True:
@@ -216,17 +193,9 @@ def test_a_users_cursor_is_bound_to_its_organization_and_sealed(store: IdentityS
 
 def test_update_organization_applies_the_changes(store: IdentityStore) -> None:
     organization, _ = _tenant(store, "owner@acme.test")
-    changes = OrganizationChanges(
-        name="Acme Repair",
-        timezone="America/Chicago",
-        messages_per_second=5,
-        quiet_hours_start="09:00",
-        quiet_hours_end="20:00",
-        help_text="Call us.",
-        opt_out_footer="",
-    )
+    changes = builders.CHICAGO_SETTINGS
     updated = store.update_organization(organization.id, changes, now=LATER, old_sender=None)
-    expected = Organization(
+    expected = domain.Organization(
         id=organization.id,
         name="Acme Repair",
         timezone="America/Chicago",
@@ -248,13 +217,16 @@ def test_sender_numbers_are_claimed_once_and_freed_on_change_or_release(
 ) -> None:
     acme, _ = _tenant(store, "owner@acme.test")
     other, _ = _tenant(store, "boss@other.test", "Other Co")
-    claim = OrganizationChanges(sender_number="+16175550123")
+    claim = domain.OrganizationChanges(sender_number="+16175550123")
     assert (
         store.update_organization(acme.id, claim, now=LATER, old_sender=None).sender_number
         == "+16175550123"
     )
     store.update_organization(
-        other.id, OrganizationChanges(sender_number="+16175550124"), now=LATER, old_sender=None
+        other.id,
+        domain.OrganizationChanges(sender_number="+16175550124"),
+        now=LATER,
+        old_sender=None,
     )
     with pytest.raises(Conflict) as taken:
         store.update_organization(other.id, claim, now=LATER, old_sender="+16175550124")
@@ -263,21 +235,21 @@ def test_sender_numbers_are_claimed_once_and_freed_on_change_or_release(
     # Switching frees the old number; releasing frees the new one.
     store.update_organization(
         acme.id,
-        OrganizationChanges(sender_number="+16175550125"),
+        domain.OrganizationChanges(sender_number="+16175550125"),
         now=LATER,
         old_sender="+16175550123",
     )
     store.update_organization(other.id, claim, now=LATER, old_sender="+16175550124")
     released = store.update_organization(
         acme.id,
-        OrganizationChanges(release_sender_number=True),
+        domain.OrganizationChanges(release_sender_number=True),
         now=LATER,
         old_sender="+16175550125",
     )
     assert released.sender_number is None
     store.update_organization(
         other.id,
-        OrganizationChanges(sender_number="+16175550125"),
+        domain.OrganizationChanges(sender_number="+16175550125"),
         now=LATER,
         old_sender="+16175550123",
     )
@@ -292,20 +264,19 @@ def test_sender_numbers_are_claimed_once_and_freed_on_change_or_release(
 def _start(sessions: SessionStore) -> str:
     family_id = new_id(NOW)
     sessions.start(
-        family_id=family_id,
         token_hash="hash-1",
-        org_id="org-1",
-        user_id="user-1",
+        record=domain.RefreshRecord(
+            "org-1", "user-1", family_id, domain.SessionState.ACTIVE, NOW + timedelta(days=1)
+        ),
         now=NOW,
-        expires_at=NOW + timedelta(days=1),
     )
     return family_id
 
 
 def test_a_started_login_is_active_until_it_expires(sessions: SessionStore) -> None:
     family_id = _start(sessions)
-    assert sessions.refresh_record("hash-1") == RefreshRecord(
-        "org-1", "user-1", family_id, SessionState.ACTIVE, WHOLE_SECOND + timedelta(days=1)
+    assert sessions.refresh_record("hash-1") == domain.RefreshRecord(
+        "org-1", "user-1", family_id, domain.SessionState.ACTIVE, WHOLE_SECOND + timedelta(days=1)
     )
     assert sessions.family_is_active(family_id, now=NOW)
     assert not sessions.family_is_active(family_id, now=NOW + timedelta(days=1))
@@ -319,18 +290,18 @@ def test_rotation_retires_the_old_token_once(sessions: SessionStore) -> None:
     assert record is not None
     extended = NOW + timedelta(days=2)
     assert sessions.rotate(
-        old_hash="hash-1", new_hash="hash-2", record=record, now=LATER, expires_at=extended
+        old_hash="hash-1", new_hash="hash-2", record=replace(record, expires_at=extended), now=LATER
     )
     old = sessions.refresh_record("hash-1")
     assert old is not None
-    assert old.state is SessionState.ROTATED
-    assert sessions.refresh_record("hash-2") == RefreshRecord(
-        "org-1", "user-1", family_id, SessionState.ACTIVE, WHOLE_SECOND + timedelta(days=2)
+    assert old.state is domain.SessionState.ROTATED
+    assert sessions.refresh_record("hash-2") == domain.RefreshRecord(
+        "org-1", "user-1", family_id, domain.SessionState.ACTIVE, WHOLE_SECOND + timedelta(days=2)
     )
     assert sessions.family_is_active(family_id, now=NOW + timedelta(days=1, hours=1))
     # The same token cannot be rotated twice (a concurrent use lost the race).
     assert not sessions.rotate(
-        old_hash="hash-1", new_hash="hash-3", record=record, now=LATER, expires_at=extended
+        old_hash="hash-1", new_hash="hash-3", record=replace(record, expires_at=extended), now=LATER
     )
     assert sessions.refresh_record("hash-3") is None
 
@@ -342,7 +313,7 @@ def test_a_revoked_login_is_inactive_and_cannot_rotate(sessions: SessionStore) -
     sessions.revoke_family(family_id)
     assert not sessions.family_is_active(family_id, now=NOW)
     assert not sessions.rotate(
-        old_hash="hash-1", new_hash="hash-2", record=record, now=LATER, expires_at=LATER
+        old_hash="hash-1", new_hash="hash-2", record=replace(record, expires_at=LATER), now=LATER
     )
     assert sessions.refresh_record("hash-2") is None
     sessions.revoke_family(new_id(NOW))  # unknown: a no-op
@@ -356,14 +327,14 @@ def test_failures_count_in_a_fixed_window(failures: LoginFailureStore) -> None:
     assert failures.current_window("pat@acme.test", now=NOW) is None
     for minute in range(3):
         failures.record_failure("pat@acme.test", now=NOW + timedelta(minutes=minute), window=window)
-    assert failures.current_window("pat@acme.test", now=LATER) == FailureWindow(
+    assert failures.current_window("pat@acme.test", now=LATER) == domain.FailureWindow(
         3, WHOLE_SECOND + window
     )
     assert failures.current_window("other@acme.test", now=LATER) is None
     # At the window's end it is gone; the next failure starts a new one.
     assert failures.current_window("pat@acme.test", now=WHOLE_SECOND + window) is None
     failures.record_failure("pat@acme.test", now=NOW + window, window=window)
-    assert failures.current_window("pat@acme.test", now=NOW + window) == FailureWindow(
+    assert failures.current_window("pat@acme.test", now=NOW + window) == domain.FailureWindow(
         1, WHOLE_SECOND + 2 * window
     )
 

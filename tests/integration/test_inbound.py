@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 from typing import Any, cast
 
 import pytest
@@ -30,12 +31,15 @@ from outreach.inbound.sqs import InboundTopics, handle_inbound_batch
 from outreach.sms.outbox import sandbox_box
 from outreach_local.runtime import LocalLambdaContext, service_name, service_scope
 from outreach_local.streams import StatsPump
-from tests.support.engine import World, boston, world_with
+from tests.support.builders import boston
+from tests.support.engine import World, world_with
 from tests.support.iam_replay import function_handler
 from tests.support.inbound_events import (
     RECEIPT_EVENT,
     TEXT_EVENT,
+    all_processed,
     batch,
+    received_again,
     sns,
     text_event,
     use_sample_topics,
@@ -79,13 +83,7 @@ def handle(sent: World, lambda_context: LocalLambdaContext) -> Any:
 @pytest.fixture
 def inbound(handle: Any) -> Any:
     """The outcomes of one batch, which must have no failed record."""
-
-    def call(event: dict[str, Any]) -> dict[str, int]:
-        response, outcomes = handle(event)
-        assert response == {"batchItemFailures": []}
-        return dict(outcomes)
-
-    return call
+    return partial(all_processed, handle)
 
 
 def stats(world: World) -> dict[str, int]:
@@ -140,9 +138,7 @@ def test_a_redelivered_sqs_record_changes_nothing_twice(sent: World, inbound: An
     # dead-letter queue): same SQS message, received again.
     event = text_event("STOP", sender=boston(1), message_id="redelivered-1")
     assert inbound(event) == {"opted_out": 1}
-    again = copy.deepcopy(event)
-    again["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
-    assert inbound(again) == {"duplicate": 1}
+    assert inbound(received_again(event)) == {"duplicate": 1}
     assert sum("unsubscribed" in body for body in outbox_to(sent, boston(1))) == 1
     assert stats(sent)["opt_outs"] == 1
     receipt_event = receipt(sent, boston(0), "TEXT_DELIVERED")

@@ -4,15 +4,15 @@ Every test runs once on ``tests/support/fakes/inbound.py`` and once on
 :class:`~outreach.inbound.repository.InboundRepository` over moto, so a rule tested
 through the fake in ``tests/unit/test_inbound_service.py`` holds on DynamoDB. What
 identity and the sender would have written (a sender number's owner, a phone's last
-send, a campaign's recipients) is arranged on each side by :class:`Arrange`.
+send, a campaign's recipients) is arranged on each side: by :class:`OnDynamoDB` on the
+tables, by the in-memory store's own methods on the fake.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 import pytest
 
@@ -26,9 +26,10 @@ from outreach.data.models import (
     UniqueKeyModel,
 )
 from outreach.ids import new_id
-from outreach.inbound.domain import LastSend, SendRef
+from outreach.inbound.domain import LastSend, RecordedText, SendRef
 from outreach.inbound.ports import InboundStore
 from outreach.inbound.repository import InboundRepository
+from tests.support.contract import IMPLEMENTATIONS, use_dynamodb
 from tests.support.fakes.inbound import InMemoryInboundStore, StoredSend, StoredText
 
 NOW = datetime(2026, 11, 23, 15, 0, 0, 123000, tzinfo=UTC)
@@ -42,33 +43,15 @@ PHONE = "+16175550001"
 COUNTERS = ("opt_outs", "replies", "repliers")
 
 
-class Arrange(Protocol):
-    """Writes the other domains make, and reads of what the store wrote."""
-
-    def own_number(self, org_id: str, sender_number: str) -> None: ...
-
-    def remember_send(self, org_id: str, phone: str, last: LastSend) -> None: ...
-
-    def add_sent(
-        self,
-        org_id: str,
-        campaign_id: str,
-        contact_id: str,
-        *,
-        variant: str,
-        provider_message_id: str | None,
-        status: RecipientStatus = RecipientStatus.SENT,
-    ) -> None: ...
-
-    def text(self, org_id: str, message_id: str) -> StoredText | None: ...
-
-    def recipient(self, org_id: str, campaign_id: str, contact_id: str) -> StoredSend | None: ...
-
-    def variant_counters(self, org_id: str, campaign_id: str, variant: str) -> Counter[str]: ...
+def sent(contact_id: str, variant: str) -> SendRef:
+    """This campaign's recipient ``contact_id``, sent ``variant``."""
+    return SendRef(ORG, CAMPAIGN, contact_id, variant, RecipientStatus.SENT)
 
 
 class OnDynamoDB:
-    """:class:`Arrange` on the tables, item by item as identity and the sender write them."""
+    """The writes the other domains make, and reads of what the store wrote, on the
+    tables, item by item as identity and the sender write them (the in-memory store
+    answers the same calls)."""
 
     def own_number(self, org_id: str, sender_number: str) -> None:
         UniqueKeyModel(sender_key(sender_number), org_id=org_id, created_at=NOW).save()
@@ -84,24 +67,15 @@ class OnDynamoDB:
             last_sent_at=NOW,
         ).save()
 
-    def add_sent(
-        self,
-        org_id: str,
-        campaign_id: str,
-        contact_id: str,
-        *,
-        variant: str,
-        provider_message_id: str | None,
-        status: RecipientStatus = RecipientStatus.SENT,
-    ) -> None:
+    def add_sent(self, ref: SendRef, provider_message_id: str | None) -> None:
         RecipientModel(
-            campaign_key(org_id, campaign_id),
-            contact_id,
-            org_id=org_id,
-            campaign_id=campaign_id,
+            campaign_key(ref.org_id, ref.campaign_id),
+            ref.contact_id,
+            org_id=ref.org_id,
+            campaign_id=ref.campaign_id,
             phone=PHONE,
-            variant=variant,
-            status=status.value,
+            variant=ref.variant,
+            status=ref.status.value,
             provider_message_id=provider_message_id,
             sent_at=NOW,
             updated_at=NOW,
@@ -112,16 +86,7 @@ class OnDynamoDB:
             item = InboundMessageModel.get(org_id, message_id, consistent_read=True)
         except InboundMessageModel.DoesNotExist:
             return None
-        return StoredText(
-            from_number=item.from_number,
-            to_number=item.to_number,
-            body=item.body,
-            kind=item.kind,
-            campaign_id=item.campaign_id,
-            variant=item.variant,
-            received_at=item.received_at,
-            carrier_message_id=item.carrier_message_id,
-        )
+        return StoredText(**{field.name: getattr(item, field.name) for field in fields(StoredText)})
 
     def recipient(self, org_id: str, campaign_id: str, contact_id: str) -> StoredSend | None:
         try:
@@ -152,13 +117,12 @@ class OnDynamoDB:
 @dataclass(frozen=True)
 class Side:
     store: InboundStore
-    arrange: Arrange
+    arrange: OnDynamoDB | InMemoryInboundStore
 
 
-@pytest.fixture(params=["in_memory", "dynamodb"])
+@pytest.fixture(params=IMPLEMENTATIONS)
 def side(request: pytest.FixtureRequest) -> Side:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws")
+    if use_dynamodb(request):
         return Side(InboundRepository(), OnDynamoDB())
     fake = InMemoryInboundStore()
     return Side(fake, fake)
@@ -166,14 +130,16 @@ def side(request: pytest.FixtureRequest) -> Side:
 
 def _record(side: Side, message_id: str, *, body: str = "STOP", org_id: str = ORG) -> bool:
     return side.store.record_inbound(
-        org_id=org_id,
-        message_id=message_id,
-        from_number=PHONE,
-        to_number=SENDER,
-        body=body,
-        kind="opt_out",
-        last=LastSend(CAMPAIGN, "A", DANA),
-        received_at=NOW,
+        RecordedText(
+            org_id=org_id,
+            message_id=message_id,
+            from_number=PHONE,
+            to_number=SENDER,
+            body=body,
+            kind="opt_out",
+            last=LastSend(CAMPAIGN, "A", DANA),
+            received_at=NOW,
+        )
     )
 
 
@@ -212,14 +178,16 @@ def test_a_text_is_recorded_once_per_message_id_with_its_attribution(side: Side)
     assert _record(side, "in-1", org_id=OTHER_ORG)
     # A number never texted: stored unattributed.
     assert side.store.record_inbound(
-        org_id=ORG,
-        message_id="in-2",
-        from_number=PHONE,
-        to_number=SENDER,
-        body="hello?",
-        kind="reply",
-        last=None,
-        received_at=LATER,
+        RecordedText(
+            org_id=ORG,
+            message_id="in-2",
+            from_number=PHONE,
+            to_number=SENDER,
+            body="hello?",
+            kind="reply",
+            last=None,
+            received_at=LATER,
+        )
     )
     unattributed = side.arrange.text(ORG, "in-2")
     assert unattributed is not None
@@ -236,7 +204,7 @@ def test_the_auto_reply_is_noted_on_its_text(side: Side) -> None:
 
 
 def test_opt_outs_and_replies_count_on_the_variant_a_replier_once(side: Side) -> None:
-    side.arrange.add_sent(ORG, CAMPAIGN, DANA, variant="A", provider_message_id="m-1")
+    side.arrange.add_sent(sent(DANA, "A"), "m-1")
     dana = LastSend(CAMPAIGN, "A", DANA)
     side.store.count_opt_out(ORG, dana)
     assert side.arrange.variant_counters(ORG, CAMPAIGN, "A") == Counter(opt_outs=1)
@@ -255,8 +223,8 @@ def test_opt_outs_and_replies_count_on_the_variant_a_replier_once(side: Side) ->
 
 
 def test_a_receipt_finds_its_recipient_only_by_context_and_message_id(side: Side) -> None:
-    side.arrange.add_sent(ORG, CAMPAIGN, DANA, variant="B", provider_message_id="m-dana")
-    side.arrange.add_sent(ORG, CAMPAIGN, LEE, variant="A", provider_message_id="m-lee")
+    side.arrange.add_sent(sent(DANA, "B"), "m-dana")
+    side.arrange.add_sent(sent(LEE, "A"), "m-lee")
     context = {"org_id": ORG, "campaign_id": CAMPAIGN, "contact_id": DANA}
     assert side.store.send_for_receipt("m-dana", context) == SendRef(
         org_id=ORG, campaign_id=CAMPAIGN, contact_id=DANA, variant="B", status=RecipientStatus.SENT
@@ -270,9 +238,9 @@ def test_a_receipt_finds_its_recipient_only_by_context_and_message_id(side: Side
 
 
 def test_a_receipt_moves_a_recipient_only_from_the_status_it_was_read_with(side: Side) -> None:
-    side.arrange.add_sent(ORG, CAMPAIGN, DANA, variant="A", provider_message_id="m-dana")
-    side.arrange.add_sent(ORG, CAMPAIGN, LEE, variant="A", provider_message_id="m-lee")
-    dana = SendRef(ORG, CAMPAIGN, DANA, "A", RecipientStatus.SENT)
+    dana = sent(DANA, "A")
+    side.arrange.add_sent(dana, "m-dana")
+    side.arrange.add_sent(sent(LEE, "A"), "m-lee")
     assert side.store.apply_receipt(dana, status=RecipientStatus.DELIVERED, error=None, now=LATER)
     recipient = side.arrange.recipient(ORG, CAMPAIGN, DANA)
     assert recipient is not None

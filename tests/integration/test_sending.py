@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator
 from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -19,7 +18,17 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import SQSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from outreach.campaigns.domain import RecipientStatus, Variant
+from outreach.campaigns.domain import (
+    Audience,
+    Campaign,
+    CampaignDraft,
+    RecipientStatus,
+    SendsQuery,
+    Variant,
+)
+from outreach.campaigns.repository import CampaignRepository, RecipientRepository
+from outreach.campaigns.service import CampaignService
+from outreach.errors import Conflict
 from outreach.sending.daily_cap import sends_on
 from outreach.sending.dispatch import CampaignWork
 from outreach.sending.repository import ActiveCampaignRepository
@@ -34,12 +43,10 @@ from outreach.sms.providers import (
     TransientSendError,
     UnknownOutcomeError,
 )
-from tests.support.engine import (
-    World,
-    boston,
-    start_campaign,
-    world_with,
-)
+from tests.support import builders
+from tests.support.builders import boston
+from tests.support.engine import World, start_campaign, world_with
+from tests.support.faults import KILLED_AFTER_CLAIM, KILLED_AFTER_PROVIDER, Killed, on_claim
 
 TERMINAL = {"sent", "delivered", "failed", "skipped", "unknown"}
 
@@ -89,14 +96,8 @@ def test_a_campaign_is_not_completed_while_the_table_has_an_open_recipient_the_i
 
 def test_pause_mid_batch_stops_at_once_and_loses_nobody(aws: None) -> None:
     world = world_with(10)
-    claims = []
-
-    def pause_on_third_claim(candidate: object) -> None:
-        claims.append(candidate)
-        if len(claims) == 3:
-            world.services().pause(world.org_id, world.campaign_id)
-
-    report = world.sender(hooks=FaultHooks(after_claim=pause_on_third_claim)).run(world.work())
+    pause = on_claim(3, lambda: world.services().pause(world.org_id, world.campaign_id))
+    report = world.sender(hooks=pause).run(world.work())
     assert report.sent == 2 and report.stopped == "campaign paused"
     assert len(world.outbox()) == 2
     assert world.statuses() == Counter({"sent": 2, "pending": 8})
@@ -109,14 +110,8 @@ def test_pause_mid_batch_stops_at_once_and_loses_nobody(aws: None) -> None:
 
 def test_cancel_mid_batch_leaves_no_recipient_pending(aws: None) -> None:
     world = world_with(10)
-    claims = []
-
-    def cancel_on_fourth_claim(candidate: object) -> None:
-        claims.append(candidate)
-        if len(claims) == 4:
-            world.services().cancel(world.org_id, world.campaign_id)
-
-    report = world.sender(hooks=FaultHooks(after_claim=cancel_on_fourth_claim)).run(world.work())
+    cancel = on_claim(4, lambda: world.services().cancel(world.org_id, world.campaign_id))
+    report = world.sender(hooks=cancel).run(world.work())
     assert report.sent == 3
     assert world.statuses() == Counter({"sent": 3, "skipped": 7})
     assert_accounted(world)
@@ -142,8 +137,6 @@ class ScriptedProvider:
 
 
 def test_an_account_level_refusal_pauses_the_campaign_and_fails_nobody(aws: None) -> None:
-    from outreach.campaigns.repository import CampaignRepository
-
     world = world_with(5)
     provider = ScriptedProvider(
         AccountSendError("ServiceQuotaExceededException", "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT")
@@ -169,20 +162,13 @@ def test_an_account_level_refusal_pauses_the_campaign_and_fails_nobody(aws: None
     assert world.sender(provider).run(world.work()).sent == 5
 
 
-class Killed(BaseException):
-    """The worker process died (BaseException: nothing in the sender catches it)."""
-
-
 def test_a_worker_killed_between_claim_and_provider_ends_unknown_and_sends_nothing(
     aws: None,
 ) -> None:
     world = world_with(1)
 
-    def die(_: object) -> None:
-        raise Killed
-
     with pytest.raises(Killed):
-        world.sender(hooks=FaultHooks(after_claim=die)).run(world.work())
+        world.sender(hooks=KILLED_AFTER_CLAIM).run(world.work())
     assert world.statuses() == Counter({"sending": 1})
     assert world.sender().run(world.work()).sent == 0  # the lease still holds
     world.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
@@ -195,11 +181,8 @@ def test_a_worker_killed_between_claim_and_provider_ends_unknown_and_sends_nothi
 def test_a_worker_killed_between_provider_and_record_never_sends_twice(aws: None) -> None:
     world = world_with(1)
 
-    def die(_: object) -> None:
-        raise Killed
-
     with pytest.raises(Killed):
-        world.sender(hooks=FaultHooks(after_provider=die)).run(world.work())
+        world.sender(hooks=KILLED_AFTER_PROVIDER).run(world.work())
     world.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
     assert world.sender().run(world.work()).unknown == 1
     world.clock.advance(timedelta(days=1))
@@ -397,20 +380,27 @@ def test_a_batch_where_everything_fails_is_retried_whole(aws: None, lambda_conte
         handle_send_batch(_records("not json", "{}"), lambda_context, SenderFactory())
 
 
-def test_a_second_start_while_one_runs_is_refused_and_changes_nothing(aws: None) -> None:
-    from outreach.campaigns.domain import Audience, CampaignDraft
-    from outreach.campaigns.repository import CampaignRepository
-    from outreach.errors import Conflict
-
+def _draft_with_a_start(
+    name: str, *, token: str, began: timedelta, lease: timedelta
+) -> tuple[World, CampaignService, Campaign]:
+    """Two Boston contacts and a draft whose start ``token`` began ``began`` ago and
+    held its lease for ``lease``."""
     world = world_with(2)
     service = world.services()
     campaign = service.create(
         world.org_id,
-        CampaignDraft(name="Two", variants=(Variant("A", "Hi", 1),), audience=Audience(all=True)),
+        CampaignDraft(name=name, variants=(Variant("A", "Hi", 1),), audience=Audience(all=True)),
     )
-    now = world.clock.now()
+    began_at = world.clock.now() - began
     CampaignRepository().begin_start(
-        world.org_id, campaign.id, token="other-start", now=now, until=now + timedelta(seconds=60)
+        world.org_id, campaign.id, token=token, now=began_at, until=began_at + lease
+    )
+    return world, service, campaign
+
+
+def test_a_second_start_while_one_runs_is_refused_and_changes_nothing(aws: None) -> None:
+    world, service, campaign = _draft_with_a_start(
+        "Two", token="other-start", began=timedelta(0), lease=timedelta(seconds=60)
     )
     for attempt in (
         lambda: service.start(world.org_id, campaign.id),
@@ -424,38 +414,15 @@ def test_a_second_start_while_one_runs_is_refused_and_changes_nothing(aws: None)
 
 
 def test_an_interrupted_start_is_resumable_and_its_leftovers_are_cleared(aws: None) -> None:
-    from outreach.campaigns.domain import Audience, CampaignDraft, Recipient, RecipientStatus
-    from outreach.campaigns.repository import CampaignRepository, RecipientRepository
-
-    world = world_with(2)
-    service = world.services()
-    campaign = service.create(
-        world.org_id,
-        CampaignDraft(name="Again", variants=(Variant("A", "Hi", 1),), audience=Audience(all=True)),
-    )
     # A start that died after writing a recipient of an audience since changed.
-    now = world.clock.now()
-    CampaignRepository().begin_start(
-        world.org_id,
-        campaign.id,
-        token="dead",
-        now=now - timedelta(minutes=10),
-        until=now - timedelta(minutes=8),
+    world, service, campaign = _draft_with_a_start(
+        "Again", token="dead", began=timedelta(minutes=10), lease=timedelta(minutes=2)
     )
+    now = world.clock.now()
     RecipientRepository().write_snapshot(
         [
-            Recipient(
-                org_id=world.org_id,
-                campaign_id=campaign.id,
-                contact_id="01ZZZZZZZZZZZZZZZZZZZZZZZZ",
-                phone=boston(99),
-                variant="A",
-                status=RecipientStatus.PENDING,
-                attempts=0,
-                provider_message_id=None,
-                error=None,
-                sent_at=None,
-                updated_at=now,
+            builders.pending_recipient(
+                world.org_id, campaign.id, "01ZZZZZZZZZZZZZZZZZZZZZZZZ", boston(99), at=now
             )
         ]
     )
@@ -522,32 +489,16 @@ def test_no_message_leaves_after_pause_or_cancel_returns_with_a_sender_mid_batch
 
 
 def test_sends_by_status_see_claims_as_sending_not_pending(aws: None) -> None:
-    from outreach.campaigns.repository import RecipientRepository
-
     world = world_with(3)
 
-    def die(_: object) -> None:
-        raise Killed
-
     with pytest.raises(Killed):
-        world.sender(hooks=FaultHooks(after_claim=die)).run(world.work())
+        world.sender(hooks=KILLED_AFTER_CLAIM).run(world.work())
     recipients = RecipientRepository()
 
     def listed(status: RecipientStatus) -> int:
         page = recipients.list(
-            world.org_id, world.campaign_id, status=status, limit=50, cursor=None
+            world.org_id, SendsQuery(world.campaign_id, status), limit=50, cursor=None
         )
         return len(page.items)
 
     assert (listed(RecipientStatus.SENDING), listed(RecipientStatus.PENDING)) == (1, 2)
-
-
-def _monotonic_steps(steps: list[float], then: float) -> Iterator[float]:
-    """A monotonic clock that moves by ``steps`` on its first calls, then by ``then``."""
-    now = 0.0
-    for step in steps:
-        now += step
-        yield now
-    while True:
-        now += then
-        yield now

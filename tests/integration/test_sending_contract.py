@@ -17,27 +17,22 @@ from typing import Protocol
 
 import pytest
 
-from outreach.campaigns.domain import (
-    Audience,
-    Campaign,
-    CampaignStatus,
-    RecipientStatus,
-    Variant,
-    Window,
-)
+from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus, Transition
+from outreach.campaigns.repository import CampaignRepository
 from outreach.contacts.domain import TemplateValues, template_values_from
 from outreach.data.keys import campaign_key, open_key
 from outreach.data.models import (
     CampaignModel,
     ContactModel,
     RecipientModel,
-    VariantAttribute,
     dispatch_shard_for,
 )
+from outreach.sending import domain
 from outreach.sending.daily_cap import sends_on
-from outreach.sending.domain import Candidate, Claim, ContactFields, RecipientState, SentNote
 from outreach.sending.ports import ActiveCampaigns, SendingStore
 from outreach.sending.repository import ActiveCampaignRepository, SendingRepository
+from tests.support import builders
+from tests.support.contract import IMPLEMENTATIONS, use_dynamodb
 from tests.support.fakes.sending import (
     InMemoryActiveCampaigns,
     InMemorySendingStore,
@@ -53,23 +48,13 @@ DAY = "2026-11-23"
 
 
 def _campaign(campaign_id: str = CAMPAIGN, org_id: str = ORG) -> Campaign:
-    return Campaign(
+    return builders.campaign(
+        org_id,
+        at=NOW,
         id=campaign_id,
-        org_id=org_id,
-        name="Spring check",
         status=CampaignStatus.ACTIVE,
-        variants=(Variant("A", "Hi {first_name|there}", 1),),
-        audience=Audience(all=True),
-        daily_limit=125,
-        timezone="America/New_York",
-        window=Window("09:00", "18:00", ("mon", "tue", "wed", "thu", "fri")),
-        start_at=None,
-        end_at=None,
         recipients=3,
-        created_at=NOW,
-        updated_at=NOW,
         started_at=NOW,
-        completed_at=None,
     )
 
 
@@ -86,7 +71,7 @@ class Seeder(Protocol):
 
     def campaign(self, campaign: Campaign) -> None: ...
     def status(self, org_id: str, campaign_id: str, status: CampaignStatus) -> None: ...
-    def recipient(self, index: int, campaign_id: str = CAMPAIGN) -> Candidate: ...
+    def recipient(self, index: int, campaign_id: str = CAMPAIGN) -> domain.Candidate: ...
     def contact(self, index: int, timezone: str | None = None) -> None: ...
     def sends_on(self, day: str) -> int: ...
 
@@ -101,13 +86,15 @@ class MemorySeeder:
     def status(self, org_id: str, campaign_id: str, status: CampaignStatus) -> None:
         self.store.set_status(org_id, campaign_id, status)
 
-    def recipient(self, index: int, campaign_id: str = CAMPAIGN) -> Candidate:
+    def recipient(self, index: int, campaign_id: str = CAMPAIGN) -> domain.Candidate:
         recipient = StoredRecipient(ORG, campaign_id, _contact_id(index), _phone(index), "A")
         self.store.add_recipient(recipient)
         return recipient.candidate()
 
     def contact(self, index: int, timezone: str | None = None) -> None:
-        self.store.add_contact(ORG, _contact_id(index), ContactFields(_values(index), timezone))
+        self.store.add_contact(
+            ORG, _contact_id(index), domain.ContactFields(_values(index), timezone)
+        )
 
     def sends_on(self, day: str) -> int:
         return self.store.sends_on(ORG, CAMPAIGN, day)
@@ -115,30 +102,16 @@ class MemorySeeder:
 
 class DynamoSeeder:
     def campaign(self, campaign: Campaign) -> None:
-        CampaignModel(
-            campaign.org_id,
-            campaign.id,
-            org_status=f"{campaign.org_id}#{campaign.status.value}",
-            dispatch_shard=dispatch_shard_for(campaign.id)
-            if campaign.status is CampaignStatus.ACTIVE
-            else None,
-            name=campaign.name,
-            status=campaign.status.value,
-            variants=[
-                VariantAttribute(name=v.name, body=v.body, weight=v.weight)  # type: ignore[no-untyped-call]
-                for v in campaign.variants
-            ],
-            audience=campaign.audience.as_dict(),
-            daily_limit=campaign.daily_limit,
-            timezone=campaign.timezone,
-            window_start=campaign.window.start,
-            window_end=campaign.window.end,
-            window_days=list(campaign.window.days),
-            recipients=campaign.recipients,
-            created_at=campaign.created_at,
-            updated_at=campaign.updated_at,
-            started_at=campaign.started_at,
-        ).save()
+        """As the campaign service writes it: created a draft, then moved to its status."""
+        campaigns = CampaignRepository()
+        campaigns.create(replace(campaign, status=CampaignStatus.DRAFT))
+        if campaign.status is not CampaignStatus.DRAFT:
+            campaigns.transition(
+                campaign.org_id,
+                campaign.id,
+                Transition(frozenset({CampaignStatus.DRAFT}), campaign.status, campaign.recipients),
+                now=campaign.updated_at,
+            )
 
     def status(self, org_id: str, campaign_id: str, status: CampaignStatus) -> None:
         CampaignModel(org_id, campaign_id).update(
@@ -148,7 +121,7 @@ class DynamoSeeder:
             ]
         )
 
-    def recipient(self, index: int, campaign_id: str = CAMPAIGN) -> Candidate:
+    def recipient(self, index: int, campaign_id: str = CAMPAIGN) -> domain.Candidate:
         RecipientModel(
             campaign_key(ORG, campaign_id),
             _contact_id(index),
@@ -161,7 +134,7 @@ class DynamoSeeder:
             attempts=0,
             updated_at=NOW,
         ).save()
-        return Candidate(ORG, campaign_id, _contact_id(index), _phone(index), "A", None)
+        return domain.Candidate(ORG, campaign_id, _contact_id(index), _phone(index), "A", None)
 
     def contact(self, index: int, timezone: str | None = None) -> None:
         ContactModel(
@@ -196,20 +169,18 @@ class Side:
     seed: Seeder
 
 
-@pytest.fixture(params=["in_memory", "dynamodb"])
+@pytest.fixture(params=IMPLEMENTATIONS)
 def side(request: pytest.FixtureRequest) -> Iterator[Side]:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws")
+    if use_dynamodb(request):
         yield Side(SendingRepository(), DynamoSeeder())
     else:
         store = InMemorySendingStore()
         yield Side(store, MemorySeeder(store))
 
 
-@pytest.fixture(params=["in_memory", "dynamodb"])
+@pytest.fixture(params=IMPLEMENTATIONS)
 def active(request: pytest.FixtureRequest) -> Iterator[tuple[ActiveCampaigns, Seeder]]:
-    if request.param == "dynamodb":
-        request.getfixturevalue("aws")
+    if use_dynamodb(request):
         yield ActiveCampaignRepository(), DynamoSeeder()
     else:
         index = InMemoryActiveCampaigns()
@@ -249,12 +220,8 @@ def test_open_recipients_are_the_pending_and_claimed_ones_in_contact_order(side:
     assert claim is not None
     assert len(list(side.store.open_recipients(ORG, CAMPAIGN))) == 3, "a claim stays open"
     for candidate in candidates:
-        side.store.record(
-            candidate,
-            outcome=RecipientStatus.SKIPPED,
-            now=NOW,
-            claim=claim if candidate == candidates[1] else None,
-        )
+        held = claim if candidate == candidates[1] else None
+        side.store.record(candidate, domain.Outcome(RecipientStatus.SKIPPED), claim=held, now=NOW)
     assert list(side.store.open_recipients(ORG, CAMPAIGN)) == []
     assert not side.store.has_open(ORG, CAMPAIGN)
     assert not side.store.has_open(ORG, "01KAXQ3Y0000000000000000XX")
@@ -265,17 +232,17 @@ def test_contacts_give_their_render_fields_and_skip_the_missing(side: Side) -> N
     side.seed.contact(2, timezone="America/Chicago")
     found = side.store.contacts(ORG, [_contact_id(1), _contact_id(2), _contact_id(3)])
     assert found == {
-        _contact_id(1): ContactFields(_values(1), None),
-        _contact_id(2): ContactFields(_values(2), "America/Chicago"),
+        _contact_id(1): domain.ContactFields(_values(1), None),
+        _contact_id(2): domain.ContactFields(_values(2), "America/Chicago"),
     }
 
 
 def test_first_texts_are_remembered_per_number(side: Side) -> None:
-    candidate = Candidate(ORG, CAMPAIGN, _contact_id(1), _phone(1), "A", None)
+    candidate = domain.Candidate(ORG, CAMPAIGN, _contact_id(1), _phone(1), "A", None)
     assert side.store.first_texts(ORG, [_phone(1)]) == {}
-    side.store.note_sends(ORG, [SentNote(candidate, NOW, None)])
+    side.store.note_sends(ORG, [domain.SentNote(candidate, NOW, None)])
     later = NOW + timedelta(days=1)
-    side.store.note_sends(ORG, [SentNote(candidate, later, NOW)])
+    side.store.note_sends(ORG, [domain.SentNote(candidate, later, NOW)])
     assert side.store.first_texts(ORG, [_phone(1), _phone(2)]) == {_phone(1): NOW}
     assert side.store.first_texts(OTHER_ORG, [_phone(1)]) == {}
 
@@ -304,9 +271,9 @@ def test_slots_never_pass_the_limit_and_unused_ones_go_back(side: Side) -> None:
 def test_a_recipient_is_claimed_once_and_counts_an_attempt(side: Side) -> None:
     candidate = side.seed.recipient(1)
     claim = side.store.claim(candidate, token="first", now=NOW, lease=LEASE)
-    assert claim == Claim.of("first", NOW + LEASE)
+    assert claim == domain.Claim.of("first", NOW + LEASE)
     assert side.store.claim(candidate, token="second", now=NOW, lease=LEASE) is None
-    assert side.store.recipient_state(candidate) == RecipientState(
+    assert side.store.recipient_state(candidate) == domain.RecipientState(
         RecipientStatus.SENDING, (NOW + LEASE).replace(microsecond=123000), 1
     )
     missing = replace(candidate, contact_id=_contact_id(9))
@@ -318,26 +285,27 @@ def test_a_release_needs_the_claim_and_may_refund_or_delay(side: Side) -> None:
     claim = side.store.claim(candidate, token="t", now=NOW, lease=LEASE)
     assert claim is not None
     assert not side.store.release(
-        candidate, claim=Claim.of("other", NOW + LEASE), now=NOW, retry_at=None
+        candidate, domain.Claim.of("other", NOW + LEASE), domain.Retry(), now=NOW
     )
-    assert side.store.release(candidate, claim=claim, now=NOW, retry_at=None, refund_attempt=True)
-    assert side.store.recipient_state(candidate) == RecipientState(RecipientStatus.PENDING, None, 0)
+    assert side.store.release(candidate, claim, domain.Retry(refund_attempt=True), now=NOW)
+    assert side.store.recipient_state(candidate) == domain.RecipientState(
+        RecipientStatus.PENDING, None, 0
+    )
     # A transient error: the attempt counts, and the recipient waits for its retry.
     claim = side.store.claim(candidate, token="t2", now=NOW, lease=LEASE)
     assert claim is not None
     retry_at = NOW + timedelta(minutes=1)
-    assert side.store.release(candidate, claim=claim, now=NOW, retry_at=retry_at)
+    assert side.store.release(candidate, claim, domain.Retry(at=retry_at), now=NOW)
     assert [c.retry_at for c in side.store.open_recipients(ORG, CAMPAIGN)] == [retry_at]
     assert side.store.claim(candidate, token="t3", now=NOW, lease=LEASE) is None, "backing off"
     waited = replace(candidate, retry_at=retry_at)
     again = side.store.claim(waited, token="t4", now=retry_at, lease=LEASE)
     assert again is not None
-    assert side.store.recipient_state(candidate) == RecipientState(
+    assert side.store.recipient_state(candidate) == domain.RecipientState(
         RecipientStatus.SENDING, retry_at + LEASE, 2
     )
-    assert side.store.record(
-        waited, outcome=RecipientStatus.SENT, now=retry_at, claim=again, message_id="m-1"
-    )
+    sent = domain.Outcome(RecipientStatus.SENT, message_id="m-1")
+    assert side.store.record(waited, sent, claim=again, now=retry_at)
     assert [c.retry_at for c in side.store.open_recipients(ORG, CAMPAIGN)] == []
 
 
@@ -345,38 +313,45 @@ def test_an_outcome_needs_the_claim_held(side: Side) -> None:
     candidate = side.seed.recipient(1)
     claim = side.store.claim(candidate, token="t", now=NOW, lease=LEASE)
     assert claim is not None
-    stale = Claim.of("other", NOW + LEASE)
-    assert not side.store.record(candidate, outcome=RecipientStatus.SENT, now=NOW, claim=stale)
-    assert not side.store.record(candidate, outcome=RecipientStatus.SKIPPED, now=NOW, claim=None)
-    assert side.store.record(
-        candidate, outcome=RecipientStatus.FAILED, now=NOW, claim=claim, error="x" * 600
+    stale = domain.Claim.of("other", NOW + LEASE)
+    sent = domain.Outcome(RecipientStatus.SENT)
+    assert not side.store.record(candidate, sent, claim=stale, now=NOW)
+    assert not side.store.record(
+        candidate, domain.Outcome(RecipientStatus.SKIPPED), claim=None, now=NOW
     )
-    assert side.store.recipient_state(candidate) == RecipientState(RecipientStatus.FAILED, None, 1)
-    assert not side.store.record(candidate, outcome=RecipientStatus.SENT, now=NOW, claim=claim)
+    failed = domain.Outcome(RecipientStatus.FAILED, error="x" * 600)
+    assert side.store.record(candidate, failed, claim=claim, now=NOW)
+    assert side.store.recipient_state(candidate) == domain.RecipientState(
+        RecipientStatus.FAILED, None, 1
+    )
+    assert not side.store.record(candidate, sent, claim=claim, now=NOW)
 
 
 def test_a_skip_needs_a_pending_recipient(side: Side) -> None:
     candidate = side.seed.recipient(1)
-    assert side.store.record(
-        candidate, outcome=RecipientStatus.SKIPPED, now=NOW, claim=None, error="opted out"
+    skipped = domain.Outcome(RecipientStatus.SKIPPED, error="opted out")
+    assert side.store.record(candidate, skipped, claim=None, now=NOW)
+    assert not side.store.record(
+        candidate, domain.Outcome(RecipientStatus.SKIPPED), claim=None, now=NOW
     )
-    assert not side.store.record(candidate, outcome=RecipientStatus.SKIPPED, now=NOW, claim=None)
-    assert side.store.recipient_state(candidate) == RecipientState(RecipientStatus.SKIPPED, None, 0)
+    assert side.store.recipient_state(candidate) == domain.RecipientState(
+        RecipientStatus.SKIPPED, None, 0
+    )
 
 
 def test_an_expired_claim_ends_unknown_only_after_its_lease(side: Side) -> None:
     candidate = side.seed.recipient(1)
-    assert not side.store.record(candidate, outcome=RecipientStatus.UNKNOWN, now=NOW, claim=None)
+    unknown = domain.Outcome(RecipientStatus.UNKNOWN)
+    assert not side.store.record(candidate, unknown, claim=None, now=NOW)
     assert side.store.claim(candidate, token="dead", now=NOW, lease=LEASE) is not None
     at_lease_end = NOW + LEASE
-    assert not side.store.record(
-        candidate, outcome=RecipientStatus.UNKNOWN, now=at_lease_end, claim=None
-    )
+    assert not side.store.record(candidate, unknown, claim=None, now=at_lease_end)
     after = at_lease_end + timedelta(microseconds=1)
-    assert side.store.record(
-        candidate, outcome=RecipientStatus.UNKNOWN, now=after, claim=None, error="claim expired"
+    expired = domain.Outcome(RecipientStatus.UNKNOWN, error="claim expired")
+    assert side.store.record(candidate, expired, claim=None, now=after)
+    assert side.store.recipient_state(candidate) == domain.RecipientState(
+        RecipientStatus.UNKNOWN, None, 1
     )
-    assert side.store.recipient_state(candidate) == RecipientState(RecipientStatus.UNKNOWN, None, 1)
 
 
 # --- The campaign leaving active -----------------------------------------------------------

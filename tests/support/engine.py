@@ -8,14 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from outreach.campaigns.domain import Audience, CampaignDraft, RecipientStatus, Variant, Window
-from outreach.campaigns.repository import CampaignRepository, RecipientRepository
-from outreach.campaigns.service import CampaignService
+from outreach.campaigns.service import CampaignService, build_campaign_service
 from outreach.clock import SimulatedClock
-from outreach.contacts.domain import Contact
 from outreach.contacts.repository import ContactRepository, OptOutRepository
 from outreach.data.keys import campaign_key
 from outreach.data.models import CampaignStatsModel, OutboxMessageModel, RecipientModel
-from outreach.identity.domain import Organization, OrganizationChanges, Role, User
+from outreach.identity.domain import OrganizationChanges, Role, User
 from outreach.identity.repository import IdentityRepository
 from outreach.ids import new_id
 from outreach.sending.dispatch import CampaignWork
@@ -25,18 +23,12 @@ from outreach.sms.outbox import sandbox_box
 from outreach.sms.providers import SandboxProvider, SmsProvider
 from outreach.stats.projection import PROJECTED_COUNTERS
 from outreach_local.streams import StatsPump
+from tests.support import builders
+from tests.support.builders import boston
 
 # Monday 23 November 2026, 10:00 in New York (15:00 UTC): inside every default window.
 MONDAY_10AM_EASTERN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 SENDER = "+16175550100"
-
-
-def boston(index: int) -> str:
-    return f"+1617555{index:04d}"
-
-
-def los_angeles(index: int) -> str:
-    return f"+1310555{index:04d}"
 
 
 @dataclass
@@ -46,14 +38,7 @@ class World:
     campaign_id: str = ""
 
     def services(self) -> CampaignService:
-        return CampaignService(
-            campaigns=CampaignRepository(),
-            recipients=RecipientRepository(),
-            contacts=ContactRepository(),
-            opt_outs=OptOutRepository(),
-            organizations=IdentityRepository(),
-            clock=self.clock,
-        )
+        return build_campaign_service(self.clock)
 
     def sender(
         self, provider: SmsProvider | None = None, hooks: FaultHooks | None = None
@@ -98,18 +83,13 @@ def make_org(clock: SimulatedClock, **settings: Any) -> str:
     org_id = new_id(now)
     users = IdentityRepository()
     users.create_organization_with_owner(
-        Organization(
+        builders.organization(
+            "Acme",
+            at=now,
             id=org_id,
-            name="Acme",
-            timezone="America/New_York",
-            sender_number=None,
             messages_per_second=settings.get("messages_per_second", 100),
-            quiet_hours_start="08:00",
-            quiet_hours_end="21:00",
             help_text="Acme: call us.",
             opt_out_footer=settings.get("opt_out_footer", "Reply STOP to opt out"),
-            created_at=now,
-            updated_at=now,
         ),
         User(
             id=new_id(now),
@@ -134,19 +114,13 @@ def make_org(clock: SimulatedClock, **settings: Any) -> str:
 def add_contacts(org_id: str, phones: list[str], clock: SimulatedClock, **fields: Any) -> list[str]:
     now = clock.now()
     contacts = [
-        Contact(
+        builders.contact(
+            org_id,
+            phone,
+            at=now,
             id=new_id(now + timedelta(milliseconds=i)),
-            org_id=org_id,
-            phone=phone,
             first_name=fields.get("first_name", f"N{i}"),
-            last_name=None,
-            email=None,
-            company=None,
-            tags=(),
-            attributes={},
             timezone=fields.get("timezone"),
-            created_at=now,
-            updated_at=now,
         )
         for i, phone in enumerate(phones)
     ]

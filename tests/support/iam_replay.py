@@ -31,6 +31,8 @@ from urllib.parse import urlparse
 import pytest
 from botocore.client import BaseClient
 
+from outreach_local.cfn import Conditions
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account, in its queue URLs and ARNs
 
@@ -133,7 +135,7 @@ class Resolver:
 
     def __init__(self, template: dict[str, Any], stack: str, parameters: dict[str, str]) -> None:
         self.resources: dict[str, Any] = template["Resources"]
-        self.conditions: dict[str, Any] = template.get("Conditions", {})
+        self.conditions = Conditions(template.get("Conditions", {}), self.resolve)
         self.stack = stack
         self.parameters = {
             name: str(spec.get("Default", ""))
@@ -150,22 +152,7 @@ class Resolver:
         }
 
     def condition(self, name: str) -> bool:
-        return self._truth(self.conditions[name])
-
-    def _truth(self, node: Any) -> bool:
-        if isinstance(node, dict) and len(node) == 1:
-            ((key, value),) = node.items()
-            if key == "Fn::Equals":
-                return bool(self.resolve(value[0]) == self.resolve(value[1]))
-            if key == "Fn::Not":
-                return not self._truth(value[0])
-            if key == "Fn::And":
-                return all(self._truth(item) for item in value)
-            if key == "Fn::Or":
-                return any(self._truth(item) for item in value)
-            if key == "Condition":
-                return self.condition(value)
-        raise ValueError(f"unsupported condition {node!r}")
+        return self.conditions.condition(name)
 
     def resolve(self, node: Any) -> Any:
         if isinstance(node, list):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,14 @@ def text_event(
     )
 
 
+def received_again(event: dict[str, Any]) -> dict[str, Any]:
+    """The same SQS record received a second time (its batch failed after it was
+    handled, or it was redriven from the dead-letter queue)."""
+    again = copy.deepcopy(event)
+    again["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
+    return again
+
+
 def failed_ids(response: dict[str, Any]) -> list[str]:
     """The SQS message ids a partial-batch response reports as failed."""
     return [item["itemIdentifier"] for item in response["batchItemFailures"]]
@@ -89,3 +98,13 @@ def use_sample_topics(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INBOUND_TEXTS_TOPIC_ARN", TEXTS_TOPIC)
     monkeypatch.setenv("DELIVERY_EVENTS_TOPIC_ARN", EVENTS_TOPIC)
     get_settings.cache_clear()
+
+
+def all_processed(
+    handle: Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, int]]],
+    event: dict[str, Any],
+) -> dict[str, int]:
+    """The outcomes of one batch through ``handle``, which must have no failed record."""
+    response, outcomes = handle(event)
+    assert response == {"batchItemFailures": []}
+    return dict(outcomes)

@@ -14,75 +14,41 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from outreach.campaigns.domain import (
-    DEFAULT_WINDOW,
-    SEND_DEADLINE_SECONDS,
-    Audience,
-    Campaign,
-    CampaignDraft,
-    CampaignStatus,
-    Recipient,
-    RecipientStatus,
-    Variant,
-    VariantCounts,
-    Window,
-)
-from outreach.campaigns.service import START_LEASE, CampaignService
+from outreach.campaigns import domain
+from outreach.campaigns.service import START_LEASE
 from outreach.campaigns.variants import assign_variant
 from outreach.clock import SimulatedClock
-from outreach.contacts.domain import Contact, OptOutSource
+from outreach.contacts.domain import OptOutSource
 from outreach.errors import BadRequest, Conflict, NotFound, ValidationFailed
-from outreach.identity.domain import Organization
 from outreach.ids import new_id
 from outreach.sending.daily_cap import DEFAULT_DAILY_LIMIT
-from tests.support.fakes.campaigns import InMemoryCampaignStore, InMemoryRecipientStore
-from tests.support.fakes.contacts import InMemoryContactStore, InMemoryOptOutList
-from tests.support.fakes.identity import InMemoryIdentityStore
+from tests.support import builders
+from tests.support.campaign_fakes import CampaignFakes
 
 # Monday 23 November 2026, 10:00 in New York.
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-AB = (Variant("A", "Hi {first_name|there}", 50), Variant("B", "Hey {first_name|there}!", 50))
+AB = (
+    domain.Variant("A", "Hi {first_name|there}", 50),
+    domain.Variant("B", "Hey {first_name|there}!", 50),
+)
 MISSING_ID = "01HZZZZZZZZZZZZZZZZZZZZZZZ"
 
 
 @dataclass
-class World:
+class World(CampaignFakes):
     """An organization with a sender number, its contacts and opt-outs, and the service."""
 
     clock: SimulatedClock = field(default_factory=lambda: SimulatedClock(NOW))
-    campaigns: InMemoryCampaignStore = field(default_factory=InMemoryCampaignStore)
-    recipients: InMemoryRecipientStore = field(default_factory=InMemoryRecipientStore)
-    contacts: InMemoryContactStore = field(default_factory=InMemoryContactStore)
-    opt_outs: InMemoryOptOutList = field(default_factory=InMemoryOptOutList)
-    organizations: InMemoryIdentityStore = field(default_factory=InMemoryIdentityStore)
 
     def __post_init__(self) -> None:
         self.org_id = self.organization("Acme", sender_number="+16175550100")
-        self.service = CampaignService(
-            campaigns=self.campaigns,
-            recipients=self.recipients,
-            contacts=self.contacts,
-            opt_outs=self.opt_outs,
-            organizations=self.organizations,
-            clock=self.clock,
-        )
 
     def organization(
         self, name: str, *, sender_number: str | None, timezone: str = "America/New_York"
     ) -> str:
         org_id = new_id(self.clock.now())
-        self.organizations.organizations[org_id] = Organization(
-            id=org_id,
-            name=name,
-            timezone=timezone,
-            sender_number=sender_number,
-            messages_per_second=1,
-            quiet_hours_start="08:00",
-            quiet_hours_end="21:00",
-            help_text=f"{name}: reply STOP to opt out.",
-            opt_out_footer="Reply STOP to opt out",
-            created_at=NOW,
-            updated_at=NOW,
+        self.organizations.organizations[org_id] = builders.organization(
+            name, at=NOW, id=org_id, sender_number=sender_number, timezone=timezone
         )
         self.clock.advance(timedelta(milliseconds=1))
         return org_id
@@ -95,49 +61,48 @@ class World:
         self.opt_outs.add(org_id, phone, OptOutSource.MANUAL, self.clock.now())
 
     def contact(self, phone: str, *tags: str, org_id: str | None = None, **fields: str) -> str:
-        contact = Contact(
+        contact = builders.contact(
+            org_id or self.org_id,
+            phone,
+            at=NOW,
             id=new_id(self.clock.now()),
-            org_id=org_id or self.org_id,
-            phone=phone,
-            first_name=fields.get("first_name"),
-            last_name=fields.get("last_name"),
-            email=fields.get("email"),
-            company=fields.get("company"),
             tags=tags,
             attributes={k[5:]: v for k, v in fields.items() if k.startswith("attr_")},
-            timezone=None,
-            created_at=NOW,
-            updated_at=NOW,
+            **{k: v for k, v in fields.items() if not k.startswith("attr_")},
         )
         self.contacts.create(contact)
         self.clock.advance(timedelta(milliseconds=1))
         return contact.id
 
-    def draft(self, **changes: object) -> Campaign:
+    def draft(self, **changes: object) -> domain.Campaign:
         """A new draft: variants A and B, everyone, with ``changes`` to the draft."""
-        draft = CampaignDraft(name="Spring check", variants=AB, audience=Audience(all=True))
+        draft = domain.CampaignDraft(
+            name="Spring check", variants=AB, audience=domain.Audience(all=True)
+        )
         made = self.service.create(self.org_id, replace(draft, **changes))  # type: ignore[arg-type]
         self.clock.advance(timedelta(milliseconds=1))
         return made
 
-    def campaign_in(self, status: CampaignStatus, **changes: object) -> Campaign:
+    def campaign_in(self, status: domain.CampaignStatus, **changes: object) -> domain.Campaign:
         """A new campaign moved to ``status`` (``completed``: as the engine completes one)."""
         campaign = self.draft(**changes)
         moves = {
-            CampaignStatus.DRAFT: [],
-            CampaignStatus.ACTIVE: [self.service.start],
-            CampaignStatus.PAUSED: [self.service.start, self.service.pause],
-            CampaignStatus.CANCELLED: [self.service.cancel],
-            CampaignStatus.COMPLETED: [self.service.start],
+            domain.CampaignStatus.DRAFT: [],
+            domain.CampaignStatus.ACTIVE: [self.service.start],
+            domain.CampaignStatus.PAUSED: [self.service.start, self.service.pause],
+            domain.CampaignStatus.CANCELLED: [self.service.cancel],
+            domain.CampaignStatus.COMPLETED: [self.service.start],
         }[status]
         for move in moves:
             move(self.org_id, campaign.id)
-        if status is CampaignStatus.COMPLETED:
+        if status is domain.CampaignStatus.COMPLETED:
             self.campaigns.engine_sets(self.org_id, campaign.id, status=status)
         return self.service.get(self.org_id, campaign.id)
 
-    def snapshot(self, campaign_id: str) -> list[Recipient]:
-        page = self.recipients.list(self.org_id, campaign_id, status=None, limit=1000, cursor=None)
+    def snapshot(self, campaign_id: str) -> list[domain.Recipient]:
+        page = self.recipients.list(
+            self.org_id, domain.SendsQuery(campaign_id), limit=1000, cursor=None
+        )
         assert page.next_cursor is None
         return page.items
 
@@ -156,9 +121,13 @@ def test_a_new_draft_takes_the_defaults(world: World) -> None:
     created_at = world.clock.now()
     campaign = world.draft()
     # Then it takes the contract's defaults and the organization's zone
-    assert campaign.status is CampaignStatus.DRAFT
+    assert campaign.status is domain.CampaignStatus.DRAFT
     assert campaign.daily_limit == DEFAULT_DAILY_LIMIT == 125
-    assert campaign.window == DEFAULT_WINDOW == Window("09:00", "18:00", DEFAULT_WINDOW.days)
+    assert (
+        campaign.window
+        == domain.DEFAULT_WINDOW
+        == domain.Window("09:00", "18:00", domain.DEFAULT_WINDOW.days)
+    )
     assert campaign.window.days == ("mon", "tue", "wed", "thu", "fri")
     assert campaign.timezone == "America/New_York"
     assert (campaign.start_at, campaign.end_at, campaign.started_at) == (None, None, None)
@@ -168,7 +137,7 @@ def test_a_new_draft_takes_the_defaults(world: World) -> None:
 
 
 def test_a_draft_keeps_what_it_names(world: World) -> None:
-    window = Window("10:00", "16:30", ("mon", "sat"))
+    window = domain.Window("10:00", "16:30", ("mon", "sat"))
     start, end = datetime(2026, 12, 1, 14, tzinfo=UTC), datetime(2026, 12, 20, tzinfo=UTC)
     campaign = world.draft(
         daily_limit=40, timezone="America/Chicago", window=window, start_at=start, end_at=end
@@ -188,7 +157,7 @@ def test_the_zone_defaults_to_the_organizations(world: World) -> None:
 
 
 def test_a_bad_placeholder_is_refused_naming_the_variant_and_position(world: World) -> None:
-    bad = (Variant("Short", "Hi", 1), Variant("Long", "Hi {foo}, spring check?", 1))
+    bad = (domain.Variant("Short", "Hi", 1), domain.Variant("Long", "Hi {foo}, spring check?", 1))
     with pytest.raises(ValidationFailed) as refused:
         world.draft(variants=bad)
     [error] = refused.value.errors
@@ -215,7 +184,7 @@ def test_an_edit_changes_what_it_names_and_clears_dates_set_to_null(world: World
     edited = world.service.update(
         world.org_id,
         campaign.id,
-        CampaignDraft(name="Autumn", daily_limit=10, cleared=frozenset({"start_at"})),
+        domain.CampaignDraft(name="Autumn", daily_limit=10, cleared=frozenset({"start_at"})),
     )
     assert edited == replace(
         campaign, name="Autumn", daily_limit=10, start_at=None, updated_at=world.clock.now()
@@ -226,26 +195,28 @@ def test_an_edit_changes_what_it_names_and_clears_dates_set_to_null(world: World
 def test_an_edit_that_says_nothing_changes_nothing(world: World) -> None:
     campaign = world.draft()
     world.clock.advance(timedelta(minutes=1))
-    assert world.service.update(world.org_id, campaign.id, CampaignDraft()) == campaign
+    assert world.service.update(world.org_id, campaign.id, domain.CampaignDraft()) == campaign
 
 
 def test_an_edit_putting_start_after_the_stored_end_is_refused(world: World) -> None:
     campaign = world.draft(end_at=datetime(2026, 12, 1, tzinfo=UTC))
     with pytest.raises(ValidationFailed) as refused:
         world.service.update(
-            world.org_id, campaign.id, CampaignDraft(start_at=datetime(2026, 12, 2, tzinfo=UTC))
+            world.org_id,
+            campaign.id,
+            domain.CampaignDraft(start_at=datetime(2026, 12, 2, tzinfo=UTC)),
         )
     assert [e["loc"] for e in refused.value.errors] == [["body", "end_at"]]
     assert world.service.get(world.org_id, campaign.id) == campaign
 
 
-@pytest.mark.parametrize("status", list(CampaignStatus))
+@pytest.mark.parametrize("status", list(domain.CampaignStatus))
 def test_only_a_draft_or_paused_campaign_may_be_edited(
-    world: World, status: CampaignStatus
+    world: World, status: domain.CampaignStatus
 ) -> None:
     campaign = world.campaign_in(status)
-    edit = CampaignDraft(name="Renamed")
-    if status in (CampaignStatus.DRAFT, CampaignStatus.PAUSED):
+    edit = domain.CampaignDraft(name="Renamed")
+    if status in (domain.CampaignStatus.DRAFT, domain.CampaignStatus.PAUSED):
         assert world.service.update(world.org_id, campaign.id, edit).name == "Renamed"
     else:
         with pytest.raises(Conflict):
@@ -255,31 +226,33 @@ def test_only_a_draft_or_paused_campaign_may_be_edited(
 
 def test_a_paused_campaign_keeps_its_audience_and_variant_names(world: World) -> None:
     world.contact("+16175550101", "leads")
-    campaign = world.campaign_in(CampaignStatus.PAUSED, audience=Audience(tags=("leads", "vip")))
+    campaign = world.campaign_in(
+        domain.CampaignStatus.PAUSED, audience=domain.Audience(tags=("leads", "vip"))
+    )
     for edit in (
-        CampaignDraft(audience=Audience(all=True)),
-        CampaignDraft(variants=(AB[0],)),
-        CampaignDraft(variants=(*AB, Variant("C", "Hello", 1))),
-        CampaignDraft(variants=(AB[0], Variant("C", "Hello", 50))),
+        domain.CampaignDraft(audience=domain.Audience(all=True)),
+        domain.CampaignDraft(variants=(AB[0],)),
+        domain.CampaignDraft(variants=(*AB, domain.Variant("C", "Hello", 1))),
+        domain.CampaignDraft(variants=(AB[0], domain.Variant("C", "Hello", 50))),
     ):
         with pytest.raises(Conflict):
             world.service.update(world.org_id, campaign.id, edit)
     assert world.service.get(world.org_id, campaign.id) == campaign
     # The same audience in another order, and new bodies under the same names, are fine.
-    new_bodies = (Variant("A", "New A", 1), Variant("B", "New B", 3))
+    new_bodies = (domain.Variant("A", "New A", 1), domain.Variant("B", "New B", 3))
     edited = world.service.update(
         world.org_id,
         campaign.id,
-        CampaignDraft(audience=Audience(tags=("vip", "leads")), variants=new_bodies),
+        domain.CampaignDraft(audience=domain.Audience(tags=("vip", "leads")), variants=new_bodies),
     )
     assert edited.variants == new_bodies
     assert edited.recipients == campaign.recipients == 1
 
 
-@pytest.mark.parametrize("status", list(CampaignStatus))
-def test_only_a_draft_may_be_deleted(world: World, status: CampaignStatus) -> None:
+@pytest.mark.parametrize("status", list(domain.CampaignStatus))
+def test_only_a_draft_may_be_deleted(world: World, status: domain.CampaignStatus) -> None:
     campaign = world.campaign_in(status)
-    if status is CampaignStatus.DRAFT:
+    if status is domain.CampaignStatus.DRAFT:
         world.service.delete(world.org_id, campaign.id)
         with pytest.raises(NotFound):
             world.service.get(world.org_id, campaign.id)
@@ -292,18 +265,18 @@ def test_only_a_draft_may_be_deleted(world: World, status: CampaignStatus) -> No
 # --- The lifecycle ---------------------------------------------------------------------------
 
 LEGAL_MOVES = {
-    (CampaignStatus.DRAFT, "start"): CampaignStatus.ACTIVE,
-    (CampaignStatus.DRAFT, "cancel"): CampaignStatus.CANCELLED,
-    (CampaignStatus.ACTIVE, "pause"): CampaignStatus.PAUSED,
-    (CampaignStatus.ACTIVE, "cancel"): CampaignStatus.CANCELLED,
-    (CampaignStatus.PAUSED, "resume"): CampaignStatus.ACTIVE,
-    (CampaignStatus.PAUSED, "cancel"): CampaignStatus.CANCELLED,
+    (domain.CampaignStatus.DRAFT, "start"): domain.CampaignStatus.ACTIVE,
+    (domain.CampaignStatus.DRAFT, "cancel"): domain.CampaignStatus.CANCELLED,
+    (domain.CampaignStatus.ACTIVE, "pause"): domain.CampaignStatus.PAUSED,
+    (domain.CampaignStatus.ACTIVE, "cancel"): domain.CampaignStatus.CANCELLED,
+    (domain.CampaignStatus.PAUSED, "resume"): domain.CampaignStatus.ACTIVE,
+    (domain.CampaignStatus.PAUSED, "cancel"): domain.CampaignStatus.CANCELLED,
 }
 ACTIONS = ["start", "pause", "resume", "cancel"]
 
 
 @pytest.mark.parametrize(("status", "action"), list(LEGAL_MOVES))
-def test_a_legal_move(world: World, status: CampaignStatus, action: str) -> None:
+def test_a_legal_move(world: World, status: domain.CampaignStatus, action: str) -> None:
     campaign = world.campaign_in(status)
     world.clock.advance(timedelta(minutes=1))
     moved_at = world.clock.now()
@@ -311,7 +284,7 @@ def test_a_legal_move(world: World, status: CampaignStatus, action: str) -> None
     assert moved.status is LEGAL_MOVES[status, action]
     assert moved.updated_at == moved_at
     assert world.service.get(world.org_id, campaign.id) == moved
-    if moved.status is CampaignStatus.CANCELLED:
+    if moved.status is domain.CampaignStatus.CANCELLED:
         assert moved.completed_at == moved_at
     if action == "start":
         assert moved.started_at == moved_at
@@ -319,10 +292,10 @@ def test_a_legal_move(world: World, status: CampaignStatus, action: str) -> None
 
 @pytest.mark.parametrize(
     ("status", "action"),
-    [(s, a) for s in CampaignStatus for a in ACTIONS if (s, a) not in LEGAL_MOVES],
+    [(s, a) for s in domain.CampaignStatus for a in ACTIONS if (s, a) not in LEGAL_MOVES],
 )
 def test_an_illegal_move_is_a_conflict_and_changes_nothing(
-    world: World, status: CampaignStatus, action: str
+    world: World, status: domain.CampaignStatus, action: str
 ) -> None:
     campaign = world.campaign_in(status)
     with pytest.raises(Conflict):
@@ -338,11 +311,11 @@ def test_a_move_of_an_unknown_campaign_is_not_found(world: World, action: str) -
 
 
 def test_pause_and_cancel_return_once_nothing_can_leave(world: World) -> None:
-    campaign = world.campaign_in(CampaignStatus.ACTIVE)
+    campaign = world.campaign_in(domain.CampaignStatus.ACTIVE)
     for action in ("pause", "cancel"):
         before = world.clock.monotonic()
         getattr(world.service, action)(world.org_id, campaign.id)
-        assert world.clock.monotonic() - before == pytest.approx(SEND_DEADLINE_SECONDS)
+        assert world.clock.monotonic() - before == pytest.approx(domain.SEND_DEADLINE_SECONDS)
 
 
 def test_a_start_needs_a_sender_number_and_writes_nothing_without_one(world: World) -> None:
@@ -383,7 +356,7 @@ def test_a_running_start_holds_the_draft(world: World) -> None:
         with pytest.raises(Conflict):
             attempt(world.org_id, campaign.id)
     with pytest.raises(Conflict):
-        world.service.update(world.org_id, campaign.id, CampaignDraft(name="Renamed"))
+        world.service.update(world.org_id, campaign.id, domain.CampaignDraft(name="Renamed"))
     assert world.service.get(world.org_id, campaign.id).name == "Spring check"
 
 
@@ -396,18 +369,8 @@ def test_an_interrupted_start_is_resumable_and_its_leftovers_are_cleared(world: 
     world.campaigns.begin_start(
         world.org_id, campaign.id, token="dead", now=now - START_LEASE * 2, until=now - START_LEASE
     )
-    leftover = Recipient(
-        org_id=world.org_id,
-        campaign_id=campaign.id,
-        contact_id=MISSING_ID,
-        phone="+16175550199",
-        variant="A",
-        status=RecipientStatus.PENDING,
-        attempts=0,
-        provider_message_id=None,
-        error=None,
-        sent_at=None,
-        updated_at=now,
+    leftover = builders.pending_recipient(
+        world.org_id, campaign.id, MISSING_ID, "+16175550199", at=now
     )
     world.recipients.write_snapshot([leftover])
     started = world.service.start(world.org_id, campaign.id)
@@ -418,14 +381,16 @@ def test_an_interrupted_start_is_resumable_and_its_leftovers_are_cleared(world: 
 def test_cancel_skips_the_pending_recipients_but_not_a_claimed_one(world: World) -> None:
     for index in range(3):
         world.contact(f"+1617555010{index}")
-    campaign = world.campaign_in(CampaignStatus.ACTIVE)
+    campaign = world.campaign_in(domain.CampaignStatus.ACTIVE)
     claimed = world.snapshot(campaign.id)[0].contact_id
-    world.recipients.engine_sets(world.org_id, campaign.id, claimed, status=RecipientStatus.SENDING)
+    world.recipients.engine_sets(
+        world.org_id, campaign.id, claimed, status=domain.RecipientStatus.SENDING
+    )
     world.service.cancel(world.org_id, campaign.id)
     after = {r.contact_id: r for r in world.snapshot(campaign.id)}
-    assert after.pop(claimed).status is RecipientStatus.SENDING
+    assert after.pop(claimed).status is domain.RecipientStatus.SENDING
     assert {(r.status, r.error) for r in after.values()} == {
-        (RecipientStatus.SKIPPED, "campaign cancelled")
+        (domain.RecipientStatus.SKIPPED, "campaign cancelled")
     }
     assert len(after) == 2
 
@@ -462,15 +427,15 @@ def people(world: World) -> People:
 @pytest.mark.parametrize(
     ("audience", "expected"),
     [
-        pytest.param(lambda p: Audience(all=True), {"dana", "eli", "fay", "gus"}, id="all"),
-        pytest.param(lambda p: Audience(tags=("leads",)), {"dana", "fay"}, id="one tag"),
+        pytest.param(lambda p: domain.Audience(all=True), {"dana", "eli", "fay", "gus"}, id="all"),
+        pytest.param(lambda p: domain.Audience(tags=("leads",)), {"dana", "fay"}, id="one tag"),
         pytest.param(
-            lambda p: Audience(tags=("leads", "customers", "nobody")),
+            lambda p: domain.Audience(tags=("leads", "customers", "nobody")),
             {"dana", "eli", "fay"},
             id="any tag, each contact once",
         ),
         pytest.param(
-            lambda p: Audience(
+            lambda p: domain.Audience(
                 contact_ids=(*p.named("dana", "gus", "hal", "ivy"), MISSING_ID, "nope")
             ),
             {"dana", "gus"},
@@ -488,14 +453,14 @@ def test_a_start_snapshots_the_audience_minus_opt_outs(
     assert started.recipients == len(snapshot) == len(expected)
     weights = [(v.name, v.weight) for v in AB]
     for recipient in snapshot:
-        assert recipient.status is RecipientStatus.PENDING
+        assert recipient.status is domain.RecipientStatus.PENDING
         assert recipient.variant == assign_variant(campaign.id, recipient.contact_id, weights)
         assert recipient.attempts == 0
         assert recipient.updated_at == started.started_at
 
 
 def test_an_opt_out_after_start_keeps_the_snapshot(world: World, people: People) -> None:
-    campaign = world.campaign_in(CampaignStatus.ACTIVE)
+    campaign = world.campaign_in(domain.CampaignStatus.ACTIVE)
     world.opt_out(world.org_id, "+16175550101")
     # Suppression at send time is the engine's job; the snapshot is not rewritten.
     assert len(world.snapshot(campaign.id)) == 4
@@ -506,7 +471,11 @@ def test_another_organizations_contacts_are_not_an_audience(world: World, people
     rival = world.organization("Other", sender_number="+16175550198")
     world.org_id, own = rival, world.org_id
     ids = tuple(people.ids.values())
-    for audience in (Audience(all=True), Audience(tags=("leads",)), Audience(contact_ids=ids)):
+    for audience in (
+        domain.Audience(all=True),
+        domain.Audience(tags=("leads",)),
+        domain.Audience(contact_ids=ids),
+    ):
         campaign = world.draft(audience=audience)
         assert world.service.start(rival, campaign.id).recipients == 0
         assert world.snapshot(campaign.id) == []
@@ -516,8 +485,8 @@ def test_another_organizations_contacts_are_not_an_audience(world: World, people
 def test_the_split_follows_the_weights(world: World) -> None:
     for index in range(400):
         world.contact(f"+1617555{1000 + index:04d}")
-    weights = (Variant("A", "a", 3), Variant("B", "b", 1))
-    campaign = world.campaign_in(CampaignStatus.ACTIVE, variants=weights)
+    weights = (domain.Variant("A", "a", 3), domain.Variant("B", "b", 1))
+    campaign = world.campaign_in(domain.CampaignStatus.ACTIVE, variants=weights)
     split = Counter(r.variant for r in world.snapshot(campaign.id))
     # 400 draws at 3:1; 300 expected for A, with a standard deviation under 9.
     assert 250 < split["A"] < 350
@@ -529,7 +498,7 @@ def test_two_campaigns_with_one_audience_may_split_it_differently(world: World) 
         world.contact(f"+1617555{110 + index:04d}")
 
     def assignment() -> dict[str, str]:
-        campaign = world.campaign_in(CampaignStatus.ACTIVE)
+        campaign = world.campaign_in(domain.CampaignStatus.ACTIVE)
         return {r.contact_id: r.variant for r in world.snapshot(campaign.id)}
 
     # Campaigns draw independently: 8 fair coins agree with probability 1/256, five in a row
@@ -541,8 +510,10 @@ def test_two_campaigns_with_one_audience_may_split_it_differently(world: World) 
 # --- Preview ---------------------------------------------------------------------------------
 
 PREVIEW = (
-    Variant("A", "Hi {first_name|there}, {company|your company}: {attributes.crack|a crack}.", 1),
-    Variant("B", "{last_name}{phone|?} {email|no email}", 1),
+    domain.Variant(
+        "A", "Hi {first_name|there}, {company|your company}: {attributes.crack|a crack}.", 1
+    ),
+    domain.Variant("B", "{last_name}{phone|?} {email|no email}", 1),
 )
 
 
@@ -586,11 +557,11 @@ def test_preview_for_a_contact_it_cannot_see_is_refused(world: World) -> None:
 def test_stats_of_a_draft_are_zero_for_each_variant(world: World) -> None:
     campaign = world.draft(daily_limit=3)
     stats = world.service.stats(world.org_id, campaign.id)
-    assert stats.status is CampaignStatus.DRAFT
-    assert stats.totals == VariantCounts("*")
+    assert stats.status is domain.CampaignStatus.DRAFT
+    assert stats.totals == domain.VariantCounts("*")
     assert [(v.counts, v.reply_rate) for v in stats.variants] == [
-        (VariantCounts("A"), 0.0),
-        (VariantCounts("B"), 0.0),
+        (domain.VariantCounts("A"), 0.0),
+        (domain.VariantCounts("B"), 0.0),
     ]
     assert (stats.daily_limit, stats.sends_today, stats.winner) == (3, 0, None)
 
@@ -598,15 +569,15 @@ def test_stats_of_a_draft_are_zero_for_each_variant(world: World) -> None:
 def test_stats_add_up_the_variants_in_the_campaigns_order(world: World) -> None:
     for index in range(4):
         world.contact(f"+1617555010{index}")
-    campaign = world.campaign_in(CampaignStatus.ACTIVE)
+    campaign = world.campaign_in(domain.CampaignStatus.ACTIVE)
     by_variant = Counter(r.variant for r in world.snapshot(campaign.id))
     world.recipients.add_counts(
-        world.org_id, campaign.id, VariantCounts("B", replies=3, repliers=2, opt_outs=1)
+        world.org_id, campaign.id, domain.VariantCounts("B", replies=3, repliers=2, opt_outs=1)
     )
     stats = world.service.stats(world.org_id, campaign.id)
     assert [v.counts.name for v in stats.variants] == ["A", "B"]
     assert [v.counts.recipients for v in stats.variants] == [by_variant["A"], by_variant["B"]]
-    assert stats.totals == VariantCounts(
+    assert stats.totals == domain.VariantCounts(
         "*", recipients=4, pending=4, replies=3, repliers=2, opt_outs=1
     )
     # Nothing accepted yet: no rate, whatever the replies.
@@ -616,14 +587,14 @@ def test_stats_add_up_the_variants_in_the_campaigns_order(world: World) -> None:
 def test_the_reply_rate_is_repliers_over_accepted_and_a_winner_needs_significance(
     world: World,
 ) -> None:
-    campaign = world.campaign_in(CampaignStatus.ACTIVE)
+    campaign = world.campaign_in(domain.CampaignStatus.ACTIVE)
     add = world.recipients.add_counts
-    add(world.org_id, campaign.id, VariantCounts("A", accepted=99, repliers=60))
-    add(world.org_id, campaign.id, VariantCounts("B", accepted=200, repliers=20))
+    add(world.org_id, campaign.id, domain.VariantCounts("A", accepted=99, repliers=60))
+    add(world.org_id, campaign.id, domain.VariantCounts("B", accepted=200, repliers=20))
     stats = world.service.stats(world.org_id, campaign.id)
     assert [round(v.reply_rate, 6) for v in stats.variants] == [round(60 / 99, 6), 0.1]
     assert stats.winner is None  # A has fewer than 100 sends
-    add(world.org_id, campaign.id, VariantCounts("A", accepted=101))
+    add(world.org_id, campaign.id, domain.VariantCounts("A", accepted=101))
     winner = world.service.stats(world.org_id, campaign.id).winner
     assert winner is not None
     assert winner.variant == "A"
@@ -641,10 +612,10 @@ def test_sends_today_are_counted_on_the_day_in_the_campaigns_zone(world: World) 
 
 
 def test_stats_carry_the_engines_pause_reason(world: World) -> None:
-    campaign = world.campaign_in(CampaignStatus.ACTIVE)
+    campaign = world.campaign_in(domain.CampaignStatus.ACTIVE)
     reason = "The provider's monthly spend limit was reached."
     world.campaigns.engine_sets(
-        world.org_id, campaign.id, status=CampaignStatus.PAUSED, paused_reason=reason
+        world.org_id, campaign.id, status=domain.CampaignStatus.PAUSED, paused_reason=reason
     )
     assert world.service.stats(world.org_id, campaign.id).paused_reason == reason
     # A resume ends the engine's pause, and its reason.
@@ -656,14 +627,14 @@ def test_stats_carry_the_engines_pause_reason(world: World) -> None:
 
 def test_campaigns_list_newest_first_by_status(world: World) -> None:
     drafts = [world.draft() for _ in range(3)]
-    active = world.campaign_in(CampaignStatus.ACTIVE)
+    active = world.campaign_in(domain.CampaignStatus.ACTIVE)
     listed = world.service.list_campaigns(world.org_id, status=None, limit=10, cursor=None)
     assert [c.id for c in listed.items] == [active.id, *(d.id for d in drafts[::-1])]
     first = world.service.list_campaigns(
-        world.org_id, status=CampaignStatus.DRAFT, limit=2, cursor=None
+        world.org_id, status=domain.CampaignStatus.DRAFT, limit=2, cursor=None
     )
     rest = world.service.list_campaigns(
-        world.org_id, status=CampaignStatus.DRAFT, limit=2, cursor=first.next_cursor
+        world.org_id, status=domain.CampaignStatus.DRAFT, limit=2, cursor=first.next_cursor
     )
     assert [c.id for c in first.items + rest.items] == [d.id for d in drafts[::-1]]
     assert rest.next_cursor is None
@@ -672,13 +643,14 @@ def test_campaigns_list_newest_first_by_status(world: World) -> None:
 def test_sends_of_a_campaign_the_caller_cannot_see_are_not_found(world: World) -> None:
     for index in range(3):
         world.contact(f"+1617555010{index}")
-    campaign = world.campaign_in(CampaignStatus.ACTIVE)
-    page = world.service.sends(world.org_id, campaign.id, status=None, limit=1, cursor=None)
+    campaign = world.campaign_in(domain.CampaignStatus.ACTIVE)
+    sends = domain.SendsQuery(campaign.id)
+    page = world.service.sends(world.org_id, sends, limit=1, cursor=None)
     assert page.next_cursor
     rival = world.organization("Rival", sender_number=None)
     for org_id, campaign_id in ((rival, campaign.id), (world.org_id, MISSING_ID)):
         with pytest.raises(NotFound):
-            world.service.sends(org_id, campaign_id, status=None, limit=1, cursor=None)
+            world.service.sends(org_id, domain.SendsQuery(campaign_id), limit=1, cursor=None)
     # Another listing's cursor is a 400 before the campaign is looked up.
     with pytest.raises(BadRequest):
-        world.service.sends(rival, campaign.id, status=None, limit=1, cursor=page.next_cursor)
+        world.service.sends(rival, sends, limit=1, cursor=page.next_cursor)

@@ -5,7 +5,9 @@ sender numbers. The stores are held to DynamoDB by ``test_identity_contract.py``
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -23,7 +25,6 @@ from outreach.identity.domain import (
     Caller,
     NewUser,
     OrganizationChanges,
-    RefreshRecord,
     Role,
     TokenPair,
     User,
@@ -32,6 +33,7 @@ from outreach.identity.domain import (
 from outreach.identity.passwords import Passwords
 from outreach.identity.service import INVALID_CREDENTIALS, IdentityService
 from outreach.secrets import get_signing_key
+from tests.support import builders
 from tests.support.fakes.identity import (
     InMemoryIdentityStore,
     InMemoryLoginFailureStore,
@@ -103,6 +105,13 @@ def _add(service: IdentityService, by: Caller, email: str, role: Role = Role.MEM
 def owner(service: IdentityService) -> Caller:
     _register(service)
     return _caller(service, "owner@acme.test")
+
+
+@pytest.fixture
+def other(service: IdentityService, owner: Caller) -> Caller:
+    """The owner of a second organization, registered after ``owner``'s."""
+    _register(service, "boss@other.test", "Other Co")
+    return _caller(service, "boss@other.test")
 
 
 # --- Registration ------------------------------------------------------------------------
@@ -259,32 +268,17 @@ def test_reusing_a_rotated_refresh_token_revokes_the_whole_login(
 
 
 def test_losing_a_concurrent_rotation_counts_as_reuse(
-    clock: SimulatedClock, store: InMemoryIdentityStore
+    clock: SimulatedClock, store: InMemoryIdentityStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class RacedSessions(InMemorySessionStore):
-        """Another request rotates the same token between our read and our rotation."""
+    # Another request rotates the same token between our read and our rotation.
+    sessions = InMemorySessionStore()
+    rotate = sessions.rotate
 
-        def rotate(
-            self,
-            *,
-            old_hash: str,
-            new_hash: str,
-            record: RefreshRecord,
-            now: datetime,
-            expires_at: datetime,
-        ) -> bool:
-            super().rotate(
-                old_hash=old_hash,
-                new_hash="winner",
-                record=record,
-                now=now,
-                expires_at=expires_at,
-            )
-            return super().rotate(
-                old_hash=old_hash, new_hash=new_hash, record=record, now=now, expires_at=expires_at
-            )
+    def raced_rotate(**call: Any) -> bool:
+        rotate(**{**call, "new_hash": "winner"})
+        return rotate(**call)
 
-    sessions = RacedSessions()
+    monkeypatch.setattr(sessions, "rotate", raced_rotate)
     service = in_memory_identity_service(clock, users=store, sessions=sessions)
     _register(service)
     pair = _login(service)
@@ -426,9 +420,9 @@ def test_a_deleted_user_is_gone_and_their_email_is_free(
     _add(service, owner, "member@acme.test")
 
 
-def test_user_emails_are_unique_across_the_product(service: IdentityService, owner: Caller) -> None:
-    _register(service, "boss@other.test", "Other Co")
-    other = _caller(service, "boss@other.test")
+def test_user_emails_are_unique_across_the_product(
+    service: IdentityService, owner: Caller, other: Caller
+) -> None:
     with pytest.raises(Conflict):
         _add(service, other, "Owner@acme.test")
 
@@ -479,16 +473,7 @@ def test_managers_change_the_organization_settings(
     clock.advance(timedelta(hours=1))
     updated = service.update_organization(
         owner,
-        OrganizationChanges(
-            name="Acme Foundation Repair",
-            timezone="America/Chicago",
-            sender_number="+16175550123",
-            messages_per_second=5,
-            quiet_hours_start="09:00",
-            quiet_hours_end="20:00",
-            help_text="Acme: call 617-555-0100.",
-            opt_out_footer="",
-        ),
+        replace(builders.CHICAGO_SETTINGS, sender_number="+16175550123"),
     )
     assert updated.sender_number == "+16175550123"
     assert updated.timezone == "America/Chicago"
@@ -517,10 +502,8 @@ def _set_sender(service: IdentityService, caller: Caller, number: str | None) ->
 
 
 def test_a_sender_number_belongs_to_one_organization_until_released(
-    service: IdentityService, owner: Caller
+    service: IdentityService, owner: Caller, other: Caller
 ) -> None:
-    _register(service, "boss@other.test", "Other Co")
-    other = _caller(service, "boss@other.test")
     assert _set_sender(service, owner, "+16175550123") == "+16175550123"
     with pytest.raises(Conflict) as taken:
         _set_sender(service, other, "+16175550123")
@@ -531,10 +514,8 @@ def test_a_sender_number_belongs_to_one_organization_until_released(
 
 
 def test_switching_to_a_taken_number_fails_and_keeps_the_old_one_guarded(
-    service: IdentityService, owner: Caller
+    service: IdentityService, owner: Caller, other: Caller
 ) -> None:
-    _register(service, "boss@other.test", "Other Co")
-    other = _caller(service, "boss@other.test")
     _set_sender(service, owner, "+16175550123")
     _set_sender(service, other, "+16175550124")
     with pytest.raises(Conflict):
@@ -545,10 +526,8 @@ def test_switching_to_a_taken_number_fails_and_keeps_the_old_one_guarded(
 
 
 def test_changing_the_sender_number_frees_the_old_one(
-    service: IdentityService, owner: Caller
+    service: IdentityService, owner: Caller, other: Caller
 ) -> None:
-    _register(service, "boss@other.test", "Other Co")
-    other = _caller(service, "boss@other.test")
     _set_sender(service, owner, "+16175550123")
     _set_sender(service, owner, "+16175550124")
     assert _set_sender(service, other, "+16175550123") == "+16175550123"

@@ -20,6 +20,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
 import pytest
@@ -33,12 +34,14 @@ from outreach.config import get_settings
 from outreach.contacts.domain import OptOutSource
 from outreach.identity.domain import Organization
 from outreach.ids import new_id
-from outreach.inbound.domain import DeliveryReceipt, InboundText, LastSend, Outcome
+from outreach.inbound.domain import DeliveryReceipt, InboundText, LastSend, Outcome, SendRef
 from outreach.inbound.events import parse_sns_message
 from outreach.inbound.service import InboundService
 from outreach.inbound.sqs import InboundTopics, handle_inbound_batch
 from outreach.sms.providers import OutboundMessage, SendError
 from outreach_local.runtime import LocalLambdaContext
+from tests.support import builders
+from tests.support.builders import boston
 from tests.support.fakes.contacts import InMemoryOptOutList
 from tests.support.fakes.identity import InMemoryIdentityStore
 from tests.support.fakes.inbound import InMemoryInboundStore
@@ -49,10 +52,12 @@ from tests.support.inbound_events import (
     SENDER,
     TEXT_EVENT,
     TEXTS_TOPIC,
+    all_processed,
     batch,
     failed_ids,
     message_of,
     published,
+    received_again,
     text_event,
     use_sample_topics,
     with_envelope,
@@ -62,10 +67,6 @@ from tests.support.inbound_events import (
 MONDAY_10AM_EASTERN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 ORG_ID = new_id(MONDAY_10AM_EASTERN)
 CAMPAIGN_ID = new_id(MONDAY_10AM_EASTERN + timedelta(milliseconds=1))
-
-
-def boston(index: int) -> str:
-    return f"+1617555{index:04d}"
 
 
 class CountingOrganizations:
@@ -146,18 +147,13 @@ def world() -> World:
     clock = SimulatedClock(MONDAY_10AM_EASTERN)
     now = clock.now()
     identity = InMemoryIdentityStore()
-    identity.organizations[ORG_ID] = Organization(
+    identity.organizations[ORG_ID] = builders.organization(
+        "Acme",
+        at=now,
         id=ORG_ID,
-        name="Acme",
-        timezone="America/New_York",
         sender_number=SENDER,
         messages_per_second=100,
-        quiet_hours_start="08:00",
-        quiet_hours_end="21:00",
         help_text="Acme: call us.",
-        opt_out_footer="Reply STOP to opt out",
-        created_at=now,
-        updated_at=now,
     )
     store = InMemoryInboundStore()
     store.own_number(ORG_ID, SENDER)
@@ -178,9 +174,8 @@ def world() -> World:
             ),
             sent_at=now,
         )
-        store.add_sent(
-            ORG_ID, CAMPAIGN_ID, contact_id, variant=variant, provider_message_id=sent.message_id
-        )
+        ref = SendRef(ORG_ID, CAMPAIGN_ID, contact_id, variant, RecipientStatus.SENT)
+        store.add_sent(ref, sent.message_id)
         store.remember_send(ORG_ID, phone, LastSend(CAMPAIGN_ID, variant, contact_id))
     clock.advance(timedelta(minutes=5))  # answers come later than the campaign's texts
     service = InboundService(
@@ -216,13 +211,7 @@ def handle(world: World, sample_topics: None) -> Any:
 @pytest.fixture
 def inbound(handle: Any) -> Any:
     """The outcomes of one batch, which must have no failed record."""
-
-    def call(event: dict[str, Any]) -> dict[str, int]:
-        response, outcomes = handle(event)
-        assert response == {"batchItemFailures": []}
-        return dict(outcomes)
-
-    return call
+    return partial(all_processed, handle)
 
 
 # --- One read of each thing per text ------------------------------------------------------
@@ -516,14 +505,8 @@ def test_a_receipt_for_an_unknown_or_unknown_status_recipient_applies(world: Wor
     contact_id = world.contact_ids[boston(2)]
     recipient = world.store.recipient(ORG_ID, CAMPAIGN_ID, contact_id)
     assert recipient is not None
-    world.store.add_sent(
-        ORG_ID,
-        CAMPAIGN_ID,
-        contact_id,
-        variant=recipient.variant,
-        provider_message_id=recipient.provider_message_id,
-        status=RecipientStatus.UNKNOWN,
-    )
+    unknown = SendRef(ORG_ID, CAMPAIGN_ID, contact_id, recipient.variant, RecipientStatus.UNKNOWN)
+    world.store.add_sent(unknown, recipient.provider_message_id)
     receipt = world.receipt(boston(2), "TEXT_DELIVERED")
     assert world.service.handle_receipt(receipt) is Outcome.RECEIPT_APPLIED
     assert world.status_of(boston(2)) == "delivered"
@@ -686,8 +669,6 @@ def test_a_record_that_fails_is_reported_and_handled_when_delivered_again(
 def test_a_redelivered_record_changes_nothing_twice(world: World, inbound: Any) -> None:
     event = text_event("STOP", sender=boston(1), message_id="redelivered-1")
     assert inbound(event) == {"opted_out": 1}
-    again = copy.deepcopy(event)
-    again["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
-    assert inbound(again) == {"duplicate": 1}
+    assert inbound(received_again(event)) == {"duplicate": 1}
     assert sum("unsubscribed" in body for body in world.outbox_to(boston(1))) == 1
     assert world.stats()["opt_outs"] == 1

@@ -19,8 +19,6 @@ import pytest
 
 from outreach.campaigns.domain import (
     SEND_DEADLINE_SECONDS,
-    Audience,
-    Campaign,
     CampaignStatus,
     RecipientStatus,
     Variant,
@@ -29,7 +27,6 @@ from outreach.campaigns.domain import (
 from outreach.campaigns.variants import assign_variant
 from outreach.clock import SimulatedClock
 from outreach.contacts.domain import OptOutSource, TemplateValues, template_values_from
-from outreach.identity.domain import Organization
 from outreach.sending import checkpoint as checkpoint_module
 from outreach.sending.dispatch import CampaignWork
 from outreach.sending.domain import ContactFields
@@ -42,9 +39,12 @@ from outreach.sms.providers import (
     TransientSendError,
     UnknownOutcomeError,
 )
+from tests.support import builders
+from tests.support.builders import boston, los_angeles
 from tests.support.fakes.contacts import InMemoryOptOutList
 from tests.support.fakes.identity import InMemoryIdentityStore
 from tests.support.fakes.sending import InMemorySendingStore, ScriptedProvider, StoredRecipient
+from tests.support.faults import KILLED_AFTER_CLAIM, Killed, on_claim
 
 # Monday 23 November 2026, 10:00 in New York (15:00 UTC): inside every default window.
 MONDAY_10AM_EASTERN = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -55,14 +55,6 @@ FOOTER = "Reply STOP to opt out"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 AB = (Variant("A", "Hi {first_name|there}, A", 50), Variant("B", "Hey {first_name|there}! B", 50))
 OFFICE_HOURS = Window("09:00", "18:00", WEEKDAYS)
-
-
-def boston(index: int) -> str:
-    return f"+1617555{index:04d}"
-
-
-def los_angeles(index: int) -> str:
-    return f"+1310555{index:04d}"
 
 
 @dataclass
@@ -119,23 +111,16 @@ class Rig:
         campaign_id = f"01KAXQ3Y00000000000000CA{self.campaigns:02d}"
         now = self.clock.now()
         self.store.add_campaign(
-            Campaign(
+            builders.campaign(
+                ORG,
+                at=now,
                 id=campaign_id,
-                org_id=ORG,
-                name="Spring check",
                 status=CampaignStatus.ACTIVE,
                 variants=variants,
-                audience=Audience(all=True),
                 daily_limit=daily_limit,
-                timezone="America/New_York",
                 window=window,
-                start_at=None,
-                end_at=None,
                 recipients=len(phones),
-                created_at=now,
-                updated_at=now,
                 started_at=now,
-                completed_at=None,
             )
         )
         weights = [(v.name, v.weight) for v in variants]
@@ -180,18 +165,14 @@ def rig_with(
     Boston numbers (or ``phones``), at Monday 10:00 Eastern unless ``clock`` says otherwise."""
     rig = Rig(clock=clock or SimulatedClock(MONDAY_10AM_EASTERN))
     now = rig.clock.now()
-    rig.organizations.organizations[ORG] = Organization(
+    rig.organizations.organizations[ORG] = builders.organization(
+        "Acme",
+        at=now,
         id=ORG,
-        name="Acme",
-        timezone="America/New_York",
         sender_number=SENDER,
         messages_per_second=messages_per_second,
-        quiet_hours_start="08:00",
-        quiet_hours_end="21:00",
         help_text="Acme: call us.",
         opt_out_footer=FOOTER,
-        created_at=now,
-        updated_at=now,
     )
     rig.start(phones or [boston(i) for i in range(count)], **start)
     return rig
@@ -545,18 +526,11 @@ def test_an_unknown_outcome_is_reported_and_never_resent() -> None:
 # --- Claims --------------------------------------------------------------------------------
 
 
-class Killed(BaseException):
-    """The worker process died (BaseException: nothing in the sender catches it)."""
-
-
 def test_a_claim_whose_worker_died_ends_unknown_once_its_lease_is_over() -> None:
     rig = rig_with(1)
 
-    def die(_: object) -> None:
-        raise Killed
-
     with pytest.raises(Killed):
-        rig.sender(hooks=FaultHooks(after_claim=die)).run(rig.work())
+        rig.sender(hooks=KILLED_AFTER_CLAIM).run(rig.work())
     assert rig.statuses() == Counter({"sending": 1})
     assert rig.run().sent == 0  # the lease still holds
     rig.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
@@ -616,10 +590,8 @@ def test_an_opt_out_arriving_mid_run_is_honoured_within_the_send_deadline(
     assert_accounted(rig)
 
 
-def test_status_and_opt_outs_are_read_once_per_send_deadline(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Moved from tests/integration/test_sending.py (reads counted on the fake).
+def _count_status_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The campaign of each status read the fake sending store answers, from now on."""
     reads: list[str] = []
     status = InMemorySendingStore.campaign_status
 
@@ -628,6 +600,14 @@ def test_status_and_opt_outs_are_read_once_per_send_deadline(
         return status(self, org_id, campaign_id)
 
     monkeypatch.setattr(InMemorySendingStore, "campaign_status", counted)
+    return reads
+
+
+def test_status_and_opt_outs_are_read_once_per_send_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Moved from tests/integration/test_sending.py (reads counted on the fake).
+    reads = _count_status_reads(monkeypatch)
     # 20 messages a second for 40 messages: two simulated seconds of sends.
     rig = rig_with(40, messages_per_second=20)
     started = time.monotonic()
@@ -638,18 +618,21 @@ def test_status_and_opt_outs_are_read_once_per_send_deadline(
     assert 2 <= len(reads) <= 3 + int(real_seconds / SEND_DEADLINE_SECONDS), (reads, real_seconds)
 
 
+def _run_with_status_at_claim(rig: Rig, claim: int, status: CampaignStatus) -> SendReport:
+    """One run in which the campaign's status becomes ``status`` once ``claim`` recipients
+    are claimed, as the campaign service's pause or cancel does it: the write, then the
+    send deadline."""
+
+    def change_status() -> None:
+        rig.store.set_status(ORG, rig.campaign_id, status)
+        rig.clock.sleep(SEND_DEADLINE_SECONDS)
+
+    return rig.sender(hooks=on_claim(claim, change_status)).run(rig.work())
+
+
 def test_pause_seen_at_the_checkpoint_stops_the_tick_and_loses_nobody() -> None:
     rig = rig_with(10)
-    claims: list[object] = []
-
-    def pause_on_third_claim(candidate: object) -> None:
-        claims.append(candidate)
-        if len(claims) == 3:
-            # What the campaign service's pause does: the write, then the send deadline.
-            rig.store.set_status(ORG, rig.campaign_id, CampaignStatus.PAUSED)
-            rig.clock.sleep(SEND_DEADLINE_SECONDS)
-
-    report = rig.sender(hooks=FaultHooks(after_claim=pause_on_third_claim)).run(rig.work())
+    report = _run_with_status_at_claim(rig, 3, CampaignStatus.PAUSED)
     assert report.sent == 2 and report.stopped == "campaign paused"
     assert len(rig.provider.sent) == 2
     assert rig.statuses() == Counter({"sent": 2, "pending": 8}), "the claim was given back"
@@ -661,15 +644,7 @@ def test_pause_seen_at_the_checkpoint_stops_the_tick_and_loses_nobody() -> None:
 
 def test_cancel_seen_at_the_checkpoint_skips_the_claimed_recipient() -> None:
     rig = rig_with(10)
-    claims: list[object] = []
-
-    def cancel_on_fourth_claim(candidate: object) -> None:
-        claims.append(candidate)
-        if len(claims) == 4:
-            rig.store.set_status(ORG, rig.campaign_id, CampaignStatus.CANCELLED)
-            rig.clock.sleep(SEND_DEADLINE_SECONDS)
-
-    report = rig.sender(hooks=FaultHooks(after_claim=cancel_on_fourth_claim)).run(rig.work())
+    report = _run_with_status_at_claim(rig, 4, CampaignStatus.CANCELLED)
     assert (report.sent, report.skipped) == (3, 1)
     assert report.stopped == "campaign cancelled"
     skipped = [r for r in rig.recipients() if r.status is RecipientStatus.SKIPPED]
@@ -697,14 +672,7 @@ def test_a_stalled_status_check_is_read_again_not_trusted(
     ticks = _monotonic_steps([0.0, 5.0], then=0.001)
     # The sender's real clock for its deadline, not the simulated one: the first read stalls.
     monkeypatch.setattr(time, "monotonic", lambda: next(ticks))
-    reads: list[str] = []
-    status = InMemorySendingStore.campaign_status
-
-    def counted(self: InMemorySendingStore, org_id: str, campaign_id: str) -> Any:
-        reads.append(campaign_id)
-        return status(self, org_id, campaign_id)
-
-    monkeypatch.setattr(InMemorySendingStore, "campaign_status", counted)
+    reads = _count_status_reads(monkeypatch)
     report = rig.run()
     monkeypatch.undo()
     # The stale read (5 s > the deadline) was replaced by a fresh one before any send.

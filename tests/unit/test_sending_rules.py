@@ -11,14 +11,7 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from outreach.phone_zones import zones_for_number
-from outreach.sending.rules import (
-    QuietHours,
-    SendWindow,
-    campaign_window_allows,
-    quiet_hours_allow,
-    recipient_zones,
-    within_dates,
-)
+from outreach.sending import rules
 
 NEW_YORK = "America/New_York"
 LOS_ANGELES = "America/Los_Angeles"
@@ -32,8 +25,8 @@ UNASSIGNED_NUMBER = "+19995550123"
 WEEKDAYS = frozenset({"mon", "tue", "wed", "thu", "fri"})
 EVERY_DAY = WEEKDAYS | {"sat", "sun"}
 # The product's default: Mon-Fri 09:00-18:00 Eastern, quiet hours 08:00-21:00.
-OFFICE_HOURS = SendWindow(NEW_YORK, time(9), time(18), WEEKDAYS)
-FEDERAL = QuietHours()
+OFFICE_HOURS = rules.SendWindow(NEW_YORK, time(9), time(18), WEEKDAYS)
+FEDERAL = rules.QuietHours()
 ALL_DAY = time(0), time(23, 59)
 
 
@@ -43,8 +36,8 @@ def utc(year: int, month: int, day: int, *clock: int) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-def window(zone: str, start: time, end: time, days: frozenset[str] = EVERY_DAY) -> SendWindow:
-    return SendWindow(zone, start, end, days)
+def window(zone: str, start: time, end: time, days: frozenset[str] = EVERY_DAY) -> rules.SendWindow:
+    return rules.SendWindow(zone, start, end, days)
 
 
 # 2026-01-12 and 2026-07-13 are Mondays; New York is UTC-5 on the first, UTC-4 on the second.
@@ -54,41 +47,41 @@ SUMMER_MONDAY_9AM_EASTERN = utc(2026, 7, 13, 13)
 
 class TestCampaignWindow:
     def test_a_monday_9am_in_new_york_is_14h_utc_in_winter(self) -> None:
-        assert campaign_window_allows(WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS)
-        assert not campaign_window_allows(
+        assert rules.campaign_window_allows(WINTER_MONDAY_9AM_EASTERN, OFFICE_HOURS)
+        assert not rules.campaign_window_allows(
             WINTER_MONDAY_9AM_EASTERN - timedelta(microseconds=1), OFFICE_HOURS
         )
 
     def test_a_monday_9am_in_new_york_is_13h_utc_in_summer(self) -> None:
-        assert campaign_window_allows(SUMMER_MONDAY_9AM_EASTERN, OFFICE_HOURS)
-        assert not campaign_window_allows(
+        assert rules.campaign_window_allows(SUMMER_MONDAY_9AM_EASTERN, OFFICE_HOURS)
+        assert not rules.campaign_window_allows(
             SUMMER_MONDAY_9AM_EASTERN - timedelta(microseconds=1), OFFICE_HOURS
         )
 
     def test_the_end_is_exclusive(self) -> None:
         six_pm = utc(2026, 1, 12, 23)
-        assert campaign_window_allows(six_pm - timedelta(microseconds=1), OFFICE_HOURS)
-        assert not campaign_window_allows(six_pm, OFFICE_HOURS)
+        assert rules.campaign_window_allows(six_pm - timedelta(microseconds=1), OFFICE_HOURS)
+        assert not rules.campaign_window_allows(six_pm, OFFICE_HOURS)
 
     def test_the_day_is_the_campaigns_day_not_utcs(self) -> None:
         mondays_only = window(NEW_YORK, *ALL_DAY, frozenset({"mon"}))
         # Monday 03:00 UTC is still Sunday 22:00 in New York.
-        assert not campaign_window_allows(utc(2026, 1, 12, 3), mondays_only)
-        assert campaign_window_allows(utc(2026, 1, 12, 5), mondays_only)
+        assert not rules.campaign_window_allows(utc(2026, 1, 12, 3), mondays_only)
+        assert rules.campaign_window_allows(utc(2026, 1, 12, 5), mondays_only)
         # Saturday 02:00 UTC is Friday 21:00 in New York.
         friday_evening = window(NEW_YORK, time(20), time(23), frozenset({"fri"}))
-        assert campaign_window_allows(utc(2026, 1, 17, 2), friday_evening)
+        assert rules.campaign_window_allows(utc(2026, 1, 17, 2), friday_evening)
 
     def test_a_weekend_is_outside_a_weekday_window(self) -> None:
-        assert not campaign_window_allows(utc(2026, 1, 17, 15), OFFICE_HOURS)
+        assert not rules.campaign_window_allows(utc(2026, 1, 17, 15), OFFICE_HOURS)
 
     def test_a_half_hour_zone(self) -> None:
         kolkata = window("Asia/Kolkata", time(9), time(18), WEEKDAYS)
-        assert campaign_window_allows(utc(2026, 1, 12, 3, 30), kolkata)
-        assert not campaign_window_allows(utc(2026, 1, 12, 3, 29), kolkata)
+        assert rules.campaign_window_allows(utc(2026, 1, 12, 3, 30), kolkata)
+        assert not rules.campaign_window_allows(utc(2026, 1, 12, 3, 29), kolkata)
 
     def test_a_window_is_built_from_stored_text(self) -> None:
-        built = SendWindow.from_hhmm(
+        built = rules.SendWindow.from_hhmm(
             NEW_YORK, "09:00", "18:00", ["mon", "tue", "wed", "thu", "fri"]
         )
         assert built == OFFICE_HOURS
@@ -107,106 +100,112 @@ class TestCampaignWindow:
         self, start: time, end: time, days: frozenset[str], zone: str, message: str
     ) -> None:
         with pytest.raises(ValueError, match=message):
-            SendWindow(zone, start, end, days)
+            rules.SendWindow(zone, start, end, days)
 
 
 class TestQuietHours:
     def test_the_default_is_the_federal_8am_to_9pm(self) -> None:
-        assert QuietHours() == QuietHours(time(8), time(21))
-        assert QuietHours.from_hhmm("07:30", "20:00") == QuietHours(time(7, 30), time(20))
+        assert rules.QuietHours() == rules.QuietHours(time(8), time(21))
+        assert rules.QuietHours.from_hhmm("07:30", "20:00") == rules.QuietHours(
+            time(7, 30), time(20)
+        )
 
     def test_the_start_is_inclusive_and_the_end_exclusive_in_the_recipients_zone(self) -> None:
         pacific = [LOS_ANGELES]
-        assert not quiet_hours_allow(utc(2026, 1, 12, 15, 59, 59), FEDERAL, pacific)
-        assert quiet_hours_allow(utc(2026, 1, 12, 16), FEDERAL, pacific)
-        assert quiet_hours_allow(utc(2026, 1, 13, 4, 59, 59), FEDERAL, pacific)
-        assert not quiet_hours_allow(utc(2026, 1, 13, 5), FEDERAL, pacific)
+        assert not rules.quiet_hours_allow(utc(2026, 1, 12, 15, 59, 59), FEDERAL, pacific)
+        assert rules.quiet_hours_allow(utc(2026, 1, 12, 16), FEDERAL, pacific)
+        assert rules.quiet_hours_allow(utc(2026, 1, 13, 4, 59, 59), FEDERAL, pacific)
+        assert not rules.quiet_hours_allow(utc(2026, 1, 13, 5), FEDERAL, pacific)
 
     def test_a_number_in_several_zones_is_allowed_only_when_all_of_them_are(self) -> None:
         idaho = zones_for_number(IDAHO_NUMBER)
         assert idaho == ("America/Boise", LOS_ANGELES)
         # 08:30 in Boise but 07:30 in Los Angeles.
-        assert not quiet_hours_allow(utc(2026, 1, 12, 15, 30), FEDERAL, idaho)
-        assert quiet_hours_allow(utc(2026, 1, 12, 16), FEDERAL, idaho)
+        assert not rules.quiet_hours_allow(utc(2026, 1, 12, 15, 30), FEDERAL, idaho)
+        assert rules.quiet_hours_allow(utc(2026, 1, 12, 16), FEDERAL, idaho)
         # 20:59 in Los Angeles but 21:59 in Boise.
-        assert not quiet_hours_allow(utc(2026, 1, 13, 4, 59), FEDERAL, idaho)
-        assert quiet_hours_allow(utc(2026, 1, 13, 3, 59), FEDERAL, idaho)
+        assert not rules.quiet_hours_allow(utc(2026, 1, 13, 4, 59), FEDERAL, idaho)
+        assert rules.quiet_hours_allow(utc(2026, 1, 13, 3, 59), FEDERAL, idaho)
 
     def test_a_string_is_not_a_list_of_zones(self) -> None:
         with pytest.raises(TypeError):
-            quiet_hours_allow(WINTER_MONDAY_9AM_EASTERN, FEDERAL, NEW_YORK)
+            rules.quiet_hours_allow(WINTER_MONDAY_9AM_EASTERN, FEDERAL, NEW_YORK)
 
     def test_no_zone_at_all_is_refused_rather_than_allowing_every_hour(self) -> None:
         with pytest.raises(ValueError, match="at least one zone"):
-            quiet_hours_allow(WINTER_MONDAY_9AM_EASTERN, FEDERAL, [])
+            rules.quiet_hours_allow(WINTER_MONDAY_9AM_EASTERN, FEDERAL, [])
 
     def test_an_empty_allowance_is_refused(self) -> None:
         with pytest.raises(ValueError, match="before its end"):
-            QuietHours(time(21), time(8))
+            rules.QuietHours(time(21), time(8))
 
 
 class TestRecipientZones:
     def test_the_contacts_own_zone_wins(self) -> None:
-        assert recipient_zones("Europe/London", BOSTON_NUMBER, NEW_YORK) == ("Europe/London",)
+        assert rules.recipient_zones("Europe/London", BOSTON_NUMBER, NEW_YORK) == ("Europe/London",)
 
     def test_else_every_zone_the_number_can_be_in(self) -> None:
-        assert recipient_zones(None, PACIFIC_NUMBER, NEW_YORK) == (LOS_ANGELES,)
-        assert recipient_zones("", IDAHO_NUMBER, NEW_YORK) == ("America/Boise", LOS_ANGELES)
+        assert rules.recipient_zones(None, PACIFIC_NUMBER, NEW_YORK) == (LOS_ANGELES,)
+        assert rules.recipient_zones("", IDAHO_NUMBER, NEW_YORK) == ("America/Boise", LOS_ANGELES)
 
     def test_else_the_fallback(self) -> None:
-        assert recipient_zones(None, UNASSIGNED_NUMBER, "America/Chicago") == ("America/Chicago",)
+        assert rules.recipient_zones(None, UNASSIGNED_NUMBER, "America/Chicago") == (
+            "America/Chicago",
+        )
 
     def test_a_contact_zone_python_does_not_know_is_ignored(self) -> None:
-        assert recipient_zones("Mars/Olympus_Mons", PACIFIC_NUMBER, NEW_YORK) == (LOS_ANGELES,)
+        assert rules.recipient_zones("Mars/Olympus_Mons", PACIFIC_NUMBER, NEW_YORK) == (
+            LOS_ANGELES,
+        )
 
 
 class TestCampaignDates:
     def test_start_is_inclusive_and_end_exclusive(self) -> None:
         start, end = utc(2026, 5, 1), utc(2026, 5, 2)
-        assert not within_dates(start - timedelta(microseconds=1), start, end)
-        assert within_dates(start, start, end)
-        assert within_dates(end - timedelta(microseconds=1), start, end)
-        assert not within_dates(end, start, end)
+        assert not rules.within_dates(start - timedelta(microseconds=1), start, end)
+        assert rules.within_dates(start, start, end)
+        assert rules.within_dates(end - timedelta(microseconds=1), start, end)
+        assert not rules.within_dates(end, start, end)
 
     def test_an_unset_bound_does_not_limit(self) -> None:
-        assert within_dates(utc(2026, 5, 1), None, None)
-        assert within_dates(utc(2030, 5, 1), utc(2026, 5, 1), None)
-        assert within_dates(utc(2020, 5, 1), None, utc(2026, 5, 1))
+        assert rules.within_dates(utc(2026, 5, 1), None, None)
+        assert rules.within_dates(utc(2030, 5, 1), utc(2026, 5, 1), None)
+        assert rules.within_dates(utc(2020, 5, 1), None, utc(2026, 5, 1))
 
     def test_a_naive_instant_is_refused(self) -> None:
         with pytest.raises(ValueError, match="timezone-aware"):
-            within_dates(datetime(2026, 5, 1), None, None)
+            rules.within_dates(datetime(2026, 5, 1), None, None)
 
 
 class TestPacificNumberFromEasternCampaign:
     """A 09:00-18:00 Eastern campaign does not text a Pacific number at 06:00."""
 
-    zones = recipient_zones(None, PACIFIC_NUMBER, NEW_YORK)
+    zones = rules.recipient_zones(None, PACIFIC_NUMBER, NEW_YORK)
 
     def test_9am_eastern_is_6am_pacific_and_not_allowed(self) -> None:
         now = WINTER_MONDAY_9AM_EASTERN
-        assert campaign_window_allows(now, OFFICE_HOURS)
-        assert not quiet_hours_allow(now, FEDERAL, self.zones)
+        assert rules.campaign_window_allows(now, OFFICE_HOURS)
+        assert not rules.quiet_hours_allow(now, FEDERAL, self.zones)
 
     def test_11am_eastern_is_8am_pacific_and_allowed(self) -> None:
         now = utc(2026, 1, 12, 16)
-        assert campaign_window_allows(now, OFFICE_HOURS)
-        assert quiet_hours_allow(now, FEDERAL, self.zones)
-        assert not quiet_hours_allow(now - timedelta(microseconds=1), FEDERAL, self.zones)
+        assert rules.campaign_window_allows(now, OFFICE_HOURS)
+        assert rules.quiet_hours_allow(now, FEDERAL, self.zones)
+        assert not rules.quiet_hours_allow(now - timedelta(microseconds=1), FEDERAL, self.zones)
 
 
 class TestDaylightSavingChanges:
     """2026: the US springs forward on 8 March (02:00 -> 03:00), falls back on 1 November."""
 
     def test_the_day_after_spring_forward_9am_is_an_hour_earlier_in_utc(self) -> None:
-        assert campaign_window_allows(utc(2026, 3, 9, 13), OFFICE_HOURS)
-        assert not campaign_window_allows(utc(2026, 3, 6, 13), OFFICE_HOURS)
+        assert rules.campaign_window_allows(utc(2026, 3, 9, 13), OFFICE_HOURS)
+        assert not rules.campaign_window_allows(utc(2026, 3, 6, 13), OFFICE_HOURS)
 
     def test_santiago_saturday_ends_at_its_own_midnight(self) -> None:
         # 5 April 2026, 03:00 UTC: Sunday 00:00 -03 becomes Saturday 23:00 -04.
         saturday_late = window("America/Santiago", time(23), time(23, 59), frozenset({"sat"}))
-        assert not campaign_window_allows(utc(2026, 4, 5, 2, 59, 30), saturday_late)
-        assert campaign_window_allows(utc(2026, 4, 5, 3), saturday_late)
+        assert not rules.campaign_window_allows(utc(2026, 4, 5, 2, 59, 30), saturday_late)
+        assert rules.campaign_window_allows(utc(2026, 4, 5, 3), saturday_late)
 
 
 # --- Property: the rules, as the sender applies them, agree with a naive wall-clock check ---
@@ -264,14 +263,14 @@ def floor_minute(instant: datetime) -> datetime:
 
 def rules_of(
     scenario: Scenario, now: datetime
-) -> tuple[SendWindow, QuietHours, dict[str, datetime]]:
-    sending = SendWindow(
+) -> tuple[rules.SendWindow, rules.QuietHours, dict[str, datetime]]:
+    sending = rules.SendWindow(
         scenario.campaign_zone,
         minute_of_day(scenario.window_minutes[0]),
         minute_of_day(scenario.window_minutes[1]),
         scenario.days,
     )
-    quiet = QuietHours(*map(minute_of_day, scenario.quiet_minutes))
+    quiet = rules.QuietHours(*map(minute_of_day, scenario.quiet_minutes))
     dates = {}
     if scenario.start_after is not None:
         dates["start_at"] = floor_minute(now) + timedelta(minutes=scenario.start_after)
@@ -362,9 +361,9 @@ def test_rules_agree_with_wall_clocks(now: datetime, scenario: Scenario) -> None
     sending, quiet, dates = rules_of(scenario, now)
     # As the sender applies them: the dates and the window, then the recipient's quiet hours.
     allowed = (
-        within_dates(now, dates.get("start_at"), dates.get("end_at"))
-        and campaign_window_allows(now, sending)
-        and quiet_hours_allow(now, quiet, scenario.zones)
+        rules.within_dates(now, dates.get("start_at"), dates.get("end_at"))
+        and rules.campaign_window_allows(now, sending)
+        and rules.quiet_hours_allow(now, quiet, scenario.zones)
     )
     event("allowed" if allowed else "not allowed")
     assert allowed == naive_allows(now, scenario, dates)

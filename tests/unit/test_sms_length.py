@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from outreach.campaigns.sms_length import SmsLength, measure
+from outreach.campaigns.sms_length import Encoding, SmsLength, measure
 
 # Written out from 3GPP TS 23.038 (0x00-0x7F without the escape 0x1B), independently
 # of the module's table, so a typo there fails here.
@@ -72,19 +72,6 @@ def test_extension_character_pushes_a_single_segment_over_160() -> None:
     assert measure("a" * 159 + "€") == SmsLength(encoding="GSM-7", characters=160, segments=2)
 
 
-def test_escape_pair_is_not_split_across_segments() -> None:
-    # 152 septets then "€": one septet is left in part 1, so the pair starts part 2.
-    text = "a" * 152 + "€" + "a" * 152
-    septets = 152 + 2 + 152
-    assert math.ceil(septets / 153) == 2  # what plain division would claim
-    assert measure(text) == SmsLength(encoding="GSM-7", characters=305, segments=3)
-
-
-def test_escape_pair_that_fits_exactly_does_not_move() -> None:
-    # 151 + 2 fills part 1 exactly, so 153 more septets fit in part 2.
-    assert measure("a" * 151 + "€" + "a" * 153).segments == 2
-
-
 def test_one_accented_character_outside_gsm_switches_the_whole_message_to_ucs2() -> None:
     assert measure("Café " * 32) == SmsLength(encoding="GSM-7", characters=160, segments=1)
     assert measure("Café " * 31 + "Fête") == SmsLength(encoding="UCS-2", characters=159, segments=3)
@@ -106,13 +93,32 @@ def test_emoji_counts_two_utf16_units_but_one_character() -> None:
     assert measure("ê" * 69 + "👍") == SmsLength(encoding="UCS-2", characters=70, segments=2)
 
 
-def test_surrogate_pair_is_not_split_across_segments() -> None:
-    # 66 units then an emoji: one unit is left in part 1, so the pair starts part 2.
-    text = "ê" * 66 + "👍" + "ê" * 66
-    units = 66 + 2 + 66
-    assert math.ceil(units / 67) == 2  # what plain division would claim
-    assert measure(text) == SmsLength(encoding="UCS-2", characters=133, segments=3)
+# A character of two units (an escape pair of septets, a surrogate pair of UTF-16
+# units) in a text of one-unit fillers, and the units each part of a long text holds.
+PAIRS = [
+    pytest.param("GSM-7", "a", "€", 153, id="escape pair"),
+    pytest.param("UCS-2", "ê", "👍", 67, id="surrogate pair"),
+]
 
 
-def test_surrogate_pair_that_fits_exactly_does_not_move() -> None:
-    assert measure("ê" * 65 + "👍" + "ê" * 67).segments == 2
+@pytest.mark.parametrize(("encoding", "filler", "pair", "per_part"), PAIRS)
+def test_a_pair_is_not_split_across_segments(
+    encoding: Encoding, filler: str, pair: str, per_part: int
+) -> None:
+    # One unit short of a part, then the pair: one unit is left in part 1, so the pair
+    # starts part 2.
+    before = per_part - 1
+    text = filler * before + pair + filler * before
+    units = before + 2 + before
+    assert math.ceil(units / per_part) == 2  # what plain division would claim
+    assert measure(text) == SmsLength(encoding=encoding, characters=2 * before + 1, segments=3)
+
+
+@pytest.mark.parametrize(("encoding", "filler", "pair", "per_part"), PAIRS)
+def test_a_pair_that_fits_exactly_does_not_move(
+    encoding: Encoding, filler: str, pair: str, per_part: int
+) -> None:
+    # Two units short of a part, then the pair, fills part 1 exactly, so a whole part
+    # more fits in part 2.
+    text = filler * (per_part - 2) + pair + filler * per_part
+    assert measure(text) == SmsLength(encoding=encoding, characters=2 * per_part - 1, segments=2)

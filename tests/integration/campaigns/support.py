@@ -22,19 +22,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from outreach.api.deps import get_caller
 from outreach.campaigns.domain import CampaignStatus
-from outreach.campaigns.service import CampaignService, get_campaign_service
+from outreach.campaigns.service import get_campaign_service
 from outreach.clock import SimulatedClock
-from outreach.contacts.domain import Contact, OptOutSource, normalize_tag
+from outreach.contacts.domain import OptOutSource, normalize_tag
 from outreach.data.models import CampaignModel
 from outreach.errors import Unauthorized
-from outreach.identity.domain import Caller, Organization, Role
+from outreach.identity.domain import Caller, Role
 from outreach.ids import new_id
 from outreach.phones import to_e164
 from tests.integration.identity_support import Account, add_user, register
+from tests.support import builders
 from tests.support.api import ApiClient, ApiResponse
-from tests.support.fakes.campaigns import InMemoryCampaignStore, InMemoryRecipientStore
-from tests.support.fakes.contacts import InMemoryContactStore, InMemoryOptOutList
-from tests.support.fakes.identity import InMemoryIdentityStore
+from tests.support.campaign_fakes import CampaignFakes
 from tests.support.in_memory_api import api_with
 
 SENDER = "+16175550100"
@@ -248,46 +247,18 @@ class SteppingClock(SimulatedClock):
 
 
 @dataclass
-class FakeCampaigns:
+class FakeCampaigns(CampaignFakes):
     """The campaign service on the in-memory fakes, and the organizations and callers
     that use it (each caller has its own bearer token)."""
 
     clock: SteppingClock = field(default_factory=lambda: SteppingClock(MONDAY_10AM_EASTERN))
-    campaigns: InMemoryCampaignStore = field(default_factory=InMemoryCampaignStore)
-    recipients: InMemoryRecipientStore = field(default_factory=InMemoryRecipientStore)
-    contacts: InMemoryContactStore = field(default_factory=InMemoryContactStore)
-    opt_outs: InMemoryOptOutList = field(default_factory=InMemoryOptOutList)
-    organizations: InMemoryIdentityStore = field(default_factory=InMemoryIdentityStore)
     callers: dict[str, Caller] = field(default_factory=dict)
-
-    @property
-    def service(self) -> CampaignService:
-        return CampaignService(
-            campaigns=self.campaigns,
-            recipients=self.recipients,
-            contacts=self.contacts,
-            opt_outs=self.opt_outs,
-            organizations=self.organizations,
-            clock=self.clock,
-        )
 
     def account(self, email: str, name: str, *, sender_number: str | None = None) -> Account:
         """The owner of a new organization (in ``America/New_York``, as registration
         makes it)."""
         now = self.clock.now()
-        organization = Organization(
-            id=new_id(now),
-            name=name,
-            timezone="America/New_York",
-            sender_number=sender_number,
-            messages_per_second=1,
-            quiet_hours_start="08:00",
-            quiet_hours_end="21:00",
-            help_text=f"{name}: reply STOP to opt out.",
-            opt_out_footer="Reply STOP to opt out",
-            created_at=now,
-            updated_at=now,
-        )
+        organization = builders.organization(name, at=now, sender_number=sender_number)
         self.organizations.organizations[organization.id] = organization
         return self._login(email, {"id": organization.id, "name": name}, Role.OWNER)
 
@@ -318,19 +289,16 @@ class FakeCampaigns:
         """A contact of ``who``'s organization, stored as the contacts API stores it
         (the phone in E.164, tags normalized)."""
         now = self.clock.now()
-        contact = Contact(
-            id=new_id(now),
-            org_id=who.organization["id"],
-            phone=to_e164(phone),
+        contact = builders.contact(
+            who.organization["id"],
+            to_e164(phone),
+            at=now,
             first_name=fields.get("first_name"),
             last_name=fields.get("last_name"),
             email=fields.get("email"),
             company=fields.get("company"),
-            tags=tuple(dict.fromkeys(normalize_tag(t) for t in fields.get("tags", ()))),
-            attributes=dict(fields.get("attributes", {})),
-            timezone=None,
-            created_at=now,
-            updated_at=now,
+            tags=dict.fromkeys(normalize_tag(t) for t in fields.get("tags", ())),
+            attributes=fields.get("attributes", {}),
         )
         self.contacts.create(contact)
         return {**fields, "id": contact.id, "phone": contact.phone}

@@ -15,15 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from outreach.campaigns.domain import (
-    COUNTERS,
-    Campaign,
-    CampaignStatus,
-    Recipient,
-    RecipientStatus,
-    VariantCounts,
-)
-from outreach.campaigns.repository import campaigns_listing, sends_listing
+from outreach.campaigns import domain
+from outreach.campaigns.repository import campaigns_listing
 from outreach.data.pages import Page, decode_cursor, encode_cursor
 from outreach.errors import Conflict, NotFound
 from outreach.ids import is_id
@@ -71,7 +64,7 @@ def _page[T](
 
 @dataclass
 class _StoredCampaign:
-    campaign: Campaign
+    campaign: domain.Campaign
     start_token: str | None = None
     start_lease_until: datetime | None = None
 
@@ -85,21 +78,21 @@ class InMemoryCampaignStore:
     def __init__(self) -> None:
         self.campaigns: dict[tuple[str, str], _StoredCampaign] = {}
 
-    def create(self, campaign: Campaign) -> None:
+    def create(self, campaign: domain.Campaign) -> None:
         key = (campaign.org_id, campaign.id)
         if key in self.campaigns:
             raise AssertionError(f"campaign {campaign.id} already exists")
         self.campaigns[key] = _StoredCampaign(replace(campaign, recipients=0))
 
-    def get(self, org_id: str, campaign_id: str, *, consistent: bool = False) -> Campaign:
+    def get(self, org_id: str, campaign_id: str, *, consistent: bool = False) -> domain.Campaign:
         stored = self.campaigns.get((org_id, campaign_id)) if is_id(campaign_id) else None
         if stored is None:
             raise NotFound("Campaign not found.")
         return stored.campaign
 
     def list(
-        self, org_id: str, *, status: CampaignStatus | None, limit: int, cursor: str | None
-    ) -> Page[Campaign]:
+        self, org_id: str, *, status: domain.CampaignStatus | None, limit: int, cursor: str | None
+    ) -> Page[domain.Campaign]:
         ordered = sorted(
             (
                 s.campaign
@@ -120,32 +113,25 @@ class InMemoryCampaignStore:
         )
 
     def update_content(
-        self, campaign: Campaign, *, allowed: frozenset[CampaignStatus], now: datetime
-    ) -> Campaign:
+        self, campaign: domain.Campaign, *, allowed: frozenset[domain.CampaignStatus], now: datetime
+    ) -> domain.Campaign:
         stored = self.campaigns.get((campaign.org_id, campaign.id))
         if stored is None or stored.campaign.status not in allowed or stored.start_running(now):
             raise Conflict(
                 "The campaign can only be edited while draft or paused (and not starting)."
             )
-        stored.campaign = replace(
-            stored.campaign,
-            name=campaign.name,
-            variants=campaign.variants,
-            audience=campaign.audience,
-            daily_limit=campaign.daily_limit,
-            timezone=campaign.timezone,
-            window=campaign.window,
-            start_at=campaign.start_at,
-            end_at=campaign.end_at,
-            updated_at=now,
-        )
+        content = {
+            name: getattr(campaign, name)
+            for name in (*domain.CONTENT_FIELDS, *domain.CLEARABLE_FIELDS)
+        }
+        stored.campaign = replace(stored.campaign, **content, updated_at=now)
         return stored.campaign
 
     def delete_draft(self, org_id: str, campaign_id: str, *, now: datetime) -> None:
         stored = self.campaigns.get((org_id, campaign_id))
         if (
             stored is None
-            or stored.campaign.status is not CampaignStatus.DRAFT
+            or stored.campaign.status is not domain.CampaignStatus.DRAFT
             or stored.start_running(now)
         ):
             raise Conflict("Only a draft campaign can be deleted.")
@@ -157,7 +143,7 @@ class InMemoryCampaignStore:
         stored = self.campaigns.get((org_id, campaign_id))
         if (
             stored is None
-            or stored.campaign.status is not CampaignStatus.DRAFT
+            or stored.campaign.status is not domain.CampaignStatus.DRAFT
             or stored.start_running(now)
         ):
             raise Conflict(
@@ -168,21 +154,14 @@ class InMemoryCampaignStore:
         stored.start_lease_until = until
 
     def transition(
-        self,
-        org_id: str,
-        campaign_id: str,
-        *,
-        allowed: frozenset[CampaignStatus],
-        to: CampaignStatus,
-        now: datetime,
-        recipients: int | None = None,
-        start_token: str | None = None,
-    ) -> Campaign:
+        self, org_id: str, campaign_id: str, move: domain.Transition, *, now: datetime
+    ) -> domain.Campaign:
+        to = move.to
         stored = self.campaigns.get((org_id, campaign_id))
-        holds = stored is not None and stored.campaign.status in allowed
-        if stored is not None and start_token is not None:
-            holds = holds and stored.start_token == start_token
-        elif stored is not None and CampaignStatus.DRAFT in allowed:
+        holds = stored is not None and stored.campaign.status in move.allowed
+        if stored is not None and move.start_token is not None:
+            holds = holds and stored.start_token == move.start_token
+        elif stored is not None and domain.CampaignStatus.DRAFT in move.allowed:
             holds = holds and not stored.start_running(now)
         if not holds:
             current = self.get(org_id, campaign_id)  # NotFound if it is gone
@@ -192,18 +171,18 @@ class InMemoryCampaignStore:
             )
         assert stored is not None
         moved = replace(stored.campaign, status=to, updated_at=now, paused_reason=None)
-        if recipients is not None:
-            moved = replace(moved, recipients=recipients, started_at=now)
-        if to in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+        if move.recipients is not None:
+            moved = replace(moved, recipients=move.recipients, started_at=now)
+        if to in (domain.CampaignStatus.COMPLETED, domain.CampaignStatus.CANCELLED):
             moved = replace(moved, completed_at=now)
-        if start_token is not None:
+        if move.start_token is not None:
             stored.start_token = stored.start_lease_until = None
         stored.campaign = moved
         return moved
 
     # --- What the sending engine does to a campaign, for the tests -------------------
 
-    def engine_sets(self, org_id: str, campaign_id: str, **changes: object) -> Campaign:
+    def engine_sets(self, org_id: str, campaign_id: str, **changes: object) -> domain.Campaign:
         """Change stored fields as the engine would (complete it, pause it with a reason)."""
         stored = self.campaigns[org_id, campaign_id]
         stored.campaign = replace(stored.campaign, **changes)  # type: ignore[arg-type]
@@ -220,14 +199,14 @@ class InMemoryRecipientStore:
     """
 
     def __init__(self) -> None:
-        self.recipients: dict[tuple[str, str], dict[str, Recipient]] = {}
-        self._counts: dict[tuple[str, str], dict[str, VariantCounts]] = {}
+        self.recipients: dict[tuple[str, str], dict[str, domain.Recipient]] = {}
+        self._counts: dict[tuple[str, str], dict[str, domain.VariantCounts]] = {}
         self._sends: dict[tuple[str, str, str], int] = {}
 
     def clear_snapshot(self, org_id: str, campaign_id: str) -> int:
         return len(self.recipients.pop((org_id, campaign_id), {}))
 
-    def write_snapshot(self, recipients: Iterable[Recipient]) -> int:
+    def write_snapshot(self, recipients: Iterable[domain.Recipient]) -> int:
         count = 0
         for recipient in recipients:
             # What the repository writes: a new recipient, before any attempt.
@@ -239,41 +218,37 @@ class InMemoryRecipientStore:
             count += 1
         return count
 
-    def counts(self, org_id: str, campaign_id: str) -> list[VariantCounts]:
+    def counts(self, org_id: str, campaign_id: str) -> list[domain.VariantCounts]:
         totals: dict[str, dict[str, int]] = {}
         for recipient in self.recipients.get((org_id, campaign_id), {}).values():
-            counters = totals.setdefault(recipient.variant, dict.fromkeys(COUNTERS, 0))
+            counters = totals.setdefault(recipient.variant, dict.fromkeys(domain.COUNTERS, 0))
             status = recipient.status
-            bucket = RecipientStatus.PENDING if status is RecipientStatus.SENDING else status
+            bucket = (
+                domain.RecipientStatus.PENDING
+                if status is domain.RecipientStatus.SENDING
+                else status
+            )
             counters["recipients"] += 1
             counters[bucket.value] += 1
             counters["accepted"] += recipient.provider_message_id is not None
         for name, added in self._counts.get((org_id, campaign_id), {}).items():
-            counters = totals.setdefault(name, dict.fromkeys(COUNTERS, 0))
-            for counter in COUNTERS:
+            counters = totals.setdefault(name, dict.fromkeys(domain.COUNTERS, 0))
+            for counter in domain.COUNTERS:
                 counters[counter] += getattr(added, counter)
-        return [VariantCounts(name, **counters) for name, counters in totals.items()]
+        return [domain.VariantCounts(name, **counters) for name, counters in totals.items()]
 
     def list(
-        self,
-        org_id: str,
-        campaign_id: str,
-        *,
-        status: RecipientStatus | None,
-        limit: int,
-        cursor: str | None,
-    ) -> Page[Recipient]:
-        ordered = sorted(
-            self.recipients.get((org_id, campaign_id), {}).values(), key=lambda r: r.contact_id
-        )
+        self, org_id: str, query: domain.SendsQuery, *, limit: int, cursor: str | None
+    ) -> Page[domain.Recipient]:
+        stored = self.recipients.get((org_id, query.campaign_id), {})
         return _page(
-            ordered,
+            sorted(stored.values(), key=lambda r: r.contact_id),
             lambda r: r.contact_id,
             org_id=org_id,
-            listing=sends_listing(campaign_id, status),
+            listing=query.listing,
             cursor=cursor,
             limit=limit,
-            keep=lambda r: status is None or r.status is status,
+            keep=lambda r: query.status is None or r.status is query.status,
         )
 
     def skip_pending(
@@ -282,9 +257,9 @@ class InMemoryRecipientStore:
         skipped: dict[str, int] = {}
         stored = self.recipients.get((org_id, campaign_id), {})
         for contact_id, recipient in stored.items():
-            if recipient.status is RecipientStatus.PENDING:
+            if recipient.status is domain.RecipientStatus.PENDING:
                 stored[contact_id] = replace(
-                    recipient, status=RecipientStatus.SKIPPED, error=reason, updated_at=now
+                    recipient, status=domain.RecipientStatus.SKIPPED, error=reason, updated_at=now
                 )
                 skipped[recipient.variant] = skipped.get(recipient.variant, 0) + 1
         return skipped
@@ -294,11 +269,11 @@ class InMemoryRecipientStore:
 
     # --- What other writers do (the stats stream, inbound, the sender), for the tests --
 
-    def add_counts(self, org_id: str, campaign_id: str, counts: VariantCounts) -> None:
+    def add_counts(self, org_id: str, campaign_id: str, counts: domain.VariantCounts) -> None:
         """Add ``counts`` to its variant's counters, as inbound adds replies and opt-outs."""
         by_variant = self._counts.setdefault((org_id, campaign_id), {})
-        before = by_variant.get(counts.name, VariantCounts(counts.name))
-        by_variant[counts.name] = VariantCounts.total(counts.name, [before, counts])
+        before = by_variant.get(counts.name, domain.VariantCounts(counts.name))
+        by_variant[counts.name] = domain.VariantCounts.total(counts.name, [before, counts])
 
     def count_sends(self, org_id: str, campaign_id: str, day: str, sends: int) -> None:
         """Count ``sends`` on the campaign's daily counter for ``day``, as a sender does."""
@@ -307,7 +282,7 @@ class InMemoryRecipientStore:
 
     def engine_sets(
         self, org_id: str, campaign_id: str, contact_id: str, **changes: object
-    ) -> Recipient:
+    ) -> domain.Recipient:
         """Change a recipient as the sender would (claim it, record its send)."""
         stored = self.recipients[org_id, campaign_id]
         stored[contact_id] = replace(stored[contact_id], **changes)  # type: ignore[arg-type]

@@ -19,15 +19,7 @@ from outreach.clock import Clock
 from outreach.config import get_settings
 from outreach.data.pages import Page, decode_cursor, encode_cursor
 from outreach.errors import Conflict, NotFound
-from outreach.identity.domain import (
-    FailureWindow,
-    Organization,
-    OrganizationChanges,
-    RefreshRecord,
-    Role,
-    SessionState,
-    User,
-)
+from outreach.identity import domain
 from outreach.identity.passwords import Passwords
 from outreach.identity.repository import USERS_LISTING
 from outreach.identity.service import IdentityService
@@ -47,14 +39,14 @@ class InMemoryIdentityStore:
     """Organizations, users and the email and sender-number guards, in dicts."""
 
     def __init__(self) -> None:
-        self.organizations: dict[str, Organization] = {}
+        self.organizations: dict[str, domain.Organization] = {}
         # (org_id, user_id) -> the user and their password hash
-        self.users: dict[tuple[str, str], tuple[User, str]] = {}
+        self.users: dict[tuple[str, str], tuple[domain.User, str]] = {}
         self.emails: dict[str, tuple[str, str]] = {}  # email -> (org_id, user_id)
         self.senders: dict[str, str] = {}  # sender number -> org_id
 
     def create_organization_with_owner(
-        self, organization: Organization, owner: User, password_hash: str
+        self, organization: domain.Organization, owner: domain.User, password_hash: str
     ) -> None:
         if owner.email in self.emails:
             raise Conflict(EMAIL_TAKEN)
@@ -63,15 +55,20 @@ class InMemoryIdentityStore:
         self.organizations[organization.id] = organization
         self._add_user(owner, password_hash)
 
-    def get_organization(self, org_id: str) -> Organization:
+    def get_organization(self, org_id: str) -> domain.Organization:
         try:
             return self.organizations[org_id]
         except KeyError:
             raise NotFound("Organization not found.") from None
 
     def update_organization(
-        self, org_id: str, changes: OrganizationChanges, *, now: datetime, old_sender: str | None
-    ) -> Organization:
+        self,
+        org_id: str,
+        changes: domain.OrganizationChanges,
+        *,
+        now: datetime,
+        old_sender: str | None,
+    ) -> domain.Organization:
         updated = changes.applied_to(self.get_organization(org_id), now=now)
         new_sender = changes.sender_after(old_sender)
         if new_sender != old_sender:
@@ -89,18 +86,18 @@ class InMemoryIdentityStore:
         self.organizations[org_id] = updated
         return updated
 
-    def create_user(self, user: User, password_hash: str) -> None:
+    def create_user(self, user: domain.User, password_hash: str) -> None:
         if user.email in self.emails:
             raise Conflict(EMAIL_TAKEN)
         self._add_user(user, password_hash)
 
-    def get_user(self, org_id: str, user_id: str) -> User:
+    def get_user(self, org_id: str, user_id: str) -> domain.User:
         found = self.users.get((org_id, user_id)) if is_id(user_id) else None
         if found is None:
             raise NotFound("User not found.")
         return found[0]
 
-    def find_credentials(self, email: str) -> tuple[User, str] | None:
+    def find_credentials(self, email: str) -> tuple[domain.User, str] | None:
         guard = self.emails.get(email)
         return self.users.get(guard) if guard is not None else None
 
@@ -108,7 +105,7 @@ class InMemoryIdentityStore:
         user, _ = self.users[(org_id, user_id)]  # the repository's update is conditional too
         self.users[(org_id, user_id)] = (user, password_hash)
 
-    def list_users(self, org_id: str, *, limit: int, cursor: str | None) -> Page[User]:
+    def list_users(self, org_id: str, *, limit: int, cursor: str | None) -> Page[domain.User]:
         start = decode_cursor(cursor, org_id=org_id, listing=USERS_LISTING)
         after = start["user_id"]["S"] if start else ""
         ids = sorted(user_id for org, user_id in self.users if org == org_id and user_id > after)
@@ -122,8 +119,14 @@ class InMemoryIdentityStore:
         )
 
     def update_user(
-        self, org_id: str, user_id: str, *, full_name: str | None, role: Role | None, now: datetime
-    ) -> User:
+        self,
+        org_id: str,
+        user_id: str,
+        *,
+        full_name: str | None,
+        role: domain.Role | None,
+        now: datetime,
+    ) -> domain.User:
         user, password_hash = self.users.get((org_id, user_id)) or (None, "")
         if user is None:
             raise NotFound("User not found.")
@@ -136,7 +139,7 @@ class InMemoryIdentityStore:
         self.users[(org_id, user_id)] = (updated, password_hash)
         return updated
 
-    def delete_user(self, user: User) -> None:
+    def delete_user(self, user: domain.User) -> None:
         if (user.org_id, user.id) not in self.users or self.emails.get(user.email) != (
             user.org_id,
             user.id,
@@ -145,7 +148,7 @@ class InMemoryIdentityStore:
         del self.users[(user.org_id, user.id)]
         del self.emails[user.email]
 
-    def _add_user(self, user: User, password_hash: str) -> None:
+    def _add_user(self, user: domain.User, password_hash: str) -> None:
         self.users[(user.org_id, user.id)] = (user, password_hash)
         self.emails[user.email] = (user.org_id, user.id)
 
@@ -155,8 +158,15 @@ class _Session:
     org_id: str
     user_id: str
     family_id: str
-    state: SessionState
+    state: domain.SessionState
     expires_at: datetime
+
+
+def _session(record: domain.RefreshRecord) -> _Session:
+    """A login or refresh token as stored: ``record``'s fields, the expiry as a TTL."""
+    return _Session(
+        record.org_id, record.user_id, record.family_id, record.state, _ttl(record.expires_at)
+    )
 
 
 class InMemorySessionStore:
@@ -166,74 +176,59 @@ class InMemorySessionStore:
         self.families: dict[str, _Session] = {}
         self.tokens: dict[str, _Session] = {}
 
-    def start(
-        self,
-        *,
-        family_id: str,
-        token_hash: str,
-        org_id: str,
-        user_id: str,
-        now: datetime,
-        expires_at: datetime,
-    ) -> None:
-        if family_id in self.families or token_hash in self.tokens:
+    def start(self, *, token_hash: str, record: domain.RefreshRecord, now: datetime) -> None:
+        if record.family_id in self.families or token_hash in self.tokens:
             raise AssertionError("a login or refresh token was started twice")
-        for table, key in ((self.families, family_id), (self.tokens, token_hash)):
-            table[key] = _Session(org_id, user_id, family_id, SessionState.ACTIVE, _ttl(expires_at))
+        for table, key in ((self.families, record.family_id), (self.tokens, token_hash)):
+            table[key] = _session(record)
 
-    def refresh_record(self, token_hash: str) -> RefreshRecord | None:
+    def refresh_record(self, token_hash: str) -> domain.RefreshRecord | None:
         found = self.tokens.get(token_hash)
         if found is None:
             return None
-        return RefreshRecord(
+        return domain.RefreshRecord(
             found.org_id, found.user_id, found.family_id, found.state, found.expires_at
         )
 
     def family_is_active(self, family_id: str, *, now: datetime) -> bool:
         family = self.families.get(family_id)
         return (
-            family is not None and family.state is SessionState.ACTIVE and family.expires_at > now
+            family is not None
+            and family.state is domain.SessionState.ACTIVE
+            and family.expires_at > now
         )
 
     def rotate(
-        self,
-        *,
-        old_hash: str,
-        new_hash: str,
-        record: RefreshRecord,
-        now: datetime,
-        expires_at: datetime,
+        self, *, old_hash: str, new_hash: str, record: domain.RefreshRecord, now: datetime
     ) -> bool:
         old = self.tokens.get(old_hash)
         family = self.families.get(record.family_id)
         if (
             old is None
-            or old.state is not SessionState.ACTIVE
+            or old.state is not domain.SessionState.ACTIVE
             or family is None
-            or family.state is not SessionState.ACTIVE
+            or family.state is not domain.SessionState.ACTIVE
             or new_hash in self.tokens
         ):
             return False
-        old.state = SessionState.ROTATED
-        family.expires_at = _ttl(expires_at)
-        self.tokens[new_hash] = _Session(
-            record.org_id, record.user_id, record.family_id, SessionState.ACTIVE, _ttl(expires_at)
-        )
+        old.state = domain.SessionState.ROTATED
+        family.expires_at = _ttl(record.expires_at)
+        self.tokens[new_hash] = _session(record)
         return True
 
     def revoke_family(self, family_id: str) -> None:
         family = self.families.get(family_id)
         if family is not None:
-            family.state = SessionState.REVOKED
+            family.state = domain.SessionState.REVOKED
 
 
 class InMemoryLoginFailureStore:
     """Failed sign-ins per email in fixed windows."""
 
     def __init__(self) -> None:
-        self.windows: dict[str, FailureWindow] = {}
+        self.windows: dict[str, domain.FailureWindow] = {}
 
-    def current_window(self, email: str, *, now: datetime) -> FailureWindow | None:
+    def current_window(self, email: str, *, now: datetime) -> domain.FailureWindow | None:
         window = self.windows.get(email)
         return window if window is not None and window.ends_at > now else None
 
@@ -242,7 +237,7 @@ class InMemoryLoginFailureStore:
         self.windows[email] = (
             replace(current, failures=current.failures + 1)
             if current is not None
-            else FailureWindow(failures=1, ends_at=_ttl(now + window))
+            else domain.FailureWindow(failures=1, ends_at=_ttl(now + window))
         )
 
     def clear(self, email: str) -> None:

@@ -20,9 +20,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from outreach.campaigns.domain import RecipientStatus
-from outreach.inbound.domain import LastSend, SendRef
+from outreach.inbound.domain import LastSend, RecordedText, SendRef
+from tests.support.fakes.conditional import update_if
 
 BODY_LIMIT = 2000
 ERROR_LIMIT = 500
@@ -75,19 +77,10 @@ class InMemoryInboundStore:
         """The sender texted ``phone`` for ``last``'s campaign (its phone history)."""
         self._history[org_id, phone] = last
 
-    def add_sent(
-        self,
-        org_id: str,
-        campaign_id: str,
-        contact_id: str,
-        *,
-        variant: str,
-        provider_message_id: str | None,
-        status: RecipientStatus = RecipientStatus.SENT,
-    ) -> None:
+    def add_sent(self, ref: SendRef, provider_message_id: str | None) -> None:
         """A recipient of the campaign, as the sender left it."""
-        self._sends[org_id, campaign_id, contact_id] = StoredSend(
-            variant=variant, status=status, provider_message_id=provider_message_id
+        self._sends[ref.org_id, ref.campaign_id, ref.contact_id] = StoredSend(
+            variant=ref.variant, status=ref.status, provider_message_id=provider_message_id
         )
 
     # --- Reading back what the service did -----------------------------------------------
@@ -134,28 +127,18 @@ class InMemoryInboundStore:
         self.reads["last_send"] += 1
         return self._history.get((org_id, phone))
 
-    def record_inbound(
-        self,
-        *,
-        org_id: str,
-        message_id: str,
-        from_number: str,
-        to_number: str,
-        body: str,
-        kind: str,
-        last: LastSend | None,
-        received_at: datetime,
-    ) -> bool:
-        if (org_id, message_id) in self._texts:
+    def record_inbound(self, text: RecordedText) -> bool:
+        key, last = (text.org_id, text.message_id), text.last
+        if key in self._texts:
             return False
-        self._texts[org_id, message_id] = StoredText(
-            from_number=from_number,
-            to_number=to_number,
-            body=body[:BODY_LIMIT],
-            kind=kind,
+        self._texts[key] = StoredText(
+            from_number=text.from_number,
+            to_number=text.to_number,
+            body=text.body[:BODY_LIMIT],
+            kind=text.kind,
             campaign_id=last.campaign_id if last else None,
             variant=last.variant if last else None,
-            received_at=received_at,
+            received_at=text.received_at,
         )
         return True
 
@@ -199,16 +182,10 @@ class InMemoryInboundStore:
         self, ref: SendRef, *, status: RecipientStatus, error: str | None, now: datetime
     ) -> bool:
         key = (ref.org_id, ref.campaign_id, ref.contact_id)
-        send = self._sends.get(key)
-        if send is None or send.status is not ref.status:
-            return False
-        self._sends[key] = replace(
-            send,
-            status=status,
-            error=error[:ERROR_LIMIT] if error else send.error,
-            updated_at=now,
-        )
-        return True
+        changes: dict[str, Any] = {"status": status, "updated_at": now}
+        if error:  # without one, the stored error stays
+            changes["error"] = error[:ERROR_LIMIT]
+        return update_if(self._sends, key, lambda send: send.status is ref.status, **changes)
 
     def _count(self, org_id: str, last: LastSend) -> Counter[str]:
         return self._counters.setdefault((org_id, last.campaign_id, last.variant), Counter())

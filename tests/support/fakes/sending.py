@@ -29,12 +29,16 @@ from outreach.sending.domain import (
     Candidate,
     Claim,
     ContactFields,
+    Outcome,
+    PhoneHistory,
     RecipientState,
+    Retry,
     SentNote,
     claim_instant,
 )
 from outreach.sms.providers import OutboundMessage, SendResult, UnknownOutcomeError
 from outreach.stats.projection import PROJECTED_COUNTERS, deltas, split_stats_key
+from tests.support.fakes.conditional import update_if
 
 OPEN = frozenset({RecipientStatus.PENDING, RecipientStatus.SENDING})
 
@@ -74,17 +78,6 @@ class StoredRecipient:
         return Candidate(
             self.org_id, self.campaign_id, self.contact_id, self.phone, self.variant, self.retry_at
         )
-
-
-@dataclass
-class PhoneHistory:
-    """What last texted a number, and when it was first texted."""
-
-    first_sent_at: datetime
-    last_campaign_id: str
-    last_variant: str
-    last_contact_id: str
-    last_sent_at: datetime
 
 
 class InMemorySendingStore:
@@ -228,15 +221,7 @@ class InMemorySendingStore:
         self._streamed(old, found)
         return claim
 
-    def release(
-        self,
-        candidate: Candidate,
-        *,
-        claim: Claim,
-        now: datetime,
-        retry_at: datetime | None,
-        refund_attempt: bool = False,
-    ) -> bool:
+    def release(self, candidate: Candidate, claim: Claim, retry: Retry, *, now: datetime) -> bool:
         found = self.recipients.get(_key(candidate))
         if found is None or found.claim != claim.value:
             return False
@@ -244,28 +229,21 @@ class InMemorySendingStore:
         found.status = RecipientStatus.PENDING
         found.claim = None
         found.updated_at = now
-        if refund_attempt:
+        if retry.refund_attempt:
             found.attempts -= 1
-        found.retry_at = retry_at
+        found.retry_at = retry.at
         self._streamed(old, found)
         return True
 
     def record(
-        self,
-        candidate: Candidate,
-        *,
-        outcome: RecipientStatus,
-        now: datetime,
-        claim: Claim | None,
-        message_id: str | None = None,
-        error: str | None = None,
+        self, candidate: Candidate, outcome: Outcome, *, claim: Claim | None, now: datetime
     ) -> bool:
         found = self.recipients.get(_key(candidate))
         if found is None:
             return False
         if claim is not None:
             allowed = found.claim == claim.value
-        elif outcome is RecipientStatus.UNKNOWN:
+        elif outcome.status is RecipientStatus.UNKNOWN:
             allowed = (
                 found.status is RecipientStatus.SENDING
                 and found.claim is not None
@@ -276,28 +254,22 @@ class InMemorySendingStore:
         if not allowed:
             return False
         old = found.image()
-        found.status = outcome
+        found.status = outcome.status
         found.updated_at = now
         found.claim = None
         if claim is None or candidate.retry_at is not None:
             found.retry_at = None
-        if message_id is not None:
-            found.provider_message_id = message_id
+        if outcome.message_id is not None:
+            found.provider_message_id = outcome.message_id
             found.sent_at = now
-        if error is not None:
-            found.error = error[:500]
+        if outcome.error is not None:
+            found.error = outcome.error[:500]
         self._streamed(old, found)
         return True
 
     def note_sends(self, org_id: str, sends: Iterable[SentNote]) -> None:
         for note in sends:
-            self.history[(org_id, note.candidate.phone)] = PhoneHistory(
-                first_sent_at=note.first_sent_at or note.sent_at,
-                last_campaign_id=note.candidate.campaign_id,
-                last_variant=note.candidate.variant,
-                last_contact_id=note.candidate.contact_id,
-                last_sent_at=note.sent_at,
-            )
+            self.history[(org_id, note.candidate.phone)] = note.history
 
     def pause_for_account(self, org_id: str, campaign_id: str, reason: str, now: datetime) -> bool:
         return self._leave_active(
@@ -310,27 +282,14 @@ class InMemorySendingStore:
         )
 
     def _leave_active(
-        self,
-        org_id: str,
-        campaign_id: str,
-        to: CampaignStatus,
-        now: datetime,
-        *,
-        paused_reason: str | None = None,
-        completed_at: datetime | None = None,
+        self, org_id: str, campaign_id: str, to: CampaignStatus, now: datetime, **changes: Any
     ) -> bool:
         key = (org_id, campaign_id)
-        found = self.campaigns.get(key)
-        if found is None or found.status is not CampaignStatus.ACTIVE:
-            return False
-        self.campaigns[key] = replace(
-            found,
-            status=to,
-            updated_at=now,
-            paused_reason=paused_reason if paused_reason is not None else found.paused_reason,
-            completed_at=completed_at if completed_at is not None else found.completed_at,
-        )
-        return True
+        return update_if(self.campaigns, key, _active, status=to, updated_at=now, **changes)
+
+
+def _active(campaign: Campaign) -> bool:
+    return campaign.status is CampaignStatus.ACTIVE
 
 
 def _key(candidate: Candidate) -> tuple[str, str, str]:
