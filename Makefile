@@ -24,6 +24,8 @@ help:
 	@echo "make test          ruff, mypy, cfn-lint, vulture, pytest with coverage"
 	@echo "make deploy-check  sam validate --lint, sam build, and a Lambda-like load of each function"
 	@echo "make bench         run the benchmarks in bench/"
+	@echo "parts of make test: make lint | typecheck | template-check | deadcode | unit"
+	@echo "  (deadcode is vulture; names only a framework reads go in vulture_allowlist.py)"
 
 # `make dev` and `make test` started together share one .venv: the first builds it
 # under a lock while the other waits, then finds it built.
