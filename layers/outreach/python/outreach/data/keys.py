@@ -28,6 +28,16 @@ def daily_counter_key(org_id: str, campaign_id: str, day: str) -> str:
     return f"cap#{org_id}#{campaign_id}#{day}"
 
 
+def org_daily_counter_key(org_id: str, day: str) -> str:
+    """The counter of every text an organization sends on ``day`` (YYYY-MM-DD in its zone)."""
+    return f"orgday#{org_id}#{day}"
+
+
+def auto_reply_counter_key(org_id: str, hour: str) -> str:
+    """The counter of an organization's auto-replies in one clock hour (UTC ``YYYY-MM-DDTHH``)."""
+    return f"autoreply#{org_id}#{hour}"
+
+
 def email_key(email: str) -> str:
     """The unique-key item that reserves a (lowercased) email for one user."""
     return f"email#{email}"

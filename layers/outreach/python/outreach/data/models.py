@@ -61,6 +61,11 @@ class OrganizationModel(Model):
     opt_out_footer = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    # Spend limits (outreach.spend); absent on items written before they existed.
+    allowed_countries = ListAttribute(of=UnicodeAttribute, null=True)
+    daily_message_limit = NumberAttribute(null=True)
+    contact_daily_limit = NumberAttribute(null=True)
+    auto_reply_hourly_limit = NumberAttribute(null=True)
 
 
 class UserModel(Model):

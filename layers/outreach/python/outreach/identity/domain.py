@@ -7,6 +7,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from outreach.spend import (
+    DEFAULT_AUTO_REPLY_HOURLY_LIMIT,
+    DEFAULT_CONTACT_DAILY_LIMIT,
+    DEFAULT_DAILY_MESSAGE_LIMIT,
+)
+
 
 class Role(StrEnum):
     """Roles, strongest first: owner > admin > member."""
@@ -30,7 +36,13 @@ DEFAULT_MESSAGES_PER_SECOND = 1
 
 @dataclass(frozen=True)
 class Organization:
-    """A tenant and its sending settings."""
+    """A tenant and its sending settings.
+
+    The spend limits (:mod:`outreach.spend`): ``allowed_countries`` (ISO 3166 alpha-2;
+    empty: its sender number's country, :mod:`outreach.destinations`),
+    ``daily_message_limit`` (texts per day of its ``timezone``), ``contact_daily_limit``
+    (campaign texts to one number per rolling 24 hours) and ``auto_reply_hourly_limit``.
+    """
 
     id: str
     name: str
@@ -43,6 +55,10 @@ class Organization:
     opt_out_footer: str
     created_at: datetime
     updated_at: datetime
+    allowed_countries: tuple[str, ...] = ()
+    daily_message_limit: int = DEFAULT_DAILY_MESSAGE_LIMIT
+    contact_daily_limit: int = DEFAULT_CONTACT_DAILY_LIMIT
+    auto_reply_hourly_limit: int = DEFAULT_AUTO_REPLY_HOURLY_LIMIT
 
 
 @dataclass(frozen=True)
@@ -119,6 +135,10 @@ class OrganizationChanges:
     quiet_hours_end: str | None = None
     help_text: str | None = None
     opt_out_footer: str | None = None
+    allowed_countries: tuple[str, ...] | None = None
+    daily_message_limit: int | None = None
+    contact_daily_limit: int | None = None
+    auto_reply_hourly_limit: int | None = None
 
     def __post_init__(self) -> None:
         if self.release_sender_number and self.sender_number is not None:
@@ -147,6 +167,12 @@ class OrganizationChanges:
             quiet_hours_end=_or(self.quiet_hours_end, organization.quiet_hours_end),
             help_text=_or(self.help_text, organization.help_text),
             opt_out_footer=_or(self.opt_out_footer, organization.opt_out_footer),
+            allowed_countries=_or(self.allowed_countries, organization.allowed_countries),
+            daily_message_limit=_or(self.daily_message_limit, organization.daily_message_limit),
+            contact_daily_limit=_or(self.contact_daily_limit, organization.contact_daily_limit),
+            auto_reply_hourly_limit=_or(
+                self.auto_reply_hourly_limit, organization.auto_reply_hourly_limit
+            ),
             updated_at=now,
         )
 

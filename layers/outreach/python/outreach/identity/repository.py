@@ -36,6 +36,11 @@ from outreach.identity.domain import (
     User,
 )
 from outreach.ids import is_id
+from outreach.spend import (
+    DEFAULT_AUTO_REPLY_HOURLY_LIMIT,
+    DEFAULT_CONTACT_DAILY_LIMIT,
+    DEFAULT_DAILY_MESSAGE_LIMIT,
+)
 
 _NO_USER = "-"
 # The listing name sealed into the users cursor (a cursor of another listing is a 400).
@@ -60,8 +65,21 @@ def _raise_if_email_taken(failed: ConditionsFailed) -> None:
 
 def _organization(item: OrganizationModel) -> Organization:
     return from_item(
-        Organization, item, id=item.org_id, messages_per_second=int(item.messages_per_second)
+        Organization,
+        item,
+        id=item.org_id,
+        messages_per_second=int(item.messages_per_second),
+        allowed_countries=tuple(item.allowed_countries or ()),
+        daily_message_limit=_number(item.daily_message_limit, DEFAULT_DAILY_MESSAGE_LIMIT),
+        contact_daily_limit=_number(item.contact_daily_limit, DEFAULT_CONTACT_DAILY_LIMIT),
+        auto_reply_hourly_limit=_number(
+            item.auto_reply_hourly_limit, DEFAULT_AUTO_REPLY_HOURLY_LIMIT
+        ),
     )
+
+
+def _number(stored: float | None, default: int) -> int:
+    return default if stored is None else int(stored)
 
 
 def _apply(item: OrganizationModel, organization: Organization) -> None:
@@ -74,6 +92,10 @@ def _apply(item: OrganizationModel, organization: Organization) -> None:
     item.quiet_hours_end = organization.quiet_hours_end
     item.help_text = organization.help_text
     item.opt_out_footer = organization.opt_out_footer
+    item.allowed_countries = list(organization.allowed_countries) or None
+    item.daily_message_limit = organization.daily_message_limit
+    item.contact_daily_limit = organization.contact_daily_limit
+    item.auto_reply_hourly_limit = organization.auto_reply_hourly_limit
     item.updated_at = organization.updated_at
 
 
@@ -236,7 +258,12 @@ class IdentityRepository:
 
     @staticmethod
     def _organization_item(organization: Organization) -> OrganizationModel:
-        return to_item(OrganizationModel, organization, org_id=organization.id)
+        return to_item(
+            OrganizationModel,
+            organization,
+            org_id=organization.id,
+            allowed_countries=list(organization.allowed_countries) or None,
+        )
 
     @staticmethod
     def _user_item(user: User, password_hash: str) -> UserModel:
