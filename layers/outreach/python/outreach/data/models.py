@@ -62,7 +62,7 @@ class OrganizationModel(Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     # Spend limits (outreach.spend); absent on items written before they existed.
-    allowed_countries = ListAttribute[str](of=UnicodeAttribute, null=True)
+    allowed_countries = ListAttribute[str](null=True)
     daily_message_limit = NumberAttribute(null=True)
     contact_daily_limit = NumberAttribute(null=True)
     auto_reply_hourly_limit = NumberAttribute(null=True)
