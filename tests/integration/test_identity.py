@@ -72,16 +72,26 @@ def test_sender_numbers_are_unique_across_organizations(api: ApiClient, owner: A
         "PATCH", "/v1/organization", headers=other.auth, body={"sender_number": "617.555.0123"}
     ).assert_problem(409)
     assert problem["field"] == "sender_number"
-    # Releasing the number lets the other organization take it.
+    # Releasing the number holds it for its organization for 30 days (issue 14 point 8;
+    # it used to let the other organization take it at once, which
+    # test_sender_number_hold.py shows happens once the hold ends).
     released = api.call(
         "PATCH", "/v1/organization", headers=owner.auth, body={"sender_number": None}
     )
     assert released.json()["sender_number"] is None
+    held = api.call(
+        "PATCH",
+        "/v1/organization",
+        headers=other.auth,
+        body={"sender_number": "+1 617 555 0123"},
+    ).assert_problem(409)
+    assert held["field"] == "sender_number"
+    assert held["available_at"] in held["detail"]
     assert (
         api.call(
             "PATCH",
             "/v1/organization",
-            headers=other.auth,
+            headers=owner.auth,
             body={"sender_number": "+1 617 555 0123"},
         ).status
         == 200

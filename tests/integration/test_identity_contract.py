@@ -215,6 +215,7 @@ def test_update_organization_applies_the_changes(store: IdentityStore) -> None:
 def test_sender_numbers_are_claimed_once_and_freed_on_change_or_release(
     store: IdentityStore,
 ) -> None:
+    # Issue 14 point 8 changed "freed" to "freed once its 30-day hold has ended".
     acme, _ = _tenant(store, "owner@acme.test")
     other, _ = _tenant(store, "boss@other.test", "Other Co")
     claim = domain.OrganizationChanges(sender_number="+16175550123")
@@ -232,30 +233,89 @@ def test_sender_numbers_are_claimed_once_and_freed_on_change_or_release(
         store.update_organization(other.id, claim, now=LATER, old_sender="+16175550124")
     assert taken.value.extra == {"field": "sender_number"}
     assert store.get_organization(other.id).sender_number == "+16175550124"
-    # Switching frees the old number; releasing frees the new one.
+    # Switching frees the old number once its hold ends; releasing frees the new one.
     store.update_organization(
         acme.id,
         domain.OrganizationChanges(sender_number="+16175550125"),
         now=LATER,
         old_sender="+16175550123",
     )
-    store.update_organization(other.id, claim, now=LATER, old_sender="+16175550124")
+    after_hold = LATER + domain.SENDER_NUMBER_HOLD
+    store.update_organization(other.id, claim, now=after_hold, old_sender="+16175550124")
     released = store.update_organization(
         acme.id,
         domain.OrganizationChanges(release_sender_number=True),
-        now=LATER,
+        now=after_hold,
         old_sender="+16175550125",
     )
     assert released.sender_number is None
     store.update_organization(
         other.id,
         domain.OrganizationChanges(sender_number="+16175550125"),
-        now=LATER,
+        now=after_hold + domain.SENDER_NUMBER_HOLD,
         old_sender="+16175550123",
     )
     # The number other gave up is free again for acme.
-    store.update_organization(acme.id, claim, now=LATER, old_sender=None)
+    store.update_organization(
+        acme.id, claim, now=after_hold + 2 * domain.SENDER_NUMBER_HOLD, old_sender=None
+    )
     assert store.get_organization(acme.id).sender_number == "+16175550123"
+
+
+def test_a_released_number_is_held_for_its_organization_for_30_days(
+    store: IdentityStore,
+) -> None:
+    acme, _ = _tenant(store, "owner@acme.test")
+    other, _ = _tenant(store, "boss@other.test", "Other Co")
+    number = "+16175550123"
+    claim = domain.OrganizationChanges(sender_number=number)
+    release = domain.OrganizationChanges(release_sender_number=True)
+    store.update_organization(acme.id, claim, now=NOW, old_sender=None)
+    store.update_organization(acme.id, release, now=NOW, old_sender=number)
+    held_until = "2026-04-01T15:00:00.123Z"  # NOW + 30 days
+    # Another organization is refused until the hold ends, told until when.
+    for at in (NOW, NOW + domain.SENDER_NUMBER_HOLD - timedelta(milliseconds=1)):
+        with pytest.raises(Conflict) as held:
+            store.update_organization(other.id, claim, now=at, old_sender=None)
+        assert held.value.extra == {"field": "sender_number", "available_at": held_until}
+        assert held_until in held.value.detail
+    assert store.get_organization(other.id).sender_number is None
+    # The organization that released it takes it back at once, and releases it again.
+    assert store.update_organization(acme.id, claim, now=LATER, old_sender=None).sender_number
+    store.update_organization(acme.id, release, now=LATER, old_sender=number)
+    # The hold restarts from the last release: still refused 30 days after the first.
+    with pytest.raises(Conflict):
+        store.update_organization(
+            other.id, claim, now=NOW + domain.SENDER_NUMBER_HOLD, old_sender=None
+        )
+    # A second after it ends, anyone may claim it; then it is held outright again.
+    after = LATER + domain.SENDER_NUMBER_HOLD + timedelta(seconds=1)
+    assert store.update_organization(other.id, claim, now=after, old_sender=None).sender_number
+    with pytest.raises(Conflict) as taken:
+        store.update_organization(acme.id, claim, now=after, old_sender=None)
+    assert taken.value.extra == {"field": "sender_number"}
+
+
+def test_a_change_made_on_a_stale_sender_number_is_refused(store: IdentityStore) -> None:
+    acme, _ = _tenant(store, "owner@acme.test")
+    store.update_organization(
+        acme.id, domain.OrganizationChanges(sender_number="+16175550123"), now=NOW, old_sender=None
+    )
+    # A second change read the organization before the first: it would release nothing
+    # and leave +16175550123 claimed but unused.
+    for changes in (
+        domain.OrganizationChanges(sender_number="+16175550124"),
+        domain.OrganizationChanges(name="Renamed"),
+    ):
+        with pytest.raises(Conflict) as stale:
+            store.update_organization(acme.id, changes, now=LATER, old_sender=None)
+        assert stale.value.extra == {"field": "sender_number"}
+    assert store.get_organization(acme.id).sender_number == "+16175550123"
+    assert store.get_organization(acme.id).name == "Acme"
+    with pytest.raises(NotFound):
+        store.update_organization(
+            new_id(NOW), domain.OrganizationChanges(name="x"), now=LATER, old_sender=None
+        )
 
 
 # --- SessionStore ------------------------------------------------------------------------
@@ -322,25 +382,27 @@ def test_a_revoked_login_is_inactive_and_cannot_rotate(sessions: SessionStore) -
 # --- LoginFailureStore ----------------------------------------------------------------------
 
 
-def test_failures_count_in_a_fixed_window(failures: LoginFailureStore) -> None:
+def test_attempts_count_in_a_fixed_window(failures: LoginFailureStore) -> None:
     window = timedelta(minutes=15)
-    assert failures.current_window("pat@acme.test", now=NOW) is None
-    for minute in range(3):
-        failures.record_failure("pat@acme.test", now=NOW + timedelta(minutes=minute), window=window)
-    assert failures.current_window("pat@acme.test", now=LATER) == domain.FailureWindow(
-        3, WHOLE_SECOND + window
+    counted = [
+        failures.count_attempt("pat@acme.test", now=NOW + timedelta(minutes=minute), window=window)
+        for minute in range(3)
+    ]
+    assert counted == [domain.AttemptWindow(n, WHOLE_SECOND + window) for n in (1, 2, 3)]
+    assert failures.count_attempt("other@acme.test", now=LATER, window=window) == (
+        domain.AttemptWindow(1, WHOLE_SECOND + timedelta(minutes=5) + window)
     )
-    assert failures.current_window("other@acme.test", now=LATER) is None
-    # At the window's end it is gone; the next failure starts a new one.
-    assert failures.current_window("pat@acme.test", now=WHOLE_SECOND + window) is None
-    failures.record_failure("pat@acme.test", now=NOW + window, window=window)
-    assert failures.current_window("pat@acme.test", now=NOW + window) == domain.FailureWindow(
-        1, WHOLE_SECOND + 2 * window
-    )
+    # At the window's end it is gone; the next attempt starts a new one.
+    assert failures.count_attempt(
+        "pat@acme.test", now=WHOLE_SECOND + window, window=window
+    ) == domain.AttemptWindow(1, WHOLE_SECOND + 2 * window)
 
 
-def test_clearing_forgets_the_failures(failures: LoginFailureStore) -> None:
-    failures.record_failure("pat@acme.test", now=NOW, window=timedelta(minutes=15))
+def test_clearing_forgets_the_attempts(failures: LoginFailureStore) -> None:
+    window = timedelta(minutes=15)
+    failures.count_attempt("pat@acme.test", now=NOW, window=window)
     failures.clear("pat@acme.test")
-    assert failures.current_window("pat@acme.test", now=NOW) is None
+    assert failures.count_attempt("pat@acme.test", now=LATER, window=window) == (
+        domain.AttemptWindow(1, WHOLE_SECOND + timedelta(minutes=5) + window)
+    )
     failures.clear("nobody@acme.test")  # nothing to forget: a no-op

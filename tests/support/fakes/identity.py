@@ -2,16 +2,19 @@
 
 They keep what the identity rules depend on: product-wide unique emails (keyed
 exactly as given, as the repository does: the service lowercases) and sender
-numbers, users scoped to their organization, oldest-first pages with sealed
-cursors, refresh-token rotation that fails unless both token and login are
-active, revocation, failure counting in fixed windows, and expiries kept in whole
-seconds (DynamoDB TTL attributes).
+numbers (a released one held for its organization for ``SENDER_NUMBER_HOLD``),
+users scoped to their organization, oldest-first pages with sealed cursors,
+refresh-token rotation that fails unless both token and login are active,
+revocation, attempt counting in fixed windows, and expiries kept in whole seconds
+(DynamoDB TTL attributes).
 ``tests/integration/test_identity_contract.py`` runs the same calls on these and
 on the DynamoDB repositories.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -21,13 +24,29 @@ from outreach.data.pages import Page, decode_cursor, encode_cursor
 from outreach.errors import Conflict, NotFound
 from outreach.identity import domain
 from outreach.identity.passwords import Passwords
-from outreach.identity.repository import USERS_LISTING
+from outreach.identity.repository import USERS_LISTING, sender_taken
 from outreach.identity.service import IdentityService
 from outreach.identity.tokens import AccessTokens
 from outreach.ids import is_id
 from outreach.secrets import get_signing_key
 
 EMAIL_TAKEN = "An account with this email already exists."
+
+
+@dataclass(frozen=True)
+class SenderGuard:
+    """A sender number's guard: the organization it routes to, and when it was
+    released, the instant from which another organization may claim it."""
+
+    org_id: str
+    available_at: datetime | None = None
+
+    def claimable_by(self, org_id: str, *, now: datetime) -> bool:
+        """What the repository's conditional put allows: a hold that has ended, or the
+        organization's own released number."""
+        if self.available_at is None:
+            return False
+        return self.org_id == org_id or self.available_at <= now
 
 
 def _ttl(instant: datetime) -> datetime:
@@ -43,7 +62,7 @@ class InMemoryIdentityStore:
         # (org_id, user_id) -> the user and their password hash
         self.users: dict[tuple[str, str], tuple[domain.User, str]] = {}
         self.emails: dict[str, tuple[str, str]] = {}  # email -> (org_id, user_id)
-        self.senders: dict[str, str] = {}  # sender number -> org_id
+        self.senders: dict[str, SenderGuard] = {}  # sender number -> who holds it
 
     def create_organization_with_owner(
         self, organization: domain.Organization, owner: domain.User, password_hash: str
@@ -69,20 +88,25 @@ class InMemoryIdentityStore:
         now: datetime,
         old_sender: str | None,
     ) -> domain.Organization:
-        updated = changes.applied_to(self.get_organization(org_id), now=now)
+        current = self.get_organization(org_id)
+        if current.sender_number != old_sender:
+            raise Conflict(
+                "The organization's sender number changed while this change was made; "
+                "read it again and retry.",
+                extra={"field": "sender_number"},
+            )
+        updated = changes.applied_to(current, now=now)
         new_sender = changes.sender_after(old_sender)
         if new_sender != old_sender:
-            # Claim first: a number held by anyone (even this organization) is a conflict,
-            # as the repository's `does_not_exist` guard is.
-            if new_sender is not None and new_sender in self.senders:
-                raise Conflict(
-                    "This sender number belongs to another organization.",
-                    extra={"field": "sender_number"},
-                )
-            if old_sender is not None and self.senders.get(old_sender) == org_id:
-                del self.senders[old_sender]
+            guard = self.senders.get(new_sender) if new_sender is not None else None
+            if guard is not None and not guard.claimable_by(org_id, now=now):
+                held = guard.available_at
+                raise sender_taken(held if held is not None and held > now else None)
+            if old_sender is not None:
+                # Released, not forgotten: inbound texts still reach this organization.
+                self.senders[old_sender] = SenderGuard(org_id, now + domain.SENDER_NUMBER_HOLD)
             if new_sender is not None:
-                self.senders[new_sender] = org_id
+                self.senders[new_sender] = SenderGuard(org_id)
         self.organizations[org_id] = updated
         return updated
 
@@ -223,22 +247,22 @@ class InMemorySessionStore:
 
 
 class InMemoryLoginFailureStore:
-    """Failed sign-ins per email in fixed windows."""
+    """Sign-in attempts per email in fixed windows."""
 
     def __init__(self) -> None:
-        self.windows: dict[str, domain.FailureWindow] = {}
+        self.windows: dict[str, domain.AttemptWindow] = {}
 
-    def current_window(self, email: str, *, now: datetime) -> domain.FailureWindow | None:
-        window = self.windows.get(email)
-        return window if window is not None and window.ends_at > now else None
-
-    def record_failure(self, email: str, *, now: datetime, window: timedelta) -> None:
-        current = self.current_window(email, now=now)
-        self.windows[email] = (
-            replace(current, failures=current.failures + 1)
-            if current is not None
-            else domain.FailureWindow(failures=1, ends_at=_ttl(now + window))
+    def count_attempt(
+        self, email: str, *, now: datetime, window: timedelta
+    ) -> domain.AttemptWindow:
+        current = self.windows.get(email)
+        counted = (
+            replace(current, attempts=current.attempts + 1)
+            if current is not None and current.ends_at > now
+            else domain.AttemptWindow(attempts=1, ends_at=_ttl(now + window))
         )
+        self.windows[email] = counted
+        return counted
 
     def clear(self, email: str) -> None:
         self.windows.pop(email, None)
@@ -248,6 +272,25 @@ def fast_passwords() -> Passwords:
     """argon2id at its smallest cost (8 KiB, one pass): the same code path as production's
     :class:`Passwords` in a fraction of the time. Tests only."""
     return Passwords(memory_kib=8, time_cost=1, parallelism=1)
+
+
+class CountingPasswords(Passwords):
+    """:func:`fast_passwords` that counts its verifications (thread-safe) and, to let
+    concurrent sign-ins overlap as production's ~50 ms argon2id does, can take
+    ``delay`` seconds more per verification. Tests only."""
+
+    def __init__(self, *, delay: float = 0.0) -> None:
+        super().__init__(memory_kib=8, time_cost=1, parallelism=1)
+        self.verifications = 0
+        self._delay = delay
+        self._lock = threading.Lock()
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        with self._lock:
+            self.verifications += 1
+        if self._delay:
+            time.sleep(self._delay)
+        return super().verify(stored_hash, password)
 
 
 def in_memory_identity_service(

@@ -1,5 +1,6 @@
 """Identity domain objects and the rules that are plain values: roles, the changes a
-PATCH asks for, session states and the login-throttle policy."""
+PATCH asks for, the legal quiet-hours floor, the sender-number hold, session states and
+the login-throttle policy."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from outreach.spend import (
     DEFAULT_CONTACT_DAILY_LIMIT,
     DEFAULT_DAILY_MESSAGE_LIMIT,
 )
+from outreach.timezones import parse_hhmm
 
 
 class Role(StrEnum):
@@ -28,10 +30,30 @@ class Role(StrEnum):
 
 
 DEFAULT_TIMEZONE = "America/New_York"
-DEFAULT_QUIET_START = "08:00"
-DEFAULT_QUIET_END = "21:00"
+# The federal telemarketing window (`sending-rules.md` rule 3): texts go out only
+# between 08:00 and 21:00 in the recipient's zone. An organization may narrow its
+# `quiet_hours` inside it, never widen them (issue 14, point 5); the sender clamps
+# stored values to it too. "HH:MM" strings, as `quiet_hours` are stored.
+LEGAL_QUIET_START = "08:00"
+LEGAL_QUIET_END = "21:00"
+DEFAULT_QUIET_START = LEGAL_QUIET_START
+DEFAULT_QUIET_END = LEGAL_QUIET_END
 DEFAULT_OPT_OUT_FOOTER = "Reply STOP to opt out"
 DEFAULT_MESSAGES_PER_SECOND = 1
+
+SENDER_NUMBER_HOLD = timedelta(days=30)
+"""How long a released sender number stays with the organization that released it
+(issue 14, point 8): inbound texts to it (replies, STOPs) still reach that
+organization, and only that organization may claim it again, until this much time
+has passed since the release."""
+
+
+def within_legal_quiet_hours(start: str, end: str) -> bool:
+    """Whether the window ``start``-``end`` ("HH:MM") lies inside
+    :data:`LEGAL_QUIET_START`-:data:`LEGAL_QUIET_END`; ``ValueError`` for a time that
+    is not "HH:MM"."""
+    floor, ceiling = parse_hhmm(LEGAL_QUIET_START), parse_hhmm(LEGAL_QUIET_END)
+    return floor <= parse_hhmm(start) and parse_hhmm(end) <= ceiling
 
 
 @dataclass(frozen=True)
@@ -211,28 +233,38 @@ class RefreshRecord:
 
 
 @dataclass(frozen=True)
-class FailureWindow:
-    """Failed sign-ins counted for one email in the window that ends at ``ends_at``."""
+class AttemptWindow:
+    """Sign-in attempts counted for one email in the window that ends at ``ends_at``.
 
-    failures: int
+    ``attempts`` is the number the attempt just counted got: every attempt is counted
+    atomically *before* its password is verified, so concurrent attempts get distinct
+    numbers (1, 2, 3, ...). A success clears the window, so what it holds are the
+    failures and the attempts still being verified.
+    """
+
+    attempts: int
     ends_at: datetime
 
 
 @dataclass(frozen=True)
 class LoginThrottlePolicy:
-    """After ``max_failures`` failed sign-ins for one email within ``window`` of the
-    first, that email is refused (429 with ``Retry-After``) until the window ends.
+    """Only the first ``max_failures`` attempts for one email within ``window`` of the
+    first are verified; later ones are refused (429 with ``Retry-After``) until the
+    window ends, unless a success cleared it first.
 
-    The rule is `api-contract.md`'s "5 failures in 15 minutes"; it counts unknown
+    The rule is `api-contract.md`'s "5 failures in 15 minutes", made exact under
+    concurrency (issue 14, point 7): an attempt is counted before its password is
+    verified, so 30 parallel guesses get exactly 5 verifications. It counts unknown
     emails too, so the answer never tells whether an account exists.
     """
 
     max_failures: int = 5
     window: timedelta = timedelta(minutes=15)
 
-    def retry_after(self, counted: FailureWindow | None, *, now: datetime) -> int | None:
-        """Whole seconds (at least 1) until the email may try again, or ``None`` if it may now."""
-        if counted is None or counted.ends_at <= now or counted.failures < self.max_failures:
+    def retry_after(self, counted: AttemptWindow, *, now: datetime) -> int | None:
+        """Whole seconds (at least 1) until the email may try again, or ``None`` if the
+        attempt ``counted`` may be verified now."""
+        if counted.ends_at <= now or counted.attempts <= self.max_failures:
             return None
         return max(1, int((counted.ends_at - now).total_seconds()) + 1)
 

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from outreach.data.pages import Page
 from outreach.identity.domain import (
-    FailureWindow,
+    AttemptWindow,
     Organization,
     OrganizationChanges,
     RefreshRecord,
@@ -49,9 +49,16 @@ class IdentityStore(OrganizationReader, Protocol):
     ) -> Organization:
         """Apply ``changes`` (``updated_at`` becomes ``now``) and answer the result.
 
-        A new sender number is claimed and ``old_sender`` released at once;
+        A new sender number is claimed and ``old_sender`` released at once, all or
+        nothing. A released number stays with this organization for
+        :data:`~outreach.identity.domain.SENDER_NUMBER_HOLD` after ``now`` (inbound
+        routing still finds it; this organization may take it back at once).
         :class:`~outreach.errors.Conflict` with ``extra={"field": "sender_number"}``
-        if another organization holds the number, and then nothing changes.
+        if another organization holds the number, plus ``"available_at"`` (ISO
+        instant) if that organization released it and its hold has not ended; also a
+        :class:`~outreach.errors.Conflict` if the organization's sender number is no
+        longer ``old_sender`` (a concurrent change). :class:`~outreach.errors.NotFound`
+        if the organization is gone.
         """
         ...
 
@@ -118,17 +125,18 @@ class SessionStore(Protocol):
 
 
 class LoginFailureStore(Protocol):
-    """Failed sign-ins counted per email in fixed windows (the policy is
+    """Sign-in attempts counted per email in fixed windows (the policy is
     :class:`~outreach.identity.domain.LoginThrottlePolicy`)."""
 
-    def current_window(self, email: str, *, now: datetime) -> FailureWindow | None:
-        """The failures of the window open at ``now`` for ``email``, or ``None``."""
-        ...
+    def count_attempt(self, email: str, *, now: datetime, window: timedelta) -> AttemptWindow:
+        """Count one attempt atomically and answer the window with its number in it.
 
-    def record_failure(self, email: str, *, now: datetime, window: timedelta) -> None:
-        """Count one failure; with no open window, start one that ends at ``now + window``."""
+        With no window open at ``now`` for ``email``, start one of ``window`` (its end in
+        whole seconds, a TTL attribute) and answer 1; otherwise add 1 to the open one.
+        Concurrent calls get distinct numbers.
+        """
         ...
 
     def clear(self, email: str) -> None:
-        """Forget the email's failures."""
+        """Forget the email's attempts (after a successful sign-in)."""
         ...

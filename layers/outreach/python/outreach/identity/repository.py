@@ -14,6 +14,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
+from outreach.clock import to_iso
 from outreach.data.keys import email_key, sender_key
 from outreach.data.models import (
     AuthSessionModel,
@@ -25,9 +26,10 @@ from outreach.data.models import (
 from outreach.data.pages import Page, decode_cursor, sealed_page
 from outreach.data.pynamo import condition_failed, from_item, to_item
 from outreach.data.transactions import ConditionsFailed, Transaction
-from outreach.errors import Conflict, NotFound
+from outreach.errors import Conflict, DomainError, NotFound
 from outreach.identity.domain import (
-    FailureWindow,
+    SENDER_NUMBER_HOLD,
+    AttemptWindow,
     Organization,
     OrganizationChanges,
     RefreshRecord,
@@ -55,6 +57,26 @@ def _claim_email(transaction: Transaction, user: User) -> None:
         ),
         condition=UniqueKeyModel.key.does_not_exist(),
         label="email",
+    )
+
+
+def sender_taken(held_until: datetime | None) -> Conflict:
+    """The refusal of a sender number another organization holds: outright
+    (``held_until`` is ``None``), or released less than :data:`SENDER_NUMBER_HOLD` ago,
+    in which case the detail and ``available_at`` (ISO instant) say when it becomes
+    free (issue 14, point 8: a number's replies and opt-outs stay with the organization
+    that used it)."""
+    if held_until is None:
+        return Conflict(
+            "This sender number belongs to another organization.",
+            extra={"field": "sender_number"},
+        )
+    available_at = to_iso(held_until)
+    return Conflict(
+        "This sender number was released by another organization less than "
+        f"{SENDER_NUMBER_HOLD.days} days ago; its replies and opt-outs stay with that "
+        f"organization until {available_at}, when it may be claimed.",
+        extra={"field": "sender_number", "available_at": available_at},
     )
 
 
@@ -133,45 +155,90 @@ class IdentityRepository:
     def update_organization(
         self, org_id: str, changes: OrganizationChanges, *, now: datetime, old_sender: str | None
     ) -> Organization:
-        """Apply ``changes``; a new sender number is claimed product-wide in one transaction.
+        """Apply ``changes``; a new sender number is claimed product-wide and ``old_sender``
+        released in one transaction.
 
-        :class:`Conflict` (``field: sender_number``) if another organization holds the
-        number, leaving everything unchanged; :class:`NotFound` if the organization is gone.
+        The sender number's ``unique_keys`` item is never deleted: releasing it sets its
+        ``available_at`` to ``now`` + :data:`SENDER_NUMBER_HOLD`, so inbound routing
+        (which reads the item's ``org_id``) keeps reaching this organization, and a claim
+        is a conditional put that succeeds only on a free number, a hold that has ended,
+        or this organization's own released number. The organization item is written on
+        condition that its sender number is still ``old_sender``, so two concurrent
+        changes cannot both release the same number or leave a claimed one orphaned.
+
+        :class:`Conflict` (``field: sender_number``, with ``available_at`` during a hold
+        of another organization; :func:`sender_taken`) leaving everything unchanged;
+        :class:`Conflict` if the sender number changed meanwhile; :class:`NotFound` if
+        the organization is gone.
         """
         try:
-            item = OrganizationModel.get(org_id)
+            item = OrganizationModel.get(org_id, consistent_read=True)
         except DoesNotExist as error:
             raise NotFound("Organization not found.") from error
         _apply(item, changes.applied_to(_organization(item), now=now))
+        unchanged = OrganizationModel.org_id.exists() & (
+            OrganizationModel.sender_number == old_sender
+            if old_sender is not None
+            else OrganizationModel.sender_number.does_not_exist()
+        )
         new_sender = changes.sender_after(old_sender)
         if new_sender == old_sender:
             try:
-                item.save(condition=OrganizationModel.org_id.exists())
+                item.save(condition=unchanged)
             except PutError as error:
-                raise NotFound("Organization not found.") from error
+                if not condition_failed(error):
+                    raise
+                raise self._changed_meanwhile(org_id) from error
             return _organization(item)
         transaction = Transaction()
         if new_sender is not None:
             transaction.save(
                 UniqueKeyModel(sender_key(new_sender), org_id=org_id, created_at=now),
-                condition=UniqueKeyModel.key.does_not_exist(),
+                condition=UniqueKeyModel.key.does_not_exist()
+                | (UniqueKeyModel.available_at <= now)
+                | ((UniqueKeyModel.org_id == org_id) & UniqueKeyModel.available_at.exists()),
                 label="sender",
             )
-        transaction.save(item, condition=OrganizationModel.org_id.exists())
+        transaction.save(item, condition=unchanged, label="organization")
         if old_sender is not None:
-            transaction.delete(
-                UniqueKeyModel(sender_key(old_sender)), condition=UniqueKeyModel.org_id == org_id
+            transaction.update(
+                UniqueKeyModel(sender_key(old_sender)),
+                actions=[UniqueKeyModel.available_at.set(now + SENDER_NUMBER_HOLD)],
+                condition=UniqueKeyModel.org_id == org_id,
+                label="release",
             )
         try:
             transaction.commit()
         except ConditionsFailed as failed:
-            if "sender" in failed.labels:
-                raise Conflict(
-                    "This sender number belongs to another organization.",
-                    extra={"field": "sender_number"},
-                ) from failed
+            if "sender" in failed.labels and new_sender is not None:
+                raise sender_taken(self._hold_of_another(new_sender, org_id, now)) from failed
+            if "organization" in failed.labels:
+                raise self._changed_meanwhile(org_id) from failed
             raise
         return _organization(item)
+
+    @staticmethod
+    def _hold_of_another(number: str, org_id: str, now: datetime) -> datetime | None:
+        """When ``number`` becomes free, if another organization released it and its hold
+        has not ended at ``now``; ``None`` if it is held outright (or changed since)."""
+        try:
+            guard = UniqueKeyModel.get(sender_key(number), consistent_read=True)
+        except DoesNotExist:
+            return None
+        held_until = guard.available_at
+        if guard.org_id == org_id or held_until is None or held_until <= now:
+            return None
+        return held_until
+
+    def _changed_meanwhile(self, org_id: str) -> DomainError:
+        """The error for a write whose organization condition failed: gone, or its sender
+        number changed after it was read."""
+        self.get_organization(org_id)  # NotFound if it was deleted
+        return Conflict(
+            "The organization's sender number changed while this change was made; "
+            "read it again and retry.",
+            extra={"field": "sender_number"},
+        )
 
     def create_user(self, user: User, password_hash: str) -> None:
         """Create a user; :class:`Conflict` if the email is taken anywhere."""
@@ -346,7 +413,7 @@ class SessionRepository:
 
 
 class LoginFailureRepository:
-    """Failed sign-ins per email, one counter per fixed window in the counters table
+    """Sign-in attempts per email, one counter per fixed window in the counters table
     (its TTL removes old windows); implements :class:`~outreach.identity.ports.LoginFailureStore`.
     """
 
@@ -354,38 +421,52 @@ class LoginFailureRepository:
     def _key(email: str) -> str:
         return f"login#{email}"
 
-    def current_window(self, email: str, *, now: datetime) -> FailureWindow | None:
-        """The failures counted for ``email`` in a window still open at ``now`` (read
-        consistently, so a failure just recorded counts), or ``None``."""
-        try:
-            item = CounterModel.get(self._key(email), consistent_read=True)
-        except DoesNotExist:
-            return None
-        if item.expires_at is None or item.expires_at <= now:
-            return None
-        return FailureWindow(failures=int(item.value), ends_at=item.expires_at)
-
-    def record_failure(self, email: str, *, now: datetime, window: timedelta) -> None:
-        """Count one failure; the first one after a window ends starts a new one of ``window``."""
+    def count_attempt(self, email: str, *, now: datetime, window: timedelta) -> AttemptWindow:
+        """Add 1 to the window open at ``now`` (a conditional ADD answering the new value:
+        DynamoDB serializes the ADDs, so concurrent attempts get distinct numbers), or
+        start a window of ``window`` with 1 if none is open. One write in the usual case."""
         key = self._key(email)
+        ends_at = (now + window).replace(microsecond=0)
+        counter = CounterModel(key)
         try:
-            CounterModel(key).update(
-                actions=[CounterModel.value.add(1)],
-                condition=CounterModel.expires_at > now,
+            counter.update(
+                actions=[CounterModel.value.add(1)], condition=CounterModel.expires_at > now
             )
         except UpdateError as error:
             if not condition_failed(error):
                 raise
-            try:
-                CounterModel(key, value=1, expires_at=now + window).save(
-                    condition=CounterModel.key.does_not_exist() | (CounterModel.expires_at <= now)
-                )
-            except PutError as put_error:
-                # Another failure started the window first: count into it.
-                if not condition_failed(put_error):
-                    raise
-                CounterModel(key).update(actions=[CounterModel.value.add(1)])
+        else:
+            return _attempt_window(counter)
+        started = CounterModel(key, value=1, expires_at=ends_at)
+        try:
+            started.save(
+                condition=CounterModel.key.does_not_exist() | (CounterModel.expires_at <= now)
+            )
+        except PutError as put_error:
+            if not condition_failed(put_error):
+                raise
+            # A concurrent attempt started the window first: count into it (and should a
+            # success have cleared it meanwhile, start it again rather than leave a
+            # counter without an end).
+            counter.update(
+                actions=[
+                    CounterModel.value.add(1),
+                    CounterModel.expires_at.set(CounterModel.expires_at | ends_at),
+                ]
+            )
+            return _attempt_window(counter)
+        return _attempt_window(started)
 
     def clear(self, email: str) -> None:
-        """Forget ``email``'s failures (after a successful sign-in)."""
+        """Forget ``email``'s attempts (after a successful sign-in)."""
         CounterModel(self._key(email)).delete()
+
+
+def _attempt_window(counter: CounterModel) -> AttemptWindow:
+    """The window a counter holds after a write (``update`` answers every attribute).
+
+    Every login counter is written with an end; ``ValueError`` for one without.
+    """
+    if counter.expires_at is None:
+        raise ValueError(f"login counter {counter.key} has no end")
+    return AttemptWindow(attempts=int(counter.value), ends_at=counter.expires_at)

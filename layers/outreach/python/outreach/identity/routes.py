@@ -39,17 +39,31 @@ def register(body: RegisterBody, service: IdentityServiceDep) -> RegisterPublic:
     )
 
 
+def _no_store(response: Response) -> None:
+    """An answer that carries a token must never be kept by a browser or a proxy cache
+    (RFC 9111 ``no-store``; ``Pragma`` for HTTP/1.0 caches; issue 14, point 10)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
 @auth_router.post("/login")
-def login(body: LoginBody, service: IdentityServiceDep) -> TokenPairPublic:
-    """Exchange email and password for tokens. 401 on bad credentials; 429 after 5 failures
-    for one email within 15 minutes (with `Retry-After`)."""
-    return TokenPairPublic.of(service.login(email=body.email, password=body.password))
+def login(body: LoginBody, service: IdentityServiceDep, response: Response) -> TokenPairPublic:
+    """Exchange email and password for tokens (``Cache-Control: no-store``). 401 on bad
+    credentials; 429 after 5 attempts for one email within 15 minutes without a success
+    (with `Retry-After`), counted before the password is checked so parallel guesses
+    get no more."""
+    pair = service.login(email=body.email, password=body.password)
+    _no_store(response)
+    return TokenPairPublic.of(pair)
 
 
 @auth_router.post("/refresh")
-def refresh(body: RefreshBody, service: IdentityServiceDep) -> TokenPairPublic:
-    """Rotate a refresh token. Presenting an already-rotated token revokes the whole login."""
-    return TokenPairPublic.of(service.refresh(body.refresh_token))
+def refresh(body: RefreshBody, service: IdentityServiceDep, response: Response) -> TokenPairPublic:
+    """Rotate a refresh token (``Cache-Control: no-store``). Presenting an
+    already-rotated token revokes the whole login."""
+    pair = service.refresh(body.refresh_token)
+    _no_store(response)
+    return TokenPairPublic.of(pair)
 
 
 @auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -75,7 +89,9 @@ def get_organization(caller: CallerDep, service: IdentityServiceDep) -> Organiza
 def update_organization(
     body: OrganizationUpdate, caller: CallerDep, service: IdentityServiceDep
 ) -> OrganizationPublic:
-    """Change settings (owner or admin). 409 if another organization has the sender number."""
+    """Change settings (owner or admin). 422 for `quiet_hours` outside 08:00-21:00; 403 when
+    an admin raises `daily_message_limit`; 409 if another organization has the sender
+    number or released it less than 30 days ago (with `available_at`)."""
     return OrganizationPublic.of(service.update_organization(caller, body.to_domain()))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, AliasChoices, Field, model_validator
+from pydantic import AfterValidator, AliasChoices, Field, field_validator, model_validator
 
 from outreach.api.fields import (
     PhoneNumber,
@@ -17,12 +17,21 @@ from outreach.api.fields import (
     UtcInstant,
 )
 from outreach.api.pagination import PagePublic
+from outreach.destinations import allowed_regions, is_region
 from outreach.identity.domain import (
+    LEGAL_QUIET_END,
+    LEGAL_QUIET_START,
     NewUser,
     Organization,
     OrganizationChanges,
     Role,
     UserChanges,
+    within_legal_quiet_hours,
+)
+from outreach.spend import (
+    MAX_AUTO_REPLY_HOURLY_LIMIT,
+    MAX_CONTACT_DAILY_LIMIT,
+    MAX_DAILY_MESSAGE_LIMIT,
 )
 from outreach.timezones import parse_hhmm
 from outreach.validation import check_email
@@ -39,6 +48,25 @@ def _not_blank(value: str) -> str:
     return value
 
 
+def _country_codes(codes: list[str]) -> list[str]:
+    """Uppercased ISO 3166 alpha-2 codes, each a region libphonenumber has numbers for,
+    each once."""
+    codes = [code.upper() for code in codes]
+    unknown = [code for code in codes if not is_region(code)]
+    if unknown:
+        raise ValueError(f"not ISO 3166 alpha-2 country codes: {', '.join(unknown[:5])}")
+    if len(set(codes)) != len(codes):
+        raise ValueError("each country may appear once")
+    return codes
+
+
+MAX_ALLOWED_COUNTRIES = 50
+AllowedCountries = Annotated[
+    list[Annotated[str, Field(min_length=2, max_length=2)]],
+    Field(min_length=1, max_length=MAX_ALLOWED_COUNTRIES),
+    AfterValidator(_country_codes),
+]
+"""The countries an organization may text (`api-contract.md` Addendum 1; issue 14 point 1)."""
 LoginEmail = Annotated[str, Field(max_length=320), AfterValidator(_login_email)]
 """The email a user signs in with: checked and lowercased (it is unique whatever its case)."""
 Password = Annotated[str, Field(min_length=10, max_length=256)]
@@ -93,7 +121,13 @@ class QuietHoursWindow(StrictModel):
 
 
 class OrganizationUpdate(StrictModel):
-    """Every field optional; ``sender_number: null`` removes the number."""
+    """Every field optional; ``sender_number: null`` removes the number.
+
+    ``quiet_hours`` must lie inside 08:00-21:00 (narrowed, never widened: the federal
+    window, `sending-rules.md` rule 3). The spend limits are bounded by
+    :mod:`outreach.spend`; raising ``daily_message_limit`` is the owner's alone (the
+    service checks the role, as it knows the current value).
+    """
 
     name: Name | None = None
     timezone: TimeZone | None = None
@@ -102,6 +136,23 @@ class OrganizationUpdate(StrictModel):
     quiet_hours: QuietHoursWindow | None = None
     help_text: Annotated[str, Field(min_length=1, max_length=320)] | None = None
     opt_out_footer: Annotated[str, Field(max_length=100)] | None = None
+    allowed_countries: AllowedCountries | None = None
+    daily_message_limit: Annotated[int, Field(ge=1, le=MAX_DAILY_MESSAGE_LIMIT)] | None = None
+    contact_daily_limit: Annotated[int, Field(ge=1, le=MAX_CONTACT_DAILY_LIMIT)] | None = None
+    auto_reply_hourly_limit: Annotated[int, Field(ge=0, le=MAX_AUTO_REPLY_HOURLY_LIMIT)] | None = (
+        None
+    )
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _inside_the_legal_window(cls, window: QuietHoursWindow | None) -> QuietHoursWindow | None:
+        if window is not None and not within_legal_quiet_hours(window.start, window.end):
+            raise ValueError(
+                f"quiet_hours must lie inside {LEGAL_QUIET_START}-{LEGAL_QUIET_END}, the "
+                "federal telemarketing window (sending rule 3): it may be narrowed, "
+                "never widened"
+            )
+        return window
 
     @model_validator(mode="after")
     def _only_sender_number_may_be_null(self) -> OrganizationUpdate:
@@ -113,6 +164,7 @@ class OrganizationUpdate(StrictModel):
     def to_domain(self) -> OrganizationChanges:
         """The changes the client asked for: the fields it sent (null only for the number)."""
         quiet = self.quiet_hours
+        countries = self.allowed_countries
         return OrganizationChanges(
             name=self.name,
             timezone=self.timezone,
@@ -125,11 +177,20 @@ class OrganizationUpdate(StrictModel):
             quiet_hours_end=quiet.end if quiet else None,
             help_text=self.help_text,
             opt_out_footer=self.opt_out_footer,
+            allowed_countries=tuple(countries) if countries is not None else None,
+            daily_message_limit=self.daily_message_limit,
+            contact_daily_limit=self.contact_daily_limit,
+            auto_reply_hourly_limit=self.auto_reply_hourly_limit,
         )
 
 
 class OrganizationPublic(PublicModel):
-    """An organization and its sending settings."""
+    """An organization and its sending settings.
+
+    ``allowed_countries`` is the effective list, sorted: the countries set, or, when
+    none are, the sender number's country (the default, :func:`allowed_regions`), so
+    the answer always says where the organization's texts may go now.
+    """
 
     id: str
     name: str
@@ -139,13 +200,21 @@ class OrganizationPublic(PublicModel):
     quiet_hours: QuietHoursWindow
     help_text: str
     opt_out_footer: str
+    allowed_countries: list[str]
+    daily_message_limit: int
+    contact_daily_limit: int
+    auto_reply_hourly_limit: int
     created_at: UtcInstant
 
     @classmethod
     def of(cls, source: Organization) -> Self:
-        """The organization's fields by name, and its two quiet-hours fields as one window."""
+        """The organization's fields by name, its two quiet-hours fields as one window and
+        its effective countries."""
         window = QuietHoursWindow(start=source.quiet_hours_start, end=source.quiet_hours_end)
-        return cls.model_validate({**asdict(source), "quiet_hours": window})
+        countries = sorted(allowed_regions(source.allowed_countries, source.sender_number))
+        return cls.model_validate(
+            {**asdict(source), "quiet_hours": window, "allowed_countries": countries}
+        )
 
 
 class UserPublic(PublicModel):

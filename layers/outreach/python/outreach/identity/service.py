@@ -123,13 +123,16 @@ class IdentityService:
 
         :class:`Unauthorized` for a wrong password or an unknown email alike;
         :class:`TooManyRequests` with ``Retry-After`` once the email is throttled
-        (:class:`~outreach.identity.domain.LoginThrottlePolicy`).
+        (:class:`~outreach.identity.domain.LoginThrottlePolicy`: every attempt is
+        counted before its password is verified, so the limit holds under concurrency).
         """
         now = self._clock.now()
         email = normalize_email(email)
-        retry_after = LOGIN_THROTTLE.retry_after(
-            self._login_failures.current_window(email, now=now), now=now
-        )
+        # Counted before the password is verified, atomically: of any number of
+        # concurrent attempts only the first `max_failures` are verified (issue 14,
+        # point 7). A success clears the count below.
+        counted = self._login_failures.count_attempt(email, now=now, window=LOGIN_THROTTLE.window)
+        retry_after = LOGIN_THROTTLE.retry_after(counted, now=now)
         if retry_after is not None:
             raise TooManyRequests(
                 "Too many failed sign-ins for this email; try again later.", retry_after
@@ -137,7 +140,6 @@ class IdentityService:
         found = self._users.find_credentials(email)
         # An unknown email runs the same argon2 verification as a wrong password.
         if not self._passwords.verify(found[1] if found else None, password) or found is None:
-            self._login_failures.record_failure(email, now=now, window=LOGIN_THROTTLE.window)
             logger.warning("sign-in failed", extra={"known_user": found is not None})
             raise Unauthorized(INVALID_CREDENTIALS)
         user, stored_hash = found
@@ -250,12 +252,28 @@ class IdentityService:
         return self._users.get_organization(caller.org_id)
 
     def update_organization(self, caller: Caller, changes: OrganizationChanges) -> Organization:
-        """Owners and admins change settings (else :class:`Forbidden`); a sender number is
-        unique product-wide (:class:`Conflict`). No change asked: nothing is written."""
+        """Owners and admins change settings (else :class:`Forbidden`). Raising
+        ``daily_message_limit`` above its current value is the owner's alone
+        (:class:`Forbidden` naming the field; `api-contract.md` Addendum 1, issue 14
+        point 3); lowering it is any manager's. A sender number is unique product-wide
+        and a released one is held for its last organization
+        (:data:`~outreach.identity.domain.SENDER_NUMBER_HOLD`): :class:`Conflict`.
+        No change asked: nothing is written."""
         require_manager(caller)
         current = self._users.get_organization(caller.org_id)
         if changes.is_empty:
             return current
+        raised = changes.daily_message_limit
+        if (
+            raised is not None
+            and raised > current.daily_message_limit
+            and caller.role is not Role.OWNER
+        ):
+            raise Forbidden(
+                "Only the owner may raise daily_message_limit "
+                f"(now {current.daily_message_limit}); admins may lower it.",
+                extra={"field": "daily_message_limit"},
+            )
         return self._users.update_organization(
             caller.org_id, changes, now=self._clock.now(), old_sender=current.sender_number
         )
