@@ -46,6 +46,7 @@ _.encoding
 _.characters
 _.delivered
 _.sends_today
+_.error_count
 
 # Stored attributes no code reads back yet, kept for the record an operator reads in the
 # table (docs/data-model.md): when a number was last texted.

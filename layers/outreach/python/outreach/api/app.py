@@ -12,7 +12,11 @@ from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from outreach import __version__
-from outreach.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from outreach.api.problems import (
+    MAX_REPORTED_ERRORS,
+    PROBLEM_MEDIA_TYPE,
+    install_problem_handlers,
+)
 from outreach.observability import logger, metrics, tracer
 
 API_DESCRIPTION = """
@@ -22,7 +26,9 @@ Outreach: text campaigns for small businesses.
 * Every route except health, register, login and refresh needs
   `Authorization: Bearer <access token>`.
 * Errors are RFC 9457 problem details (`application/problem+json`):
-  `type`, `title`, `status`, `detail`, and `errors` (`loc`, `msg`) for 400/422.
+  `type`, `title`, `status`, `detail`, and `errors` (`loc`, `msg`) for 400/422:
+  the first 100 errors, with `error_count` counting them all. No error repeats
+  more than 100 characters of what was sent.
   Malformed JSON is a 400; a body that breaks the schema is a 422.
 * Lists take `limit` (1..200, default 50) and an opaque `cursor` from the
   previous page's `next_cursor`; a tampered or foreign cursor is a 400.
@@ -43,7 +49,9 @@ _PROBLEM_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "properties": {"loc": {"type": "array", "items": {}}, "msg": {"type": "string"}},
             },
+            "maxItems": MAX_REPORTED_ERRORS,
         },
+        "error_count": {"type": "integer", "minimum": 0},
     },
 }
 

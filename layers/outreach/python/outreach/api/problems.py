@@ -2,11 +2,15 @@
 
 Domain errors, request validation errors, malformed JSON, unknown routes,
 wrong methods and unexpected failures all leave as
-``application/problem+json``; none carries a stack trace or echoes the input.
+``application/problem+json``; none carries a stack trace, and none repeats more
+than ``MAX_ECHO_LENGTH`` (100) characters of one input value (issue 14, point 6).
+A validation problem lists at most :data:`MAX_REPORTED_ERRORS` errors and counts
+them all in ``error_count``, so its size is bounded whatever the body.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -17,9 +21,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from outreach.errors import DomainError
 from outreach.observability import logger
+from outreach.validation import clip
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:outreach:problem:"
+MAX_REPORTED_ERRORS = 100
+"""A 400/422 problem lists this many of pydantic's errors at most (as an import lists
+its first 100 row errors)."""
+MAX_MESSAGE_LENGTH = 300
+"""The longest ``msg`` a problem carries: our own messages quote input through
+:func:`outreach.validation.echo` and stay far below; this keeps a message that
+quotes input otherwise from growing with it."""
 
 
 def problem_response(
@@ -64,11 +76,23 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _public_errors(errors: Any) -> list[dict[str, Any]]:
+def _public_loc(loc: Any) -> list[str | int]:
+    # A name in ``loc`` can be input: an unknown field's name, a dict key.
+    return [part if isinstance(part, int) else clip(str(part)) for part in loc]
+
+
+def _public_errors(errors: Sequence[Any]) -> dict[str, Any]:
+    """``errors`` (the first :data:`MAX_REPORTED_ERRORS`, each ``{loc, msg}``) and
+    ``error_count`` (all of them) for a problem."""
     # Only where and what: pydantic's "input" and "ctx" could echo a password back.
-    return [
-        {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", ""))} for error in errors
+    public = [
+        {
+            "loc": _public_loc(error.get("loc", ())),
+            "msg": str(error.get("msg", ""))[:MAX_MESSAGE_LENGTH],
+        }
+        for error in errors[:MAX_REPORTED_ERRORS]
     ]
+    return {"errors": public, "error_count": len(errors)}
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -80,23 +104,23 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
             "malformed-json",
             "Malformed JSON",
             "The request body is not valid JSON.",
-            extra={"errors": _public_errors(errors)},
+            extra=_public_errors(errors),
         )
     return problem_response(
         422,
         "validation-failed",
         "Validation failed",
         "The request does not satisfy the schema; see errors.",
-        extra={"errors": _public_errors(errors)},
+        extra=_public_errors(errors),
     )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404 and exc.detail == "Not Found":
-        detail = f"No route matches {request.url.path}."
+        detail = f"No route matches {clip(request.url.path)}."
     elif exc.status_code == 405:
-        detail = f"{request.method} is not allowed on {request.url.path}."
+        detail = f"{clip(request.method)} is not allowed on {clip(request.url.path)}."
     else:
         detail = str(exc.detail)
     return problem_response(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from outreach.errors import ValidationFailed
+from outreach.validation import clip
 
 CONTACT_FIELDS: tuple[str, ...] = ("first_name", "last_name", "company", "email", "phone")
 ATTRIBUTE_PREFIX = "attributes."
@@ -137,7 +138,8 @@ def _closing_brace(body: str, start: int) -> int:
 
 
 def _parse_placeholder(body: str, start: int, close: int) -> Placeholder:
-    text = body[start : close + 1]
+    # Quoted in messages at most 100 characters long: a body holds up to 1,600.
+    text = clip(body[start : close + 1])
     field, pipe, fallback = body[start + 1 : close].partition("|")
     if not field:
         raise TemplateError(f"placeholder {text} at position {start} has no field name", start)
@@ -145,7 +147,7 @@ def _parse_placeholder(body: str, start: int, close: int) -> Placeholder:
         if _is_field(field.strip()):
             raise TemplateError(
                 f"whitespace is not allowed inside a placeholder: {text} at position {start}; "
-                f"write {{{field.strip()}{pipe}{fallback}}}",
+                f"write {clip('{' + field.strip() + pipe + fallback + '}')}",
                 start,
             )
         reason = ""

@@ -26,10 +26,13 @@ from outreach.contacts.opt_outs import marks_opted_out
 from outreach.errors import BadRequest
 from outreach.phones import InvalidPhoneNumber, to_e164
 from outreach.timezones import is_timezone
-from outreach.validation import check_email
+from outreach.validation import check_email, echo
 
 DELIMITERS = (",", ";", "\t")
 MAX_ROWS = 50_000
+MAX_REPORTED_ROW_ERRORS = 100
+"""An import answers the first this many row errors and counts them all
+(``api-contract.md``, Addendum 1: ``errors`` (first 100), ``error_count``)."""
 
 # Header aliases, compared after lowercasing and folding "_", "-" and spaces.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -174,7 +177,7 @@ def _row(
             if not key:
                 continue
             if len(key) > MAX_ATTRIBUTE_KEY_LENGTH or len(cell) > MAX_ATTRIBUTE_VALUE_LENGTH:
-                raise ValueError(f"column {key!r} is too long")
+                raise ValueError(f"column {echo(key)} is too long")
             attributes[key] = cell
         else:
             values[column] = cell
@@ -202,7 +205,7 @@ def _phone(raw: str) -> str:
     try:
         return to_e164(raw)
     except InvalidPhoneNumber as error:
-        raise ValueError(f"invalid phone number {raw!r}") from error
+        raise ValueError(f"invalid phone number {echo(raw)}") from error
 
 
 def _check_fields(values: dict[str, str]) -> None:
@@ -210,9 +213,9 @@ def _check_fields(values: dict[str, str]) -> None:
         try:
             check_email(values["email"])
         except ValueError as error:
-            raise ValueError(f"invalid email {values['email']!r}") from error
+            raise ValueError(f"invalid email {echo(values['email'])}") from error
     if "timezone" in values and not is_timezone(values["timezone"]):
-        raise ValueError(f"unknown time zone {values['timezone']!r}")
+        raise ValueError(f"unknown time zone {echo(values['timezone'])}")
     for name in ("first_name", "last_name", "company", "email"):
         if len(values.get(name, "")) > MAX_TEXT_FIELD_LENGTH:
             raise ValueError(f"{name} is longer than {MAX_TEXT_FIELD_LENGTH} characters")
