@@ -123,14 +123,19 @@ def test_replies_count_for_the_campaign_and_variant_that_last_texted(
     assert {m.variant for m in stored} <= set(variants.values())
 
 
-def test_help_answers_with_the_help_text_outside_any_cap(sent: World, inbound: Any) -> None:
+def test_help_answers_with_the_help_text_once_a_day_outside_the_campaigns_cap(
+    sent: World, inbound: Any
+) -> None:
     from outreach.sending.daily_cap import sends_on
 
     before = sends_on(sent.org_id, sent.campaign_id, "2026-11-23")
     for body in ("HELP", "info", "Help?"):
         assert inbound(text_event(body, sender=boston(2))) == {"help_sent": 1}
-    assert Counter(outbox_to(sent, boston(2)))["Acme: call us."] == 3
+    # Issue 14 changed this on purpose: one HELP answer per number per 24 hours.
+    assert Counter(outbox_to(sent, boston(2)))["Acme: call us."] == 1
     assert sends_on(sent.org_id, sent.campaign_id, "2026-11-23") == before
+    answered = [m.auto_reply for m in InboundMessageModel.query(sent.org_id) if m.kind == "help"]
+    assert sorted(answered, key=str) == ["sent"] + ["suppressed:help_interval"] * 2
 
 
 def test_a_redelivered_sqs_record_changes_nothing_twice(sent: World, inbound: Any) -> None:

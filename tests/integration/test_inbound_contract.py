@@ -26,7 +26,7 @@ from outreach.data.models import (
     UniqueKeyModel,
 )
 from outreach.ids import new_id
-from outreach.inbound.domain import LastSend, RecordedText, SendRef
+from outreach.inbound.domain import AutoReply, LastSend, RecordedText, SendRef, Suppressed
 from outreach.inbound.ports import InboundStore
 from outreach.inbound.repository import InboundRepository
 from tests.support.contract import IMPLEMENTATIONS, use_dynamodb
@@ -197,10 +197,49 @@ def test_a_text_is_recorded_once_per_message_id_with_its_attribution(side: Side)
 
 def test_the_auto_reply_is_noted_on_its_text(side: Side) -> None:
     assert _record(side, "in-1")
-    side.store.note_response(ORG, "in-1", "reply-1")
+    side.store.note_auto_reply(ORG, "in-1", AutoReply.sent("reply-1"))
     stored = side.arrange.text(ORG, "in-1")
     assert stored is not None and stored.carrier_message_id == "reply-1"
-    assert stored.body == "STOP"
+    assert (stored.body, stored.auto_reply) == ("STOP", "sent")
+
+
+def test_a_suppressed_or_refused_auto_reply_is_noted_without_a_response_id(side: Side) -> None:
+    assert _record(side, "in-1")
+    assert _record(side, "in-2")
+    side.store.note_auto_reply(ORG, "in-1", AutoReply.suppressed(Suppressed.HOURLY_LIMIT))
+    side.store.note_auto_reply(ORG, "in-2", AutoReply.refused("x" * 300, maybe_sent=False))
+    suppressed, refused = side.arrange.text(ORG, "in-1"), side.arrange.text(ORG, "in-2")
+    assert suppressed is not None and refused is not None
+    assert (suppressed.auto_reply, suppressed.carrier_message_id) == (
+        "suppressed:hourly_limit",
+        None,
+    )
+    assert (refused.auto_reply, refused.carrier_message_id) == ("failed:" + "x" * 100, None)
+
+
+def test_a_help_answer_is_marked_once_per_number_per_interval(side: Side) -> None:
+    day = timedelta(hours=24)
+    assert side.store.take_help_answer(ORG, PHONE, now=NOW, interval=day)
+    assert not side.store.take_help_answer(ORG, PHONE, now=NOW, interval=day)
+    almost = NOW + day - timedelta(milliseconds=1)
+    assert not side.store.take_help_answer(ORG, PHONE, now=almost, interval=day)
+    # Per organization and number.
+    assert side.store.take_help_answer(OTHER_ORG, PHONE, now=NOW, interval=day)
+    assert side.store.take_help_answer(ORG, "+16175550002", now=NOW, interval=day)
+    # A full interval later: marked again, from then on.
+    assert side.store.take_help_answer(ORG, PHONE, now=NOW + day, interval=day)
+    assert not side.store.take_help_answer(ORG, PHONE, now=NOW + day + day / 2, interval=day)
+
+
+def test_a_help_mark_is_given_back_only_by_the_time_it_was_taken(side: Side) -> None:
+    day = timedelta(hours=24)
+    assert side.store.take_help_answer(ORG, PHONE, now=NOW, interval=day)
+    side.store.give_back_help_answer(ORG, PHONE, taken_at=LATER)  # not this mark: stays
+    assert not side.store.take_help_answer(ORG, PHONE, now=LATER, interval=day)
+    side.store.give_back_help_answer(ORG, PHONE, taken_at=NOW)
+    assert side.store.take_help_answer(ORG, PHONE, now=LATER, interval=day)
+    side.store.give_back_help_answer(OTHER_ORG, PHONE, taken_at=LATER)  # none: nothing
+    assert not side.store.take_help_answer(ORG, PHONE, now=LATER, interval=day)
 
 
 def test_opt_outs_and_replies_count_on_the_variant_a_replier_once(side: Side) -> None:

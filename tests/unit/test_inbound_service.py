@@ -43,6 +43,7 @@ from outreach_local.runtime import LocalLambdaContext
 from tests.support import builders
 from tests.support.builders import boston
 from tests.support.fakes.contacts import InMemoryOptOutList
+from tests.support.fakes.counters import InMemoryCounters
 from tests.support.fakes.identity import InMemoryIdentityStore
 from tests.support.fakes.inbound import InMemoryInboundStore
 from tests.support.fakes.sending import ScriptedProvider
@@ -93,6 +94,7 @@ class World:
     provider: ScriptedProvider
     service: InboundService
     contact_ids: dict[str, str]  # phone -> contact id
+    counters: InMemoryCounters
 
     def text(self, body: str, *, sender: str, to: str = SENDER, message_id: str = "") -> Outcome:
         """What the service made of one text (a fresh carrier message id unless given)."""
@@ -158,6 +160,7 @@ def world() -> World:
     store = InMemoryInboundStore()
     store.own_number(ORG_ID, SENDER)
     provider = ScriptedProvider()
+    counters = InMemoryCounters()
     organizations = CountingOrganizations(identity)
     opt_outs = InMemoryOptOutList()
     contact_ids: dict[str, str] = {}
@@ -183,9 +186,12 @@ def world() -> World:
         opt_outs=opt_outs,
         organizations=organizations,
         provider=provider,
+        counters=counters,
         clock=clock,
     )
-    return World(clock, store, opt_outs, identity, organizations, provider, service, contact_ids)
+    return World(
+        clock, store, opt_outs, identity, organizations, provider, service, contact_ids, counters
+    )
 
 
 @pytest.fixture
@@ -385,10 +391,12 @@ def test_start_when_not_opted_out_sends_nothing(world: World) -> None:
     assert len(world.outbox_to(boston(1))) == 1
 
 
-def test_help_answers_with_the_help_text_outside_any_cap(world: World) -> None:
+def test_help_answers_with_the_help_text_once_a_day_outside_the_campaign(world: World) -> None:
+    # Issue 14 changed this on purpose: one HELP answer per number per 24 hours (the
+    # other bounds on auto-replies: tests/unit/test_inbound_auto_replies.py).
     for body in ("HELP", "info", "Help?"):
         assert world.text(body, sender=boston(2)) is Outcome.HELP_SENT
-    assert Counter(world.outbox_to(boston(2)))["Acme: call us."] == 3
+    assert Counter(world.outbox_to(boston(2)))["Acme: call us."] == 1
     # The answers count nowhere: no opt-out, reply or replier (the cap: test_inbound.py).
     assert world.store.counters(ORG_ID, CAMPAIGN_ID) == Counter()
 

@@ -7,7 +7,9 @@ organization; a text is recorded once per (organization, carrier message id), it
 body cut to 2,000 characters; the last send per (organization, phone); a reply
 counts a replier only on the recipient's first reply, and only for a recipient of
 that campaign; a receipt finds its recipient only by the context's ids *and* the
-same provider message id, and moves it only from the status it was read with.
+same provider message id, and moves it only from the status it was read with; a
+HELP answer's mark is taken only when absent or at least the interval old, and given
+back only by the time it was taken at.
 
 Besides the Protocol's methods it has the arranging calls the sender and identity
 would make on DynamoDB (:meth:`own_number`, :meth:`remember_send`, :meth:`add_sent`)
@@ -19,11 +21,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from outreach.campaigns.domain import RecipientStatus
-from outreach.inbound.domain import LastSend, RecordedText, SendRef
+from outreach.inbound.domain import AutoReply, LastSend, RecordedText, SendRef
 from tests.support.fakes.conditional import update_if
 
 BODY_LIMIT = 2000
@@ -42,6 +44,7 @@ class StoredText:
     variant: str | None
     received_at: datetime
     carrier_message_id: str | None = None
+    auto_reply: str | None = None  # AutoReply.recorded
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class InMemoryInboundStore:
         self._texts: dict[tuple[str, str], StoredText] = {}  # (org, message id)
         self._sends: dict[tuple[str, str, str], StoredSend] = {}  # (org, campaign, contact)
         self._counters: dict[tuple[str, str, str], Counter[str]] = {}  # (org, campaign, variant)
+        self._help_answers: dict[tuple[str, str], datetime] = {}  # (org, phone) -> last mark
         self.reads: Counter[str] = Counter()
 
     # --- Arranging: what identity and the sender write -----------------------------------
@@ -142,12 +146,28 @@ class InMemoryInboundStore:
         )
         return True
 
-    def note_response(self, org_id: str, message_id: str, response_id: str) -> None:
+    def note_auto_reply(self, org_id: str, message_id: str, reply: AutoReply) -> None:
         text = self._texts.get((org_id, message_id))
         if text is None:
             # DynamoDB's update creates a bare item; the service only notes recorded texts.
             raise AssertionError(f"no recorded text {message_id} to note a response on")
-        self._texts[org_id, message_id] = replace(text, carrier_message_id=response_id)
+        changes: dict[str, Any] = {"auto_reply": reply.recorded}
+        if reply.response_id is not None:
+            changes["carrier_message_id"] = reply.response_id
+        self._texts[org_id, message_id] = replace(text, **changes)
+
+    def take_help_answer(
+        self, org_id: str, phone: str, *, now: datetime, interval: timedelta
+    ) -> bool:
+        last = self._help_answers.get((org_id, phone))
+        if last is not None and last > now - interval:
+            return False
+        self._help_answers[org_id, phone] = now
+        return True
+
+    def give_back_help_answer(self, org_id: str, phone: str, *, taken_at: datetime) -> None:
+        if self._help_answers.get((org_id, phone)) == taken_at:
+            del self._help_answers[org_id, phone]
 
     def count_opt_out(self, org_id: str, last: LastSend) -> None:
         self._count(org_id, last)["opt_outs"] += 1

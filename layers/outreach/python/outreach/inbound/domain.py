@@ -6,7 +6,9 @@
 :class:`Outcome` is what it answers (the inbound function counts outcomes as the
 ``Inbound_<outcome>`` metrics). :class:`LastSend` and :class:`SendRef` are what the
 service reads from its store (:class:`~outreach.inbound.ports.InboundStore`), and
-:class:`RecordedText` what it records there.
+:class:`RecordedText` what it records there, then :class:`AutoReply`: what became of the
+confirmation or HELP answer the text called for (sent, or suppressed and why:
+:class:`Suppressed`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Outcome(StrEnum):
     OPTED_OUT = "opted_out"
     ALREADY_OPTED_OUT = "already_opted_out"
     OPTED_IN = "opted_in"
+    # A HELP handled: answered, or not (the recorded text's ``auto_reply`` says why).
     HELP_SENT = "help_sent"
     REPLY = "reply"
     DUPLICATE = "duplicate"
@@ -95,3 +98,71 @@ class SendRef:
     contact_id: str
     variant: str
     status: RecipientStatus
+
+
+class Suppressed(StrEnum):
+    """Why an auto-reply (a HELP answer, a STOP or START confirmation) was not sent
+    (``sending-rules.md``, rule 9 and the last paragraph of "Keywords in other languages";
+    issue 14, point 2). The text itself is recorded and acted on all the same.
+    """
+
+    NO_SENDER_NUMBER = "no_sender_number"  # nothing to send it from
+    # The organization may not text the number (outreach.destinations.NotTextableReason).
+    COUNTRY_NOT_ALLOWED = "country_not_allowed"
+    LINE_TYPE = "line_type"
+    HELP_INTERVAL = "help_interval"  # the number had a HELP answer in the last 24 hours
+    HOURLY_LIMIT = "hourly_limit"  # the organization's auto_reply_hourly_limit this hour
+    DAILY_LIMIT = "daily_limit"  # the organization's daily_message_limit today
+
+
+class AutoReplyStatus(StrEnum):
+    """Where an auto-reply ended: sent; suppressed by a rule; refused by the provider
+    (``failed``: the limits' units are given back); or perhaps sent (``unknown``: the
+    provider did not say, so the units stay taken)."""
+
+    SENT = "sent"
+    SUPPRESSED = "suppressed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+# A provider error code kept on the text is cut to this many characters.
+CODE_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class AutoReply:
+    """What became of the auto-reply a text called for, as the store records it on the text.
+
+    ``response_id`` is the provider's message id (``sent``), ``reason`` why it was not
+    sent (``suppressed``), ``code`` the provider's error code (``failed``, ``unknown``).
+    :attr:`recorded` is the one string kept on the text.
+    """
+
+    status: AutoReplyStatus
+    response_id: str | None = None
+    reason: Suppressed | None = None
+    code: str | None = None
+
+    @classmethod
+    def sent(cls, response_id: str) -> AutoReply:
+        """Sent: the provider's message id is ``response_id``."""
+        return cls(AutoReplyStatus.SENT, response_id=response_id)
+
+    @classmethod
+    def suppressed(cls, reason: Suppressed) -> AutoReply:
+        """Not sent, because of ``reason``."""
+        return cls(AutoReplyStatus.SUPPRESSED, reason=reason)
+
+    @classmethod
+    def refused(cls, code: str, *, maybe_sent: bool) -> AutoReply:
+        """The provider answered the error ``code`` (``maybe_sent``: without saying whether
+        it sent the text)."""
+        status = AutoReplyStatus.UNKNOWN if maybe_sent else AutoReplyStatus.FAILED
+        return cls(status, code=code[:CODE_LIMIT])
+
+    @property
+    def recorded(self) -> str:
+        """``sent``, ``suppressed:<reason>``, ``failed:<code>`` or ``unknown:<code>``."""
+        detail = self.reason.value if self.reason else self.code
+        return f"{self.status.value}:{detail}" if detail else self.status.value

@@ -10,16 +10,18 @@
 - the organization's settings (name, sender number, help text),
   :class:`~outreach.identity.ports.OrganizationReader`;
 - an SMS provider for confirmations and HELP answers,
-  :class:`~outreach.sms.providers.SmsProvider`.
+  :class:`~outreach.sms.providers.SmsProvider`;
+- the organization's bounded counters (its auto-replies per hour, its texts per day),
+  :class:`~outreach.spend.BoundedCounters`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from outreach.campaigns.domain import RecipientStatus
-from outreach.inbound.domain import LastSend, RecordedText, SendRef
+from outreach.inbound.domain import AutoReply, LastSend, RecordedText, SendRef
 
 
 class InboundStore(Protocol):
@@ -46,8 +48,26 @@ class InboundStore(Protocol):
         its ``org_id`` before."""
         ...
 
-    def note_response(self, org_id: str, message_id: str, response_id: str) -> None:
-        """Remember the provider's id of the auto-reply sent to the recorded text."""
+    def note_auto_reply(self, org_id: str, message_id: str, reply: AutoReply) -> None:
+        """Remember on the recorded text what became of its auto-reply: ``reply.recorded``
+        (``sent``, ``suppressed:<reason>``, ...) and, when sent, the provider's message id."""
+        ...
+
+    def take_help_answer(
+        self, org_id: str, phone: str, *, now: datetime, interval: timedelta
+    ) -> bool:
+        """Mark that ``org_id`` answers a HELP from ``phone`` (E.164) at ``now``, unless it
+        took a mark less than ``interval`` before ``now``: then ``False``, and nothing changes.
+
+        One conditional write on the time of the last mark, so exactly one of any number
+        of concurrent callers wins (``sending-rules.md``, rule 9: one HELP answer per
+        number per 24 hours). Not a counter left to expire: DynamoDB's TTL deletes late.
+        """
+        ...
+
+    def give_back_help_answer(self, org_id: str, phone: str, *, taken_at: datetime) -> None:
+        """Undo the mark :meth:`take_help_answer` took at ``taken_at`` (no answer was sent
+        after all); a mark taken at any other time stays."""
         ...
 
     def count_opt_out(self, org_id: str, last: LastSend) -> None:

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from outreach.campaigns.domain import RecipientStatus
-from outreach.data.keys import campaign_key, sender_key
+from outreach.data.keys import campaign_key, help_answer_key, sender_key
 from outreach.data.models import (
     CampaignStatsModel,
+    CounterModel,
     InboundMessageModel,
     PhoneHistoryModel,
     RecipientModel,
     UniqueKeyModel,
 )
-from outreach.data.pynamo import condition_failed, from_item
+from outreach.data.pynamo import condition_failed, from_item, update_quietly
 from outreach.data.transactions import ConditionsFailed, Transaction
-from outreach.inbound.domain import LastSend, RecordedText, SendRef
+from outreach.inbound.domain import AutoReply, LastSend, RecordedText, SendRef
 
 
 class InboundRepository:
@@ -55,11 +56,48 @@ class InboundRepository:
             raise
         return True
 
-    def note_response(self, org_id: str, message_id: str, response_id: str) -> None:
-        """Keep the auto-reply's provider message id on the recorded text."""
-        InboundMessageModel(org_id, message_id).update(
-            actions=[InboundMessageModel.carrier_message_id.set(response_id)]
-        )
+    def note_auto_reply(self, org_id: str, message_id: str, reply: AutoReply) -> None:
+        """Keep what became of the auto-reply (and its provider message id) on the text."""
+        actions: list[Any] = [InboundMessageModel.auto_reply.set(reply.recorded)]
+        if reply.response_id is not None:
+            actions.append(InboundMessageModel.carrier_message_id.set(reply.response_id))
+        update_quietly(InboundMessageModel(org_id, message_id), actions=actions)
+
+    # --- One HELP answer per number per interval ---------------------------------------------
+    # An item of the counters table per (organization, number) whose ``value`` is the
+    # time of the last answer in epoch milliseconds: taking a mark is one UpdateItem
+    # conditioned on that time, so concurrent HELPs race on one condition. Its TTL is
+    # only the clean-up; a mark the TTL has not removed yet is old by its time.
+
+    def take_help_answer(
+        self, org_id: str, phone: str, *, now: datetime, interval: timedelta
+    ) -> bool:
+        """Set the mark to ``now`` if it is absent or at least ``interval`` old."""
+        try:
+            update_quietly(
+                CounterModel(help_answer_key(org_id, phone)),
+                actions=[
+                    CounterModel.value.set(_millis(now)),
+                    CounterModel.expires_at.set(now + interval),
+                ],
+                condition=CounterModel.value.does_not_exist()
+                | (CounterModel.value <= _millis(now - interval)),
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def give_back_help_answer(self, org_id: str, phone: str, *, taken_at: datetime) -> None:
+        """Delete the mark if it is still the one taken at ``taken_at``."""
+        try:
+            CounterModel(help_answer_key(org_id, phone)).delete(
+                condition=CounterModel.value == _millis(taken_at)
+            )
+        except DeleteError as error:
+            if not condition_failed(error):
+                raise
 
     def last_send(self, org_id: str, phone: str) -> LastSend | None:
         """The number's phone history (written by the sender), if it names a campaign send."""
@@ -134,3 +172,11 @@ class InboundRepository:
                 return False
             raise
         return True
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _millis(instant: datetime) -> int:
+    """``instant`` in epoch milliseconds (a HELP mark's time)."""
+    return (instant - _EPOCH) // timedelta(milliseconds=1)

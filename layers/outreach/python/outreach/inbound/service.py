@@ -5,23 +5,59 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+    AmazonCloudWatchEMFProvider,
+)
+
 from outreach.campaigns.domain import RecipientStatus
 from outreach.clock import Clock, SystemClock
 from outreach.contacts.domain import OptOutSource
 from outreach.contacts.ports import OptOutList
 from outreach.contacts.repository import OptOutRepository
 from outreach.data.binding import ensure_models_bound
+from outreach.data.counters import DynamoCounters
+from outreach.data.keys import auto_reply_counter_key, org_daily_counter_key
+from outreach.destinations import allowed_regions, not_textable_reason
 from outreach.identity.domain import Organization
 from outreach.identity.ports import OrganizationReader
 from outreach.identity.repository import IdentityRepository
 from outreach.ids import new_id
-from outreach.inbound.domain import DeliveryReceipt, InboundText, LastSend, Outcome, RecordedText
+from outreach.inbound.domain import (
+    AutoReply,
+    AutoReplyStatus,
+    DeliveryReceipt,
+    InboundText,
+    LastSend,
+    Outcome,
+    RecordedText,
+    Suppressed,
+)
 from outreach.inbound.keywords import InboundKind, classify
 from outreach.inbound.ports import InboundStore
 from outreach.inbound.repository import InboundRepository
 from outreach.observability import logger
 from outreach.phones import InvalidPhoneNumber, to_e164
-from outreach.sms.providers import OutboundMessage, SendError, SmsProvider, get_sms_provider
+from outreach.sms.providers import (
+    OutboundMessage,
+    SendError,
+    SmsProvider,
+    UnknownOutcomeError,
+    get_sms_provider,
+)
+from outreach.spend import (
+    DAY_COUNTER_TTL,
+    HELP_ANSWER_INTERVAL,
+    HOUR_COUNTER_TTL,
+    BoundedCounters,
+    auto_reply_hour,
+    org_day,
+)
+
+# The CloudWatch metric (namespace POWERTOOLS_METRICS_NAMESPACE) counting auto-replies not
+# sent, by ``reason`` (a Suppressed value); template.yaml's AutoRepliesSuppressedAlarm
+# watches its total for the inbound function's ``service``.
+AUTO_REPLIES_SUPPRESSED = "AutoRepliesSuppressed"
 
 
 class InboundService:
@@ -29,8 +65,13 @@ class InboundService:
 
     Each text is read once of each thing it needs: the organization owning the number
     it was sent to, the send that last texted the sender (where a reply or an opt-out
-    counts), and the organization's settings (name, sender number, help text), which
-    are passed down to the confirmation or answer rather than read again.
+    counts), and the organization's settings (name, sender number, help text, spend
+    limits), which are passed down to the confirmation or answer rather than read again.
+
+    Auto-replies are bounded (``sending-rules.md``, rule 9 and the last paragraph of
+    "Keywords in other languages"; issue 14, point 2): see :meth:`_auto_reply`. The
+    ``counters`` are the organization's auto-replies per hour and its texts per day
+    (the daily one shared with the sender's campaign texts).
     """
 
     def __init__(
@@ -40,12 +81,14 @@ class InboundService:
         opt_outs: OptOutList,
         organizations: OrganizationReader,
         provider: SmsProvider,
+        counters: BoundedCounters,
         clock: Clock,
     ) -> None:
         self._store = store
         self._opt_outs = opt_outs
         self._organizations = organizations
         self._provider = provider
+        self._counters = counters
         self._clock = clock
 
     def handle_text(self, text: InboundText) -> Outcome:
@@ -118,7 +161,7 @@ class InboundService:
             if not added:
                 # Carriers block repeated confirmations: nothing more is sent.
                 return Outcome.ALREADY_OPTED_OUT
-            self._confirm_opt_out(organization, message_id, phone, last)
+            self._confirm_opt_out(organization, message_id, phone, last, now=now)
             return Outcome.OPTED_OUT
         if kind is InboundKind.OPT_IN:
             if self._opt_outs.remove(org_id, phone):
@@ -127,20 +170,29 @@ class InboundService:
                     message_id,
                     phone,
                     f"{organization.name}: you are resubscribed. Reply STOP to opt out.",
+                    now=now,
                 )
             return Outcome.OPTED_IN
         if kind is InboundKind.HELP:
-            self._answer(organization, message_id, phone, organization.help_text)
+            self._answer(
+                organization, message_id, phone, organization.help_text, now=now, help_answer=True
+            )
             return Outcome.HELP_SENT
         if last:
             self._store.count_reply(org_id, last, now)
         return Outcome.REPLY
 
     def _confirm_opt_out(
-        self, organization: Organization, message_id: str, phone: str, last: LastSend | None
+        self,
+        organization: Organization,
+        message_id: str,
+        phone: str,
+        last: LastSend | None,
+        *,
+        now: datetime,
     ) -> None:
         """Count a new opt-out against the campaign that last texted the number, and
-        confirm it once."""
+        confirm it once (if the bounds allow)."""
         if last:
             self._store.count_opt_out(organization.id, last)
         self._answer(
@@ -149,20 +201,83 @@ class InboundService:
             phone,
             f"{organization.name}: you are unsubscribed and will receive no more "
             "messages. Reply START to resubscribe.",
+            now=now,
         )
 
-    def _answer(self, organization: Organization, message_id: str, phone: str, body: str) -> None:
-        """Confirmations and HELP answers: sent through the provider, recorded, outside any cap.
+    def _answer(
+        self,
+        organization: Organization,
+        message_id: str,
+        phone: str,
+        body: str,
+        *,
+        now: datetime,
+        help_answer: bool = False,
+    ) -> None:
+        """Send a confirmation or HELP answer within the bounds, and record on the text what
+        became of it; a suppressed one is also logged and counted in the
+        ``AutoRepliesSuppressed`` metric. The opt-out or opt-in is already written."""
+        reply = self._auto_reply(organization, phone, body, now=now, help_answer=help_answer)
+        self._store.note_auto_reply(organization.id, message_id, reply)
+        if reply.reason is not None:
+            logger.info(
+                "auto-reply suppressed",
+                extra={
+                    "org_id": organization.id,
+                    "message_id": message_id,
+                    "reason": reply.reason.value,
+                },
+            )
+            _count_suppressed(reply.reason)
+        elif reply.status is not AutoReplyStatus.SENT:
+            logger.warning(
+                "auto-reply not sent",
+                extra={"org_id": organization.id, "code": reply.code, "status": reply.status},
+            )
 
-        Not sent when the organization has no sender number; a provider refusal is logged
-        and the text stays handled (the opt-out or opt-in itself is already written).
+    def _auto_reply(
+        self,
+        organization: Organization,
+        phone: str,
+        body: str,
+        *,
+        now: datetime,
+        help_answer: bool,
+    ) -> AutoReply:
+        """Send one auto-reply to ``phone`` if every bound allows it, in this order:
+
+        1. the organization has a sender number, and may text ``phone``
+           (:func:`outreach.destinations.not_textable_reason`: its allowed countries and
+           a normal-cost line type), so no answer goes where it pays someone else;
+        2. a HELP answer: ``phone`` had none in the last :data:`HELP_ANSWER_INTERVAL`
+           (the store's conditional mark);
+        3. one unit of the organization's ``auto_reply_hourly_limit`` for this clock hour;
+        4. one unit of its ``daily_message_limit`` for today in its timezone (the counter
+           the sender's campaign texts take from too).
+
+        What a later step refuses, or the provider refuses, gives back what the earlier
+        ones took; a provider that may have sent it (``UnknownOutcomeError``) keeps them.
         """
+        org_id = organization.id
         if not organization.sender_number:
-            return
+            return AutoReply.suppressed(Suppressed.NO_SENDER_NUMBER)
+        allowed = allowed_regions(organization.allowed_countries, organization.sender_number)
+        not_textable = not_textable_reason(phone, allowed)
+        if not_textable is not None:
+            return AutoReply.suppressed(Suppressed(not_textable.value))
+        if help_answer and not self._store.take_help_answer(
+            org_id, phone, now=now, interval=HELP_ANSWER_INTERVAL
+        ):
+            return AutoReply.suppressed(Suppressed.HELP_INTERVAL)
+        taken = self._reserve(organization, now)
+        if isinstance(taken, Suppressed):
+            if help_answer:
+                self._store.give_back_help_answer(org_id, phone, taken_at=now)
+            return AutoReply.suppressed(taken)
         try:
             result = self._provider.send(
                 OutboundMessage(
-                    org_id=organization.id,
+                    org_id=org_id,
                     from_number=organization.sender_number,
                     to_number=phone,
                     body=body,
@@ -170,12 +285,34 @@ class InboundService:
                 ),
                 sent_at=self._clock.now(),
             )
+        except UnknownOutcomeError as error:
+            return AutoReply.refused(error.code, maybe_sent=True)
         except SendError as error:
-            logger.warning(
-                "auto-reply not sent", extra={"org_id": organization.id, "code": error.code}
-            )
-            return
-        self._store.note_response(organization.id, message_id, result.message_id)
+            for key in taken:
+                self._counters.release(key, 1)
+            if help_answer:
+                self._store.give_back_help_answer(org_id, phone, taken_at=now)
+            return AutoReply.refused(error.code, maybe_sent=False)
+        return AutoReply.sent(result.message_id)
+
+    def _reserve(self, organization: Organization, now: datetime) -> list[str] | Suppressed:
+        """One unit of the organization's auto-replies this hour, then of its texts today:
+        the counters' keys, or the limit that is reached (nothing then stays taken)."""
+        hour = auto_reply_counter_key(organization.id, auto_reply_hour(now))
+        if not self._counters.reserve(
+            hour,
+            limit=organization.auto_reply_hourly_limit,
+            wanted=1,
+            expires_at=now + HOUR_COUNTER_TTL,
+        ):
+            return Suppressed.HOURLY_LIMIT
+        day = org_daily_counter_key(organization.id, org_day(now, organization.timezone))
+        if not self._counters.reserve(
+            day, limit=organization.daily_message_limit, wanted=1, expires_at=now + DAY_COUNTER_TTL
+        ):
+            self._counters.release(hour, 1)
+            return Suppressed.DAILY_LIMIT
+        return [hour, day]
 
     def handle_receipt(self, receipt: DeliveryReceipt) -> Outcome:
         """Apply a carrier receipt (``sending-rules.md``, "Late carrier receipts").
@@ -209,6 +346,7 @@ def build_inbound_service(clock: Clock) -> InboundService:
         opt_outs=OptOutRepository(),
         organizations=IdentityRepository(),
         provider=get_sms_provider(),
+        counters=DynamoCounters(),
         clock=clock,
     )
 
@@ -217,3 +355,18 @@ def build_inbound_service(clock: Clock) -> InboundService:
 def get_inbound_service() -> InboundService:
     """The process-wide service on the real clock, built on first use."""
     return build_inbound_service(SystemClock())
+
+
+def _count_suppressed(reason: Suppressed) -> None:
+    """One ``AutoRepliesSuppressed`` data point, printed at once as CloudWatch EMF (the
+    function's log becomes the metric) in two dimension sets: the function's ``service``
+    alone, which the alarm watches, and ``service`` with the ``reason``, for the breakdown.
+
+    A provider of its own (Powertools' ``single_metric`` takes one dimension set only),
+    reading the namespace and service from the environment as ``observability.metrics``.
+    """
+    emf = AmazonCloudWatchEMFProvider()
+    emf.add_metric(name=AUTO_REPLIES_SUPPRESSED, unit=MetricUnit.Count, value=1)
+    service = {"service": emf.service} if emf.service else {}
+    emf.add_dimensions(**service, reason=reason.value)
+    emf.flush_metrics()
