@@ -27,8 +27,10 @@ from outreach.identity.domain import Caller, Role
 from outreach.ids import new_id
 from outreach_local.runtime import LocalLambdaContext
 from tests.integration.identity_support import Account, register
+from tests.support import builders
 from tests.support.api import ApiClient
 from tests.support.fakes.contacts import InMemoryContactStore, InMemoryOptOutList
+from tests.support.fakes.identity import InMemoryIdentityStore
 from tests.support.in_memory_api import api_with
 
 
@@ -46,11 +48,20 @@ class _TickingClock(SimulatedClock):
         return super().now()
 
 
+# The organization of the in-memory service's caller.
+MEMORY_ORG = new_id(datetime.now(UTC))
+
+
 @pytest.fixture
 def contact_service() -> ContactService:
+    organizations = InMemoryIdentityStore()
+    organizations.organizations[MEMORY_ORG] = builders.organization(
+        at=datetime.now(UTC), id=MEMORY_ORG
+    )
     return ContactService(
         contacts=InMemoryContactStore(),
         opt_outs=InMemoryOptOutList(),
+        organizations=organizations,
         clock=_TickingClock(datetime.now(UTC)),
     )
 
@@ -60,7 +71,7 @@ def memory(contact_service: ContactService) -> Iterator[ApiClient]:
     """The contacts handler on the in-memory service, called by an owner of one organization."""
     caller = Caller(
         user_id=new_id(datetime.now(UTC)),
-        org_id=new_id(datetime.now(UTC)),
+        org_id=MEMORY_ORG,
         role=Role.OWNER,
         session_id="session",
     )

@@ -294,3 +294,18 @@ def test_entries_page_in_phone_order(opt_outs: OptOutList) -> None:
         opt_outs.list_entries(OTHER_ORG, limit=2, cursor=first.next_cursor)
     with pytest.raises(BadRequest):
         opt_outs.list_entries(ORG, limit=2, cursor="tampered.cursor")
+
+
+def test_timezones_of_listed_contacts(contacts: ContactStore) -> None:
+    """A start reads the zones of its audience's members (issue 14: the reach check)."""
+    zoned = _contact("+16175550201")
+    unzoned = builders.contact(ORG, "+18005550199", at=NOW + timedelta(seconds=1))
+    other = _contact("+16175550202", org_id=OTHER_ORG)
+    for contact in (zoned, unzoned, other):
+        contacts.create(contact)
+    wanted = [unzoned.id, zoned.id, zoned.id, other.id, "nope", new_id(LATER)]
+    assert contacts.timezones(ORG, wanted) == {
+        zoned.id: "America/New_York",
+        unzoned.id: None,
+    }
+    assert contacts.timezones(ORG, []) == {}

@@ -25,7 +25,9 @@ from outreach.contacts.opt_outs import marks_opted_out, with_footer
 from outreach.contacts.service import IMPORT_LEASE, ContactService
 from outreach.errors import BadRequest, Conflict, NotFound
 from outreach.ids import new_id
+from tests.support import builders
 from tests.support.fakes.contacts import InMemoryContactStore, InMemoryOptOutList
+from tests.support.fakes.identity import InMemoryIdentityStore
 
 NOW = datetime(2026, 3, 2, 15, 0, 0, 123000, tzinfo=UTC)
 ORG = new_id(NOW)
@@ -48,10 +50,24 @@ def opt_outs() -> InMemoryOptOutList:
 
 
 @pytest.fixture
+def organizations() -> InMemoryIdentityStore:
+    """Both organizations, as registered (no sender number: they may text the US)."""
+    store = InMemoryIdentityStore()
+    for org_id in (ORG, OTHER_ORG):
+        store.organizations[org_id] = builders.organization(at=NOW, id=org_id)
+    return store
+
+
+@pytest.fixture
 def service(
-    store: InMemoryContactStore, opt_outs: InMemoryOptOutList, clock: SimulatedClock
+    store: InMemoryContactStore,
+    opt_outs: InMemoryOptOutList,
+    organizations: InMemoryIdentityStore,
+    clock: SimulatedClock,
 ) -> ContactService:
-    return ContactService(contacts=store, opt_outs=opt_outs, clock=clock)
+    return ContactService(
+        contacts=store, opt_outs=opt_outs, organizations=organizations, clock=clock
+    )
 
 
 def _create(service: ContactService, clock: SimulatedClock, phone: str, **fields: Any) -> Contact:

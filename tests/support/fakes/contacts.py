@@ -237,6 +237,10 @@ class InMemoryContactStore:
             if contact is not None:
                 yield contact_id, contact.phone
 
+    def timezones(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, str | None]:
+        found = (self._contacts.get((org_id, i)) for i in contact_ids if is_id(i))
+        return {contact.id: contact.timezone for contact in found if contact is not None}
+
 
 class InMemoryOptOutList:
     """An :class:`~outreach.contacts.ports.OptOutList` in a dictionary."""

@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypedDict
 
+from outreach.destinations import NotTextableReason
+
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
 MAX_ATTRIBUTES = 50
@@ -63,7 +65,13 @@ def template_values_from(
 
 @dataclass(frozen=True)
 class Contact:
-    """A person an organization may text."""
+    """A person an organization may text.
+
+    ``opted_out`` and ``not_textable_reason`` are not stored: the contact service sets
+    them on the contacts it answers, from the opt-out list and from the organization's
+    current settings (:func:`outreach.destinations.not_textable_reason`; issue 14, point
+    1). A store answers them unset (``False``, ``None``).
+    """
 
     id: str
     org_id: str
@@ -78,6 +86,12 @@ class Contact:
     created_at: datetime
     updated_at: datetime
     opted_out: bool = False
+    not_textable_reason: NotTextableReason | None = None
+
+    @property
+    def textable(self) -> bool:
+        """Whether the organization may text this number (``not_textable_reason`` is unset)."""
+        return self.not_textable_reason is None
 
     def template_values(self) -> TemplateValues:
         """The values this contact's messages are rendered with (a copy: safe to change)."""

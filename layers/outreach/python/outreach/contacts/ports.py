@@ -104,6 +104,12 @@ class ContactStore(Protocol):
         """The listed contacts that exist (unknown or malformed ids are ignored)."""
         ...
 
+    def timezones(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, str | None]:
+        """The stored ``timezone`` of each of ``contact_ids`` that exists, by id (``None``
+        where unset; unknown or malformed ids are left out). Read for the audience's
+        members at a campaign start, so only what that needs is read."""
+        ...
+
 
 class OptOutList(Protocol):
     """The organization's opt-out list: numbers it must not text, contacts or not.

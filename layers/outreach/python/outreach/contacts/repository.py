@@ -41,6 +41,7 @@ def _contact(item: ContactModel, *, opted_out: bool = False) -> Contact:
         tags=tuple(item.tags or ()),
         attributes={str(k): str(v) for k, v in raw_map(item.attributes).items()},
         opted_out=opted_out,
+        not_textable_reason=None,  # the service's to set, from the organization's settings
     )
 
 
@@ -188,6 +189,14 @@ class ContactRepository:
         keys = [(org_id, i) for i in dict.fromkeys(contact_ids) if is_id(i)]
         for item in ContactModel.batch_get(keys, attributes_to_get=["contact_id", "phone"]):
             yield item.contact_id, item.phone
+
+    def timezones(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, str | None]:
+        """The listed contacts' zones, by id (a projected batch read; unknown ids left out)."""
+        keys = [(org_id, i) for i in dict.fromkeys(contact_ids) if is_id(i)]
+        return {
+            item.contact_id: item.timezone
+            for item in ContactModel.batch_get(keys, attributes_to_get=["contact_id", "timezone"])
+        }
 
     def id_for_phone(self, org_id: str, phone: str) -> str | None:
         """The id of the contact with ``phone`` (consistent), or ``None``."""

@@ -4,7 +4,7 @@ upload's checks (media type, size, ``?tags=``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 from starlette.requests import Request
@@ -18,6 +18,7 @@ from outreach.api.fields import (
     check_email,
 )
 from outreach.api.pagination import PagePublic
+from outreach.contacts.csv_import import MAX_REPORTED_ROW_ERRORS
 from outreach.contacts.domain import (
     MAX_ATTRIBUTE_KEY_LENGTH,
     MAX_ATTRIBUTE_VALUE_LENGTH,
@@ -27,6 +28,7 @@ from outreach.contacts.domain import (
     MAX_TEXT_FIELD_LENGTH,
     PROFILE_FIELDS,
     ContactChanges,
+    ImportResult,
     normalize_tag,
 )
 from outreach.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
@@ -140,6 +142,15 @@ class ContactPublic(PublicModel):
     attributes: dict[str, str]
     timezone: str | None
     opted_out: bool
+    textable: bool = Field(
+        description="Whether the organization may text this number under its current "
+        "settings (api-contract.md, Addendum 1): campaigns leave it out otherwise."
+    )
+    not_textable_reason: Literal["country_not_allowed", "line_type"] | None = Field(
+        description="Why it may not: a country the organization has not allowed "
+        "(`allowed_countries`), or a premium-rate, shared-cost, pager or other line a text "
+        "reaches at a cost the sender does not control. Null when textable."
+    )
     created_at: UtcInstant
     updated_at: UtcInstant
 
@@ -157,12 +168,29 @@ class ImportRowErrorPublic(PublicModel):
 
 class ImportPublic(PublicModel):
     """``created`` new contacts, ``updated`` changed ones, ``skipped`` rows that changed
-    nothing; rows in ``errors`` were not imported. Blank rows are ignored."""
+    nothing; rows in ``errors`` were not imported. Blank rows are ignored.
+
+    ``errors`` holds the first ``MAX_REPORTED_ROW_ERRORS`` (100) row errors in row order
+    and ``error_count`` counts them all (``api-contract.md``, Addendum 1; issue 14,
+    point 6: the answer stays small whatever the file)."""
 
     created: int
     updated: int
     skipped: int
     errors: list[ImportRowErrorPublic]
+    error_count: int
+
+    @classmethod
+    def of(cls, source: ImportResult) -> Self:
+        return cls.model_validate(
+            {
+                "created": source.created,
+                "updated": source.updated,
+                "skipped": source.skipped,
+                "errors": source.errors[:MAX_REPORTED_ROW_ERRORS],
+                "error_count": len(source.errors),
+            }
+        )
 
 
 async def read_csv_upload(request: Request) -> bytes:

@@ -24,7 +24,10 @@ from outreach.contacts.ports import ContactStore, OptOutList
 from outreach.contacts.repository import ContactRepository, OptOutRepository
 from outreach.data.binding import ensure_models_bound
 from outreach.data.pages import Page
+from outreach.destinations import allowed_regions, not_textable_reason
 from outreach.errors import NotFound
+from outreach.identity.ports import OrganizationReader
+from outreach.identity.repository import IdentityRepository
 from outreach.ids import is_id, new_id
 from outreach.phone_zones import contact_zone
 
@@ -82,19 +85,44 @@ def apply_changes(contact: Contact, changes: ContactChanges, *, erase: bool) -> 
 
 
 class ContactService:
-    """Every contact and opt-out rule; routes only parse and map."""
+    """Every contact and opt-out rule; routes only parse and map.
 
-    def __init__(self, *, contacts: ContactStore, opt_outs: OptOutList, clock: Clock) -> None:
+    Each contact it answers carries ``opted_out`` (the opt-out list) and
+    ``not_textable_reason`` (the organization's settings as they are now, read once
+    per call: ``api-contract.md``, Addendum 1; issue 14, point 1). A number the
+    organization may not text is still stored; campaigns leave it out.
+    """
+
+    def __init__(
+        self,
+        *,
+        contacts: ContactStore,
+        opt_outs: OptOutList,
+        organizations: OrganizationReader,
+        clock: Clock,
+    ) -> None:
         self._contacts = contacts
         self._opt_outs = opt_outs
+        self._organizations = organizations
         self._clock = clock
 
-    def _with_opt_out(self, org_id: str, contacts: list[Contact]) -> list[Contact]:
+    def _views(self, org_id: str, contacts: list[Contact]) -> list[Contact]:
+        """``contacts`` as answered: with ``opted_out`` and ``not_textable_reason``."""
         opted = self._opt_outs.opted_out_among(org_id, (c.phone for c in contacts))
-        return [replace(c, opted_out=c.phone in opted) for c in contacts]
+        organization = self._organizations.get_organization(org_id)
+        allowed = allowed_regions(organization.allowed_countries, organization.sender_number)
+        return [
+            replace(
+                c,
+                opted_out=c.phone in opted,
+                not_textable_reason=not_textable_reason(c.phone, allowed),
+            )
+            for c in contacts
+        ]
 
     def create(self, org_id: str, changes: ContactChanges) -> Contact:
-        """A new contact; 409 naming the existing one if the phone is taken."""
+        """A new contact; 409 naming the existing one if the phone is taken. A number the
+        organization may not text is stored too, answered ``textable: false``."""
         assert changes.phone is not None
         now = self._clock.now()
         contact = Contact(
@@ -112,13 +140,17 @@ class ContactService:
             updated_at=now,
         )
         self._contacts.create(contact)
-        return self._with_opt_out(org_id, [contact])[0]
+        return self._views(org_id, [contact])[0]
 
     def get(self, org_id: str, contact_id: str) -> Contact:
-        """The contact with its ``opted_out``; 404 for an unknown or malformed id."""
+        """The contact with its ``opted_out`` and ``not_textable_reason``; 404 for an unknown
+        or malformed id."""
+        return self._views(org_id, [self._stored(org_id, contact_id)])[0]
+
+    def _stored(self, org_id: str, contact_id: str) -> Contact:
         if not is_id(contact_id):
             raise NotFound("Contact not found.")
-        return self._with_opt_out(org_id, [self._contacts.get(org_id, contact_id)])[0]
+        return self._contacts.get(org_id, contact_id)
 
     def list_contacts(
         self, org_id: str, *, tag: str | None, limit: int, cursor: str | None
@@ -131,23 +163,22 @@ class ContactService:
             )
         else:
             page = self._contacts.list_newest(org_id, limit=limit, cursor=cursor)
-        return Page(self._with_opt_out(org_id, page.items), page.next_cursor)
+        return Page(self._views(org_id, page.items), page.next_cursor)
 
     def update(self, org_id: str, contact_id: str, changes: ContactChanges) -> Contact:
         """Apply a PATCH: set fields are replaced (tags and attributes whole), cleared ones
         erased; a zone inferred from the old phone follows a new phone. 409 if the new
         phone is another contact's or the contact changed meanwhile."""
-        current = self.get(org_id, contact_id)
+        current = self._stored(org_id, contact_id)
         updated = apply_changes(current, changes, erase=True)
-        if updated == current:
-            return current
-        updated = replace(updated, updated_at=self._clock.now())
-        self._contacts.replace(current, updated)
-        return self._with_opt_out(org_id, [updated])[0]
+        if updated != current:
+            updated = replace(updated, updated_at=self._clock.now())
+            self._contacts.replace(current, updated)
+        return self._views(org_id, [updated])[0]
 
     def delete(self, org_id: str, contact_id: str) -> None:
         """Remove the contact (its phone is free again); 404 if it does not exist."""
-        self._contacts.delete(self.get(org_id, contact_id), now=self._clock.now())
+        self._contacts.delete(self._stored(org_id, contact_id), now=self._clock.now())
 
     # --- Import ----------------------------------------------------------------------
 
@@ -232,7 +263,12 @@ class ContactService:
 def build_contact_service(clock: Clock) -> ContactService:
     """The service on DynamoDB, with ``clock`` (the local stack gives each organization its own)."""
     ensure_models_bound()
-    return ContactService(contacts=ContactRepository(), opt_outs=OptOutRepository(), clock=clock)
+    return ContactService(
+        contacts=ContactRepository(),
+        opt_outs=OptOutRepository(),
+        organizations=IdentityRepository(),
+        clock=clock,
+    )
 
 
 @lru_cache(maxsize=1)
