@@ -143,18 +143,17 @@ def test_a_missing_action_is_caught_and_named() -> None:
 def test_a_functions_calls_are_recorded_and_others_are_not(
     aws: None, iam_replay: list[Call]
 ) -> None:
-    from outreach.sending.domain import Candidate, SentNote
+    from outreach.sending.domain import Candidate, history_with_text
     from outreach.sending.repository import SendingRepository
 
     now = datetime(2026, 11, 23, 15, tzinfo=UTC)
-    note = SentNote(
-        Candidate("ORG1", "CAMPAIGN1", "CONTACT1", "+16175550100", "A", None), now, None
-    )
+    candidate = Candidate("ORG1", "CAMPAIGN1", "CONTACT1", "+16175550100", "A", None)
+    histories = {candidate.phone: history_with_text(None, candidate, now)}
     repository = SendingRepository()
-    repository.note_sends("ORG1", [note])  # outside any function (test setup): not checked
+    repository.note_texts("ORG1", histories)  # outside any function (test setup): not checked
     assert iam_replay == []
     with service_scope(service_name("sender")):
-        repository.note_sends("ORG1", [note])
+        repository.note_texts("ORG1", histories)
     assert [(c.function, c.action, c.resource) for c in iam_replay] == [
         ("sender", "dynamodb:BatchWriteItem", TABLE.format("phone_history"))
     ]

@@ -265,6 +265,29 @@ def test_a_start_goes_active_with_its_own_token_only(campaigns: CampaignStore) -
     assert campaigns.get(ORG, made.id, consistent=True) == started
 
 
+def test_a_start_stores_what_it_left_out(campaigns: CampaignStore) -> None:
+    made = _campaign()
+    campaigns.create(made)
+    assert campaigns.get(ORG, made.id).left_out is None
+    campaigns.begin_start(ORG, made.id, token="mine", now=NOW, until=LATER)
+    left_out = domain.LeftOut(opted_out=2, not_textable=1, never_in_window=3)
+    start = domain.Transition(
+        DRAFT_ONLY,
+        domain.CampaignStatus.ACTIVE,
+        recipients=4,
+        left_out=left_out,
+        start_token="mine",
+    )
+    started = campaigns.transition(ORG, made.id, start, now=NOW)
+    assert started.left_out == left_out
+    assert campaigns.get(ORG, made.id, consistent=True) == started
+    # A later move keeps it.
+    paused = campaigns.transition(
+        ORG, made.id, domain.Transition(ACTIVE_ONLY, domain.CampaignStatus.PAUSED), now=LATER
+    )
+    assert paused.left_out == left_out
+
+
 def test_a_move_the_status_does_not_allow_is_a_conflict_naming_it(
     campaigns: CampaignStore,
 ) -> None:

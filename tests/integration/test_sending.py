@@ -11,7 +11,7 @@ import random
 import time
 from collections import Counter
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -475,8 +475,20 @@ def test_no_message_leaves_after_pause_or_cancel_returns_with_a_sender_mid_batch
         now=world.clock.now(),
         old_sender="+16175550100",
     )
+    # No setting widens the federal hours (08:00-21:00): the contacts live where it is
+    # noon now (a fixed-offset zone), whatever the hour this test runs at.
+    from outreach.data.models import ContactModel
+
+    noon_offset = 12 - datetime.now(UTC).hour
+    noon_zone = f"Etc/GMT{-noon_offset:+d}"
+    for recipient in world.recipients():
+        ContactModel(world.org_id, recipient.contact_id).update(
+            actions=[ContactModel.timezone.set(noon_zone)]
+        )
     sender.start()
+    deadline = time.monotonic() + 30  # fail, never hang, if the sender sends nothing
     while len(starts) < 5:
+        assert time.monotonic() < deadline, "the sender sent fewer than 5 messages in 30 s"
         time.sleep(0.005)
     service = real.services()
     getattr(service, action)(world.org_id, world.campaign_id)

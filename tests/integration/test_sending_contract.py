@@ -11,6 +11,7 @@ opt-out list the sender checks is contacts' ``OptOutList``, held to its fake by
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -29,13 +30,18 @@ from outreach.data.models import (
 )
 from outreach.sending import domain
 from outreach.sending.daily_cap import sends_on
-from outreach.sending.ports import ActiveCampaigns, SendingStore
-from outreach.sending.repository import ActiveCampaignRepository, SendingRepository
+from outreach.sending.ports import ActiveCampaigns, SendingStore, SendingTurns
+from outreach.sending.repository import (
+    ActiveCampaignRepository,
+    SendingRepository,
+    SendingTurnRepository,
+)
 from tests.support import builders
 from tests.support.contract import IMPLEMENTATIONS, use_dynamodb
 from tests.support.fakes.sending import (
     InMemoryActiveCampaigns,
     InMemorySendingStore,
+    InMemorySendingTurns,
     StoredRecipient,
 )
 
@@ -45,6 +51,7 @@ ORG = "01KAXQ3Y0000000000000000AB"
 OTHER_ORG = "01KAXQ3Y0000000000000000ZZ"
 CAMPAIGN = "01KAXQ3Y0000000000000000CD"
 DAY = "2026-11-23"
+LATER = NOW + timedelta(minutes=30)
 
 
 def _campaign(campaign_id: str = CAMPAIGN, org_id: str = ORG) -> Campaign:
@@ -237,14 +244,110 @@ def test_contacts_give_their_render_fields_and_skip_the_missing(side: Side) -> N
     }
 
 
-def test_first_texts_are_remembered_per_number(side: Side) -> None:
-    candidate = domain.Candidate(ORG, CAMPAIGN, _contact_id(1), _phone(1), "A", None)
-    assert side.store.first_texts(ORG, [_phone(1)]) == {}
-    side.store.note_sends(ORG, [domain.SentNote(candidate, NOW, None)])
-    later = NOW + timedelta(days=1)
-    side.store.note_sends(ORG, [domain.SentNote(candidate, later, NOW)])
-    assert side.store.first_texts(ORG, [_phone(1), _phone(2)]) == {_phone(1): NOW}
-    assert side.store.first_texts(OTHER_ORG, [_phone(1)]) == {}
+def _candidate(index: int, campaign_id: str = CAMPAIGN) -> domain.Candidate:
+    return domain.Candidate(ORG, campaign_id, _contact_id(index), _phone(index), "A", None)
+
+
+def test_phone_histories_remember_the_first_and_last_text_per_number(side: Side) -> None:
+    assert side.store.phone_histories(ORG, [_phone(1)]) == {}
+    first = domain.history_with_text(None, _candidate(1), NOW)
+    side.store.note_texts(ORG, {_phone(1): first})
+    second = _candidate(1, campaign_id="01KAXQ3Y00000000000000CA02")
+    read = side.store.phone_histories(ORG, [_phone(1)])[_phone(1)]
+    assert read == first
+    side.store.note_texts(ORG, {_phone(1): domain.history_with_text(read, second, LATER)})
+    histories = side.store.phone_histories(ORG, [_phone(1), _phone(2)])
+    assert histories == {
+        _phone(1): domain.PhoneHistory(
+            first_sent_at=NOW,
+            last_campaign_id=second.campaign_id,
+            last_variant="A",
+            last_contact_id=_contact_id(1),
+            last_sent_at=LATER,
+            recent=(NOW, LATER),
+        )
+    }
+    assert side.store.phone_histories(OTHER_ORG, [_phone(1)]) == {}
+
+
+@pytest.fixture
+def turns(side: Side) -> SendingTurns:
+    """The turns on the same side (they read its recipients when a run died)."""
+    if isinstance(side.store, InMemorySendingStore):
+        return InMemorySendingTurns(side.store)
+    return SendingTurnRepository()
+
+
+def test_one_run_holds_the_turn_until_it_gives_it_back_or_it_runs_out(turns: SendingTurns) -> None:
+    mine = turns.take(ORG, token="a", now=NOW, until=LATER)
+    assert mine == domain.Turn(ORG, "a", LATER, {})
+    assert turns.take(ORG, token="b", now=NOW, until=LATER) is None
+    assert turns.take(OTHER_ORG, token="b", now=NOW, until=LATER) is not None
+    assert turns.mark(ORG, token="a", campaign_id=CAMPAIGN, contact_ids=[_contact_id(1)])
+    assert not turns.mark(ORG, token="b", campaign_id=CAMPAIGN, contact_ids=[_contact_id(2)])
+    turns.give_back(ORG, token="b")  # not b's: nothing
+    assert turns.take(ORG, token="c", now=NOW, until=LATER) is None
+    turns.give_back(ORG, token="a")
+    taken = turns.take(ORG, token="c", now=NOW, until=LATER)
+    assert taken is not None and taken.maybe_sent == {}, "given back: nothing in flight"
+
+
+def test_a_turn_that_ran_out_hands_on_what_its_page_may_have_texted(
+    side: Side, turns: SendingTurns
+) -> None:
+    # Given a run that claimed recipient 1, sent recipient 2 and had 3 and 4 still pending
+    claimed, sent, _pending, refused = (side.seed.recipient(i) for i in range(1, 5))
+    lease = timedelta(minutes=5)
+    side.store.claim(claimed, token="dead", now=NOW, lease=lease)
+    token = side.store.claim(sent, token="dead", now=NOW, lease=lease)
+    assert token is not None
+    side.store.record(sent, domain.Outcome(RecipientStatus.SENT, "m2"), claim=token, now=NOW)
+    token = side.store.claim(refused, token="dead", now=NOW, lease=lease)
+    assert token is not None
+    failed = domain.Outcome(RecipientStatus.FAILED, error="refused")
+    side.store.record(refused, failed, claim=token, now=NOW)
+    turns.take(ORG, token="dead", now=NOW, until=LATER)
+    page = [_contact_id(i) for i in range(1, 5)]
+    turns.mark(ORG, token="dead", campaign_id=CAMPAIGN, contact_ids=page)
+    # When it died, and its turn ran out
+    assert turns.take(ORG, token="next", now=LATER, until=LATER + lease) is None
+    after = LATER + timedelta(seconds=1)
+    taken = turns.take(ORG, token="next", now=after, until=after + lease)
+    # Then the claimed number counts as texted at the turn's end, the sent one when sent
+    assert taken is not None
+    assert taken.maybe_sent == {claimed.phone: LATER, sent.phone: NOW}
+    turns.give_back(ORG, token="next")
+    # And later turns keep them until the day has passed, then forget them
+    again = turns.take(ORG, token="n2", now=after, until=after + lease)
+    assert again is not None and set(again.maybe_sent) == {claimed.phone, sent.phone}
+    turns.give_back(ORG, token="n2")
+    day_later = LATER + timedelta(hours=24, seconds=1)
+    last = turns.take(ORG, token="n3", now=day_later, until=day_later + lease)
+    assert last is not None and last.maybe_sent == {}
+
+
+@pytest.mark.usefixtures("aws")
+def test_racing_runs_on_dynamodb_take_the_turn_once() -> None:
+    turns = SendingTurnRepository()
+
+    def take(index: int) -> bool:
+        return turns.take(ORG, token=f"run{index}", now=NOW, until=LATER) is not None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert sum(pool.map(take, range(8))) == 1
+
+
+def test_a_held_back_recipient_waits_with_its_reason_and_cannot_be_claimed(side: Side) -> None:
+    candidate = side.seed.recipient(1)
+    until = NOW + timedelta(hours=20)
+    reason = domain.WaitingReason.FREQUENCY_CAP
+    assert side.store.hold_back(candidate, until=until, reason=reason, now=NOW)
+    assert not side.store.hold_back(candidate, until=until, reason=reason, now=NOW)
+    assert side.store.claim(candidate, token="t", now=NOW, lease=timedelta(minutes=5)) is None
+    (waiting,) = side.store.open_recipients(ORG, CAMPAIGN)
+    assert waiting.retry_at == until
+    claimed = side.store.claim(waiting, token="t", now=until, lease=timedelta(minutes=5))
+    assert claimed is not None
 
 
 # --- The day's cap -------------------------------------------------------------------------
@@ -388,3 +491,18 @@ def test_the_dispatch_index_holds_the_active_campaigns(
     assert found == sorted((ORG, c) for n, c in enumerate(ids) if n % 3)
     for shard in range(8):
         assert all(dispatch_shard_for(c) == shard for _, c in index.in_shard(shard))
+
+
+@pytest.mark.usefixtures("aws")
+def test_racing_claims_of_one_recipient_on_dynamodb_have_one_winner() -> None:
+    # One run per organization holds its turn, so the sender no longer races itself;
+    # the claim stays the at-most-once guarantee (a turn that ran out, a crash).
+    candidate = DynamoSeeder().recipient(1)
+    store = SendingRepository()
+
+    def claim(index: int) -> bool:
+        won = store.claim(candidate, token=f"w{index}", now=NOW, lease=timedelta(minutes=5))
+        return won is not None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert sum(pool.map(claim, range(8))) == 1

@@ -11,13 +11,14 @@ from outreach.campaigns.domain import Audience, CampaignDraft, RecipientStatus, 
 from outreach.campaigns.service import CampaignService, build_campaign_service
 from outreach.clock import SimulatedClock
 from outreach.contacts.repository import ContactRepository, OptOutRepository
+from outreach.data.counters import DynamoCounters
 from outreach.data.keys import campaign_key
 from outreach.data.models import CampaignStatsModel, OutboxMessageModel, RecipientModel
 from outreach.identity.domain import OrganizationChanges, Role, User
 from outreach.identity.repository import IdentityRepository
 from outreach.ids import new_id
 from outreach.sending.dispatch import CampaignWork
-from outreach.sending.repository import SendingRepository
+from outreach.sending.repository import SendingRepository, SendingTurnRepository
 from outreach.sending.sender import CampaignSender, FaultHooks
 from outreach.sms.outbox import sandbox_box
 from outreach.sms.providers import SandboxProvider, SmsProvider
@@ -47,6 +48,8 @@ class World:
             repository=SendingRepository(),
             organizations=IdentityRepository(),
             opt_outs=OptOutRepository(),
+            counters=DynamoCounters(),
+            turns=SendingTurnRepository(),
             provider=provider or SandboxProvider(),
             clock=self.clock,
             hooks=hooks,

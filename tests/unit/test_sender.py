@@ -42,8 +42,14 @@ from outreach.sms.providers import (
 from tests.support import builders
 from tests.support.builders import boston, los_angeles
 from tests.support.fakes.contacts import InMemoryOptOutList
+from tests.support.fakes.counters import InMemoryCounters
 from tests.support.fakes.identity import InMemoryIdentityStore
-from tests.support.fakes.sending import InMemorySendingStore, ScriptedProvider, StoredRecipient
+from tests.support.fakes.sending import (
+    InMemorySendingStore,
+    InMemorySendingTurns,
+    ScriptedProvider,
+    StoredRecipient,
+)
 from tests.support.faults import KILLED_AFTER_CLAIM, Killed, on_claim
 
 # Monday 23 November 2026, 10:00 in New York (15:00 UTC): inside every default window.
@@ -65,9 +71,14 @@ class Rig:
     store: InMemorySendingStore = field(default_factory=InMemorySendingStore)
     organizations: InMemoryIdentityStore = field(default_factory=InMemoryIdentityStore)
     opt_outs: InMemoryOptOutList = field(default_factory=InMemoryOptOutList)
+    counters: InMemoryCounters = field(default_factory=InMemoryCounters)
+    turns: InMemorySendingTurns = field(init=False)
     provider: ScriptedProvider = field(default_factory=ScriptedProvider)
     campaign_id: str = ""
     campaigns: int = 0
+
+    def __post_init__(self) -> None:
+        self.turns = InMemorySendingTurns(self.store)
 
     def sender(
         self, provider: SmsProvider | None = None, hooks: FaultHooks | None = None
@@ -76,10 +87,17 @@ class Rig:
             repository=self.store,
             organizations=self.organizations,
             opt_outs=self.opt_outs,
+            counters=self.counters,
+            turns=self.turns,
             provider=provider or self.provider,
             clock=self.clock,
             hooks=hooks,
         )
+
+    def settings(self, **changes: Any) -> None:
+        """Change the organization's settings in place (as an admin's PATCH would)."""
+        stored = self.organizations.organizations
+        stored[ORG] = replace(stored[ORG], **changes)
 
     def run(self, **options: Any) -> SendReport:
         return self.sender().run(self.work(), **options)
@@ -267,6 +285,7 @@ def test_a_campaign_past_its_end_completes_and_skips_the_rest() -> None:
 def test_body_is_rendered_at_send_time_with_the_footer_on_the_first_message_only() -> None:
     # Moved from tests/integration/test_sending.py.
     rig = rig_with(1)
+    rig.settings(contact_daily_limit=2)  # the second campaign comes the same day
     rig.run()
     first = rig.provider.bodies[0]
     assert first.endswith("\nReply STOP to opt out")
@@ -353,11 +372,16 @@ def test_the_daily_cap_is_exact_and_resets_the_next_day() -> None:
 
 
 def test_the_cap_day_is_the_campaigns_calendar_day() -> None:
-    # 23:30 Eastern on Monday is Tuesday in UTC: the sends still count on Monday.
-    rig = rig_with(3, window=Window("00:00", "23:59", WEEKDAYS), daily_limit=2)
-    organizations = rig.organizations.organizations
-    organizations[ORG] = replace(
-        organizations[ORG], quiet_hours_start="00:00", quiet_hours_end="23:59"
+    # 23:30 Eastern on Monday is Tuesday in UTC: the sends still count on Monday. The
+    # contacts live in Tokyo (13:30 there), inside the federal hours, which no
+    # organization setting can widen any more.
+    phones = [boston(i) for i in range(3)]
+    rig = rig_with(
+        3,
+        phones=phones,
+        window=Window("00:00", "23:59", WEEKDAYS),
+        daily_limit=2,
+        timezones=dict.fromkeys(phones, "Asia/Tokyo"),
     )
     rig.clock.set(datetime(2026, 11, 24, 4, 30, tzinfo=UTC))
     assert rig.run().sent == 2
@@ -419,7 +443,8 @@ def test_the_default_budget_is_a_minute_at_the_numbers_rate() -> None:
 
 def test_no_new_recipient_is_taken_near_the_functions_timeout() -> None:
     rig = rig_with(5)
-    left = iter([60.0, 60.0, 19.9])
+    # The first reading dates the end of the run's turn; then one per recipient.
+    left = iter([60.0, 60.0, 60.0, 19.9])
     report = rig.run(time_left=lambda: next(left))
     assert report.sent == 2
     assert report.stopped == "out of time"

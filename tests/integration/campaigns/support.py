@@ -44,6 +44,7 @@ CAMPAIGN_FIELDS = {
     *("send_window", "start_at", "end_at", "recipients", "created_at", "updated_at"),
     *("started_at", "completed_at"),
     "paused_reason",  # an extension: why the engine paused it (issue 12)
+    "left_out",  # an extension: what the start left out, by reason (issue 14)
 }
 STATS_FIELDS = {
     *("status", "recipients", "pending", "sent", "delivered", "failed", "skipped"),
@@ -54,7 +55,7 @@ VARIANT_STATS_FIELDS = {
 }
 SEND_FIELDS = {
     *("contact_id", "phone", "variant", "status", "attempts", "provider_message_id"),
-    *("error", "sent_at", "updated_at"),
+    *("error", "sent_at", "updated_at", "waiting_reason", "next_attempt_at"),
 }
 # A well-formed id (a ULID) that names no campaign.
 MISSING_ID = "01HZZZZZZZZZZZZZZZZZZZZZZZ"

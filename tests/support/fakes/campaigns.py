@@ -173,6 +173,8 @@ class InMemoryCampaignStore:
         moved = replace(stored.campaign, status=to, updated_at=now, paused_reason=None)
         if move.recipients is not None:
             moved = replace(moved, recipients=move.recipients, started_at=now)
+        if move.left_out is not None:
+            moved = replace(moved, left_out=move.left_out)
         if to in (domain.CampaignStatus.COMPLETED, domain.CampaignStatus.CANCELLED):
             moved = replace(moved, completed_at=now)
         if move.start_token is not None:
@@ -202,6 +204,8 @@ class InMemoryRecipientStore:
         self.recipients: dict[tuple[str, str], dict[str, domain.Recipient]] = {}
         self._counts: dict[tuple[str, str], dict[str, domain.VariantCounts]] = {}
         self._sends: dict[tuple[str, str, str], int] = {}
+        # The organizations' day counters (org id, day), as the sender and inbound move them.
+        self.org_sends: dict[tuple[str, str], int] = {}
 
     def clear_snapshot(self, org_id: str, campaign_id: str) -> int:
         return len(self.recipients.pop((org_id, campaign_id), {}))
@@ -266,6 +270,9 @@ class InMemoryRecipientStore:
 
     def sends_on(self, org_id: str, campaign_id: str, day: str) -> int:
         return self._sends.get((org_id, campaign_id, day), 0)
+
+    def org_sends_on(self, org_id: str, day: str) -> int:
+        return self.org_sends.get((org_id, day), 0)
 
     # --- What other writers do (the stats stream, inbound, the sender), for the tests --
 

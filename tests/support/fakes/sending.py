@@ -7,8 +7,9 @@ expired claim to ``unknown`` only once its lease string sorts before now),
 attempts counted by claims and refunded on request, the day's cap counter that
 never passes its limit, the open recipients (pending or claimed) in contact-id
 order, the campaign's status moves out of ``active`` only, the numbers'
-first-text history, and every recipient write as a stream record (so that the
-unit tests check the stats projection agrees with the recipients, as on DynamoDB).
+histories (first text, last campaign, the rolling window of campaign texts), and
+every recipient write as a stream record (so that the unit tests check the stats
+projection agrees with the recipients, as on DynamoDB).
 ``tests/integration/test_sending_contract.py`` runs the same calls on it and on
 the DynamoDB repository. The opt-out list is contacts' (its fake is
 ``InMemoryOptOutList`` in ``tests/support/fakes/contacts.py``).
@@ -17,7 +18,7 @@ the DynamoDB repository. The opt-out list is contacts' (its fake is
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,10 +34,12 @@ from outreach.sending.domain import (
     PhoneHistory,
     RecipientState,
     Retry,
-    SentNote,
+    Turn,
+    WaitingReason,
     claim_instant,
 )
 from outreach.sms.providers import OutboundMessage, SendResult, UnknownOutcomeError
+from outreach.spend import FREQUENCY_WINDOW
 from outreach.stats.projection import PROJECTED_COUNTERS, deltas, split_stats_key
 from tests.support.fakes.conditional import update_if
 
@@ -56,6 +59,7 @@ class StoredRecipient:
     attempts: int = 0
     claim: str | None = None
     retry_at: datetime | None = None
+    waiting_reason: WaitingReason | None = None
     provider_message_id: str | None = None
     sent_at: datetime | None = None
     error: str | None = None
@@ -167,9 +171,9 @@ class InMemorySendingStore:
             if (org_id, contact_id) in self.contact_fields
         }
 
-    def first_texts(self, org_id: str, phones: Iterable[str]) -> dict[str, datetime]:
+    def phone_histories(self, org_id: str, phones: Iterable[str]) -> dict[str, PhoneHistory]:
         return {
-            phone: self.history[(org_id, phone)].first_sent_at
+            phone: self.history[(org_id, phone)]
             for phone in dict.fromkeys(phones)
             if (org_id, phone) in self.history
         }
@@ -232,6 +236,7 @@ class InMemorySendingStore:
         if retry.refund_attempt:
             found.attempts -= 1
         found.retry_at = retry.at
+        found.waiting_reason = retry.reason if retry.at else None
         self._streamed(old, found)
         return True
 
@@ -259,6 +264,7 @@ class InMemorySendingStore:
         found.claim = None
         if claim is None or candidate.retry_at is not None:
             found.retry_at = None
+            found.waiting_reason = None
         if outcome.message_id is not None:
             found.provider_message_id = outcome.message_id
             found.sent_at = now
@@ -267,9 +273,26 @@ class InMemorySendingStore:
         self._streamed(old, found)
         return True
 
-    def note_sends(self, org_id: str, sends: Iterable[SentNote]) -> None:
-        for note in sends:
-            self.history[(org_id, note.candidate.phone)] = note.history
+    def note_texts(self, org_id: str, histories: Mapping[str, PhoneHistory]) -> None:
+        for phone, history in histories.items():
+            self.history[(org_id, phone)] = history
+
+    def hold_back(
+        self, candidate: Candidate, *, until: datetime, reason: WaitingReason, now: datetime
+    ) -> bool:
+        found = self.recipients.get(_key(candidate))
+        if (
+            found is None
+            or found.status is not RecipientStatus.PENDING
+            or (found.retry_at is not None and found.retry_at > now)
+        ):
+            return False
+        old = found.image()
+        found.retry_at = until
+        found.waiting_reason = reason
+        found.updated_at = now
+        self._streamed(old, found)
+        return True
 
     def pause_for_account(self, org_id: str, campaign_id: str, reason: str, now: datetime) -> bool:
         return self._leave_active(
@@ -345,3 +368,59 @@ class ScriptedProvider:
     @property
     def numbers(self) -> list[str]:
         return [message.to_number for message, _ in self.sent]
+
+
+@dataclass
+class StoredTurn:
+    """An organization's turn item: its holder until when, the page in flight, maybe sent."""
+
+    holder: str | None = None
+    until: datetime | None = None
+    campaign_id: str = ""
+    in_flight: tuple[str, ...] = ()
+    maybe_sent: dict[str, datetime] = field(default_factory=dict)
+
+
+@dataclass
+class InMemorySendingTurns:
+    """:class:`~outreach.sending.ports.SendingTurns` in a dictionary: taken only when free
+    or run out; a dead run's page in flight is looked up in ``store`` (its recipients
+    claimed or sent may have been texted) and handed on as maybe sent for 24 hours."""
+
+    store: InMemorySendingStore
+    turns: dict[str, StoredTurn] = field(default_factory=dict)
+
+    def take(self, org_id: str, *, token: str, now: datetime, until: datetime) -> Turn | None:
+        stored = self.turns.setdefault(org_id, StoredTurn())
+        if stored.holder is not None and stored.until is not None and stored.until >= now:
+            return None
+        if stored.holder is not None and stored.until is not None:
+            for contact_id in stored.in_flight:
+                found = self.store.recipients.get((org_id, stored.campaign_id, contact_id))
+                if found is None or found.status in (
+                    RecipientStatus.PENDING,
+                    RecipientStatus.SKIPPED,
+                ):
+                    continue
+                if found.status is RecipientStatus.FAILED and found.sent_at is None:
+                    continue
+                stored.maybe_sent[found.phone] = found.sent_at or stored.until
+        stored.maybe_sent = {
+            phone: at for phone, at in stored.maybe_sent.items() if at > now - FREQUENCY_WINDOW
+        }
+        stored.holder, stored.until, stored.in_flight = token, until, ()
+        return Turn(org_id, token, until, dict(stored.maybe_sent))
+
+    def mark(
+        self, org_id: str, *, token: str, campaign_id: str, contact_ids: Sequence[str]
+    ) -> bool:
+        stored = self.turns.get(org_id)
+        if stored is None or stored.holder != token:
+            return False
+        stored.campaign_id, stored.in_flight = campaign_id, tuple(contact_ids)
+        return True
+
+    def give_back(self, org_id: str, *, token: str) -> None:
+        stored = self.turns.get(org_id)
+        if stored is not None and stored.holder == token:
+            stored.holder, stored.until, stored.in_flight = None, None, ()

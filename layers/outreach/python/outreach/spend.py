@@ -19,6 +19,7 @@ default and its bounds; the counters that enforce them are conditional writes
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -51,6 +52,23 @@ def org_day(instant: datetime, timezone: str) -> str:
 def auto_reply_hour(instant: datetime) -> str:
     """The clock hour (UTC, ``YYYY-MM-DDTHH``) an auto-reply counts against."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def within_window(sent: Iterable[datetime], now: datetime) -> tuple[datetime, ...]:
+    """The campaign texts of ``sent`` that still count at ``now``: those of the last
+    :data:`FREQUENCY_WINDOW`, oldest first."""
+    start = now - FREQUENCY_WINDOW
+    return tuple(sorted(at for at in sent if at > start))
+
+
+def next_text_allowed(sent: Iterable[datetime], now: datetime, limit: int) -> datetime | None:
+    """When a number texted at ``sent`` may next get a campaign text under a
+    ``contact_daily_limit`` of ``limit``: ``None`` if it may now, else the instant the
+    oldest text that holds it back leaves the rolling window."""
+    counted = within_window(sent, now)
+    if len(counted) < limit:
+        return None
+    return counted[len(counted) - limit] + FREQUENCY_WINDOW
 
 
 class BoundedCounters(Protocol):

@@ -25,7 +25,9 @@ DEFAULT_WINDOW_DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri")
 MAX_VARIANTS = 5
 MAX_WEIGHT = 10_000
 MAX_BODY_LENGTH = 1600
-MAX_AUDIENCE_IDS = 10_000
+# Ids of at most 26 characters (a ULID): the audience stays a small part of the
+# campaign's 400 kB DynamoDB item, and of its answers (issue 14, point 9).
+MAX_AUDIENCE_IDS = 1_000
 # A sender starts a provider call within this of reading the campaign active;
 # pause and cancel wait this long after their status change, so that nothing
 # leaves once they return.
@@ -64,13 +66,35 @@ class SendsQuery:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """The audience members a start did not make recipients, by reason (``api-contract.md``,
+    Addendum 1; issue 14, point 1). Each member is counted once, under the first reason
+    that applies, in this order:
+
+    - ``opted_out``: the number is on the organization's opt-out list;
+    - ``not_textable``: the organization may not text it (a country it has not allowed,
+      or a premium-rate or other special line: :mod:`outreach.destinations`);
+    - ``never_in_window``: no minute of the campaign's weekly send window falls within
+      the organization's quiet hours in every zone the recipient may be in
+      (:mod:`outreach.campaigns.reach`), so the sender could never text it and the
+      campaign could never complete.
+    """
+
+    opted_out: int = 0
+    not_textable: int = 0
+    never_in_window: int = 0
+
+
+@dataclass(frozen=True)
 class Transition:
     """A status change: from any status in ``allowed`` to ``to``. A start's also names
-    the size of its audience snapshot (``recipients``) and its lease's ``start_token``."""
+    the size of its audience snapshot (``recipients``), what it left out (``left_out``)
+    and its lease's ``start_token``."""
 
     allowed: frozenset[CampaignStatus]
     to: CampaignStatus
     recipients: int | None = None
+    left_out: LeftOut | None = None
     start_token: str | None = None
 
 
@@ -146,7 +170,8 @@ DEFAULT_WINDOW = Window(DEFAULT_WINDOW_START, DEFAULT_WINDOW_END, DEFAULT_WINDOW
 @dataclass(frozen=True)
 class Campaign:
     """A campaign as stored: ``recipients`` is the size of the audience snapshot taken at
-    start (0 before); instants are aware UTC datetimes."""
+    start (0 before), ``left_out`` what the start left out of it; instants are aware UTC
+    datetimes."""
 
     id: str
     org_id: str
@@ -167,6 +192,9 @@ class Campaign:
     # Set when the sending engine paused the campaign itself (e.g. the account's
     # spend limit): what to fix before resuming. ``None`` for a pause by a user.
     paused_reason: str | None = None
+    # What the start left out of the audience snapshot; ``None`` before the start (and
+    # for campaigns started before the start counted it).
+    left_out: LeftOut | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +212,9 @@ class Recipient:
     error: str | None
     sent_at: datetime | None
     updated_at: datetime
+    # Why a pending recipient waits, until when if known (outreach.sending.waiting).
+    waiting_reason: str | None = None
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)

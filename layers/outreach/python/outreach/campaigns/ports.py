@@ -95,7 +95,8 @@ class CampaignStore(Protocol):
 
         ``updated_at`` becomes ``now`` and the engine's ``paused_reason`` is cleared;
         reaching completed or cancelled sets ``completed_at``. With ``move.recipients`` (a
-        start), the snapshot's size and ``started_at`` are set. A start passes its
+        start), the snapshot's size and ``started_at`` are set, and with ``move.left_out``
+        what the start left out. A start passes its
         ``move.start_token``, which must still hold the lease (and is released); any other
         move out of draft waits for a running start.
         """
@@ -141,10 +142,16 @@ class RecipientStore(Protocol):
         (``YYYY-MM-DD`` in the campaign's zone); 0 if none."""
         ...
 
+    def org_sends_on(self, org_id: str, day: str) -> int:
+        """How many texts the organization's ``daily_message_limit`` counted on ``day``
+        (``YYYY-MM-DD`` in its zone; :mod:`outreach.spend`); 0 if none."""
+        ...
+
 
 class AudienceSource(Protocol):
     """What a campaign reads of the contacts: its audience, as ``(contact id, phone)``
-    pairs (each contact once), and one contact for a preview."""
+    pairs (each contact once), their zones (the start's reach check), and one contact
+    for a preview."""
 
     def get(self, org_id: str, contact_id: str) -> Contact:
         """The contact, or :class:`~outreach.errors.NotFound`."""
@@ -160,4 +167,9 @@ class AudienceSource(Protocol):
 
     def members_by_ids(self, org_id: str, contact_ids: Iterable[str]) -> Iterator[tuple[str, str]]:
         """The listed contacts that exist in the organization (unknown ids are ignored)."""
+        ...
+
+    def timezones(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, str | None]:
+        """The stored ``timezone`` of each of ``contact_ids`` that exists, by id (``None``
+        where the contact has none): the zone whose quiet hours its texts respect."""
         ...

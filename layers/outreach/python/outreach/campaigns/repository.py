@@ -6,6 +6,7 @@ Every call takes the caller's organization id; composite keys start with it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from outreach.campaigns.domain import (
     Audience,
     Campaign,
     CampaignStatus,
+    LeftOut,
     Recipient,
     RecipientStatus,
     SendsQuery,
@@ -24,7 +26,8 @@ from outreach.campaigns.domain import (
     VariantCounts,
     Window,
 )
-from outreach.data.keys import campaign_key, open_key
+from outreach.data.counters import DynamoCounters
+from outreach.data.keys import campaign_key, open_key, org_daily_counter_key
 from outreach.data.models import (
     CampaignModel,
     CampaignStatsModel,
@@ -46,6 +49,14 @@ def campaigns_listing(status: CampaignStatus | None) -> str:
     return f"campaigns:{status.value}" if status else "campaigns"
 
 
+def _left_out(value: Any) -> LeftOut | None:
+    """The stored ``left_out`` map (numbers as read: ``Decimal``), or ``None`` if not set."""
+    counts = raw_map(value)
+    if not counts:
+        return None
+    return LeftOut(**{f.name: int(counts.get(f.name, 0)) for f in fields(LeftOut)})
+
+
 def to_campaign(item: CampaignModel) -> Campaign:
     audience = raw_map(item.audience)
     return from_item(
@@ -64,12 +75,18 @@ def to_campaign(item: CampaignModel) -> Campaign:
         daily_limit=int(item.daily_limit),
         window=Window(start=item.window_start, end=item.window_end, days=tuple(item.window_days)),
         recipients=int(item.recipients or 0),
+        left_out=_left_out(item.left_out),
     )
 
 
 def to_recipient(item: RecipientModel) -> Recipient:
+    """A recipient as stored: the sender's reason and instant for one that waits."""
     return from_item(
-        Recipient, item, status=RecipientStatus(item.status), attempts=int(item.attempts or 0)
+        Recipient,
+        item,
+        status=RecipientStatus(item.status),
+        attempts=int(item.attempts or 0),
+        next_attempt_at=item.retry_at,
     )
 
 
@@ -231,6 +248,8 @@ class CampaignRepository:
                 CampaignModel.recipients.set(move.recipients),
                 CampaignModel.started_at.set(now),
             ]
+        if move.left_out is not None:
+            actions.append(CampaignModel.left_out.set(asdict(move.left_out)))
         if to in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
             actions.append(CampaignModel.completed_at.set(now))
         condition = CampaignModel.status.is_in(*[s.value for s in move.allowed])
@@ -364,3 +383,8 @@ class RecipientRepository:
     def sends_on(self, org_id: str, campaign_id: str, day: str) -> int:
         """The day's cap counter, read as the sender reads it (:func:`daily_cap.sends_on`)."""
         return daily_cap.sends_on(org_id, campaign_id, day)
+
+    def org_sends_on(self, org_id: str, day: str) -> int:
+        """The organization's day counter, read consistently (the sender's and the
+        auto-replies' conditional ADDs move it)."""
+        return DynamoCounters().value(org_daily_counter_key(org_id, day))

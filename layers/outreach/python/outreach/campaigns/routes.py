@@ -100,8 +100,9 @@ def _lifecycle_route(
 _lifecycle_route(
     "start",
     CampaignService.start,
-    "Snapshot the audience (minus opted-out numbers) and go active. 409 unless draft, or\n"
-    "without a sender number.",
+    "Snapshot the audience and go active. Numbers that are opted out, that the\n"
+    "organization may not text, or that the send window never reaches within quiet hours\n"
+    "are left out, counted in `left_out`. 409 unless draft, or without a sender number.",
 )
 _lifecycle_route(
     "pause",

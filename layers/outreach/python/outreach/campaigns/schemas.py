@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Annotated, Literal, Self, cast
 
 from pydantic import (
@@ -23,7 +22,15 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from outreach.api.fields import PublicModel, StrictModel, TimeZone, UtcInstant, check_hhmm
+from outreach.api.fields import (
+    IdText,
+    PublicModel,
+    RequestInstant,
+    StrictModel,
+    TimeZone,
+    UtcInstant,
+    check_hhmm,
+)
 from outreach.api.pagination import PagePublic
 from outreach.campaigns.domain import (
     DAYS,
@@ -46,13 +53,8 @@ from outreach.campaigns.domain import (
 )
 from outreach.contacts.domain import normalize_tag
 from outreach.sending.daily_cap import DEFAULT_DAILY_LIMIT, MAX_DAILY_LIMIT
+from outreach.sending.domain import WaitingReason
 from outreach.timezones import parse_hhmm
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("give a timezone (e.g. 2026-12-01T14:00:00Z)")
-    return value.astimezone(UTC)
 
 
 def _audience_tag(value: str) -> str:
@@ -78,8 +80,9 @@ def _invalid(model: BaseModel, field: str, message: str) -> ValidationError:
 
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-# An instant in a request: with a zone (a naive one is a 422), stored in UTC.
-Instant = Annotated[datetime, AfterValidator(_aware)]
+# An instant in a request: with a zone (a naive one is a 422), years 2000..2099 once in
+# UTC (one an offset would push out of datetime's range is a 422, not a 500), stored in UTC.
+Instant = RequestInstant
 Body = Annotated[str, Field(min_length=1, max_length=MAX_BODY_LENGTH)]
 
 
@@ -107,7 +110,7 @@ class AudienceCreate(StrictModel):
     ) = None
     contact_ids: (
         Annotated[
-            list[Annotated[str, Field(min_length=1, max_length=64)]],
+            list[IdText],
             Field(min_length=1, max_length=MAX_AUDIENCE_IDS),
         ]
         | None
@@ -276,6 +279,18 @@ class SendWindowPublic(PublicModel):
     days: list[str]
 
 
+class LeftOutPublic(PublicModel):
+    """The audience members a start did not make recipients, each under its first reason
+    (``api-contract.md``, Addendum 1): on the opt-out list, a number the organization may
+    not text (a country it has not allowed, a premium-rate or other special line), or one
+    the campaign's send window never reaches within the organization's quiet hours in the
+    recipient's zones."""
+
+    opted_out: int
+    not_textable: int
+    never_in_window: int
+
+
 def _audience_dict(value: object) -> object:
     """An :class:`Audience` as the API shows it (``as_dict``); anything else as it is."""
     return value.as_dict() if isinstance(value, Audience) else value
@@ -299,6 +314,10 @@ class CampaignPublic(PublicModel):
     updated_at: UtcInstant
     started_at: UtcInstant | None
     completed_at: UtcInstant | None
+    left_out: LeftOutPublic | None = Field(
+        default=None,
+        description="What the start left out of the audience, by reason; null before it.",
+    )
     paused_reason: str | None = Field(
         default=None,
         description="Why the sending engine paused the campaign by itself (an account-level "
@@ -406,6 +425,13 @@ class SendPublic(PublicModel):
     error: str | None
     sent_at: UtcInstant | None
     updated_at: UtcInstant
+    waiting_reason: WaitingReason | None = Field(
+        default=None,
+        description="Why a pending recipient waits (null: for its turn, or not pending).",
+    )
+    next_attempt_at: UtcInstant | None = Field(
+        default=None, description="When a waiting recipient may be tried again, if known."
+    )
 
 
 class SendsPublic(PagePublic[SendPublic]):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import lru_cache
+from itertools import batched
 from typing import Any
 
 from outreach.campaigns.domain import (
@@ -19,6 +20,7 @@ from outreach.campaigns.domain import (
     CampaignDraft,
     CampaignStats,
     CampaignStatus,
+    LeftOut,
     PreviewVariant,
     Recipient,
     RecipientStatus,
@@ -33,6 +35,7 @@ from outreach.campaigns.ports import (
     OrganizationReader,
     RecipientStore,
 )
+from outreach.campaigns.reach import Reach
 from outreach.campaigns.repository import CampaignRepository, RecipientRepository
 from outreach.campaigns.sms_length import measure
 from outreach.campaigns.templates import check_placeholders, parse_template, render_for_contact
@@ -42,13 +45,19 @@ from outreach.clock import Clock, SystemClock
 from outreach.contacts.repository import ContactRepository, OptOutRepository
 from outreach.data.binding import ensure_models_bound
 from outreach.data.pages import Page
+from outreach.destinations import allowed_regions, not_textable_reason
 from outreach.errors import Conflict, NotFound, ValidationFailed
 from outreach.identity.repository import IdentityRepository
 from outreach.ids import is_id, new_id
 from outreach.sending.daily_cap import DEFAULT_DAILY_LIMIT, cap_day
+from outreach.sending.rules import QuietHours, SendWindow, recipient_zones
+from outreach.sending.waiting import CampaignMoment
+from outreach.spend import org_day
 
 # Longer than a start can run (the API's 29 s); an interrupted start's lease lapses.
 START_LEASE = timedelta(seconds=120)
+# Audience members whose zones a start reads at once (DynamoDB's BatchGetItem takes 100).
+ZONE_READ_BATCH = 100
 
 
 class CampaignService:
@@ -182,12 +191,21 @@ class CampaignService:
     # --- Lifecycle -----------------------------------------------------------------------
 
     def start(self, org_id: str, campaign_id: str) -> Campaign:
-        """Snapshot the audience (minus opted-out numbers) into recipients and go active."""
+        """Snapshot the audience into recipients and go active; answer the campaign with its
+        ``recipients`` (how many were written) and ``left_out`` (:class:`LeftOut`).
+
+        A member becomes a recipient unless its number is opted out, is one the
+        organization may not text under its current settings
+        (:func:`~outreach.destinations.not_textable_reason`), or could never be texted in
+        the campaign's window within its quiet hours (:class:`Reach`). 409 unless draft,
+        or without a sender number.
+        """
         campaign = self._campaigns.get(org_id, campaign_id, consistent=True)
         start = TRANSITIONS["start"]
         if campaign.status not in start.allowed:
             raise Conflict(f"A {campaign.status.value} campaign cannot be started.")
-        if not self._organizations.get_organization(org_id).sender_number:
+        organization = self._organizations.get_organization(org_id)
+        if not organization.sender_number:
             raise Conflict("Set the organization's sender_number before starting a campaign.")
         now = self._clock.now()
         token = new_id(now)
@@ -195,31 +213,43 @@ class CampaignService:
             org_id, campaign.id, token=token, now=now, until=now + START_LEASE
         )
         self._recipients.clear_snapshot(org_id, campaign.id)
-        suppressed = self._opt_outs.all_phones(org_id)
+        audience = _Audience(
+            suppressed=self._opt_outs.all_phones(org_id),
+            allowed=allowed_regions(organization.allowed_countries, organization.sender_number),
+            reach=Reach(
+                SendWindow.from_hhmm(
+                    campaign.timezone,
+                    campaign.window.start,
+                    campaign.window.end,
+                    campaign.window.days,
+                ),
+                QuietHours.from_hhmm(organization.quiet_hours_start, organization.quiet_hours_end),
+                start=now,
+            ),
+            fallback_zone=organization.timezone,
+        )
         weights = [(v.name, v.weight) for v in campaign.variants]
 
         def recipients() -> Iterator[Recipient]:
-            for contact_id, phone in self._audience(campaign):
-                if phone in suppressed:
-                    continue
-                variant = assign_variant(campaign.id, contact_id, weights)
-                yield Recipient(
-                    org_id=org_id,
-                    campaign_id=campaign.id,
-                    contact_id=contact_id,
-                    phone=phone,
-                    variant=variant,
-                    status=RecipientStatus.PENDING,
-                    attempts=0,
-                    provider_message_id=None,
-                    error=None,
-                    sent_at=None,
-                    updated_at=now,
-                )
+            for members in batched(self._audience(campaign), ZONE_READ_BATCH):
+                for contact_id, phone in audience.keep(self._contacts, org_id, members):
+                    yield Recipient(
+                        org_id=org_id,
+                        campaign_id=campaign.id,
+                        contact_id=contact_id,
+                        phone=phone,
+                        variant=assign_variant(campaign.id, contact_id, weights),
+                        status=RecipientStatus.PENDING,
+                        attempts=0,
+                        provider_message_id=None,
+                        error=None,
+                        sent_at=None,
+                        updated_at=now,
+                    )
 
         # The variants' counters follow from the recipients' stream (outreach.stats).
         total = self._recipients.write_snapshot(recipients())
-        start = replace(start, recipients=total, start_token=token)
+        start = replace(start, recipients=total, left_out=audience.left_out(), start_token=token)
         return self._campaigns.transition(org_id, campaign.id, start, now=self._clock.now())
 
     def _audience(self, campaign: Campaign) -> Iterator[tuple[str, str]]:
@@ -293,8 +323,87 @@ class CampaignService:
         listing or organization is a 400 even on a campaign the caller cannot see.
         """
         page = self._recipients.list(org_id, query, limit=limit, cursor=cursor)
-        self._campaigns.get(org_id, query.campaign_id)
-        return page
+        campaign = self._campaigns.get(org_id, query.campaign_id)
+        pending = [r for r in page.items if r.status is RecipientStatus.PENDING]
+        if not pending:
+            return page
+        return Page(self._with_waiting_reasons(campaign, page.items, pending), page.next_cursor)
+
+    def _with_waiting_reasons(
+        self, campaign: Campaign, items: list[Recipient], pending: list[Recipient]
+    ) -> list[Recipient]:
+        """``items`` with each pending one's ``waiting_reason`` and ``next_attempt_at``
+        (:mod:`outreach.sending.waiting`): two counter reads and one batch read of the
+        pending contacts' zones per page."""
+        org_id, now = campaign.org_id, self._clock.now()
+        organization = self._organizations.get_organization(org_id)
+        moment = CampaignMoment(
+            now=now,
+            campaign=campaign,
+            organization=organization,
+            campaign_sends_today=self._recipients.sends_on(
+                org_id, campaign.id, cap_day(now, campaign.timezone)
+            ),
+            org_sends_today=self._recipients.org_sends_on(
+                org_id, org_day(now, organization.timezone)
+            ),
+        )
+        zones = self._contacts.timezones(org_id, (r.contact_id for r in pending))
+        waiting = {}
+        for recipient in pending:
+            reason, until = moment.reason_for(
+                recipient.phone,
+                zones.get(recipient.contact_id),
+                stored=recipient.waiting_reason,
+                retry_at=recipient.next_attempt_at,
+            )
+            waiting[recipient.contact_id] = replace(
+                recipient, waiting_reason=reason.value if reason else None, next_attempt_at=until
+            )
+        return [waiting.get(r.contact_id, r) for r in items]
+
+
+@dataclass
+class _Audience:
+    """A start's filter of its audience's members, and its count of each one left out
+    (:class:`LeftOut`, whose order of reasons it follows)."""
+
+    suppressed: set[str]  # the opt-out list
+    allowed: frozenset[str]  # the countries the organization may text
+    reach: Reach
+    fallback_zone: str  # the organization's zone, for a number no zone is known for
+    opted_out: int = 0
+    not_textable: int = 0
+    never_in_window: int = 0
+
+    def keep(
+        self, contacts: AudienceSource, org_id: str, members: Sequence[tuple[str, str]]
+    ) -> Iterator[tuple[str, str]]:
+        """The ``(contact id, phone)`` members that become recipients; the zones of those
+        still in after the number checks are read in one call."""
+        textable: list[tuple[str, str]] = []
+        for contact_id, phone in members:
+            if phone in self.suppressed:
+                self.opted_out += 1
+            elif not_textable_reason(phone, self.allowed) is not None:
+                self.not_textable += 1
+            else:
+                textable.append((contact_id, phone))
+        if not textable:
+            return
+        zones = contacts.timezones(org_id, (contact_id for contact_id, _ in textable))
+        for contact_id, phone in textable:
+            # The zones the sender holds the text to (CampaignSender._turn): the same call.
+            if self.reach.reaches(
+                recipient_zones(zones.get(contact_id), phone, self.fallback_zone)
+            ):
+                yield contact_id, phone
+            else:
+                self.never_in_window += 1
+
+    def left_out(self) -> LeftOut:
+        """The counts so far (all of them once :meth:`keep` has seen every member)."""
+        return LeftOut(self.opted_out, self.not_textable, self.never_in_window)
 
 
 def _check(campaign: Campaign) -> None:

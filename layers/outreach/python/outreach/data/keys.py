@@ -38,6 +38,16 @@ def auto_reply_counter_key(org_id: str, hour: str) -> str:
     return f"autoreply#{org_id}#{hour}"
 
 
+def help_answer_key(org_id: str, phone: str) -> str:
+    """The item that marks when an organization last answered a HELP from ``phone`` (E.164)."""
+    return f"help#{org_id}#{phone}"
+
+
+def sending_turn_key(org_id: str) -> str:
+    """The item of an organization's sending turn (one sender run at a time)."""
+    return f"turn#{org_id}"
+
+
 def email_key(email: str) -> str:
     """The unique-key item that reserves a (lowercased) email for one user."""
     return f"email#{email}"

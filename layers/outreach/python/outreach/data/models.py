@@ -17,6 +17,7 @@ keeps the two equal.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import (
@@ -98,6 +99,9 @@ class UniqueKeyModel(Model):
     org_id = UnicodeAttribute()
     user_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    # A released sender number: still routed to `org_id`, which alone may take it back
+    # before this instant; from then on any organization may claim it (issue 14, point 8).
+    available_at = UTCDateTimeAttribute(null=True)
 
 
 class AuthSessionModel(Model):
@@ -123,6 +127,24 @@ class CounterModel(Model):
 
     key = UnicodeAttribute(hash_key=True)
     value = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+
+class SendingTurnModel(Model):
+    """An organization's sending turn (``outreach.sending.domain.Turn``), in the counters
+    table: who holds it (``holder``, a run's token) until when, the recipients (contact
+    ids of one campaign) of the page it has in flight, and the numbers runs that died
+    may have texted (phone -> ISO instant)."""
+
+    class Meta(_Meta):
+        table_name = "counters"
+
+    key = UnicodeAttribute(hash_key=True)
+    holder = UnicodeAttribute(null=True)
+    until = UTCDateTimeAttribute(null=True)
+    in_flight = ListAttribute[str](null=True)
+    in_flight_campaign = UnicodeAttribute(null=True)
+    maybe_sent = MapAttribute[str, Any](null=True)
     expires_at = TTLAttribute(null=True)
 
 
@@ -246,6 +268,8 @@ class CampaignModel(Model):
     start_at = UTCDateTimeAttribute(null=True)
     end_at = UTCDateTimeAttribute(null=True)
     recipients = NumberAttribute(default=0)
+    # What the start left out, by reason: {"opted_out": n, "not_textable": n, ...}.
+    left_out = MapAttribute[str, Any](null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     started_at = UTCDateTimeAttribute(null=True)
@@ -338,8 +362,10 @@ class RecipientModel(Model):
     # and recording each write one; the lease end sorts as a string (expired:
     # ``claim < now``). Past the lease, a claim ends "unknown".
     claim = UnicodeAttribute(null=True)
-    # After a transient provider error: not before this instant.
+    # After a transient provider error, or held back by the contact_daily_limit: not
+    # before this instant, for ``waiting_reason`` (outreach.sending.domain.WaitingReason).
     retry_at = UTCDateTimeAttribute(null=True)
+    waiting_reason = UnicodeAttribute(null=True)
     sent_at = UTCDateTimeAttribute(null=True)
     # The first reply (a recipient counts once as a replier in the A/B test).
     replied_at = UTCDateTimeAttribute(null=True)
@@ -365,6 +391,9 @@ class PhoneHistoryModel(Model):
     last_variant = UnicodeAttribute(null=True)
     last_contact_id = UnicodeAttribute(null=True)
     last_sent_at = UTCDateTimeAttribute(null=True)
+    # The campaign texts of the last 24 hours (the contact_daily_limit). (PynamoDB's
+    # stubs type ``of`` as the element type, not as its attribute class.)
+    recent = ListAttribute[datetime](of=UTCDateTimeAttribute, null=True)  # type: ignore[arg-type]
 
 
 class OutboxMessageModel(Model):
@@ -400,6 +429,9 @@ class InboundMessageModel(Model):
     variant = UnicodeAttribute(null=True)
     carrier_message_id = UnicodeAttribute(null=True)
     received_at = UTCDateTimeAttribute()
+    # What became of the auto-reply it called for: ``sent``, ``suppressed:<reason>``, ...
+    # (outreach.inbound.domain.AutoReply); unset when it called for none.
+    auto_reply = UnicodeAttribute(null=True)
 
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -408,6 +440,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     UniqueKeyModel,
     AuthSessionModel,
     CounterModel,
+    SendingTurnModel,
     ContactModel,
     ContactPhoneModel,
     ContactTagModel,

@@ -7,12 +7,15 @@ tests use); no storage here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import NamedTuple
 
 from outreach.campaigns.domain import RecipientStatus
 from outreach.contacts.domain import TemplateValues
+from outreach.spend import within_window
 
 # A claim's lease end as written in its ``claim`` attribute: fixed width, so that
 # the strings sort as the instants do (the expired-claim condition compares them).
@@ -66,33 +69,67 @@ class RecipientState(NamedTuple):
 
 @dataclass(frozen=True)
 class PhoneHistory:
-    """What last texted a number, and when it was first texted (reply attribution)."""
+    """What an organization's campaigns sent one number: when first (the opt-out footer
+    goes on the first text ever), what last (reply attribution), and ``recent``, its
+    campaign texts of the last 24 hours (the ``contact_daily_limit`` of
+    :mod:`outreach.spend`), oldest first.
+
+    Only the organization's sending turn (:class:`Turn`) writes it, so the sender checks
+    the window in memory and writes the page's histories in one batch.
+    """
 
     first_sent_at: datetime
     last_campaign_id: str
     last_variant: str
     last_contact_id: str
     last_sent_at: datetime
+    recent: tuple[datetime, ...] = ()
+
+
+def history_with_text(
+    earlier: PhoneHistory | None, candidate: Candidate, now: datetime
+) -> PhoneHistory:
+    """The history of ``candidate``'s number once its campaign text at ``now`` is counted
+    after ``earlier`` (``None``: the number was never texted); texts older than the
+    window are dropped."""
+    return PhoneHistory(
+        first_sent_at=earlier.first_sent_at if earlier else now,
+        last_campaign_id=candidate.campaign_id,
+        last_variant=candidate.variant,
+        last_contact_id=candidate.contact_id,
+        last_sent_at=now,
+        recent=(*within_window(earlier.recent, now), now) if earlier else (now,),
+    )
 
 
 @dataclass(frozen=True)
-class SentNote:
-    """A message sent, for the number's history: when, and when the number was first texted."""
+class Turn:
+    """An organization's sending turn, held by one sender run at a time until ``until``.
 
-    candidate: Candidate
-    sent_at: datetime
-    first_sent_at: datetime | None
+    One run sends for an organization at any moment (the send queue's message groups
+    already make it so; the turn is the guarantee, a conditional write): the
+    organization-wide promises that hang on one number (``contact_daily_limit``, the
+    sender number's ``messages_per_second``) are then kept in memory, exactly.
+    ``until`` is past the end of the run's invocation, so a run cannot outlive its turn.
 
-    @property
-    def history(self) -> PhoneHistory:
-        """The number's history once this message is noted."""
-        return PhoneHistory(
-            first_sent_at=self.first_sent_at or self.sent_at,
-            last_campaign_id=self.candidate.campaign_id,
-            last_variant=self.candidate.variant,
-            last_contact_id=self.candidate.contact_id,
-            last_sent_at=self.sent_at,
-        )
+    ``maybe_sent``: numbers a run that died while holding the turn may have texted
+    before writing their histories (the recipients of its page in flight it claimed or
+    recorded sent), each with its ``sent_at`` or else the end of that turn; they count
+    as texted then until the window has passed.
+    """
+
+    org_id: str
+    token: str
+    until: datetime
+    maybe_sent: Mapping[str, datetime] = field(default_factory=dict)
+
+    def texts_to(self, phone: str, history: PhoneHistory | None) -> tuple[datetime, ...]:
+        """The campaign texts to ``phone`` the frequency window counts: its history's, and
+        the instant a dead run may have texted it."""
+        recent = history.recent if history else ()
+        maybe = self.maybe_sent.get(phone)
+        # A text the dead run recorded and wrote the history of is counted once.
+        return recent if maybe is None or maybe in recent else (*recent, maybe)
 
 
 @dataclass(frozen=True)
@@ -112,10 +149,25 @@ class Outcome:
     error: str | None = None
 
 
+class WaitingReason(StrEnum):
+    """Why a pending recipient waits (a send's ``waiting_reason``, api-contract.md
+    Addendum 1). ``frequency_cap`` and ``retry`` are stored on the recipient with the
+    instant it waits for; the others follow from the campaign's state when read."""
+
+    WINDOW = "window"
+    QUIET_HOURS = "quiet_hours"
+    DAILY_LIMIT = "daily_limit"
+    ORG_DAILY_LIMIT = "org_daily_limit"
+    FREQUENCY_CAP = "frequency_cap"
+    RETRY = "retry"
+
+
 @dataclass(frozen=True)
 class Retry:
     """A claim given back: when the recipient may be tried again (``None``: at once),
-    and whether the attempt the claim counted is refunded (it was not the recipient's)."""
+    why it waits until then, and whether the attempt the claim counted is refunded (it
+    was not the recipient's)."""
 
     at: datetime | None = None
     refund_attempt: bool = False
+    reason: WaitingReason | None = None

@@ -17,7 +17,7 @@ relies on it for a promise (a claim is a conditional write).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -27,9 +27,11 @@ from outreach.sending.domain import (
     Claim,
     ContactFields,
     Outcome,
+    PhoneHistory,
     RecipientState,
     Retry,
-    SentNote,
+    Turn,
+    WaitingReason,
 )
 
 if TYPE_CHECKING:
@@ -92,8 +94,9 @@ class SendingStore(DayCounter, CampaignStatusSource, Protocol):
         """The render fields of each contact that still exists, by contact id."""
         ...
 
-    def first_texts(self, org_id: str, phones: Iterable[str]) -> dict[str, datetime]:
-        """When the organization first texted each of ``phones`` it has texted (UTC)."""
+    def phone_histories(self, org_id: str, phones: Iterable[str]) -> dict[str, PhoneHistory]:
+        """What the organization's campaigns sent each of ``phones`` it has texted, read
+        consistently (the footer, reply attribution, the frequency window)."""
         ...
 
     def claim(
@@ -106,7 +109,8 @@ class SendingStore(DayCounter, CampaignStatusSource, Protocol):
         ...
 
     def release(self, candidate: Candidate, claim: Claim, retry: Retry, *, now: datetime) -> bool:
-        """``sending -> pending`` if ``claim`` still holds, to be retried at ``retry.at``.
+        """``sending -> pending`` if ``claim`` still holds, to be retried at ``retry.at``
+        (waiting for ``retry.reason``).
 
         ``retry.refund_attempt``: the attempt the claim counted does not count.
         ``False`` when the claim no longer holds.
@@ -125,8 +129,15 @@ class SendingStore(DayCounter, CampaignStatusSource, Protocol):
         """
         ...
 
-    def note_sends(self, org_id: str, sends: Iterable[SentNote]) -> None:
-        """Remember what last texted each number (reply attribution) and when it was first."""
+    def note_texts(self, org_id: str, histories: Mapping[str, PhoneHistory]) -> None:
+        """Write the numbers' histories (by phone) once a page's texts went."""
+        ...
+
+    def hold_back(
+        self, candidate: Candidate, *, until: datetime, reason: WaitingReason, now: datetime
+    ) -> bool:
+        """A pending recipient (not claimed, no retry due later) waits until ``until`` for
+        ``reason``; ``False`` when it was not pending."""
         ...
 
     def pause_for_account(self, org_id: str, campaign_id: str, reason: str, now: datetime) -> bool:
@@ -135,6 +146,28 @@ class SendingStore(DayCounter, CampaignStatusSource, Protocol):
 
     def complete(self, org_id: str, campaign_id: str, now: datetime) -> bool:
         """``active -> completed``; ``False`` when it was no longer active."""
+        ...
+
+
+class SendingTurns(Protocol):
+    """The organization's sending turn (:class:`~outreach.sending.domain.Turn`): one
+    sender run at a time, taken and given back by conditional writes."""
+
+    def take(self, org_id: str, *, token: str, now: datetime, until: datetime) -> Turn | None:
+        """Hold the turn until ``until`` unless another run holds it (``None``) and its turn
+        has not run out by ``now``. The numbers a run that died may have texted (its page
+        in flight's recipients claimed or sent) come back in :attr:`Turn.maybe_sent`."""
+        ...
+
+    def mark(
+        self, org_id: str, *, token: str, campaign_id: str, contact_ids: Sequence[str]
+    ) -> bool:
+        """Note the recipients of the page about to be sent (``False``: the turn is not
+        ours); if the run dies, the next turn hands on those it may have texted."""
+        ...
+
+    def give_back(self, org_id: str, *, token: str) -> None:
+        """End the turn ``token`` holds (nothing if it no longer holds it)."""
         ...
 
 

@@ -22,39 +22,44 @@ The repositories bind no models themselves: their factories
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus
 from outreach.campaigns.repository import to_campaign
 from outreach.contacts.domain import template_values_from
-from outreach.data.keys import campaign_key, daily_counter_key, open_key
+from outreach.data.counters import DynamoCounters
+from outreach.data.keys import campaign_key, daily_counter_key, open_key, sending_turn_key
 from outreach.data.models import (
     CampaignModel,
     ContactModel,
-    CounterModel,
     PhoneHistoryModel,
     RecipientModel,
+    SendingTurnModel,
 )
 from outreach.data.pynamo import condition_failed, raw_map, update_quietly
-from outreach.sending.daily_cap import sends_on
 from outreach.sending.domain import (
     Candidate,
     Claim,
     ContactFields,
     Outcome,
+    PhoneHistory,
     RecipientState,
     Retry,
-    SentNote,
+    Turn,
+    WaitingReason,
     claim_instant,
 )
+from outreach.spend import DAY_COUNTER_TTL, FREQUENCY_WINDOW
 
-# A day's counter outlives its day in every zone, then DynamoDB's TTL removes it.
-DAY_COUNTER_TTL = timedelta(days=3)
+# A turn's item outlives the numbers it may hand on as maybe sent (24 hours).
+_TURN_KEPT = timedelta(days=2)
+
 # The contact attributes a message body and the quiet hours are rendered from.
 _RENDER_ATTRIBUTES = [
     "contact_id",
@@ -68,6 +73,20 @@ _RENDER_ATTRIBUTES = [
 ]
 
 
+def _history(item: PhoneHistoryModel) -> PhoneHistory | None:
+    """The history an item holds; ``None`` for an item no campaign text wrote."""
+    if item.first_sent_at is None or item.last_sent_at is None:
+        return None
+    return PhoneHistory(
+        first_sent_at=item.first_sent_at,
+        last_campaign_id=item.last_campaign_id or "",
+        last_variant=item.last_variant or "",
+        last_contact_id=item.last_contact_id or "",
+        last_sent_at=item.last_sent_at,
+        recent=tuple(item.recent or ()),
+    )
+
+
 class ActiveCampaignRepository:
     """Reads the sparse ``dispatch`` index: the only way the engine finds work."""
 
@@ -79,6 +98,9 @@ class ActiveCampaignRepository:
 
 class SendingRepository:
     """The sender's persistence (:class:`~outreach.sending.ports.SendingStore`)."""
+
+    def __init__(self) -> None:
+        self._counters = DynamoCounters()
 
     # --- Reads -------------------------------------------------------------------------
 
@@ -164,15 +186,14 @@ class SendingRepository:
             )
         return found
 
-    def first_texts(self, org_id: str, phones: Iterable[str]) -> dict[str, datetime]:
-        """When the organization first texted each of ``phones`` it has texted (footer: no)."""
+    def phone_histories(self, org_id: str, phones: Iterable[str]) -> dict[str, PhoneHistory]:
+        """What the organization's campaigns sent each of ``phones`` it has texted: one
+        strongly consistent batch read, so the last turn's writes are seen."""
         keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
         return {
-            item.phone: item.first_sent_at
-            for item in PhoneHistoryModel.batch_get(
-                keys, attributes_to_get=["phone", "first_sent_at"]
-            )
-            if item.first_sent_at is not None
+            item.phone: history
+            for item in PhoneHistoryModel.batch_get(keys, consistent_read=True)
+            if (history := _history(item)) is not None
         }
 
     # --- The day's cap ----------------------------------------------------------------------
@@ -180,34 +201,20 @@ class SendingRepository:
     def reserve_slots(
         self, org_id: str, campaign_id: str, day: str, *, limit: int, wanted: int, now: datetime
     ) -> int:
-        """Take up to ``wanted`` of the day's ``limit`` slots; return how many (0: none left)."""
-        key = daily_counter_key(org_id, campaign_id, day)
-        asked = min(wanted, limit)
-        while asked > 0:
-            try:
-                CounterModel(key).update(
-                    actions=[
-                        CounterModel.value.add(asked),
-                        CounterModel.expires_at.set(now + DAY_COUNTER_TTL),
-                    ],
-                    condition=CounterModel.value.does_not_exist()
-                    | (CounterModel.value <= limit - asked),
-                )
-            except UpdateError as error:
-                if not condition_failed(error):
-                    raise
-                asked = min(asked - 1, limit - sends_on(org_id, campaign_id, day))
-                continue
-            return asked
-        return 0
+        """Take up to ``wanted`` of the day's ``limit`` slots; return how many (0: none left).
+
+        The bounded counter's conditional ``ADD`` (:class:`~outreach.data.counters.DynamoCounters`).
+        """
+        return self._counters.reserve(
+            daily_counter_key(org_id, campaign_id, day),
+            limit=limit,
+            wanted=wanted,
+            expires_at=now + DAY_COUNTER_TTL,
+        )
 
     def release_slots(self, org_id: str, campaign_id: str, day: str, count: int) -> None:
         """Give back ``count`` reserved slots nobody used."""
-        if count <= 0:
-            return
-        CounterModel(daily_counter_key(org_id, campaign_id, day)).update(
-            actions=[CounterModel.value.add(-count)], condition=CounterModel.value >= count
-        )
+        self._counters.release(daily_counter_key(org_id, campaign_id, day), count)
 
     # --- Claims and outcomes ---------------------------------------------------------------
 
@@ -243,6 +250,27 @@ class SendingRepository:
             raise
         return claim
 
+    def hold_back(
+        self, candidate: Candidate, *, until: datetime, reason: WaitingReason, now: datetime
+    ) -> bool:
+        """A pending recipient waits until ``until`` for ``reason``, unclaimed."""
+        try:
+            update_quietly(
+                self._item(candidate),
+                actions=[
+                    RecipientModel.retry_at.set(until),
+                    RecipientModel.waiting_reason.set(reason.value),
+                    RecipientModel.updated_at.set(now),
+                ],
+                condition=(RecipientModel.status == RecipientStatus.PENDING.value)
+                & (RecipientModel.retry_at.does_not_exist() | (RecipientModel.retry_at <= now)),
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
     def release(self, candidate: Candidate, claim: Claim, retry: Retry, *, now: datetime) -> bool:
         actions: list[Any] = [
             RecipientModel.status.set(RecipientStatus.PENDING.value),
@@ -253,6 +281,11 @@ class SendingRepository:
             actions.append(RecipientModel.attempts.add(-1))
         actions.append(
             RecipientModel.retry_at.set(retry.at) if retry.at else RecipientModel.retry_at.remove()
+        )
+        actions.append(
+            RecipientModel.waiting_reason.set(retry.reason.value)
+            if retry.at and retry.reason
+            else RecipientModel.waiting_reason.remove()
         )
         try:
             update_quietly(
@@ -279,7 +312,7 @@ class SendingRepository:
         if claim is None or candidate.retry_at is not None:
             # Claimed with no retry pending (the index said so, and a claim is only
             # taken when no retry is due later): there is no retry_at to clear.
-            actions.append(RecipientModel.retry_at.remove())
+            actions += [RecipientModel.retry_at.remove(), RecipientModel.waiting_reason.remove()]
         if outcome.message_id is not None:
             actions += [
                 RecipientModel.provider_message_id.set(outcome.message_id),
@@ -303,15 +336,16 @@ class SendingRepository:
             raise
         return True
 
-    def note_sends(self, org_id: str, sends: Iterable[SentNote]) -> None:
-        """Remember what last texted each number (reply attribution) and when it was first.
-
-        Batched puts, a page at a time: only the sender writes these items, and
-        the first-text instants come from the page's read of them.
-        """
+    def note_texts(self, org_id: str, histories: Mapping[str, PhoneHistory]) -> None:
+        """Write the numbers' histories once a page's texts went (batched puts: only the
+        organization's sending turn writes them)."""
         with PhoneHistoryModel.batch_write() as batch:
-            for note in sends:
-                batch.save(PhoneHistoryModel(org_id, note.candidate.phone, **asdict(note.history)))
+            for phone, history in histories.items():
+                batch.save(
+                    PhoneHistoryModel(
+                        org_id, phone, **{**asdict(history), "recent": list(history.recent)}
+                    )
+                )
 
     def pause_for_account(self, org_id: str, campaign_id: str, reason: str, now: datetime) -> bool:
         """``active -> paused`` by the engine, with ``reason`` (leaves the dispatch index).
@@ -357,3 +391,116 @@ class SendingRepository:
                 return False
             raise
         return True
+
+
+class SendingTurnRepository:
+    """:class:`~outreach.sending.ports.SendingTurns` on the counters table: one item per
+    organization, taken and given back by conditional writes."""
+
+    def take(self, org_id: str, *, token: str, now: datetime, until: datetime) -> Turn | None:
+        """Hold the turn until ``until`` if nobody holds it (or their turn ran out before
+        ``now``); ``None`` when another run holds it. A turn that ran out while its run
+        had a page in flight hands on the numbers of that page it may have texted."""
+        item = SendingTurnModel(sending_turn_key(org_id))
+        try:
+            answer = item._get_connection().update_item(
+                item.key,
+                actions=[
+                    SendingTurnModel.holder.set(token),
+                    SendingTurnModel.until.set(until),
+                    SendingTurnModel.in_flight.remove(),
+                    SendingTurnModel.in_flight_campaign.remove(),
+                    SendingTurnModel.expires_at.set(until + _TURN_KEPT),
+                ],
+                condition=SendingTurnModel.holder.does_not_exist() | (SendingTurnModel.until < now),
+                return_values=ALL_OLD,
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                return None
+            raise
+        before = answer.get("Attributes")
+        previous = SendingTurnModel.from_raw_data(before) if before else None
+        maybe_sent = {
+            phone: at
+            for phone, at in _instants(previous.maybe_sent if previous else None).items()
+            if at > now - FREQUENCY_WINDOW
+        }
+        if previous and previous.holder and previous.in_flight and previous.until:
+            # The run before died holding the turn, its page's histories unwritten.
+            maybe_sent.update(
+                _maybe_texted(
+                    org_id, previous.in_flight_campaign or "", previous.in_flight, previous.until
+                )
+            )
+            update_quietly(
+                SendingTurnModel(item.key),
+                actions=[
+                    SendingTurnModel.maybe_sent.set(
+                        {phone: at.isoformat() for phone, at in maybe_sent.items()}
+                    )
+                ],
+                condition=SendingTurnModel.holder == token,
+            )
+        return Turn(org_id, token, until, maybe_sent)
+
+    def mark(
+        self, org_id: str, *, token: str, campaign_id: str, contact_ids: Sequence[str]
+    ) -> bool:
+        """The recipients of the page about to be sent; ``False`` if the turn is not ours."""
+        try:
+            update_quietly(
+                SendingTurnModel(sending_turn_key(org_id)),
+                actions=[
+                    SendingTurnModel.in_flight.set(list(contact_ids)),
+                    SendingTurnModel.in_flight_campaign.set(campaign_id),
+                ],
+                condition=SendingTurnModel.holder == token,
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def give_back(self, org_id: str, *, token: str) -> None:
+        """End our turn (nothing in flight any more); nothing if it is no longer ours."""
+        try:
+            update_quietly(
+                SendingTurnModel(sending_turn_key(org_id)),
+                actions=[
+                    SendingTurnModel.holder.remove(),
+                    SendingTurnModel.until.remove(),
+                    SendingTurnModel.in_flight.remove(),
+                    SendingTurnModel.in_flight_campaign.remove(),
+                ],
+                condition=SendingTurnModel.holder == token,
+            )
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+
+
+def _maybe_texted(
+    org_id: str, campaign_id: str, contact_ids: Iterable[str], turn_end: datetime
+) -> dict[str, datetime]:
+    """The numbers a dead run's page may have texted, and when at the latest: a recipient
+    it claimed (``sending``) or ended ``unknown`` may have been texted up to the end of the
+    run's turn; one recorded ``sent`` (or later) was texted at its ``sent_at``."""
+    keys = [(campaign_key(org_id, campaign_id), contact_id) for contact_id in contact_ids]
+    found: dict[str, datetime] = {}
+    for item in RecipientModel.batch_get(
+        keys, consistent_read=True, attributes_to_get=["phone", "status", "sent_at"]
+    ):
+        status = RecipientStatus(item.status)
+        if status in (RecipientStatus.PENDING, RecipientStatus.SKIPPED):
+            continue
+        if status is RecipientStatus.FAILED and item.sent_at is None:
+            continue  # refused by the provider: never sent
+        found[item.phone] = item.sent_at or turn_end
+    return found
+
+
+def _instants(stored: Any) -> dict[str, datetime]:
+    """The ``maybe_sent`` map as read (ISO instants by phone)."""
+    return {phone: datetime.fromisoformat(at) for phone, at in raw_map(stored).items()}

@@ -18,7 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from outreach.identity.domain import DEFAULT_QUIET_END, DEFAULT_QUIET_START
+from outreach.identity.domain import (
+    DEFAULT_QUIET_END,
+    DEFAULT_QUIET_START,
+    LEGAL_QUIET_END,
+    LEGAL_QUIET_START,
+)
 from outreach.phone_zones import zones_for_number
 from outreach.timezones import is_timezone, parse_hhmm, zone
 
@@ -26,6 +31,9 @@ DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # The organization defaults (the federal telemarketing hours), kept in one place.
 _DEFAULT_QUIET_START = parse_hhmm(DEFAULT_QUIET_START)
 _DEFAULT_QUIET_END = parse_hhmm(DEFAULT_QUIET_END)
+# The federal telemarketing window (rule 3): an organization may narrow it, never widen it.
+_LEGAL_START = parse_hhmm(LEGAL_QUIET_START)
+_LEGAL_END = parse_hhmm(LEGAL_QUIET_END)
 
 
 @dataclass(frozen=True)
@@ -53,18 +61,27 @@ class SendWindow:
 
 @dataclass(frozen=True)
 class QuietHours:
-    """The organization's allowance: a recipient may be texted at local ``start <= t < end``."""
+    """The organization's allowance: a recipient may be texted at local ``start <= t < end``
+    (``start == end``: never)."""
 
     start: time = _DEFAULT_QUIET_START
     end: time = _DEFAULT_QUIET_END
 
     def __post_init__(self) -> None:
-        _check_span(self.start, self.end, "quiet hours")
+        _check_span(self.start, self.end, "quiet hours", empty_allowed=True)
 
     @classmethod
     def from_hhmm(cls, start: str, end: str) -> QuietHours:
         """Build from the organization's stored ``HH:MM`` texts."""
         return cls(parse_hhmm(start), parse_hhmm(end))
+
+    def within_legal_hours(self) -> QuietHours:
+        """These hours narrowed to the federal window (08:00-21:00, rule 3): a setting stored
+        wider (before it was refused, or by hand) never widens what the engine does. Hours
+        outside the window altogether allow nothing: an empty span at the window's start."""
+        start = max(self.start, _LEGAL_START)
+        end = min(self.end, _LEGAL_END)
+        return QuietHours(start, max(start, end))
 
 
 def recipient_zones(contact_timezone: str | None, phone: str, fallback: str) -> tuple[str, ...]:
@@ -102,10 +119,10 @@ def quiet_hours_allow(now: datetime, quiet: QuietHours, zones: Sequence[str]) ->
     )
 
 
-def _check_span(start: time, end: time, what: str) -> None:
+def _check_span(start: time, end: time, what: str, *, empty_allowed: bool = False) -> None:
     if start.tzinfo is not None or end.tzinfo is not None:
         raise ValueError(f"{what} times are wall clock times: no tzinfo")
-    if not start < end:
+    if not (start <= end if empty_allowed else start < end):
         raise ValueError(f"{what} start must be before its end")
 
 

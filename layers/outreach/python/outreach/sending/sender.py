@@ -3,11 +3,20 @@
 Source: ``sending-rules.md``, "When a message may go out" and "What is
 guaranteed". For each open recipient, in order: the time rules (campaign
 window and days, dates, the recipient's quiet hours in every zone the number
-may be in; :mod:`outreach.sending.rules`), a slot of the day's cap
-(:mod:`outreach.sending.daily_cap`), the claim, then the campaign's status and
-the opt-out list as read within the send deadline before the provider call
-(:mod:`outreach.sending.checkpoint`), then the provider, then the outcome. See
-:mod:`outreach.sending.repository` for the claim protocol.
+may be in; :mod:`outreach.sending.rules`), where the number may be texted
+(:mod:`outreach.destinations`), a first look at its frequency window, a slot of
+the campaign's day cap and one of the organization's day
+(:mod:`outreach.sending.daily_cap`, :mod:`outreach.spend`), the claim, then the
+campaign's status and the opt-out list as read within the send deadline before
+the provider call (:mod:`outreach.sending.checkpoint`), then the provider, then
+the outcome. See :mod:`outreach.sending.repository` for the claim protocol.
+
+A run holds its organization's sending turn (:class:`~outreach.sending.domain.Turn`)
+from its first send to its end: one run at a time per organization, so the
+numbers' frequency windows (``contact_daily_limit``) are read consistently once a
+page, checked in memory, and written once a page, exactly; the page in flight is
+noted on the turn first, so a run that dies cannot let a number be texted again
+within the window.
 
 Each recipient's turn ends in a :class:`Step`: go on to the next one, or stop
 the tick (the report's ``stopped`` says why).
@@ -32,16 +41,28 @@ from outreach.contacts.opt_outs import with_footer
 from outreach.contacts.ports import OptOutList
 from outreach.contacts.repository import OptOutRepository
 from outreach.data.binding import ensure_models_bound
+from outreach.data.counters import DynamoCounters
+from outreach.destinations import allowed_regions, not_textable_reason
 from outreach.identity.domain import Organization
 from outreach.identity.ports import OrganizationReader
 from outreach.identity.repository import IdentityRepository
 from outreach.observability import logger
 from outreach.sending.checkpoint import Checkpoints, Upcoming
-from outreach.sending.daily_cap import Slots
+from outreach.sending.daily_cap import CampaignDay, OrganizationDay, Slots
 from outreach.sending.dispatch import CampaignWork
-from outreach.sending.domain import Candidate, Claim, ContactFields, Outcome, Retry, SentNote
-from outreach.sending.ports import SendingStore
-from outreach.sending.repository import SendingRepository
+from outreach.sending.domain import (
+    Candidate,
+    Claim,
+    ContactFields,
+    Outcome,
+    PhoneHistory,
+    Retry,
+    Turn,
+    WaitingReason,
+    history_with_text,
+)
+from outreach.sending.ports import SendingStore, SendingTurns
+from outreach.sending.repository import SendingRepository, SendingTurnRepository
 from outreach.sending.rules import (
     QuietHours,
     SendWindow,
@@ -60,6 +81,7 @@ from outreach.sms.providers import (
     UnknownOutcomeError,
     get_sms_provider,
 )
+from outreach.spend import BoundedCounters, next_text_allowed
 
 MAX_ATTEMPTS = 3
 # A claim not recorded within the lease ends "unknown" (the worker died).
@@ -70,6 +92,9 @@ PAGE = 50
 # No new recipient is taken with less than this left before the function's timeout
 # (seconds): one provider call (3 s to connect, 10 s to read) and its outcome's write.
 TIME_MARGIN_SECONDS = 20.0
+# A run's turn outlasts its invocation by this much (Lambda ends the run at its timeout);
+# a run with no known timeout (local, tests) holds it as long as a claim's lease.
+TURN_MARGIN = timedelta(seconds=5)
 
 
 class Step(Enum):
@@ -91,7 +116,9 @@ class SendReport:
     unknown: int = 0
     retried: int = 0
     quiet_hours_deferred: int = 0
+    held_back: int = 0  # the number had its contact_daily_limit of campaign texts
     cap_reached: bool = False
+    org_cap_reached: bool = False
     completed: bool = False
     stopped: str | None = None
 
@@ -109,7 +136,9 @@ class SendReport:
             "unknown": self.unknown,
             "retried": self.retried,
             "quiet_hours_deferred": self.quiet_hours_deferred,
+            "held_back": self.held_back,
             "cap_reached": self.cap_reached,
+            "org_cap_reached": self.org_cap_reached,
             "completed": self.completed,
         }
 
@@ -134,10 +163,13 @@ class _Tick:
     campaign: Campaign
     organization: Organization
     sender_number: str
+    turn: Turn
     quiet: QuietHours
     templates: dict[str, Template]
+    allowed: frozenset[str]  # the countries the organization may text
     budget: int  # the most this tick may send
-    slots: Slots
+    slots: Slots  # of the campaign's daily_limit
+    org_slots: Slots  # of the organization's daily_message_limit
     report: SendReport
     time_left: Callable[[], float] | None
 
@@ -147,13 +179,13 @@ class _Tick:
 
 @dataclass
 class _Page:
-    """One page of ready candidates, with the numbers texted before and the page's sends."""
+    """One page of ready candidates, their contacts, and their numbers' histories (a
+    number in it was texted before: no footer), updated with the page's own texts."""
 
     ready: list[Candidate]
     contacts: dict[str, ContactFields]
-    # Numbers texted before (no footer) and when first; the page's sends, for their history.
-    first_texts: dict[str, datetime] = field(default_factory=dict)
-    sent: list[SentNote] = field(default_factory=list)
+    histories: dict[str, PhoneHistory]
+    texted: dict[str, PhoneHistory] = field(default_factory=dict)  # this page's, to write
 
 
 class CampaignSender:
@@ -165,11 +197,15 @@ class CampaignSender:
         repository: SendingStore,
         organizations: OrganizationReader,
         opt_outs: OptOutList,
+        counters: BoundedCounters,
+        turns: SendingTurns,
         provider: SmsProvider,
         clock: Clock,
         hooks: FaultHooks | None = None,
     ) -> None:
         self._repo = repository
+        self._counters = counters
+        self._turns = turns
         self._organizations = organizations
         self._provider = provider
         self._clock = clock
@@ -214,23 +250,43 @@ class CampaignSender:
         ):
             report.stop("outside the campaign's window")
             return report
+        turn = self._turns.take(
+            organization.id,
+            token=uuid.uuid4().hex,
+            now=now,
+            until=now
+            + (timedelta(seconds=time_left()) + TURN_MARGIN if time_left else CLAIM_LEASE),
+        )
+        if turn is None:
+            report.stop("organization busy")  # another run sends for it; the next tick goes on
+            return report
         tick = _Tick(
             campaign=campaign,
             organization=organization,
+            turn=turn,
             sender_number=organization.sender_number,
             quiet=QuietHours.from_hhmm(
                 organization.quiet_hours_start, organization.quiet_hours_end
-            ),
+            ).within_legal_hours(),
             templates={v.name: parse_template(v.body) for v in campaign.variants},
+            allowed=allowed_regions(organization.allowed_countries, organization.sender_number),
             budget=budget if budget is not None else 60 * organization.messages_per_second,
-            slots=Slots(self._repo, campaign),
+            slots=Slots(CampaignDay(self._repo, campaign)),
+            org_slots=Slots(OrganizationDay(self._counters, organization)),
             report=report,
             time_left=time_left,
         )
         try:
             seen = self._send_open_recipients(tick)
+        except Exception:
+            self._turns.give_back(organization.id, token=turn.token)
+            raise
         finally:
             tick.slots.give_back()
+            tick.org_slots.give_back()
+        # Given back when the run ends (or fails) here, not when its process dies: then
+        # the turn runs out and the next run counts its page in flight as maybe sent.
+        self._turns.give_back(organization.id, token=turn.token)
         closed = report.sent + report.failed + report.skipped + report.unknown
         if (
             not report.cap_reached
@@ -263,19 +319,28 @@ class CampaignSender:
         ready = [c for c in candidates if not (c.retry_at and c.retry_at > now)]
         if not ready:
             return Step.NEXT
-        page = _Page(ready, self._repo.contacts(org_id, (c.contact_id for c in ready)))
-        page.first_texts.update(self._repo.first_texts(org_id, (c.phone for c in ready)))
+        contact_ids = [c.contact_id for c in ready]
+        if not self._turns.mark(
+            org_id, token=tick.turn.token, campaign_id=tick.campaign.id, contact_ids=contact_ids
+        ):
+            return tick.report.stop("turn lost")
+        page = _Page(
+            ready,
+            self._repo.contacts(org_id, contact_ids),
+            self._repo.phone_histories(org_id, (c.phone for c in ready)),
+        )
         try:
             for position, candidate in enumerate(ready):
                 if self._turn(tick, page, candidate, Upcoming(ready, position)) is Step.STOP:
                     return Step.STOP
             return Step.NEXT
         finally:
-            if page.sent:
-                self._repo.note_sends(org_id, page.sent)
+            if page.texted:
+                self._repo.note_texts(org_id, page.texted)
 
     def _turn(self, tick: _Tick, page: _Page, candidate: Candidate, upcoming: Upcoming) -> Step:
-        """One recipient's turn: the tick's limits, the contact, quiet hours, then the send."""
+        """One recipient's turn: the tick's limits, the contact, where the number may be
+        texted, quiet hours, its frequency window as the page read it, then the send."""
         report = tick.report
         if report.sent >= tick.budget:
             return report.stop("budget used")
@@ -283,34 +348,52 @@ class CampaignSender:
             return report.stop("out of time")
         contact = page.contacts.get(candidate.contact_id)
         if contact is None:
-            skipped = Outcome(RecipientStatus.SKIPPED, error="contact deleted")
-            if self._repo.record(candidate, skipped, claim=None, now=self._clock.now()):
-                report.skipped += 1
-            return Step.NEXT
+            return self._skip(candidate, "contact deleted", report)
+        refusal = not_textable_reason(candidate.phone, tick.allowed)
+        if refusal is not None:  # the organization's countries changed since the start
+            return self._skip(candidate, refusal.value, report)
         zones = recipient_zones(contact.timezone, candidate.phone, tick.organization.timezone)
         if not quiet_hours_allow(self._clock.now(), tick.quiet, zones):
             report.quiet_hours_deferred += 1
             return Step.NEXT
+        history = page.histories.get(candidate.phone)
+        held_until = next_text_allowed(
+            tick.turn.texts_to(candidate.phone, history),
+            self._clock.now(),
+            tick.organization.contact_daily_limit,
+        )
+        if held_until is not None:
+            return self._hold_back(candidate, held_until, report)
         body = with_footer(
             render_for_contact(tick.templates[candidate.variant], contact.values),
             tick.organization.opt_out_footer,
-            first_text=candidate.phone not in page.first_texts,
+            first_text=history is None,
         )
         return self._send_one(tick, page, candidate, body=body, upcoming=upcoming)
 
     def _send_one(
         self, tick: _Tick, page: _Page, candidate: Candidate, *, body: str, upcoming: Upcoming
     ) -> Step:
-        """Slot, claim, checkpoint, provider, outcome."""
-        campaign, report, slots = tick.campaign, tick.report, tick.slots
+        """Slots, claim, checkpoint, the number's window, provider, outcome."""
+        campaign, report = tick.campaign, tick.report
         self._pace(tick.organization.messages_per_second)
         now = self._clock.now()
-        if not slots.take(now, wanted=tick.budget - report.sent):
+        wanted = tick.budget - report.sent
+        if not tick.slots.take(now, wanted=wanted):
             report.cap_reached = True
             return report.stop("daily limit reached")
+        if not tick.org_slots.take(now, wanted=wanted):
+            tick.slots.put_back()
+            report.org_cap_reached = True
+            return report.stop("organization daily limit reached")
+
+        def put_back() -> None:
+            tick.slots.put_back()
+            tick.org_slots.put_back()
+
         claim = self._repo.claim(candidate, token=uuid.uuid4().hex, now=now, lease=CLAIM_LEASE)
         if claim is None:
-            slots.put_back()
+            put_back()
             self._reap_if_expired(candidate, now, report)
             return Step.NEXT
         if self._hooks.after_claim:
@@ -318,18 +401,18 @@ class CampaignSender:
         checkpoint = self._checkpoints.for_send(campaign, candidate.phone, upcoming)
         if checkpoint is None:  # could not read in time: give the recipient back, go on
             self._repo.release(candidate, claim, Retry(), now=now)
-            slots.put_back()
+            put_back()
             return Step.NEXT
         if checkpoint.status is not CampaignStatus.ACTIVE:
             step = self._abandon(
                 candidate, claim=claim, status=checkpoint.status, now=now, report=report
             )
-            slots.put_back()
+            put_back()
             return step
         if candidate.phone in checkpoint.opted_out:
             skipped = Outcome(RecipientStatus.SKIPPED, error="opted out")
             self._repo.record(candidate, skipped, claim=claim, now=now)
-            slots.put_back()
+            put_back()
             report.skipped += 1
             return Step.NEXT
         message = OutboundMessage(
@@ -345,12 +428,30 @@ class CampaignSender:
             },
         )
         outcome, step = self._deliver(candidate, message, claim, now=now, report=report)
-        if outcome is RecipientStatus.SENT:
-            first = page.first_texts.setdefault(candidate.phone, now)
-            page.sent.append(SentNote(candidate, now, first))
-        elif outcome is not RecipientStatus.UNKNOWN:  # unknown: maybe sent, the slot stays used
-            slots.put_back()
+        if outcome in (RecipientStatus.SENT, RecipientStatus.UNKNOWN):
+            # It went (or may have): its slots stay used and it counts in the number's window.
+            history = history_with_text(page.histories.get(candidate.phone), candidate, now)
+            page.histories[candidate.phone] = page.texted[candidate.phone] = history
+        else:
+            put_back()
         return step
+
+    def _skip(self, candidate: Candidate, reason: str, report: SendReport) -> Step:
+        """A pending recipient that will never be texted ends ``skipped`` with ``reason``."""
+        skipped = Outcome(RecipientStatus.SKIPPED, error=reason)
+        if self._repo.record(candidate, skipped, claim=None, now=self._clock.now()):
+            report.skipped += 1
+        return Step.NEXT
+
+    def _hold_back(self, candidate: Candidate, until: datetime, report: SendReport) -> Step:
+        """The number had its ``contact_daily_limit``: the recipient waits until ``until``
+        (not skipped), and its send says why."""
+        reason, now = WaitingReason.FREQUENCY_CAP, self._clock.now()
+        if self._repo.hold_back(candidate, until=until, reason=reason, now=now):
+            report.held_back += 1
+        else:  # not pending: a claim, maybe one whose worker died
+            self._reap_if_expired(candidate, now, report)
+        return Step.NEXT
 
     def _deliver(
         self,
@@ -398,7 +499,8 @@ class CampaignSender:
                 report.failed += 1
                 return RecipientStatus.FAILED, Step.NEXT
             retry_at = now + retry_delay(attempts)
-            self._repo.release(candidate, claim, Retry(at=retry_at), now=now)
+            retry = Retry(at=retry_at, reason=WaitingReason.RETRY)
+            self._repo.release(candidate, claim, retry, now=now)
             report.retried += 1
             return RecipientStatus.PENDING, Step.NEXT
         except UnknownOutcomeError as error:
@@ -491,6 +593,8 @@ class SenderFactory:
             repository=SendingRepository(),
             organizations=IdentityRepository(),
             opt_outs=OptOutRepository(),
+            counters=DynamoCounters(),
+            turns=SendingTurnRepository(),
             provider=self.provider or get_sms_provider(),
             clock=self.clock,
             hooks=self.hooks,
