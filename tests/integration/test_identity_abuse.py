@@ -13,22 +13,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from outreach.clock import SimulatedClock
-from outreach.config import get_settings
 from outreach.contacts.repository import OptOutRepository
 from outreach.errors import Conflict, TooManyRequests, Unauthorized
 from outreach.identity import domain
 from outreach.identity.passwords import Passwords
 from outreach.identity.repository import (
     IdentityRepository,
-    LoginFailureRepository,
-    SessionRepository,
 )
-from outreach.identity.service import IdentityService, get_identity_service
-from outreach.identity.tokens import AccessTokens
+from outreach.identity.service import IdentityService, build_identity_service, get_identity_service
 from outreach.ids import new_id
 from outreach.inbound.domain import InboundText
 from outreach.inbound.service import build_inbound_service
-from outreach.secrets import get_signing_key
 from tests.integration.identity_support import PASSWORD, Account, login, register
 from tests.support import builders
 from tests.support.api import ApiClient
@@ -42,21 +37,7 @@ NUMBER = "+16175550123"
 def _service_on_dynamodb(clock: SimulatedClock, passwords: Passwords) -> IdentityService:
     """The service as ``get_identity_service()`` builds it, on the DynamoDB repositories,
     with ``clock`` and ``passwords``."""
-    settings = get_settings()
-    return IdentityService(
-        users=IdentityRepository(),
-        sessions=SessionRepository(),
-        login_failures=LoginFailureRepository(),
-        passwords=passwords,
-        tokens=AccessTokens(
-            get_signing_key(),
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            ttl=timedelta(seconds=settings.access_token_ttl_seconds),
-        ),
-        clock=clock,
-        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
-    )
+    return build_identity_service(clock, passwords=passwords)
 
 
 @pytest.fixture

@@ -331,19 +331,25 @@ class IdentityService:
 def get_identity_service() -> IdentityService:
     """The process-wide service on DynamoDB, built on first use from the settings and
     signing key."""
+    return build_identity_service(SystemClock())
+
+
+def build_identity_service(clock: Clock, *, passwords: Passwords | None = None) -> IdentityService:
+    """The service on DynamoDB, with ``clock`` and ``passwords`` (argon2 by default), the
+    settings' token lifetimes, issuer and audience, and the signing key."""
     settings = get_settings()
     ensure_models_bound()
     return IdentityService(
         users=IdentityRepository(),
         sessions=SessionRepository(),
         login_failures=LoginFailureRepository(),
-        passwords=Passwords(),
+        passwords=passwords or Passwords(),
         tokens=AccessTokens(
             get_signing_key(),
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             ttl=timedelta(seconds=settings.access_token_ttl_seconds),
         ),
-        clock=SystemClock(),
+        clock=clock,
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
     )
