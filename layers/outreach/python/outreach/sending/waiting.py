@@ -13,8 +13,10 @@ recipient's quiet hours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from functools import cached_property
 
 from outreach.campaigns.domain import Campaign, CampaignStatus
 from outreach.identity.domain import Organization
@@ -27,6 +29,7 @@ from outreach.sending.rules import (
     recipient_zones,
     within_dates,
 )
+from outreach.timezones import zone
 
 
 @dataclass(frozen=True)
@@ -39,23 +42,24 @@ class CampaignMoment:
     organization: Organization
     campaign_sends_today: int
     org_sends_today: int
+    # Per set of zones met so far: whether quiet hours hold it back now, and until when.
+    _quiet_until: dict[tuple[str, ...], tuple[bool, datetime | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
-    def common_reason(self) -> WaitingReason | None:
-        """The reason every pending recipient waits now, or ``None`` (each its own)."""
+    @cached_property
+    def common_reason(self) -> tuple[WaitingReason | None, datetime | None]:
+        """The reason every pending recipient waits now and the first instant it no longer
+        holds (another may then hold), or ``(None, None)``: each waits for its own.
+        Worked out once per moment."""
         campaign, now = self.campaign, self.now
-        window = SendWindow.from_hhmm(
-            campaign.timezone, campaign.window.start, campaign.window.end, campaign.window.days
-        )
-        if not (
-            within_dates(now, campaign.start_at, campaign.end_at)
-            and campaign_window_allows(now, window)
-        ):
-            return WaitingReason.WINDOW
+        if not self._in_window(now):
+            return WaitingReason.WINDOW, _first_minute(now, self._in_window, _WINDOW_HORIZON)
         if self.campaign_sends_today >= campaign.daily_limit:
-            return WaitingReason.DAILY_LIMIT
+            return WaitingReason.DAILY_LIMIT, _next_midnight(now, campaign.timezone)
         if self.org_sends_today >= self.organization.daily_message_limit:
-            return WaitingReason.ORG_DAILY_LIMIT
-        return None
+            return WaitingReason.ORG_DAILY_LIMIT, _next_midnight(now, self.organization.timezone)
+        return None, None
 
     def reason_for(
         self,
@@ -65,7 +69,8 @@ class CampaignMoment:
         stored: str | None,
         retry_at: datetime | None,
     ) -> tuple[WaitingReason | None, datetime | None]:
-        """Why the pending recipient texted at ``phone`` waits, and until when if known.
+        """Why the pending recipient texted at ``phone`` waits, and the first instant that
+        reason no longer holds (``None``: not within the week, or it waits for nothing).
 
         ``stored``/``retry_at``: the reason and instant the sender wrote on it; they hold
         while ``retry_at`` is ahead. ``(None, None)``: it waits for nothing but its turn
@@ -75,14 +80,67 @@ class CampaignMoment:
             return WaitingReason(stored), retry_at
         if self.campaign.status is not CampaignStatus.ACTIVE:
             return None, None
-        common = self.common_reason()
+        common, until = self.common_reason
         if common is not None:
-            return common, None
+            return common, until
+        zones = recipient_zones(contact_timezone, phone, self.organization.timezone)
+        if zones not in self._quiet_until:  # worked out once per set of zones
+            self._quiet_until[zones] = (
+                (False, None)
+                if self._quiet_allows(self.now, zones)
+                else (
+                    True,
+                    _first_minute(
+                        self.now, lambda at: self._quiet_allows(at, zones), _QUIET_HORIZON
+                    ),
+                )
+            )
+        waits, until = self._quiet_until[zones]
+        return (WaitingReason.QUIET_HOURS, until) if waits else (None, None)
+
+    @cached_property
+    def _window(self) -> SendWindow:
+        window = self.campaign.window
+        return SendWindow.from_hhmm(self.campaign.timezone, window.start, window.end, window.days)
+
+    @cached_property
+    def _quiet(self) -> QuietHours:
         organization = self.organization
-        quiet = QuietHours.from_hhmm(
+        return QuietHours.from_hhmm(
             organization.quiet_hours_start, organization.quiet_hours_end
         ).within_legal_hours()
-        zones = recipient_zones(contact_timezone, phone, organization.timezone)
-        if not quiet_hours_allow(self.now, quiet, zones):
-            return WaitingReason.QUIET_HOURS, None
-        return None, None
+
+    def _in_window(self, at: datetime) -> bool:
+        campaign = self.campaign
+        return within_dates(at, campaign.start_at, campaign.end_at) and campaign_window_allows(
+            at, self._window
+        )
+
+    def _quiet_allows(self, at: datetime, zones: tuple[str, ...]) -> bool:
+        return quiet_hours_allow(at, self._quiet, zones)
+
+
+# How far ahead the first allowed minute is looked for: a week for the campaign's window
+# (its days repeat weekly; past its end date nothing opens), a day for quiet hours.
+_WINDOW_HORIZON = timedelta(days=7)
+_QUIET_HORIZON = timedelta(days=1)
+
+
+def _first_minute(
+    now: datetime, allows: Callable[[datetime], bool], horizon: timedelta
+) -> datetime | None:
+    """The first whole minute after ``now`` that ``allows``, within ``horizon``; ``None``
+    if none. Every bound of the rules is a whole minute, so none is missed."""
+    start = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for minute in range(int(horizon.total_seconds() // 60)):
+        at = start + timedelta(minutes=minute)
+        if allows(at):
+            return at
+    return None
+
+
+def _next_midnight(now: datetime, timezone: str) -> datetime:
+    """The next day's start in ``timezone`` (UTC): when a day's counter no longer counts."""
+    local = now.astimezone(zone(timezone))
+    tomorrow = local.date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0, 0), tzinfo=zone(timezone)).astimezone(UTC)
