@@ -73,7 +73,7 @@ def test_20_concurrent_helps_from_one_number_get_exactly_one_answer() -> None:
     service = build_inbound_service(clock)
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         outcomes = list(pool.map(lambda _: text_from(service, boston(7)), range(20)))
-    assert outcomes == [Outcome.HELP_SENT] * 20
+    assert Counter(outcomes) == {Outcome.HELP_SENT: 1, Outcome.HELP_NOT_ANSWERED: 19}
     assert answers(org_id) == Counter({boston(7): 1})
     assert recorded(org_id) == Counter({"sent": 1, "suppressed:help_interval": 19})
 

@@ -135,7 +135,7 @@ def test_15_helps_from_a_foreign_number_never_texted_send_nothing(
 ) -> None:
     for _ in range(15):
         outcome, stored = org.text("HELP", sender=UK_NEVER_TEXTED)
-        assert outcome is Outcome.HELP_SENT  # handled: recorded, not answered
+        assert outcome is Outcome.HELP_NOT_ANSWERED  # handled: recorded, not answered
         assert stored.auto_reply == "suppressed:country_not_allowed"
         assert stored.carrier_message_id is None
     assert org.provider.sent == []
@@ -186,7 +186,7 @@ def test_5_stop_start_cycles_confirm_only_up_to_the_hourly_limit(org: Org) -> No
 
 def test_info_from_a_chinese_number_is_not_answered(org: Org) -> None:
     outcome, stored = org.text("INFO", sender=CHINA)
-    assert outcome is Outcome.HELP_SENT
+    assert outcome is Outcome.HELP_NOT_ANSWERED
     assert stored.auto_reply == "suppressed:country_not_allowed"
     assert org.provider.sent == []
 
@@ -252,14 +252,17 @@ def test_answers_go_only_where_the_organization_may_text(
 def test_without_a_sender_number_the_suppression_is_recorded(org: Org) -> None:
     org.configure(sender_number=None)
     outcome, stored = org.text("HELP", sender=boston(1))
-    assert (outcome, stored.auto_reply) == (Outcome.HELP_SENT, "suppressed:no_sender_number")
+    assert (outcome, stored.auto_reply) == (
+        Outcome.HELP_NOT_ANSWERED,
+        "suppressed:no_sender_number",
+    )
     assert org.provider.sent == []
 
 
 def test_a_refused_auto_reply_gives_its_units_and_help_mark_back(org: Org) -> None:
     org.provider.outcomes.append(PermanentSendError("InvalidNumber"))
     outcome, stored = org.text("HELP", sender=boston(1))
-    assert (outcome, stored.auto_reply) == (Outcome.HELP_SENT, "failed:InvalidNumber")
+    assert (outcome, stored.auto_reply) == (Outcome.HELP_NOT_ANSWERED, "failed:InvalidNumber")
     assert (org.hour_counter(), org.day_counter()) == (0, 0)
     # Not answered, so the number may still have its answer today.
     assert org.text("HELP", sender=boston(1))[1].auto_reply == "sent"

@@ -394,8 +394,8 @@ def test_start_when_not_opted_out_sends_nothing(world: World) -> None:
 def test_help_answers_with_the_help_text_once_a_day_outside_the_campaign(world: World) -> None:
     # Issue 14 changed this on purpose: one HELP answer per number per 24 hours (the
     # other bounds on auto-replies: tests/unit/test_inbound_auto_replies.py).
-    for body in ("HELP", "info", "Help?"):
-        assert world.text(body, sender=boston(2)) is Outcome.HELP_SENT
+    outcomes = [world.text(body, sender=boston(2)) for body in ("HELP", "info", "Help?")]
+    assert outcomes == [Outcome.HELP_SENT, Outcome.HELP_NOT_ANSWERED, Outcome.HELP_NOT_ANSWERED]
     assert Counter(world.outbox_to(boston(2)))["Acme: call us."] == 1
     # The answers count nowhere: no opt-out, reply or replier (the cap: test_inbound.py).
     assert world.store.counters(ORG_ID, CAMPAIGN_ID) == Counter()
@@ -405,7 +405,7 @@ def test_without_a_sender_number_nothing_is_answered_but_the_rule_applies(world:
     world.identity.organizations[ORG_ID] = replace(
         world.identity.organizations[ORG_ID], sender_number=None
     )
-    assert world.text("HELP", sender=boston(2)) is Outcome.HELP_SENT
+    assert world.text("HELP", sender=boston(2)) is Outcome.HELP_NOT_ANSWERED
     assert world.text("STOP", sender=boston(2)) is Outcome.OPTED_OUT
     assert world.opt_outs.get(ORG_ID, boston(2)) is not None
     assert world.outbox_to(boston(2)) == ["Hi there, A"]

@@ -53,8 +53,10 @@ class Outcome(StrEnum):
     OPTED_OUT = "opted_out"
     ALREADY_OPTED_OUT = "already_opted_out"
     OPTED_IN = "opted_in"
-    # A HELP handled: answered, or not (the recorded text's ``auto_reply`` says why).
+    # A HELP answered (or perhaps: the provider did not say), or not: suppressed by a
+    # bound or refused by the provider (the recorded text's ``auto_reply`` says which).
     HELP_SENT = "help_sent"
+    HELP_NOT_ANSWERED = "help_not_answered"
     REPLY = "reply"
     DUPLICATE = "duplicate"
     UNKNOWN_NUMBER = "unknown_number"

@@ -174,10 +174,12 @@ class InboundService:
                 )
             return Outcome.OPTED_IN
         if kind is InboundKind.HELP:
-            self._answer(
+            reply = self._answer(
                 organization, message_id, phone, organization.help_text, now=now, help_answer=True
             )
-            return Outcome.HELP_SENT
+            if reply.status in (AutoReplyStatus.SENT, AutoReplyStatus.UNKNOWN):
+                return Outcome.HELP_SENT
+            return Outcome.HELP_NOT_ANSWERED
         if last:
             self._store.count_reply(org_id, last, now)
         return Outcome.REPLY
@@ -213,9 +215,9 @@ class InboundService:
         *,
         now: datetime,
         help_answer: bool = False,
-    ) -> None:
-        """Send a confirmation or HELP answer within the bounds, and record on the text what
-        became of it; a suppressed one is also logged and counted in the
+    ) -> AutoReply:
+        """Send a confirmation or HELP answer within the bounds, record on the text what
+        became of it, and answer that; a suppressed one is also logged and counted in the
         ``AutoRepliesSuppressed`` metric. The opt-out or opt-in is already written."""
         reply = self._auto_reply(organization, phone, body, now=now, help_answer=help_answer)
         self._store.note_auto_reply(organization.id, message_id, reply)
@@ -234,6 +236,7 @@ class InboundService:
                 "auto-reply not sent",
                 extra={"org_id": organization.id, "code": reply.code, "status": reply.status},
             )
+        return reply
 
     def _auto_reply(
         self,
