@@ -211,6 +211,22 @@ def test_a_recipient_the_window_never_reaches_is_left_out(world: World) -> None:
     assert world.recipient_phones(late.id) == {BOSTON, TOLL_FREE}
 
 
+def test_quiet_hours_stored_wider_than_the_federal_window_do_not_widen_the_reach(
+    world: World,
+) -> None:
+    # An organization whose stored setting says 00:00-23:59 (written before it was
+    # refused): the sender narrows it to 08:00-21:00, so must the start. A 21:30-23:00
+    # New York window never reaches a Boston number.
+    stored = world.organizations.organizations
+    stored[world.org_id] = replace(
+        stored[world.org_id], quiet_hours_start="00:00", quiet_hours_end="23:59"
+    )
+    world.add(BOSTON)
+    started = world.start(domain.Window("21:30", "23:00", WEEKDAYS))
+    assert started.left_out == domain.LeftOut(never_in_window=1)
+    assert world.recipient_phones(started.id) == set()
+
+
 def test_the_contacts_own_zone_decides_its_reach(world: World) -> None:
     # The same Boston number: in Tokyo, 09:00-18:00 New York is 23:00-08:00 there.
     world.add("+16175550111", timezone="Asia/Tokyo")

@@ -216,16 +216,8 @@ class CampaignService:
         audience = _Audience(
             suppressed=self._opt_outs.all_phones(org_id),
             allowed=allowed_regions(organization.allowed_countries, organization.sender_number),
-            reach=Reach(
-                SendWindow.from_hhmm(
-                    campaign.timezone,
-                    campaign.window.start,
-                    campaign.window.end,
-                    campaign.window.days,
-                ),
-                QuietHours.from_hhmm(organization.quiet_hours_start, organization.quiet_hours_end),
-                start=now,
-            ),
+            # The hours the sender will apply: stored ones narrowed to the federal window.
+            reach=Reach(SendWindow.of(campaign), QuietHours.of(organization), start=now),
             fallback_zone=organization.timezone,
         )
         weights = [(v.name, v.weight) for v in campaign.variants]

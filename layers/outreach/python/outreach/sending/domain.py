@@ -108,8 +108,7 @@ class Turn:
 
     One run sends for an organization at any moment (the send queue's message groups
     already make it so; the turn is the guarantee, a conditional write): the
-    organization-wide promises that hang on one number (``contact_daily_limit``, the
-    sender number's ``messages_per_second``) are then kept in memory, exactly.
+    ``contact_daily_limit`` of each number is then checked in memory, exactly.
     ``until`` is past the end of the run's invocation, so a run cannot outlive its turn.
 
     ``maybe_sent``: numbers a run that died while holding the turn may have texted

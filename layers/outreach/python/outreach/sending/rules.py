@@ -18,11 +18,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
+from outreach.campaigns.domain import Campaign
 from outreach.identity.domain import (
     DEFAULT_QUIET_END,
     DEFAULT_QUIET_START,
     LEGAL_QUIET_END,
     LEGAL_QUIET_START,
+    Organization,
 )
 from outreach.phone_zones import zones_for_number
 from outreach.timezones import is_timezone, parse_hhmm, zone
@@ -58,6 +60,12 @@ class SendWindow:
         """Build from stored text: ``("America/New_York", "09:00", "18:00", ["mon", ...])``."""
         return cls(timezone, parse_hhmm(start), parse_hhmm(end), frozenset(days))
 
+    @classmethod
+    def of(cls, campaign: Campaign) -> SendWindow:
+        """The campaign's weekly window, in its zone."""
+        window = campaign.window
+        return cls.from_hhmm(campaign.timezone, window.start, window.end, window.days)
+
 
 @dataclass(frozen=True)
 class QuietHours:
@@ -74,6 +82,13 @@ class QuietHours:
     def from_hhmm(cls, start: str, end: str) -> QuietHours:
         """Build from the organization's stored ``HH:MM`` texts."""
         return cls(parse_hhmm(start), parse_hhmm(end))
+
+    @classmethod
+    def of(cls, organization: Organization) -> QuietHours:
+        """The organization's allowance as every rule applies it: its stored hours narrowed
+        to the federal window (:meth:`within_legal_hours`)."""
+        stored = cls.from_hhmm(organization.quiet_hours_start, organization.quiet_hours_end)
+        return stored.within_legal_hours()
 
     def within_legal_hours(self) -> QuietHours:
         """These hours narrowed to the federal window (08:00-21:00, rule 3): a setting stored
@@ -102,6 +117,14 @@ def within_dates(now: datetime, start_at: datetime | None, end_at: datetime | No
     if start_at is not None and instant < start_at:
         return False
     return end_at is None or instant < end_at
+
+
+def campaign_allows(now: datetime, campaign: Campaign, window: SendWindow) -> bool:
+    """Rules 1 and 2 together: ``now`` is within the campaign's dates and its ``window``
+    (:meth:`SendWindow.of` the campaign)."""
+    return within_dates(now, campaign.start_at, campaign.end_at) and campaign_window_allows(
+        now, window
+    )
 
 
 def campaign_window_allows(now: datetime, window: SendWindow) -> bool:

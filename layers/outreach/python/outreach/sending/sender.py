@@ -66,10 +66,9 @@ from outreach.sending.repository import SendingRepository, SendingTurnRepository
 from outreach.sending.rules import (
     QuietHours,
     SendWindow,
-    campaign_window_allows,
+    campaign_allows,
     quiet_hours_allow,
     recipient_zones,
-    within_dates,
 )
 from outreach.sms.providers import (
     AccountSendError,
@@ -241,13 +240,7 @@ class CampaignSender:
         if not organization.sender_number:
             report.stop("no sender number")
             return report
-        window = SendWindow.from_hhmm(
-            campaign.timezone, campaign.window.start, campaign.window.end, campaign.window.days
-        )
-        if not (
-            within_dates(now, campaign.start_at, campaign.end_at)
-            and campaign_window_allows(now, window)
-        ):
+        if not campaign_allows(now, campaign, SendWindow.of(campaign)):
             report.stop("outside the campaign's window")
             return report
         turn = self._turns.take(
@@ -265,9 +258,7 @@ class CampaignSender:
             organization=organization,
             turn=turn,
             sender_number=organization.sender_number,
-            quiet=QuietHours.from_hhmm(
-                organization.quiet_hours_start, organization.quiet_hours_end
-            ).within_legal_hours(),
+            quiet=QuietHours.of(organization),
             templates={v.name: parse_template(v.body) for v in campaign.variants},
             allowed=allowed_regions(organization.allowed_countries, organization.sender_number),
             budget=budget if budget is not None else 60 * organization.messages_per_second,

@@ -24,10 +24,9 @@ from outreach.sending.domain import WaitingReason
 from outreach.sending.rules import (
     QuietHours,
     SendWindow,
-    campaign_window_allows,
+    campaign_allows,
     quiet_hours_allow,
     recipient_zones,
-    within_dates,
 )
 from outreach.timezones import zone
 
@@ -100,21 +99,14 @@ class CampaignMoment:
 
     @cached_property
     def _window(self) -> SendWindow:
-        window = self.campaign.window
-        return SendWindow.from_hhmm(self.campaign.timezone, window.start, window.end, window.days)
+        return SendWindow.of(self.campaign)
 
     @cached_property
     def _quiet(self) -> QuietHours:
-        organization = self.organization
-        return QuietHours.from_hhmm(
-            organization.quiet_hours_start, organization.quiet_hours_end
-        ).within_legal_hours()
+        return QuietHours.of(self.organization)
 
     def _in_window(self, at: datetime) -> bool:
-        campaign = self.campaign
-        return within_dates(at, campaign.start_at, campaign.end_at) and campaign_window_allows(
-            at, self._window
-        )
+        return campaign_allows(at, self.campaign, self._window)
 
     def _quiet_allows(self, at: datetime, zones: tuple[str, ...]) -> bool:
         return quiet_hours_allow(at, self._quiet, zones)
