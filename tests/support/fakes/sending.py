@@ -211,11 +211,7 @@ class InMemorySendingStore:
         self, candidate: Candidate, *, token: str, now: datetime, lease: timedelta
     ) -> Claim | None:
         found = self.recipients.get(_key(candidate))
-        if (
-            found is None
-            or found.status is not RecipientStatus.PENDING
-            or (found.retry_at is not None and found.retry_at > now)
-        ):
+        if found is None or not _pending_and_due(found, now):
             return None
         claim = Claim.of(token, now + lease)
         old = found.image()
@@ -281,11 +277,7 @@ class InMemorySendingStore:
         self, candidate: Candidate, *, until: datetime, reason: WaitingReason, now: datetime
     ) -> bool:
         found = self.recipients.get(_key(candidate))
-        if (
-            found is None
-            or found.status is not RecipientStatus.PENDING
-            or (found.retry_at is not None and found.retry_at > now)
-        ):
+        if found is None or not _pending_and_due(found, now):
             return False
         old = found.image()
         found.retry_at = until
@@ -313,6 +305,14 @@ class InMemorySendingStore:
 
 def _active(campaign: Campaign) -> bool:
     return campaign.status is CampaignStatus.ACTIVE
+
+
+def _pending_and_due(found: StoredRecipient, now: datetime) -> bool:
+    """Nobody holds it and no retry or hold waits on it after ``now`` (the repository's
+    claim and hold condition)."""
+    return found.status is RecipientStatus.PENDING and (
+        found.retry_at is None or found.retry_at <= now
+    )
 
 
 def _key(candidate: Candidate) -> tuple[str, str, str]:

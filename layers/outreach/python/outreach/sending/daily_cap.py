@@ -10,14 +10,13 @@ The cap's parts, each in one place:
 
 - the day: :func:`cap_day`, the calendar day in the campaign's zone;
 - the counter: one item per campaign and day (key
-  :func:`outreach.data.keys.daily_counter_key`), moved only by the sending
-  repository's conditional update (``reserve_slots``: ``ADD n`` if
+  :func:`outreach.data.keys.daily_counter_key`), moved only by the bounded
+  counters' conditional update (:mod:`outreach.data.counters`: ``ADD n`` if
   ``value <= limit - n``), so the cap is exact however many senders run;
 - the slots a run holds: :class:`Slots`, reserved a few at a time and given
   back when unused; the same holder takes the organization's slots of its
   ``daily_message_limit`` (:class:`OrganizationDay`, :mod:`outreach.spend`);
-- the read: :func:`sends_on`, for the sender's retry after a failed reserve
-  and for the campaign's statistics.
+- the read: :func:`sends_on`, for the campaign's statistics.
 """
 
 from __future__ import annotations
@@ -26,11 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from pynamodb.exceptions import DoesNotExist
-
 from outreach.campaigns.domain import Campaign
+from outreach.data.counters import DynamoCounters
 from outreach.data.keys import daily_counter_key, org_daily_counter_key
-from outreach.data.models import CounterModel
 from outreach.identity.domain import Organization
 from outreach.sending.ports import DayCounter
 from outreach.spend import DAY_COUNTER_TTL, BoundedCounters, org_day
@@ -56,21 +53,12 @@ def cap_day(instant: datetime, timezone: str) -> str:
 def sends_on(org_id: str, campaign_id: str, day: str) -> int:
     """The slots taken of the campaign's cap on ``day`` (``YYYY-MM-DD``): its sends that day.
 
-    Read consistently (a strongly consistent GetItem, one read unit instead of
-    half of one): the sender reads it right after its conditional ``ADD`` failed
-    and must see the write that failed it, or it would ask for slots that are
-    gone; the statistics then show the count as of the read, never an older one.
-    Slots a running sender holds but has not used yet are counted until it gives
-    them back at the end of its run.
+    The counter's consistent read (:meth:`~outreach.data.counters.DynamoCounters.value`,
+    which the reserve also uses after a failed ``ADD``), so the statistics show the count
+    as of the read, never an older one. Slots a running sender holds but has not used
+    yet are counted until it gives them back at the end of its run.
     """
-    try:
-        return int(
-            CounterModel.get(
-                daily_counter_key(org_id, campaign_id, day), consistent_read=True
-            ).value
-        )
-    except DoesNotExist:
-        return 0
+    return DynamoCounters().value(daily_counter_key(org_id, campaign_id, day))
 
 
 class DayBudget(Protocol):

@@ -29,6 +29,7 @@ from typing import Any
 
 from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.condition import Condition
 
 from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus
 from outreach.campaigns.repository import to_campaign
@@ -85,6 +86,15 @@ def _history(item: PhoneHistoryModel) -> PhoneHistory | None:
         last_sent_at=item.last_sent_at,
         recent=tuple(item.recent or ()),
     )
+
+
+def _pending_and_due(now: datetime) -> Condition:
+    """A recipient nobody holds and no retry or hold waits on after ``now``: one a claim or
+    a hold may take."""
+    pending: Condition = (RecipientModel.status == RecipientStatus.PENDING.value) & (
+        RecipientModel.retry_at.does_not_exist() | (RecipientModel.retry_at <= now)
+    )
+    return pending
 
 
 class ActiveCampaignRepository:
@@ -241,8 +251,7 @@ class SendingRepository:
                     RecipientModel.claim.set(claim.value),
                     RecipientModel.attempts.add(1),
                 ],
-                condition=(RecipientModel.status == RecipientStatus.PENDING.value)
-                & (RecipientModel.retry_at.does_not_exist() | (RecipientModel.retry_at <= now)),
+                condition=_pending_and_due(now),
             )
         except UpdateError as error:
             if condition_failed(error):
@@ -262,8 +271,7 @@ class SendingRepository:
                     RecipientModel.waiting_reason.set(reason.value),
                     RecipientModel.updated_at.set(now),
                 ],
-                condition=(RecipientModel.status == RecipientStatus.PENDING.value)
-                & (RecipientModel.retry_at.does_not_exist() | (RecipientModel.retry_at <= now)),
+                condition=_pending_and_due(now),
             )
         except UpdateError as error:
             if condition_failed(error):
