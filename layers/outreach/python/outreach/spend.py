@@ -20,10 +20,15 @@ default and its bounds; the counters that enforce them are conditional writes
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from outreach.data.keys import org_daily_counter_key
 from outreach.timezones import zone
+
+if TYPE_CHECKING:  # identity's domain takes its defaults from here
+    from outreach.identity.domain import Organization
 
 # The organization's texts per day when it has set none: a small business's busy
 # day with room to spare; only the owner may raise it (api-contract.md, Addendum 1).
@@ -38,6 +43,10 @@ DEFAULT_AUTO_REPLY_HOURLY_LIMIT = 60
 MAX_AUTO_REPLY_HOURLY_LIMIT = 10_000
 # One HELP answer per number per day: repeated HELPs are recorded, not answered.
 HELP_ANSWER_INTERVAL = timedelta(hours=24)
+# The sender reserves the organization's day this many texts at a time (the unused go
+# back at the end of its run; a crashed run leaks at most these): one conditional write
+# per 50 texts on the sending path.
+ORG_SLOT_BLOCK = 50
 # A counter outlives its day in every zone (or its hour), then DynamoDB's TTL removes it.
 DAY_COUNTER_TTL = timedelta(days=3)
 HOUR_COUNTER_TTL = timedelta(days=1)
@@ -91,3 +100,31 @@ class BoundedCounters(Protocol):
     def value(self, key: str) -> int:
         """The counter's value, read consistently (``0`` when it does not exist)."""
         ...
+
+
+@dataclass(frozen=True)
+class OrganizationDay:
+    """The organization's ``daily_message_limit`` per day of its zone, on its counter
+    (:func:`~outreach.data.keys.org_daily_counter_key`): the sender takes slots of it a
+    block at a time (:class:`outreach.sending.daily_cap.Slots`), each auto-reply one."""
+
+    counters: BoundedCounters
+    organization: Organization
+    block: int = ORG_SLOT_BLOCK
+
+    def day_of(self, now: datetime) -> str:
+        """The day (``YYYY-MM-DD`` in the organization's zone) ``now`` counts against."""
+        return org_day(now, self.organization.timezone)
+
+    def reserve(self, day: str, *, wanted: int, now: datetime) -> int:
+        """Take up to ``wanted`` of ``day``'s texts; how many were taken (0: none left)."""
+        return self.counters.reserve(
+            org_daily_counter_key(self.organization.id, day),
+            limit=self.organization.daily_message_limit,
+            wanted=wanted,
+            expires_at=now + DAY_COUNTER_TTL,
+        )
+
+    def release(self, day: str, count: int) -> None:
+        """Give back ``count`` unused texts of ``day``."""
+        self.counters.release(org_daily_counter_key(self.organization.id, day), count)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 
@@ -17,7 +18,7 @@ from outreach.contacts.ports import OptOutList
 from outreach.contacts.repository import OptOutRepository
 from outreach.data.binding import ensure_models_bound
 from outreach.data.counters import DynamoCounters
-from outreach.data.keys import auto_reply_counter_key, org_daily_counter_key
+from outreach.data.keys import auto_reply_counter_key
 from outreach.destinations import allowed_regions, not_textable_reason
 from outreach.identity.domain import Organization
 from outreach.identity.ports import OrganizationReader
@@ -46,12 +47,11 @@ from outreach.sms.providers import (
     get_sms_provider,
 )
 from outreach.spend import (
-    DAY_COUNTER_TTL,
     HELP_ANSWER_INTERVAL,
     HOUR_COUNTER_TTL,
     BoundedCounters,
+    OrganizationDay,
     auto_reply_hour,
-    org_day,
 )
 
 # The CloudWatch metric (namespace POWERTOOLS_METRICS_NAMESPACE) counting auto-replies not
@@ -272,11 +272,11 @@ class InboundService:
             org_id, phone, now=now, interval=HELP_ANSWER_INTERVAL
         ):
             return AutoReply.suppressed(Suppressed.HELP_INTERVAL)
-        taken = self._reserve(organization, now)
-        if isinstance(taken, Suppressed):
+        give_back = self._reserve(organization, now)
+        if isinstance(give_back, Suppressed):
             if help_answer:
                 self._store.give_back_help_answer(org_id, phone, taken_at=now)
-            return AutoReply.suppressed(taken)
+            return AutoReply.suppressed(give_back)
         try:
             result = self._provider.send(
                 OutboundMessage(
@@ -291,16 +291,18 @@ class InboundService:
         except UnknownOutcomeError as error:
             return AutoReply.refused(error.code, maybe_sent=True)
         except SendError as error:
-            for key in taken:
-                self._counters.release(key, 1)
+            give_back()
             if help_answer:
                 self._store.give_back_help_answer(org_id, phone, taken_at=now)
             return AutoReply.refused(error.code, maybe_sent=False)
         return AutoReply.sent(result.message_id)
 
-    def _reserve(self, organization: Organization, now: datetime) -> list[str] | Suppressed:
-        """One unit of the organization's auto-replies this hour, then of its texts today:
-        the counters' keys, or the limit that is reached (nothing then stays taken)."""
+    def _reserve(
+        self, organization: Organization, now: datetime
+    ) -> Callable[[], None] | Suppressed:
+        """One unit of the organization's auto-replies this hour, then of its texts today
+        (:class:`~outreach.spend.OrganizationDay`, shared with the sender): how to give
+        both back, or the limit that is reached (nothing then stays taken)."""
         hour = auto_reply_counter_key(organization.id, auto_reply_hour(now))
         if not self._counters.reserve(
             hour,
@@ -309,13 +311,17 @@ class InboundService:
             expires_at=now + HOUR_COUNTER_TTL,
         ):
             return Suppressed.HOURLY_LIMIT
-        day = org_daily_counter_key(organization.id, org_day(now, organization.timezone))
-        if not self._counters.reserve(
-            day, limit=organization.daily_message_limit, wanted=1, expires_at=now + DAY_COUNTER_TTL
-        ):
+        texts_today = OrganizationDay(self._counters, organization)
+        day = texts_today.day_of(now)
+        if not texts_today.reserve(day, wanted=1, now=now):
             self._counters.release(hour, 1)
             return Suppressed.DAILY_LIMIT
-        return [hour, day]
+
+        def give_back() -> None:
+            self._counters.release(hour, 1)
+            texts_today.release(day, 1)
+
+        return give_back
 
     def handle_receipt(self, receipt: DeliveryReceipt) -> Outcome:
         """Apply a carrier receipt (``sending-rules.md``, "Late carrier receipts").

@@ -15,7 +15,7 @@ The cap's parts, each in one place:
   ``value <= limit - n``), so the cap is exact however many senders run;
 - the slots a run holds: :class:`Slots`, reserved a few at a time and given
   back when unused; the same holder takes the organization's slots of its
-  ``daily_message_limit`` (:class:`OrganizationDay`, :mod:`outreach.spend`);
+  ``daily_message_limit`` (:class:`outreach.spend.OrganizationDay`);
 - the read: :func:`sends_on`, for the campaign's statistics.
 """
 
@@ -27,10 +27,8 @@ from typing import Protocol
 
 from outreach.campaigns.domain import Campaign
 from outreach.data.counters import DynamoCounters
-from outreach.data.keys import daily_counter_key, org_daily_counter_key
-from outreach.identity.domain import Organization
+from outreach.data.keys import daily_counter_key
 from outreach.sending.ports import DayCounter
-from outreach.spend import DAY_COUNTER_TTL, BoundedCounters, org_day
 from outreach.timezones import zone
 
 # A new campaign's limit when the request names none, and the most a campaign may
@@ -38,11 +36,8 @@ from outreach.timezones import zone
 DEFAULT_DAILY_LIMIT = 125
 MAX_DAILY_LIMIT = 125
 # Slots are reserved this many at a time: a crashed run leaks at most these (the
-# day then sends a few fewer, never one more). The organization's day is larger and
-# shared by all its campaigns (one run at a time holds its turn): bigger blocks, one
-# conditional write per 50 texts on the sending path.
+# day then sends a few fewer, never one more).
 SLOT_BLOCK = 10
-ORG_SLOT_BLOCK = 50
 
 
 def cap_day(instant: datetime, timezone: str) -> str:
@@ -100,30 +95,6 @@ class CampaignDay:
 
     def release(self, day: str, count: int) -> None:
         self.counter.release_slots(self.campaign.org_id, self.campaign.id, day, count)
-
-
-@dataclass(frozen=True)
-class OrganizationDay:
-    """The organization's ``daily_message_limit`` per day of its zone (:mod:`outreach.spend`);
-    auto-replies take slots of the same counter."""
-
-    counters: BoundedCounters
-    organization: Organization
-    block: int = ORG_SLOT_BLOCK
-
-    def day_of(self, now: datetime) -> str:
-        return org_day(now, self.organization.timezone)
-
-    def reserve(self, day: str, *, wanted: int, now: datetime) -> int:
-        return self.counters.reserve(
-            org_daily_counter_key(self.organization.id, day),
-            limit=self.organization.daily_message_limit,
-            wanted=wanted,
-            expires_at=now + DAY_COUNTER_TTL,
-        )
-
-    def release(self, day: str, count: int) -> None:
-        self.counters.release(org_daily_counter_key(self.organization.id, day), count)
 
 
 class Slots:

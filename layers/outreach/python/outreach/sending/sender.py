@@ -48,7 +48,7 @@ from outreach.identity.ports import OrganizationReader
 from outreach.identity.repository import IdentityRepository
 from outreach.observability import logger
 from outreach.sending.checkpoint import Checkpoints, Upcoming
-from outreach.sending.daily_cap import CampaignDay, OrganizationDay, Slots
+from outreach.sending.daily_cap import CampaignDay, Slots
 from outreach.sending.dispatch import CampaignWork
 from outreach.sending.domain import (
     Candidate,
@@ -80,7 +80,7 @@ from outreach.sms.providers import (
     UnknownOutcomeError,
     get_sms_provider,
 )
-from outreach.spend import BoundedCounters, next_text_allowed
+from outreach.spend import BoundedCounters, OrganizationDay, next_text_allowed
 
 MAX_ATTEMPTS = 3
 # A claim not recorded within the lease ends "unknown" (the worker died).
