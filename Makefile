@@ -17,7 +17,7 @@ AWS_REGION ?= us-east-1
 LOCAL_PATH := PYTHONPATH=layers/outreach/python:infra/local
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv dev test checks lint typecheck deadcode unit template-check deploy-check bench clean
+.PHONY: help venv dev test checks lint typecheck deadcode unit template-check deploy-check bench area-codes clean
 
 help:
 	@echo "make dev           run the local stack (PORT=8000 TICK_SECONDS=60 DYNAMODB_ENDPOINT=)"
@@ -52,7 +52,7 @@ lint: venv
 
 typecheck: venv
 	$(VENV)/bin/mypy layers/outreach/python/outreach infra/local/outreach_local functions tests bench \
-	  infra/lambda_load.py infra/lambda_child.py
+	  infra/lambda_load.py infra/lambda_child.py infra/tools
 
 template-check: venv
 	$(VENV)/bin/cfn-lint template.yaml
@@ -88,6 +88,13 @@ deploy-check: venv $(SAM_VENV)/.installed
 
 bench: venv
 	@for script in bench/*.py; do echo "== $$script"; $(LOCAL_PATH) $(PY) $$script || exit 1; done
+
+# The area code -> US state table the state rules read, distilled from libphonenumber's
+# geocoder (tests/unit/test_state_rules.py fails when it is stale).
+area-codes: venv
+	$(LOCAL_PATH) $(PY) infra/tools/area_code_states.py > layers/outreach/python/outreach/area_code_states.py.new
+	mv layers/outreach/python/outreach/area_code_states.py.new layers/outreach/python/outreach/area_code_states.py
+	$(VENV)/bin/ruff format layers/outreach/python/outreach/area_code_states.py
 
 clean:
 	rm -rf .venv.lock .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

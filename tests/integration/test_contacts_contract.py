@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from outreach.contacts.domain import Contact, OptOut, OptOutSource
-from outreach.contacts.ports import ContactStore, OptOutList
+from outreach.contacts.ports import ContactPlace, ContactStore, OptOutList
 from outreach.contacts.repository import ContactRepository, OptOutRepository
 from outreach.errors import BadRequest, Conflict, NotFound
 from outreach.ids import new_id
@@ -76,6 +76,26 @@ def test_a_contact_reads_back_as_written(contacts: ContactStore) -> None:
         contacts.get(OTHER_ORG, dana.id)
     assert contacts.get_many(OTHER_ORG, [dana.id]) == {}
     assert contacts.ids_for_phones(OTHER_ORG, ["+16175550100"]) == {}
+
+
+def test_a_state_reads_back_through_every_write(contacts: ContactStore) -> None:
+    """Issue 15, point 1: a contact's ``state`` is stored by a create, a replace and the
+    import's writes, and read back by every read (``None`` where unset)."""
+    dana = _contact("+16175550100", state="FL")
+    contacts.create(dana)
+    assert contacts.get(ORG, dana.id).state == "FL"
+    cleared = replace(dana, state=None, updated_at=LATER)
+    contacts.replace(dana, cleared)
+    assert contacts.get(ORG, dana.id) == cleared
+    imported = _contact("+16175550101", at=NOW + timedelta(seconds=1), state="TX")
+    contacts.write_new_many([imported])
+    merged = replace(cleared, state="NY", updated_at=LATER + timedelta(seconds=1))
+    contacts.put_many([(cleared, merged)])
+    assert {c.id: c.state for c in contacts.list_newest(ORG, limit=10, cursor=None).items} == {
+        dana.id: "NY",
+        imported.id: "TX",
+    }
+    assert contacts.get_many(ORG, [imported.id]) == {imported.id: imported}
 
 
 def test_one_contact_per_phone_in_an_organization(contacts: ContactStore) -> None:
@@ -296,16 +316,19 @@ def test_entries_page_in_phone_order(opt_outs: OptOutList) -> None:
         opt_outs.list_entries(ORG, limit=2, cursor="tampered.cursor")
 
 
-def test_timezones_of_listed_contacts(contacts: ContactStore) -> None:
-    """A start reads the zones of its audience's members (issue 14: the reach check)."""
+def test_places_of_listed_contacts(contacts: ContactStore) -> None:
+    """A start reads the zones and states of its audience's members (issue 14: the reach
+    check; issue 15, point 1: the states' rules), and so does a page of pending sends."""
     zoned = _contact("+16175550201")
     unzoned = builders.contact(ORG, "+18005550199", at=NOW + timedelta(seconds=1))
+    in_florida = builders.contact(ORG, "+16175550203", at=NOW + timedelta(seconds=2), state="FL")
     other = _contact("+16175550202", org_id=OTHER_ORG)
-    for contact in (zoned, unzoned, other):
+    for contact in (zoned, unzoned, in_florida, other):
         contacts.create(contact)
-    wanted = [unzoned.id, zoned.id, zoned.id, other.id, "nope", new_id(LATER)]
-    assert contacts.timezones(ORG, wanted) == {
-        zoned.id: "America/New_York",
-        unzoned.id: None,
+    wanted = [unzoned.id, zoned.id, zoned.id, in_florida.id, other.id, "nope", new_id(LATER)]
+    assert contacts.places(ORG, wanted) == {
+        zoned.id: ContactPlace("America/New_York", None),
+        unzoned.id: ContactPlace(None, None),
+        in_florida.id: ContactPlace(None, "FL"),
     }
-    assert contacts.timezones(ORG, []) == {}
+    assert contacts.places(ORG, []) == {}

@@ -61,7 +61,9 @@ def allowed(now: datetime, window: Window, campaign_zone: str, contact_zone: str
         < time.fromisoformat(window.end)
     )
     recipient = now.astimezone(ZoneInfo(contact_zone)).time()
-    return in_window and time(8, 0) <= recipient < time(21, 0)
+    # The federal 08:00-21:00, narrowed by the number's state: a Boston number is in
+    # Massachusetts, whose rule is 08:00-20:00 every day (sending-rules.md rule 7; issue 15).
+    return in_window and time(8, 0) <= recipient < time(20, 0)
 
 
 def ever_allowed(now: datetime, window: Window, campaign_zone: str, contact_zone: str) -> bool:
@@ -84,6 +86,11 @@ _sequence = {"n": 0}
     now=datetime(2026, 11, 23, 14, 0, tzinfo=UTC),
     window=Window("09:00", "18:00", ("mon", "tue", "wed", "thu", "fri")),
     contact_zone="America/Los_Angeles",
+)
+@example(  # 20:30 for a Massachusetts number: the federal window allows it, the state not
+    now=datetime(2026, 11, 24, 1, 30, tzinfo=UTC),
+    window=Window("00:00", "23:59", DAYS),
+    contact_zone="America/New_York",
 )
 def test_no_send_outside_the_allowance_and_none_lost(
     aws: None, now: datetime, window: Window, contact_zone: str

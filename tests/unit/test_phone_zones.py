@@ -3,7 +3,7 @@ from collections.abc import Iterator
 import pytest
 
 from outreach import phone_zones
-from outreach.phone_zones import contact_zone, zones_for_number
+from outreach.phone_zones import contact_zone, pinned_zones, zones_for_number
 from outreach.timezones import is_timezone
 
 BOSTON = "+16175550123"
@@ -20,8 +20,10 @@ UNASSIGNED = "+19995550123"
 @pytest.fixture(autouse=True)
 def fresh_zone_cache() -> Iterator[None]:
     zones_for_number.cache_clear()
+    pinned_zones.cache_clear()
     yield
     zones_for_number.cache_clear()
+    pinned_zones.cache_clear()
 
 
 def test_a_boston_number_is_only_in_new_york_time() -> None:
@@ -93,3 +95,33 @@ def test_without_its_own_zone_a_contact_takes_the_numbers_only_zone() -> None:
 @pytest.mark.parametrize("phone", [IDAHO, TOLL_FREE, UNASSIGNED])
 def test_without_its_own_zone_a_contact_with_no_single_number_zone_has_none(phone: str) -> None:
     assert contact_zone(None, phone) is None
+
+
+# --- Pinned zones (sending-rules.md rule 8; issue 15, point 4) -------------------------------
+
+
+def test_a_geographic_number_is_pinned_to_its_zone() -> None:
+    assert pinned_zones(BOSTON) == ("America/New_York",)
+    assert pinned_zones("+13055550123") == ("America/New_York",)  # Miami
+
+
+def test_an_area_code_straddling_a_zone_line_is_pinned_to_both_zones() -> None:
+    # A place libphonenumber names: the every-zone rule of rule 3 holds.
+    assert pinned_zones(IDAHO) == ("America/Boise", "America/Los_Angeles")
+
+
+def test_a_toll_free_number_is_pinned_nowhere() -> None:
+    assert len(zones_for_number(TOLL_FREE)) > 40
+    assert pinned_zones(TOLL_FREE) == ()
+    assert pinned_zones("+18885550199") == ()
+
+
+def test_a_uk_mobile_number_is_pinned_to_its_one_clock() -> None:
+    # London, Guernsey, Jersey and Man keep the same time all year.
+    assert pinned_zones(UK_MOBILE) == zones_for_number(UK_MOBILE)
+    assert "Europe/London" in pinned_zones(UK_MOBILE)
+
+
+@pytest.mark.parametrize("text", [UNASSIGNED, "not a number", ""])
+def test_a_number_libphonenumber_cannot_place_is_pinned_nowhere(text: str) -> None:
+    assert pinned_zones(text) == ()

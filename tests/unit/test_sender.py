@@ -123,8 +123,10 @@ class Rig:
         variants: tuple[Variant, ...] = AB,
         window: Window = OFFICE_HOURS,
         timezones: dict[str, str] | None = None,
+        states: dict[str, str] | None = None,
     ) -> str:
-        """A campaign started for a contact per phone (contact ``C<phone>``, named ``N<i>``)."""
+        """A campaign started for a contact per phone (contact ``C<phone>``, named ``N<i>``),
+        with the ``timezones`` and US ``states`` given by phone."""
         self.campaigns += 1
         campaign_id = f"01KAXQ3Y00000000000000CA{self.campaigns:02d}"
         now = self.clock.now()
@@ -150,6 +152,7 @@ class Rig:
                 ContactFields(
                     values=_values(phone, first_name=f"N{index}"),
                     timezone=(timezones or {}).get(phone),
+                    state=(states or {}).get(phone),
                 ),
             )
             self.store.add_recipient(
@@ -189,7 +192,7 @@ def rig_with(
         id=ORG,
         sender_number=SENDER,
         messages_per_second=messages_per_second,
-        help_text="Acme: call us.",
+        help_texts={"en": "Acme: call us."},
         opt_out_footer=FOOTER,
     )
     rig.start(phones or [boston(i) for i in range(count)], **start)

@@ -10,8 +10,10 @@ import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
+from outreach.identity.domain import DEFAULT_FALLBACK_TIME_ZONES
 from outreach.phone_zones import zones_for_number
 from outreach.sending import rules
+from outreach.sending.domain import WaitingReason
 
 NEW_YORK = "America/New_York"
 LOS_ANGELES = "America/Los_Angeles"
@@ -21,6 +23,9 @@ BOSTON_NUMBER = "+16175550123"
 IDAHO_NUMBER = "+12085550123"
 TOLL_FREE_NUMBER = "+18005550123"
 UNASSIGNED_NUMBER = "+19995550123"
+UK_MOBILE_NUMBER = "+447400123456"
+# An organization's fallback_time_zones (rule 8): here two zones, not the default four.
+FALLBACK = (NEW_YORK, LOS_ANGELES)
 
 WEEKDAYS = frozenset({"mon", "tue", "wed", "thu", "fri"})
 EVERY_DAY = WEEKDAYS | {"sat", "sun"}
@@ -141,22 +146,94 @@ class TestQuietHours:
 
 
 class TestRecipientZones:
+    """Rules 3 and 8 (issue 15, point 4): the contact's zone, else the place the number is
+    pinned to, else the organization's ``fallback_time_zones``."""
+
     def test_the_contacts_own_zone_wins(self) -> None:
-        assert rules.recipient_zones("Europe/London", BOSTON_NUMBER, NEW_YORK) == ("Europe/London",)
-
-    def test_else_every_zone_the_number_can_be_in(self) -> None:
-        assert rules.recipient_zones(None, PACIFIC_NUMBER, NEW_YORK) == (LOS_ANGELES,)
-        assert rules.recipient_zones("", IDAHO_NUMBER, NEW_YORK) == ("America/Boise", LOS_ANGELES)
-
-    def test_else_the_fallback(self) -> None:
-        assert rules.recipient_zones(None, UNASSIGNED_NUMBER, "America/Chicago") == (
+        assert rules.recipient_zones("Europe/London", BOSTON_NUMBER, FALLBACK) == ("Europe/London",)
+        # Over a toll-free number's fallback too.
+        assert rules.recipient_zones("America/Chicago", TOLL_FREE_NUMBER, FALLBACK) == (
             "America/Chicago",
         )
 
-    def test_a_contact_zone_python_does_not_know_is_ignored(self) -> None:
-        assert rules.recipient_zones("Mars/Olympus_Mons", PACIFIC_NUMBER, NEW_YORK) == (
+    def test_else_every_zone_the_number_can_be_in(self) -> None:
+        assert rules.recipient_zones(None, PACIFIC_NUMBER, FALLBACK) == (LOS_ANGELES,)
+        assert rules.recipient_zones("", IDAHO_NUMBER, FALLBACK) == ("America/Boise", LOS_ANGELES)
+
+    def test_else_the_fallback(self) -> None:
+        # Issue 15 changed the fallback from the organization's one zone to its
+        # fallback_time_zones (rule 8).
+        assert rules.recipient_zones(None, UNASSIGNED_NUMBER, ("America/Chicago",)) == (
+            "America/Chicago",
+        )
+        assert rules.recipient_zones(None, UNASSIGNED_NUMBER, FALLBACK) == FALLBACK
+
+    def test_a_toll_free_number_takes_the_default_fallback_not_its_42_zones(self) -> None:
+        assert len(zones_for_number(TOLL_FREE_NUMBER)) > 40  # Guam to Pago Pago
+        assert rules.recipient_zones(None, TOLL_FREE_NUMBER, DEFAULT_FALLBACK_TIME_ZONES) == (
+            NEW_YORK,
+            "America/Chicago",
+            "America/Denver",
             LOS_ANGELES,
         )
+
+    def test_a_toll_free_number_takes_the_organizations_own_fallback(self) -> None:
+        hawaii_and_alaska = ("Pacific/Honolulu", "America/Anchorage")
+        assert rules.recipient_zones(None, TOLL_FREE_NUMBER, hawaii_and_alaska) == (
+            hawaii_and_alaska
+        )
+
+    def test_a_uk_mobile_keeps_london_time(self) -> None:
+        # A non-geographic number whose zones all keep one clock is pinned to them.
+        assert rules.recipient_zones(None, UK_MOBILE_NUMBER, FALLBACK) == (
+            "Europe/Guernsey",
+            "Europe/Isle_of_Man",
+            "Europe/Jersey",
+            "Europe/London",
+        )
+
+    def test_an_area_code_spanning_two_zones_keeps_the_every_zone_rule(self) -> None:
+        assert rules.recipient_zones(None, IDAHO_NUMBER, DEFAULT_FALLBACK_TIME_ZONES) == (
+            "America/Boise",
+            LOS_ANGELES,
+        )
+
+    def test_a_contact_zone_python_does_not_know_is_ignored(self) -> None:
+        assert rules.recipient_zones("Mars/Olympus_Mons", PACIFIC_NUMBER, FALLBACK) == (
+            LOS_ANGELES,
+        )
+
+
+class TestRecipientPlace:
+    def test_a_place_has_the_zones_and_the_states(self) -> None:
+        miami = rules.RecipientPlace.of(
+            "+13055550123", timezone=None, state=None, fallback_zones=FALLBACK
+        )
+        assert miami == rules.RecipientPlace((NEW_YORK,), ("FL",))
+        moved = rules.RecipientPlace.of(
+            "+12125550123", timezone=LOS_ANGELES, state="fl", fallback_zones=FALLBACK
+        )
+        assert moved == rules.RecipientPlace((LOS_ANGELES,), ("FL", "NY"))
+        toll_free = rules.RecipientPlace.of(
+            TOLL_FREE_NUMBER, timezone=None, state=None, fallback_zones=FALLBACK
+        )
+        assert toll_free == rules.RecipientPlace(FALLBACK, ())
+
+    def test_quiet_hours_hold_first_then_the_states_rule(self) -> None:
+        miami = rules.RecipientPlace((NEW_YORK,), ("FL",))
+        # Monday 23 November 2026 (Miami is UTC-5): 07:30, 19:30, 20:30, 21:30.
+        assert rules.recipient_hold(utc(2026, 11, 23, 12, 30), FEDERAL, miami) is (
+            WaitingReason.QUIET_HOURS
+        )
+        assert rules.recipient_hold(utc(2026, 11, 24, 0, 30), FEDERAL, miami) is None
+        assert rules.recipient_hold(utc(2026, 11, 24, 1, 30), FEDERAL, miami) is (
+            WaitingReason.STATE_RULE
+        )
+        assert rules.recipient_hold(utc(2026, 11, 24, 2, 30), FEDERAL, miami) is (
+            WaitingReason.QUIET_HOURS
+        )
+        assert rules.recipient_allows(utc(2026, 11, 24, 0, 30), FEDERAL, miami)
+        assert not rules.recipient_allows(utc(2026, 11, 24, 1, 30), FEDERAL, miami)
 
 
 class TestCampaignDates:
@@ -180,7 +257,7 @@ class TestCampaignDates:
 class TestPacificNumberFromEasternCampaign:
     """A 09:00-18:00 Eastern campaign does not text a Pacific number at 06:00."""
 
-    zones = rules.recipient_zones(None, PACIFIC_NUMBER, NEW_YORK)
+    zones = rules.recipient_zones(None, PACIFIC_NUMBER, FALLBACK)
 
     def test_9am_eastern_is_6am_pacific_and_not_allowed(self) -> None:
         now = WINTER_MONDAY_9AM_EASTERN

@@ -6,7 +6,8 @@ satellite number) were accepted as contacts of a US organization and received
 campaign texts. They are still accepted, but shown ``textable: false`` with the
 reason, and a start leaves them out, counted by reason in ``left_out``
 (``api-contract.md``, Addendum 1). A start also leaves out recipients its send
-window never reaches within the organization's quiet hours (:mod:`outreach.campaigns.reach`).
+window never reaches within the organization's quiet hours and their states' rules
+(:mod:`outreach.campaigns.reach`; issue 15, points 1, 4 and 5).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from outreach.contacts.domain import ContactChanges, OptOutSource
 from outreach.contacts.service import ContactService
 from outreach.destinations import NotTextableReason
 from outreach.identity.domain import Organization
-from outreach.sending.rules import QuietHours, SendWindow
+from outreach.sending.rules import QuietHours, RecipientPlace, SendWindow
 from tests.support import builders
 from tests.support.campaign_fakes import CampaignFakes
 from tests.support.fakes.identity import InMemoryIdentityStore
@@ -36,9 +37,15 @@ UK_PREMIUM = "+449098790000"
 SATELLITE = "+88216001234"
 UK_MOBILE = "+447400123456"  # GB in libphonenumber (+447781... is Guernsey's, GG)
 # A US toll-free number: libphonenumber places it in 42 zones, from Guam (UTC+10) to
-# Pago Pago (UTC-11). 08:00-21:00 in all of them at once is 22:00-00:30 UTC in
-# November: 17:00-19:30 in New York.
+# Pago Pago (UTC-11), so it is pinned nowhere and takes the organization's
+# fallback_time_zones (rule 8): by default the four contiguous zones, where 08:00-21:00
+# in all of them at once is 11:00-21:00 in New York.
 TOLL_FREE = "+18005550199"
+# Idaho's area code spans Mountain (Boise) and Pacific time: 08:00-21:00 in both at once
+# is 11:00-23:00 in New York.
+IDAHO = "+12085550123"
+PROVIDENCE = "+14015550123"  # Rhode Island: no marketing texts on Sundays
+HOUSTON = "+17135550123"  # Texas: Sundays 12:00-21:00, Central time
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 
@@ -80,9 +87,9 @@ class World(CampaignFakes):
         stored = self.organizations.organizations[self.org_id]
         self.organizations.organizations[self.org_id] = replace(stored, allowed_countries=countries)
 
-    def add(self, phone: str, timezone: str | None = None) -> str:
+    def add(self, phone: str, timezone: str | None = None, state: str | None = None) -> str:
         self.clock.advance(timedelta(milliseconds=1))
-        changes = ContactChanges(phone=phone, timezone=timezone)
+        changes = ContactChanges(phone=phone, timezone=timezone, state=state)
         return self.contact_service.create(self.org_id, changes).id
 
     def start(self, window: domain.Window = domain.DEFAULT_WINDOW) -> domain.Campaign:
@@ -196,19 +203,59 @@ def test_a_start_follows_the_allowed_countries_of_the_moment(world: World) -> No
 
 
 def test_a_recipient_the_window_never_reaches_is_left_out(world: World) -> None:
-    # 09:00-17:00 in New York never falls in 08:00-21:00 in all of the toll-free
-    # number's zones at once (17:00-19:30 New York); 09:00-18:00 does, for an hour.
+    # Issue 15 changed this on purpose (rule 8): a toll-free number was held to all 42
+    # of its zones (17:00-19:30 New York) and a 09:00-17:00 window left it out; it is
+    # now held to the four fallback zones (11:00-21:00 New York) and kept. An area code
+    # truly spanning two zones keeps the every-zone rule: Idaho (11:00-23:00 New York)
+    # is out of a 09:00-10:30 window's reach, while Boston is in it.
     world.add(TOLL_FREE)
+    world.add(IDAHO)
     world.add(BOSTON)
-    early = world.start(domain.Window("09:00", "17:00", WEEKDAYS))
-    assert early.left_out == domain.LeftOut(never_in_window=1)
+    office = world.start(domain.Window("09:00", "17:00", WEEKDAYS))
+    assert office.left_out == domain.LeftOut()
+    assert world.recipient_phones(office.id) == {BOSTON, IDAHO, TOLL_FREE}
+    early = world.start(domain.Window("09:00", "10:30", WEEKDAYS))
+    assert early.left_out == domain.LeftOut(never_in_window=2)
     # Only what was written counts as recipients: the sender can close every one of
     # them, so the campaign can complete.
     assert early.recipients == 1
     assert world.recipient_phones(early.id) == {BOSTON}
-    late = world.start(domain.Window("09:00", "18:00", WEEKDAYS))
-    assert late.left_out == domain.LeftOut()
-    assert world.recipient_phones(late.id) == {BOSTON, TOLL_FREE}
+
+
+def test_a_toll_free_number_follows_the_organizations_own_fallback_zones(world: World) -> None:
+    # An organization texting the East Coast only: 09:00-10:30 New York reaches its
+    # toll-free contacts (the default four zones would not: 08:00 Pacific is 11:00).
+    stored = world.organizations.organizations
+    stored[world.org_id] = replace(stored[world.org_id], fallback_time_zones=("America/New_York",))
+    world.add(TOLL_FREE)
+    started = world.start(domain.Window("09:00", "10:30", WEEKDAYS))
+    assert started.left_out == domain.LeftOut()
+    assert world.recipient_phones(started.id) == {TOLL_FREE}
+
+
+def test_a_states_rule_the_window_never_meets_leaves_the_recipient_out(world: World) -> None:
+    # A Sunday-only campaign, 09:00-11:00 in New York (08:00-10:00 in Houston): within
+    # quiet hours everywhere, but Rhode Island allows no Sunday texts and Texas none
+    # before 12:00; Massachusetts (08:00-20:00) allows Boston.
+    world.add(PROVIDENCE)
+    world.add(HOUSTON)
+    world.add(BOSTON)
+    sunday = world.start(domain.Window("09:00", "11:00", ("sun",)))
+    assert sunday.left_out == domain.LeftOut(never_in_window=2)
+    assert world.recipient_phones(sunday.id) == {BOSTON}
+    # 13:00-15:00 New York is 12:00-14:00 in Houston: Texas allows it, Rhode Island never.
+    afternoon = world.start(domain.Window("13:00", "15:00", ("sun",)))
+    assert afternoon.left_out == domain.LeftOut(never_in_window=1)
+    assert world.recipient_phones(afternoon.id) == {BOSTON, HOUSTON}
+
+
+def test_the_contacts_own_state_decides_its_reach(world: World) -> None:
+    # A Boston number whose contact lives in Rhode Island: no Sunday campaign reaches it.
+    world.add("+16175550113", state="RI")
+    world.add("+16175550114")
+    started = world.start(domain.Window("13:00", "15:00", ("sun",)))
+    assert started.left_out == domain.LeftOut(never_in_window=1)
+    assert world.recipient_phones(started.id) == {"+16175550114"}
 
 
 def test_quiet_hours_stored_wider_than_the_federal_window_do_not_widen_the_reach(
@@ -256,14 +303,34 @@ def _reach(start: str, end: str, *, days: tuple[str, ...] = WEEKDAYS) -> Reach:
 
 
 def test_reach_is_exact_to_the_minute() -> None:
-    zones = ("America/New_York", "Pacific/Guam")  # both allow only 17:00-21:00 New York
-    assert _reach("16:59", "17:01").reaches(zones)
-    assert not _reach("16:59", "17:00").reaches(zones)
-    assert _reach("20:59", "21:00").reaches(zones)
-    assert not _reach("21:00", "23:00").reaches(zones)
+    # New York and Guam both allow only 17:00-21:00 New York.
+    place = RecipientPlace(("America/New_York", "Pacific/Guam"))
+    assert _reach("16:59", "17:01").reaches(place)
+    assert not _reach("16:59", "17:00").reaches(place)
+    assert _reach("20:59", "21:00").reaches(place)
+    assert not _reach("21:00", "23:00").reaches(place)
+
+
+def test_reach_is_exact_to_the_minute_of_a_states_rule() -> None:
+    # Florida's 20:00 in New York's zone, on top of quiet hours until 21:00.
+    florida = RecipientPlace(("America/New_York",), ("FL",))
+    assert _reach("19:59", "20:30").reaches(florida)
+    assert not _reach("20:00", "21:00").reaches(florida)
+    assert _reach("20:00", "21:00").reaches(RecipientPlace(("America/New_York",), ("NY",)))
 
 
 def test_reach_sees_every_day_of_the_window_once() -> None:
     # Sunday only: the scan covers the next Sunday, six days after this Monday.
-    assert _reach("17:00", "18:00", days=("sun",)).reaches(("Pacific/Guam",))
-    assert not _reach("09:00", "10:00", days=("sun",)).reaches(("Pacific/Guam",))
+    guam = RecipientPlace(("Pacific/Guam",))
+    assert _reach("17:00", "18:00", days=("sun",)).reaches(guam)
+    assert not _reach("09:00", "10:00", days=("sun",)).reaches(guam)
+    # And every day of a state's rules: Alabama has no Sunday, Texas a later one.
+    assert not _reach("13:00", "15:00", days=("sun",)).reaches(
+        RecipientPlace(("America/Chicago",), ("AL",))
+    )
+    assert _reach("13:00", "15:00", days=("sun", "mon")).reaches(
+        RecipientPlace(("America/Chicago",), ("AL",))
+    )
+    assert _reach("13:00", "15:00", days=("sun",)).reaches(
+        RecipientPlace(("America/Chicago",), ("TX",))
+    )

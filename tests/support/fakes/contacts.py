@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from outreach.contacts.domain import Contact, OptOut, OptOutSource
+from outreach.contacts.ports import ContactPlace
 from outreach.contacts.repository import CONTACTS_LISTING, OPT_OUTS_LISTING, tag_listing
 from outreach.data.keys import tag_key
 from outreach.data.pages import Page, decode_cursor, encode_cursor
@@ -237,9 +238,13 @@ class InMemoryContactStore:
             if contact is not None:
                 yield contact_id, contact.phone
 
-    def timezones(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, str | None]:
+    def places(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, ContactPlace]:
         found = (self._contacts.get((org_id, i)) for i in contact_ids if is_id(i))
-        return {contact.id: contact.timezone for contact in found if contact is not None}
+        return {
+            contact.id: ContactPlace(contact.timezone, contact.state)
+            for contact in found
+            if contact is not None
+        }
 
 
 class InMemoryOptOutList:

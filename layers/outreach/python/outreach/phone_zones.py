@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import phonenumbers
 from phonenumbers.timezone import UNKNOWN_TIMEZONE, time_zones_for_number
 
-from outreach.timezones import is_timezone
+from outreach.timezones import is_timezone, zone
 
 
 @lru_cache(maxsize=4096)
@@ -27,6 +28,36 @@ def zones_for_number(e164: str) -> tuple[str, ...]:
     # libphonenumber's data and the tzdata Python sees are released separately: a zone
     # zoneinfo cannot load would break every later conversion, so it is left out.
     return tuple(sorted(name for name in names if is_timezone(name)))
+
+
+@lru_cache(maxsize=4096)
+def pinned_zones(e164: str) -> tuple[str, ...]:
+    """The zones of the place ``e164`` is pinned to, or ``()`` when libphonenumber cannot
+    pin it (``sending-rules.md``, rule 8).
+
+    A geographic number (its area code names a place, even one straddling a zone line)
+    has its :func:`zones_for_number`, and so has a non-geographic number whose zones all
+    keep one clock (a UK mobile: London, Jersey, Guernsey, Man). A toll-free or other
+    non-geographic number that libphonenumber maps to zones of different clocks (42 for
+    a US toll-free number, Guam to Hawaii) is pinned nowhere.
+    """
+    zones = zones_for_number(e164)
+    if len(zones) <= 1 or _one_clock(zones):
+        return zones
+    number = phonenumbers.parse(e164, None)  # zones_for_number parsed it already
+    return zones if phonenumbers.is_number_geographical(number) else ()
+
+
+# Two instants half a year apart: zones with equal offsets at both keep one clock
+# (the same offset, and the same daylight saving time, as far as the year shows).
+_PROBES = (datetime(2026, 1, 15, 12, tzinfo=UTC), datetime(2026, 7, 15, 12, tzinfo=UTC))
+
+
+@lru_cache(maxsize=256)
+def _one_clock(zones: tuple[str, ...]) -> bool:
+    return all(
+        len({probe.astimezone(zone(name)).utcoffset() for name in zones}) == 1 for probe in _PROBES
+    )
 
 
 def contact_zone(timezone: str | None, phone: str) -> str | None:

@@ -11,10 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from outreach.contacts.domain import Contact, OptOut, OptOutSource
 from outreach.data.pages import Page
+
+
+class ContactPlace(NamedTuple):
+    """Where a contact says it is, for the time rules of its texts (``sending-rules.md``
+    rules 3, 7, 8): its stored ``timezone`` (an IANA name) and ``state`` (a USPS code),
+    each ``None`` where unset. Answered by :meth:`ContactStore.places`."""
+
+    timezone: str | None
+    state: str | None
 
 
 class ContactStore(Protocol):
@@ -104,10 +113,11 @@ class ContactStore(Protocol):
         """The listed contacts that exist (unknown or malformed ids are ignored)."""
         ...
 
-    def timezones(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, str | None]:
-        """The stored ``timezone`` of each of ``contact_ids`` that exists, by id (``None``
-        where unset; unknown or malformed ids are left out). Read for the audience's
-        members at a campaign start, so only what that needs is read."""
+    def places(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, ContactPlace]:
+        """The stored ``timezone`` and ``state`` of each of ``contact_ids`` that exists, by
+        id (unknown or malformed ids are left out), in one batch read. Read for the
+        audience's members at a campaign start and for a page of pending sends, so only
+        what the time rules need is read."""
         ...
 
 

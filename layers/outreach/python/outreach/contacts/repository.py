@@ -14,6 +14,7 @@ from datetime import datetime
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from outreach.contacts.domain import Contact, OptOut, OptOutSource
+from outreach.contacts.ports import ContactPlace
 from outreach.data.keys import tag_key
 from outreach.data.models import ContactModel, ContactPhoneModel, ContactTagModel, OptOutModel
 from outreach.data.pages import Page, decode_cursor, sealed_page
@@ -190,13 +191,12 @@ class ContactRepository:
         for item in ContactModel.batch_get(keys, attributes_to_get=["contact_id", "phone"]):
             yield item.contact_id, item.phone
 
-    def timezones(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, str | None]:
-        """The listed contacts' zones, by id (a projected batch read; unknown ids left out)."""
+    def places(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, ContactPlace]:
+        """The listed contacts' zones and states, by id (a projected batch read; unknown
+        ids left out)."""
         keys = [(org_id, i) for i in dict.fromkeys(contact_ids) if is_id(i)]
-        return {
-            item.contact_id: item.timezone
-            for item in ContactModel.batch_get(keys, attributes_to_get=["contact_id", "timezone"])
-        }
+        items = ContactModel.batch_get(keys, attributes_to_get=["contact_id", "timezone", "state"])
+        return {item.contact_id: ContactPlace(item.timezone, item.state) for item in items}
 
     def id_for_phone(self, org_id: str, phone: str) -> str | None:
         """The id of the contact with ``phone`` (consistent), or ``None``."""

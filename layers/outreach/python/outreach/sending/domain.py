@@ -133,10 +133,12 @@ class Turn:
 
 @dataclass(frozen=True)
 class ContactFields:
-    """What a message body is rendered from (``values``) and the contact's own zone, if set."""
+    """What a message body is rendered from (``values``), and the contact's own zone and US
+    state (a USPS code), if set."""
 
     values: TemplateValues
     timezone: str | None
+    state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ class WaitingReason(StrEnum):
 
     WINDOW = "window"
     QUIET_HOURS = "quiet_hours"
+    STATE_RULE = "state_rule"
     DAILY_LIMIT = "daily_limit"
     ORG_DAILY_LIMIT = "org_daily_limit"
     FREQUENCY_CAP = "frequency_cap"

@@ -71,6 +71,7 @@ _RENDER_ATTRIBUTES = [
     "email",
     "attributes",
     "timezone",
+    "state",
 ]
 
 
@@ -193,6 +194,7 @@ class SendingRepository:
                     attributes=raw_map(item.attributes),
                 ),
                 timezone=item.timezone,
+                state=item.state,
             )
         return found
 

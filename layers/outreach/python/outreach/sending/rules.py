@@ -1,8 +1,11 @@
 """When a message may go out: the time rules of the sending engine, as pure functions.
 
-Three rules (docs: "When a message may go out", 1-3) decide whether an instant is
-allowed: the campaign's dates, its weekly send window in the campaign's zone, and
-the organization's quiet hours in every zone the recipient may be in.
+Four rules (``sending-rules.md``, "When a message may go out", 1-3, and "State rules
+and languages", 7-8) decide whether an instant is allowed: the campaign's dates, its
+weekly send window in the campaign's zone, the organization's quiet hours (never wider
+than the federal window) in every zone the recipient may be in, and the rules of
+every US state the recipient may be in (:mod:`outreach.state_rules`) in those zones.
+Where the recipient is, is a :class:`RecipientPlace`.
 
 Every wall clock is found by converting the UTC instant to the zone, which is
 unambiguous even on DST change days (the reverse, wall time to instant, is
@@ -26,7 +29,9 @@ from outreach.identity.domain import (
     LEGAL_QUIET_START,
     Organization,
 )
-from outreach.phone_zones import zones_for_number
+from outreach.phone_zones import pinned_zones
+from outreach.sending.domain import WaitingReason
+from outreach.state_rules import recipient_states, state_rules_allow
 from outreach.timezones import is_timezone, parse_hhmm, zone
 
 DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -99,16 +104,59 @@ class QuietHours:
         return QuietHours(start, max(start, end))
 
 
-def recipient_zones(contact_timezone: str | None, phone: str, fallback: str) -> tuple[str, ...]:
-    """The zones whose quiet hours a message to this recipient must respect.
+def recipient_zones(
+    contact_timezone: str | None, phone: str, fallback_zones: Sequence[str]
+) -> tuple[str, ...]:
+    """The zones whose quiet hours a message to this recipient must respect (rules 3, 8).
 
-    The contact's ``timezone`` when set (and a real zone); else every zone the number
-    can be in; else ``fallback`` (the organization's zone), so a number libphonenumber
-    cannot place is still held to quiet hours somewhere plausible.
+    The contact's ``timezone`` when set (and a real zone); else the zones of the place
+    the number is pinned to (:func:`~outreach.phone_zones.pinned_zones`: every one of
+    them for an area code straddling a zone line); else, for a number no place can be
+    pinned to (toll-free, non-geographic), ``fallback_zones`` (the organization's
+    ``fallback_time_zones``).
     """
     if contact_timezone and is_timezone(contact_timezone):
         return (contact_timezone,)
-    return zones_for_number(phone) or (fallback,)
+    return pinned_zones(phone) or tuple(fallback_zones)
+
+
+@dataclass(frozen=True)
+class RecipientPlace:
+    """Where a recipient is, for the time rules: the ``zones`` its local time is read in
+    (:func:`recipient_zones`) and the US ``states`` whose rules apply
+    (:func:`~outreach.state_rules.recipient_states`)."""
+
+    zones: tuple[str, ...]
+    states: tuple[str, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        phone: str,
+        *,
+        timezone: str | None,
+        state: str | None,
+        fallback_zones: Sequence[str],
+    ) -> RecipientPlace:
+        """The place of a recipient texted at ``phone`` (E.164) whose contact has
+        ``timezone`` and ``state`` (or ``None``), for an organization whose
+        ``fallback_time_zones`` are ``fallback_zones``."""
+        return cls(recipient_zones(timezone, phone, fallback_zones), recipient_states(state, phone))
+
+
+def recipient_hold(now: datetime, quiet: QuietHours, place: RecipientPlace) -> WaitingReason | None:
+    """What holds a text to a recipient at ``place`` back at ``now``: the quiet hours
+    (rule 3) first, then a state's rule (rule 7); ``None`` when both allow it."""
+    if not quiet_hours_allow(now, quiet, place.zones):
+        return WaitingReason.QUIET_HOURS
+    if not state_rules_allow(now, place.states, place.zones):
+        return WaitingReason.STATE_RULE
+    return None
+
+
+def recipient_allows(now: datetime, quiet: QuietHours, place: RecipientPlace) -> bool:
+    """Rules 3 and 7 together: nothing holds a text to ``place`` back at ``now``."""
+    return recipient_hold(now, quiet, place) is None
 
 
 def within_dates(now: datetime, start_at: datetime | None, end_at: datetime | None) -> bool:

@@ -1,9 +1,11 @@
 """The sender: one campaign's sends for one tick, keeping every promise of the sending rules.
 
-Source: ``sending-rules.md``, "When a message may go out" and "What is
-guaranteed". For each open recipient, in order: the time rules (campaign
-window and days, dates, the recipient's quiet hours in every zone the number
-may be in; :mod:`outreach.sending.rules`), where the number may be texted
+Source: ``sending-rules.md``, "When a message may go out", "What is
+guaranteed" and "State rules and languages" (rules 7, 8). For each open
+recipient, in order: the time rules (campaign window and days, dates, then,
+where the recipient is (:class:`~outreach.sending.rules.RecipientPlace`), its
+quiet hours in every zone it may be in and the rules of each of its US states;
+:mod:`outreach.sending.rules`), where the number may be texted
 (:mod:`outreach.destinations`), a first look at its frequency window, a slot of
 the campaign's day cap and one of the organization's day
 (:mod:`outreach.sending.daily_cap`, :mod:`outreach.spend`), the claim, then the
@@ -65,10 +67,10 @@ from outreach.sending.ports import SendingStore, SendingTurns
 from outreach.sending.repository import SendingRepository, SendingTurnRepository
 from outreach.sending.rules import (
     QuietHours,
+    RecipientPlace,
     SendWindow,
     campaign_allows,
-    quiet_hours_allow,
-    recipient_zones,
+    recipient_hold,
 )
 from outreach.sms.providers import (
     AccountSendError,
@@ -115,6 +117,7 @@ class SendReport:
     unknown: int = 0
     retried: int = 0
     quiet_hours_deferred: int = 0
+    state_rule_deferred: int = 0
     held_back: int = 0  # the number had its contact_daily_limit of campaign texts
     cap_reached: bool = False
     org_cap_reached: bool = False
@@ -135,6 +138,7 @@ class SendReport:
             "unknown": self.unknown,
             "retried": self.retried,
             "quiet_hours_deferred": self.quiet_hours_deferred,
+            "state_rule_deferred": self.state_rule_deferred,
             "held_back": self.held_back,
             "cap_reached": self.cap_reached,
             "org_cap_reached": self.org_cap_reached,
@@ -331,7 +335,9 @@ class CampaignSender:
 
     def _turn(self, tick: _Tick, page: _Page, candidate: Candidate, upcoming: Upcoming) -> Step:
         """One recipient's turn: the tick's limits, the contact, where the number may be
-        texted, quiet hours, its frequency window as the page read it, then the send."""
+        texted, quiet hours and its states' rules (pure CPU: the contact's zone and state
+        came with the page's one batch read), its frequency window as the page read it,
+        then the send."""
         report = tick.report
         if report.sent >= tick.budget:
             return report.stop("budget used")
@@ -343,9 +349,18 @@ class CampaignSender:
         refusal = not_textable_reason(candidate.phone, tick.allowed)
         if refusal is not None:  # the organization's countries changed since the start
             return self._skip(candidate, refusal.value, report)
-        zones = recipient_zones(contact.timezone, candidate.phone, tick.organization.timezone)
-        if not quiet_hours_allow(self._clock.now(), tick.quiet, zones):
+        place = RecipientPlace.of(
+            candidate.phone,
+            timezone=contact.timezone,
+            state=contact.state,
+            fallback_zones=tick.organization.fallback_time_zones,
+        )
+        hold = recipient_hold(self._clock.now(), tick.quiet, place)
+        if hold is WaitingReason.QUIET_HOURS:
             report.quiet_hours_deferred += 1
+            return Step.NEXT
+        if hold is WaitingReason.STATE_RULE:
+            report.state_rule_deferred += 1
             return Step.NEXT
         history = page.histories.get(candidate.phone)
         held_until = next_text_allowed(

@@ -8,7 +8,9 @@ last 24 hours) and ``retry`` (a transient provider error's backoff). The others 
 from the campaign and the organization at the moment the send is read, in the order
 the sender meets them (:mod:`outreach.sending.sender`): the campaign's dates and
 window, its ``daily_limit``, the organization's ``daily_message_limit``, then the
-recipient's quiet hours.
+recipient's quiet hours (``quiet_hours``) and its states' rules (``state_rule``,
+``sending-rules.md`` rule 7, issue 15 point 6), both read where the recipient is
+(:class:`~outreach.sending.rules.RecipientPlace`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from outreach.identity.domain import Organization
 from outreach.sending.domain import WaitingReason
 from outreach.sending.rules import (
     QuietHours,
+    RecipientPlace,
     SendWindow,
     campaign_allows,
-    quiet_hours_allow,
-    recipient_zones,
+    recipient_allows,
+    recipient_hold,
 )
 from outreach.timezones import zone
 
@@ -41,8 +44,8 @@ class CampaignMoment:
     organization: Organization
     campaign_sends_today: int
     org_sends_today: int
-    # Per set of zones met so far: whether quiet hours hold it back now, and until when.
-    _quiet_until: dict[tuple[str, ...], tuple[bool, datetime | None]] = field(
+    # Per place met so far: what holds a recipient there back now, and until when.
+    _held: dict[RecipientPlace, tuple[WaitingReason | None, datetime | None]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -63,17 +66,21 @@ class CampaignMoment:
     def reason_for(
         self,
         phone: str,
-        contact_timezone: str | None,
         *,
+        timezone: str | None,
+        state: str | None,
         stored: str | None,
         retry_at: datetime | None,
     ) -> tuple[WaitingReason | None, datetime | None]:
-        """Why the pending recipient texted at ``phone`` waits, and the first instant that
-        reason no longer holds (``None``: not within the week, or it waits for nothing).
+        """Why the pending recipient texted at ``phone`` (E.164), whose contact has
+        ``timezone`` and ``state`` (or ``None``), waits, and the first instant that reason
+        no longer holds (``None``: not within the week, or it waits for nothing).
 
         ``stored``/``retry_at``: the reason and instant the sender wrote on it; they hold
         while ``retry_at`` is ahead. ``(None, None)``: it waits for nothing but its turn
-        (the next tick), or the campaign is not active.
+        (the next tick), or the campaign is not active. For ``quiet_hours`` and
+        ``state_rule`` the instant is the first minute both the quiet hours and the
+        states' rules allow: the recipient's own next chance, whichever held it.
         """
         if stored is not None and retry_at is not None and retry_at > self.now:
             return WaitingReason(stored), retry_at
@@ -82,20 +89,22 @@ class CampaignMoment:
         common, until = self.common_reason
         if common is not None:
             return common, until
-        zones = recipient_zones(contact_timezone, phone, self.organization.timezone)
-        if zones not in self._quiet_until:  # worked out once per set of zones
-            self._quiet_until[zones] = (
-                (False, None)
-                if self._quiet_allows(self.now, zones)
-                else (
-                    True,
-                    _first_minute(
-                        self.now, lambda at: self._quiet_allows(at, zones), _QUIET_HORIZON
-                    ),
-                )
+        place = RecipientPlace.of(
+            phone,
+            timezone=timezone,
+            state=state,
+            fallback_zones=self.organization.fallback_time_zones,
+        )
+        held = self._held.get(place)
+        if held is None:  # worked out once per place
+            hold = recipient_hold(self.now, self._quiet, place)
+            until = (
+                None
+                if hold is None
+                else _first_minute(self.now, self._place_allows(place), _PLACE_HORIZON)
             )
-        waits, until = self._quiet_until[zones]
-        return (WaitingReason.QUIET_HOURS, until) if waits else (None, None)
+            held = self._held[place] = (hold, until)
+        return held
 
     @cached_property
     def _window(self) -> SendWindow:
@@ -108,14 +117,17 @@ class CampaignMoment:
     def _in_window(self, at: datetime) -> bool:
         return campaign_allows(at, self.campaign, self._window)
 
-    def _quiet_allows(self, at: datetime, zones: tuple[str, ...]) -> bool:
-        return quiet_hours_allow(at, self._quiet, zones)
+    def _place_allows(self, place: RecipientPlace) -> Callable[[datetime], bool]:
+        return lambda at: recipient_allows(at, self._quiet, place)
 
 
 # How far ahead the first allowed minute is looked for: a week for the campaign's window
-# (its days repeat weekly; past its end date nothing opens), a day for quiet hours.
+# (its days repeat weekly; past its end date nothing opens), and a week and a day for a
+# recipient's place: its states' rules repeat weekly too (Rhode Island's Saturday
+# 17:00 to Monday 09:00 holds 40 hours), and the extra day keeps an opening of an hour
+# a week in sight when a DST change moves it.
 _WINDOW_HORIZON = timedelta(days=7)
-_QUIET_HORIZON = timedelta(days=1)
+_PLACE_HORIZON = timedelta(days=8)
 
 
 def _first_minute(
