@@ -111,6 +111,7 @@ def test_http_api_routes_each_function_only_its_own_paths() -> None:
             "GET /v1/health",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/auth/{proxy+}",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/organization",
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/organization/{proxy+}",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/users",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/users/{proxy+}",
         },

@@ -203,13 +203,52 @@ def test_update_organization_applies_the_changes(store: IdentityStore) -> None:
         messages_per_second=5,
         quiet_hours_start="09:00",
         quiet_hours_end="20:00",
-        help_text="Call us.",
+        help_texts={"en": "Call us."},
         opt_out_footer="",
         created_at=NOW,
         updated_at=LATER,
     )
     assert updated == expected
     assert store.get_organization(organization.id) == expected
+
+
+def test_the_issue_15_settings_are_stored_merged_and_reset(store: IdentityStore) -> None:
+    organization, _ = _tenant(store, "owner@acme.test")
+    assert store.get_organization(organization.id).fallback_time_zones == (
+        domain.DEFAULT_FALLBACK_TIME_ZONES
+    )
+    changes = domain.OrganizationChanges(
+        fallback_time_zones=("America/Phoenix", "Pacific/Honolulu"),
+        support_contact="call 555-0100",
+        help_text="Call us.",
+        help_texts={"es": "Llámenos."},
+        opt_out_confirmations={"fr": "C'est noté."},
+    )
+    updated = store.update_organization(organization.id, changes, now=LATER, old_sender=None)
+    expected = replace(
+        organization,
+        fallback_time_zones=("America/Phoenix", "Pacific/Honolulu"),
+        support_contact="call 555-0100",
+        help_texts={"en": "Call us.", "es": "Llámenos."},
+        opt_out_confirmations={"fr": "C'est noté."},
+        updated_at=LATER,
+    )
+    assert updated == expected
+    assert store.get_organization(organization.id) == expected
+    # Languages not named stay; None takes one back to the default; the line is cleared.
+    reset = domain.OrganizationChanges(
+        clear_support_contact=True,
+        help_texts={"en": None, "fr": "Appelez-nous."},
+        opt_out_confirmations={"fr": None},
+    )
+    after = store.update_organization(organization.id, reset, now=LATER, old_sender=None)
+    assert after == replace(
+        expected,
+        support_contact=None,
+        help_texts={"es": "Llámenos.", "fr": "Appelez-nous."},
+        opt_out_confirmations={},
+    )
+    assert store.get_organization(organization.id) == after
 
 
 def test_sender_numbers_are_claimed_once_and_freed_on_change_or_release(

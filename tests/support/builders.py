@@ -28,7 +28,6 @@ def organization(name: str = "Acme", *, at: datetime, **changes: Any) -> Organiz
         messages_per_second=1,
         quiet_hours_start="08:00",
         quiet_hours_end="21:00",
-        help_text=f"{name}: reply STOP to opt out.",
         opt_out_footer="Reply STOP to opt out",
         created_at=at,
         updated_at=at,
@@ -49,8 +48,8 @@ CHICAGO_SETTINGS = OrganizationChanges(
 
 
 def contact(org_id: str, phone: str, *, at: datetime, **fields: Any) -> Contact:
-    """A contact with only ``fields`` set (the other names, tags, attributes and
-    timezone empty)."""
+    """A contact with only ``fields`` set (the other names, tags, attributes, timezone
+    and state empty)."""
     return Contact(
         id=fields.pop("id", None) or new_id(at),
         org_id=org_id,
@@ -62,6 +61,7 @@ def contact(org_id: str, phone: str, *, at: datetime, **fields: Any) -> Contact:
         tags=tuple(fields.pop("tags", ())),
         attributes=dict(fields.pop("attributes", {})),
         timezone=fields.pop("timezone", None),
+        state=fields.pop("state", None),
         created_at=at,
         updated_at=at,
         **fields,

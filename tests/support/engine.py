@@ -91,7 +91,7 @@ def make_org(clock: SimulatedClock, **settings: Any) -> str:
             at=now,
             id=org_id,
             messages_per_second=settings.get("messages_per_second", 100),
-            help_text="Acme: call us.",
+            help_texts={"en": "Acme: call us."},
             opt_out_footer=settings.get("opt_out_footer", "Reply STOP to opt out"),
         ),
         User(

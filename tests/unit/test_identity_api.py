@@ -322,6 +322,29 @@ def test_owner_updates_organization_settings(api: ApiClient, owner: Account) -> 
     assert api.call("GET", "/v1/organization", headers=owner.auth).json() == body
 
 
+def test_every_user_reads_the_state_rules_with_their_date_and_sources(
+    api: ApiClient, owner: Account
+) -> None:
+    member = add_user(api, owner, "member@acme.test", role="member")
+    response = api.call("GET", "/v1/organization/state-rules", headers=member.auth)
+    assert response.status == 200, response.text
+    body = response.json()
+    assert body["effective_date"] == "2026-11-30"
+    assert any("501.059" in source for source in body["sources"])
+    states = {rule["state"]: rule for rule in body["states"]}
+    assert list(states) == sorted(states)
+    assert states["TX"] == {
+        "state": "TX",
+        "name": "Texas",
+        "weekdays": {"start": "09:00", "end": "21:00"},
+        "saturday": {"start": "09:00", "end": "21:00"},
+        "sunday": {"start": "12:00", "end": "21:00"},
+    }
+    assert states["RI"]["sunday"] is None
+    assert states["RI"]["saturday"] == {"start": "10:00", "end": "17:00"}
+    assert api.call("GET", "/v1/organization/state-rules").status == 401
+
+
 @pytest.mark.parametrize(
     "body",
     [

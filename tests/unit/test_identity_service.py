@@ -22,6 +22,7 @@ from outreach.errors import (
     Unauthorized,
 )
 from outreach.identity.domain import (
+    DEFAULT_FALLBACK_TIME_ZONES,
     SENDER_NUMBER_HOLD,
     Caller,
     NewUser,
@@ -135,7 +136,7 @@ def test_registering_creates_an_organization_with_defaults_and_its_owner(
     assert organization.messages_per_second == 1
     assert (organization.quiet_hours_start, organization.quiet_hours_end) == ("08:00", "21:00")
     assert organization.opt_out_footer == "Reply STOP to opt out"
-    assert organization.help_text == "Acme: reply STOP to opt out."
+    assert organization.help_texts == {}  # every language's default (outreach.replies)
     # And only a hash of the password is stored
     found = store.find_credentials("pat@acme.test")
     assert found is not None
@@ -535,3 +536,124 @@ def test_changing_the_sender_number_frees_the_old_one(
     _set_sender(service, owner, "+16175550124")
     clock.advance(SENDER_NUMBER_HOLD)  # issue 14 point 8: freed once the hold ends
     assert _set_sender(service, other, "+16175550123") == "+16175550123"
+
+
+# --- Issue 15: fallback zones, the support line and the auto-replies' texts ---------------
+
+
+def test_a_new_organization_has_the_default_fallback_zones_and_no_texts_of_its_own(
+    service: IdentityService, owner: Caller
+) -> None:
+    organization = service.get_organization(owner)
+    assert organization.fallback_time_zones == (
+        "America/New_York",
+        "America/Chicago",
+        "America/Denver",
+        "America/Los_Angeles",
+    )
+    assert organization.fallback_time_zones == DEFAULT_FALLBACK_TIME_ZONES
+    assert organization.support_contact is None
+    assert (organization.help_texts, organization.opt_out_confirmations) == ({}, {})
+
+
+def test_managers_set_the_fallback_zones_support_line_and_texts(
+    service: IdentityService, owner: Caller, clock: SimulatedClock
+) -> None:
+    admin = _caller_added(service, owner, "admin@acme.test", Role.ADMIN)
+    clock.advance(timedelta(hours=1))
+    updated = service.update_organization(
+        admin,
+        OrganizationChanges(
+            fallback_time_zones=("America/Phoenix", "Pacific/Honolulu"),
+            support_contact="call 555-0100",
+            help_texts={"es": "Acme: llame al 555-0100."},
+            opt_out_confirmations={"fr": "Acme : c'est noté."},
+        ),
+    )
+    assert updated.fallback_time_zones == ("America/Phoenix", "Pacific/Honolulu")
+    assert updated.support_contact == "call 555-0100"
+    assert updated.help_texts == {"es": "Acme: llame al 555-0100."}
+    assert updated.opt_out_confirmations == {"fr": "Acme : c'est noté."}
+    assert updated.updated_at == START + timedelta(hours=1)
+    assert service.get_organization(owner) == updated
+
+
+def test_texts_per_language_merge_and_null_goes_back_to_the_default(
+    service: IdentityService, owner: Caller
+) -> None:
+    service.update_organization(
+        owner, OrganizationChanges(help_text="Acme: call us.", help_texts={"es": "Ayuda."})
+    )
+    # A language not named stays; one named with None goes back to the default.
+    merged = service.update_organization(
+        owner, OrganizationChanges(help_texts={"fr": "Aide.", "es": None})
+    )
+    assert merged.help_texts == {"en": "Acme: call us.", "fr": "Aide."}
+    assert service.update_organization(
+        owner, OrganizationChanges(help_texts={"en": None})
+    ).help_texts == {"fr": "Aide."}
+    confirmations = service.update_organization(
+        owner, OrganizationChanges(opt_out_confirmations={"en": "Done.", "es": "Hecho."})
+    )
+    assert confirmations.opt_out_confirmations == {"en": "Done.", "es": "Hecho."}
+    assert confirmations.help_texts == {"fr": "Aide."}  # the other texts are untouched
+    assert service.update_organization(
+        owner, OrganizationChanges(opt_out_confirmations={"en": None, "fr": None})
+    ).opt_out_confirmations == {"es": "Hecho."}
+
+
+def test_the_support_line_is_kept_until_cleared(service: IdentityService, owner: Caller) -> None:
+    service.update_organization(owner, OrganizationChanges(support_contact="call 555-0100"))
+    renamed = service.update_organization(owner, OrganizationChanges(name="Acme Repair"))
+    assert renamed.support_contact == "call 555-0100"
+    cleared = service.update_organization(owner, OrganizationChanges(clear_support_contact=True))
+    assert cleared.support_contact is None
+    assert service.get_organization(owner).support_contact is None
+
+
+def test_members_cannot_change_the_issue_15_settings(
+    service: IdentityService, owner: Caller
+) -> None:
+    member = _caller_added(service, owner, "member@acme.test")
+    for changes in (
+        OrganizationChanges(fallback_time_zones=("America/Chicago",)),
+        OrganizationChanges(support_contact="call 555-0100"),
+        OrganizationChanges(clear_support_contact=True),
+        OrganizationChanges(help_texts={"es": "Ayuda."}),
+        OrganizationChanges(opt_out_confirmations={"fr": "Noté."}),
+    ):
+        with pytest.raises(Forbidden):
+            service.update_organization(member, changes)
+    assert service.get_organization(owner) == service.get_organization(member)
+    assert service.get_organization(owner).updated_at == START
+
+
+def test_empty_text_objects_change_nothing(
+    service: IdentityService, owner: Caller, clock: SimulatedClock
+) -> None:
+    before = service.get_organization(owner)
+    clock.advance(timedelta(hours=1))
+    empty = OrganizationChanges(help_texts={}, opt_out_confirmations={})
+    assert empty.is_empty
+    assert service.update_organization(owner, empty) == before
+    assert service.get_organization(owner).updated_at == START
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"support_contact": "call 555-0100", "clear_support_contact": True},
+        {"help_text": "Call us.", "help_texts": {"en": "Call us."}},
+        {"help_text": "Call us.", "help_texts": {"en": None}},
+    ],
+)
+def test_contradictory_changes_are_refused(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="both"):
+        OrganizationChanges(**fields)
+
+
+def _caller_added(
+    service: IdentityService, by: Caller, email: str, role: Role = Role.MEMBER
+) -> Caller:
+    _add(service, by, email, role)
+    return _caller(service, email)

@@ -19,6 +19,7 @@ from outreach.errors import Forbidden, TooManyRequests, Unauthorized
 from outreach.identity.domain import (
     LEGAL_QUIET_END,
     LEGAL_QUIET_START,
+    MAX_FALLBACK_TIME_ZONES,
     SENDER_NUMBER_HOLD,
     NewUser,
     OrganizationChanges,
@@ -392,3 +393,202 @@ def test_no_other_identity_answer_carries_a_token(api: ApiClient, owner: Account
         assert answer.status in (200, 201), answer.text
         assert owner.access_token not in answer.text
         assert "access_token" not in answer.text and "refresh_token" not in answer.text
+
+
+# --- Issue 15: fallback zones (point 4), support line (point 8), texts per language (2) ---
+
+SUPPORT = "call 555-0100 or visit acme.test/help"
+# The opt-out keyword each language's default HELP answer tells people to send.
+OPT_OUT_WORDS = {"en": "STOP", "es": "PARAR", "fr": "ARRET"}
+
+
+def _organization(api: ApiClient, account: Account) -> dict[str, Any]:
+    answer = api.call("GET", "/v1/organization", headers=account.auth)
+    assert answer.status == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_a_new_organization_answers_the_default_zones_and_help_answers(owner: Account) -> None:
+    organization = owner.organization
+    assert organization["fallback_time_zones"] == [
+        "America/New_York",
+        "America/Chicago",
+        "America/Denver",
+        "America/Los_Angeles",
+    ]
+    assert organization["support_contact"] is None
+    assert (
+        set(organization["help_texts"])
+        == set(organization["opt_out_confirmations"])
+        == {
+            "en",
+            "es",
+            "fr",
+        }
+    )
+    assert organization["help_text"] == organization["help_texts"]["en"]
+    for language, text in organization["help_texts"].items():
+        # It names the organization and says how to opt out; with no support line set,
+        # it offers none.
+        assert "Acme Foundations" in text
+        assert OPT_OUT_WORDS[language] in text
+        assert "help," not in text and "ayuda," not in text and "aide," not in text
+    for text in organization["opt_out_confirmations"].values():
+        assert "Acme Foundations" in text
+
+
+def test_the_support_line_reaches_every_default_help_answer(api: ApiClient, owner: Account) -> None:
+    # "The default help_text gives no help" (issue 15): the old code had no support line
+    # (this PATCH was a 422) and answered "<name>: reply STOP to opt out." whatever.
+    answer = _patch(api, owner, {"support_contact": f"  {SUPPORT} "})
+    assert answer.status == 200, answer.text
+    body = answer.json()
+    assert body["support_contact"] == SUPPORT
+    for language, text in body["help_texts"].items():
+        assert SUPPORT in text
+        assert "Acme Foundations" in text
+        assert OPT_OUT_WORDS[language] in text
+    assert body["help_text"] == body["help_texts"]["en"]
+    # The confirmations do not carry it.
+    assert all(SUPPORT not in text for text in body["opt_out_confirmations"].values())
+    assert _organization(api, owner) == body
+    # null removes it, and the defaults drop it.
+    cleared = _patch(api, owner, {"support_contact": None}).json()
+    assert cleared["support_contact"] is None
+    assert cleared["help_texts"] == owner.organization["help_texts"]
+
+
+def test_an_organizations_own_help_text_is_kept_beside_the_defaults(
+    api: ApiClient, owner: Account
+) -> None:
+    _patch(api, owner, {"help_text": "Acme: call us on 617-555-0100."})
+    body = _patch(api, owner, {"support_contact": SUPPORT}).json()
+    assert body["help_text"] == body["help_texts"]["en"] == "Acme: call us on 617-555-0100."
+    # The languages it did not write get the default, with the support line.
+    assert SUPPORT in body["help_texts"]["es"] and SUPPORT in body["help_texts"]["fr"]
+    # help_texts.en sets the same text; help_text and help_texts.en may come together
+    # when they agree.
+    both = _patch(api, owner, {"help_text": "Acme: hi.", "help_texts": {"en": "Acme: hi."}})
+    assert both.status == 200, both.text
+    assert both.json()["help_text"] == "Acme: hi."
+
+
+def test_texts_per_language_merge_and_null_restores_the_default(
+    api: ApiClient, owner: Account
+) -> None:
+    defaults = owner.organization
+    first = _patch(
+        api,
+        owner,
+        {
+            "help_texts": {"es": "Acme: llame al 555-0100.", "fr": " Acme : appelez-nous. "},
+            "opt_out_confirmations": {"en": "Acme: you are out."},
+        },
+    ).json()
+    assert first["help_texts"] == {
+        "en": defaults["help_texts"]["en"],
+        "es": "Acme: llame al 555-0100.",
+        "fr": "Acme : appelez-nous.",  # stripped
+    }
+    assert first["opt_out_confirmations"] == {
+        **defaults["opt_out_confirmations"],
+        "en": "Acme: you are out.",
+    }
+    # Naming one language leaves the others as they are.
+    second = _patch(api, owner, {"help_texts": {"en": "Acme: call us."}}).json()
+    assert second["help_texts"] == {**first["help_texts"], "en": "Acme: call us."}
+    assert second["help_text"] == "Acme: call us."
+    assert second["opt_out_confirmations"] == first["opt_out_confirmations"]
+    # null puts a language back on the default.
+    third = _patch(
+        api, owner, {"help_texts": {"es": None, "en": None}, "opt_out_confirmations": {"en": None}}
+    ).json()
+    assert third["help_texts"] == {**defaults["help_texts"], "fr": "Acme : appelez-nous."}
+    assert third["help_text"] == defaults["help_text"]
+    assert third["opt_out_confirmations"] == defaults["opt_out_confirmations"]
+    assert _organization(api, owner) == third
+
+
+def test_fallback_zones_are_set_once_each_in_order(api: ApiClient, owner: Account) -> None:
+    zones = ["America/Phoenix", "Pacific/Honolulu", "America/Phoenix", "America/Anchorage"]
+    answer = _patch(api, owner, {"fallback_time_zones": zones})
+    assert answer.status == 200, answer.text
+    assert answer.json()["fallback_time_zones"] == [
+        "America/Phoenix",
+        "Pacific/Honolulu",
+        "America/Anchorage",
+    ]
+    assert _organization(api, owner) == answer.json()
+    ten = [f"Etc/GMT+{hours}" for hours in range(1, MAX_FALLBACK_TIME_ZONES + 1)]
+    assert _patch(api, owner, {"fallback_time_zones": ten}).json()["fallback_time_zones"] == ten
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"fallback_time_zones": []}, "fallback_time_zones"),
+        ({"fallback_time_zones": ["Mars/Olympus"]}, "fallback_time_zones"),
+        ({"fallback_time_zones": ["America/Chicago", "EST5EDT/../x"]}, "fallback_time_zones"),
+        ({"fallback_time_zones": ["UTC"] * (MAX_FALLBACK_TIME_ZONES + 1)}, "fallback_time_zones"),
+        ({"fallback_time_zones": "America/Chicago"}, "fallback_time_zones"),
+        ({"fallback_time_zones": None}, "fallback_time_zones"),
+        ({"support_contact": ""}, "support_contact"),
+        ({"support_contact": "   "}, "support_contact"),
+        ({"support_contact": "x" * 101}, "support_contact"),
+        ({"support_contact": "call us\nnow"}, "support_contact"),
+        ({"support_contact": 5550100}, "support_contact"),
+        ({"help_texts": {"de": "Hilfe."}}, "help_texts"),
+        ({"help_texts": {"EN": "Help."}}, "help_texts"),
+        ({"help_texts": {"es": ""}}, "help_texts"),
+        ({"help_texts": {"fr": "   "}}, "help_texts"),
+        ({"help_texts": {"en": "x" * 321}}, "help_texts"),
+        ({"help_texts": None}, "help_texts"),
+        ({"help_texts": ["en"]}, "help_texts"),
+        ({"opt_out_confirmations": {"pt": "Feito."}}, "opt_out_confirmations"),
+        ({"opt_out_confirmations": {"es": "x" * 321}}, "opt_out_confirmations"),
+        ({"opt_out_confirmations": None}, "opt_out_confirmations"),
+        ({"help_text": None}, "help_text"),
+        ({"help_text": "   "}, "help_text"),
+        ({"help_text": "Call us.", "help_texts": {"en": "Phone us."}}, "help_texts.en"),
+        ({"help_text": "Call us.", "help_texts": {"en": None}}, "help_texts.en"),
+    ],
+)
+def test_the_issue_15_settings_validate(
+    api: ApiClient, owner: Account, body: dict[str, Any], field: str
+) -> None:
+    problem = _patch(api, owner, body).assert_problem(422)
+    assert field in _errors_text(problem)
+    assert _organization(api, owner) == owner.organization  # nothing was written
+
+
+def test_admins_set_the_issue_15_settings_and_members_may_not(
+    api: ApiClient, owner: Account
+) -> None:
+    admin = add_user(api, owner, "admin@acme.test", role="admin")
+    member = add_user(api, owner, "member@acme.test")
+    bodies: list[dict[str, Any]] = [
+        {"fallback_time_zones": ["America/Chicago"]},
+        {"support_contact": SUPPORT},
+        {"support_contact": None},
+        {"help_texts": {"es": "Ayuda."}},
+        {"opt_out_confirmations": {"fr": "Noté."}},
+    ]
+    for body in bodies:
+        problem = _patch(api, member, body).assert_problem(403)
+        assert "owners and admins" in problem["detail"]
+    assert _organization(api, owner) == owner.organization
+    for body in bodies:
+        answer = _patch(api, admin, body)
+        assert answer.status == 200, answer.text
+    after = _organization(api, owner)
+    assert after["fallback_time_zones"] == ["America/Chicago"]
+    assert after["support_contact"] is None
+    assert after["help_texts"]["es"] == "Ayuda."
+    assert after["opt_out_confirmations"]["fr"] == "Noté."
+
+
+def test_empty_text_objects_are_accepted_and_change_nothing(api: ApiClient, owner: Account) -> None:
+    answer = _patch(api, owner, {"help_texts": {}, "opt_out_confirmations": {}})
+    assert answer.status == 200, answer.text
+    assert answer.json() == owner.organization

@@ -58,7 +58,9 @@ class OrganizationModel(Model):
     messages_per_second = NumberAttribute()
     quiet_hours_start = UnicodeAttribute()
     quiet_hours_end = UnicodeAttribute()
-    help_text = UnicodeAttribute()
+    # The organization's own English HELP answer (null: the default). Items written before
+    # issue 15 hold the old default text here (outreach.replies.LEGACY_HELP_TEXT).
+    help_text = UnicodeAttribute(null=True)
     opt_out_footer = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -67,6 +69,11 @@ class OrganizationModel(Model):
     daily_message_limit = NumberAttribute(null=True)
     contact_daily_limit = NumberAttribute(null=True)
     auto_reply_hourly_limit = NumberAttribute(null=True)
+    # Issue 15; absent on items written before: the defaults.
+    fallback_time_zones = ListAttribute[str](null=True)
+    support_contact = UnicodeAttribute(null=True)
+    help_texts = MapAttribute[str, str](null=True)  # es, fr (en lives in help_text)
+    opt_out_confirmations = MapAttribute[str, str](null=True)
 
 
 class UserModel(Model):
@@ -167,6 +174,7 @@ class ContactModel(Model):
     tags = ListAttribute[str](default=list)
     attributes = MapAttribute[str, Any](default=dict)
     timezone = UnicodeAttribute(null=True)
+    state = UnicodeAttribute(null=True)  # a USPS code (outreach.state_rules.US_STATES)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

@@ -4,6 +4,7 @@ the login-throttle policy."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -39,6 +40,16 @@ LEGAL_QUIET_END = "21:00"
 DEFAULT_QUIET_START = LEGAL_QUIET_START
 DEFAULT_QUIET_END = LEGAL_QUIET_END
 DEFAULT_OPT_OUT_FOOTER = "Reply STOP to opt out"
+# The zones a number that cannot be pinned to a place (toll-free, non-geographic) is
+# held to when its contact has no `timezone` (`sending-rules.md`, rule 8): the four
+# contiguous US zones, so such a number is texted when it is allowed in all four.
+DEFAULT_FALLBACK_TIME_ZONES: tuple[str, ...] = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+)
+MAX_FALLBACK_TIME_ZONES = 10
 DEFAULT_MESSAGES_PER_SECOND = 1
 
 SENDER_NUMBER_HOLD = timedelta(days=30)
@@ -64,6 +75,13 @@ class Organization:
     empty: its sender number's country, :mod:`outreach.destinations`),
     ``daily_message_limit`` (texts per day of its ``timezone``), ``contact_daily_limit``
     (campaign texts to one number per rolling 24 hours) and ``auto_reply_hourly_limit``.
+
+    ``fallback_time_zones``: the zones a number no place can be pinned to is held to
+    (:func:`outreach.sending.rules.recipient_zones`). The auto-replies' texts:
+    ``help_texts`` and ``opt_out_confirmations`` hold only the ones the organization
+    wrote, by language code (``en``, ``es``, ``fr``); the others are the defaults of
+    :mod:`outreach.replies`, which also names ``support_contact`` (a line such as
+    "call 555-0100" for HELP answers, or ``None``).
     """
 
     id: str
@@ -73,7 +91,6 @@ class Organization:
     messages_per_second: int
     quiet_hours_start: str
     quiet_hours_end: str
-    help_text: str
     opt_out_footer: str
     created_at: datetime
     updated_at: datetime
@@ -81,6 +98,10 @@ class Organization:
     daily_message_limit: int = DEFAULT_DAILY_MESSAGE_LIMIT
     contact_daily_limit: int = DEFAULT_CONTACT_DAILY_LIMIT
     auto_reply_hourly_limit: int = DEFAULT_AUTO_REPLY_HOURLY_LIMIT
+    fallback_time_zones: tuple[str, ...] = DEFAULT_FALLBACK_TIME_ZONES
+    support_contact: str | None = None
+    help_texts: Mapping[str, str] = field(default_factory=dict)
+    opt_out_confirmations: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -143,9 +164,16 @@ class OrganizationChanges:
     """What an organization PATCH asks to change; ``None`` means "leave as is".
 
     ``sender_number`` is the one setting a client may remove (``"sender_number": null``
-    in `api-contract.md`), so removing it is said with ``release_sender_number``.
+    in `api-contract.md`), so removing it is said with ``release_sender_number``;
+    ``support_contact`` is removed likewise with ``clear_support_contact``.
     The quiet-hours bounds come together: the API takes them as one
     ``quiet_hours`` object whose start is before its end.
+
+    ``help_texts`` and ``opt_out_confirmations`` (`api-contract.md` Addendum 1, issue 15
+    point 2) are merged into the organization's: each language named gets its text, or
+    goes back to the default (:mod:`outreach.replies`) when its value is ``None``; the
+    languages not named stay as they are. ``help_text`` is the English HELP answer, as
+    before the per-language texts; naming English both ways is a ``ValueError``.
     """
 
     name: str | None = None
@@ -161,15 +189,30 @@ class OrganizationChanges:
     daily_message_limit: int | None = None
     contact_daily_limit: int | None = None
     auto_reply_hourly_limit: int | None = None
+    fallback_time_zones: tuple[str, ...] | None = None
+    support_contact: str | None = None
+    clear_support_contact: bool = False
+    help_texts: Mapping[str, str | None] | None = None
+    opt_out_confirmations: Mapping[str, str | None] | None = None
 
     def __post_init__(self) -> None:
         if self.release_sender_number and self.sender_number is not None:
             raise ValueError("a sender number cannot be both set and released")
+        if self.clear_support_contact and self.support_contact is not None:
+            raise ValueError("a support contact cannot be both set and cleared")
+        if self.help_text is not None and self.help_texts is not None and "en" in self.help_texts:
+            raise ValueError("the English HELP answer is set by help_text or help_texts, not both")
 
     @property
     def is_empty(self) -> bool:
-        """The PATCH named no field: nothing is written, not even ``updated_at``."""
-        return self == OrganizationChanges()
+        """The PATCH named no field (or only empty per-language objects): nothing is
+        written, not even ``updated_at``."""
+        named = replace(
+            self,
+            help_texts=self.help_texts or None,
+            opt_out_confirmations=self.opt_out_confirmations or None,
+        )
+        return named == OrganizationChanges()
 
     def sender_after(self, current: str | None) -> str | None:
         """The organization's sender number once these changes apply to ``current``."""
@@ -187,7 +230,16 @@ class OrganizationChanges:
             messages_per_second=_or(self.messages_per_second, organization.messages_per_second),
             quiet_hours_start=_or(self.quiet_hours_start, organization.quiet_hours_start),
             quiet_hours_end=_or(self.quiet_hours_end, organization.quiet_hours_end),
-            help_text=_or(self.help_text, organization.help_text),
+            help_texts=_merged(organization.help_texts, self._help_text_changes),
+            opt_out_confirmations=_merged(
+                organization.opt_out_confirmations, self.opt_out_confirmations
+            ),
+            support_contact=(
+                None
+                if self.clear_support_contact
+                else _or(self.support_contact, organization.support_contact)
+            ),
+            fallback_time_zones=_or(self.fallback_time_zones, organization.fallback_time_zones),
             opt_out_footer=_or(self.opt_out_footer, organization.opt_out_footer),
             allowed_countries=_or(self.allowed_countries, organization.allowed_countries),
             daily_message_limit=_or(self.daily_message_limit, organization.daily_message_limit),
@@ -198,9 +250,32 @@ class OrganizationChanges:
             updated_at=now,
         )
 
+    @property
+    def _help_text_changes(self) -> Mapping[str, str | None] | None:
+        """``help_texts`` with ``help_text`` as its English entry."""
+        if self.help_text is None:
+            return self.help_texts
+        return {**(self.help_texts or {}), "en": self.help_text}
+
 
 def _or[T](change: T | None, current: T) -> T:
     return current if change is None else change
+
+
+def _merged(
+    current: Mapping[str, str], changes: Mapping[str, str | None] | None
+) -> Mapping[str, str]:
+    """``current`` texts by language with ``changes`` applied: a text replaces that
+    language's, ``None`` removes it (back to the default); other languages stay."""
+    if not changes:
+        return current
+    merged = dict(current)
+    for language, text in changes.items():
+        if text is None:
+            merged.pop(language, None)
+        else:
+            merged[language] = text
+    return merged
 
 
 # --- Sessions ------------------------------------------------------------------------

@@ -24,10 +24,11 @@ from outreach.data.models import (
     UserModel,
 )
 from outreach.data.pages import Page, decode_cursor, sealed_page
-from outreach.data.pynamo import condition_failed, from_item, to_item
+from outreach.data.pynamo import condition_failed, from_item, raw_map, to_item
 from outreach.data.transactions import ConditionsFailed, Transaction
 from outreach.errors import Conflict, DomainError, NotFound
 from outreach.identity.domain import (
+    DEFAULT_FALLBACK_TIME_ZONES,
     SENDER_NUMBER_HOLD,
     AttemptWindow,
     Organization,
@@ -38,6 +39,7 @@ from outreach.identity.domain import (
     User,
 )
 from outreach.ids import is_id
+from outreach.replies import LEGACY_HELP_TEXT
 from outreach.spend import (
     DEFAULT_AUTO_REPLY_HOURLY_LIMIT,
     DEFAULT_CONTACT_DAILY_LIMIT,
@@ -92,12 +94,34 @@ def _organization(item: OrganizationModel) -> Organization:
         id=item.org_id,
         messages_per_second=int(item.messages_per_second),
         allowed_countries=tuple(item.allowed_countries or ()),
+        fallback_time_zones=tuple(item.fallback_time_zones or DEFAULT_FALLBACK_TIME_ZONES),
+        help_texts=_help_texts(item),
+        opt_out_confirmations={
+            str(key): str(value) for key, value in raw_map(item.opt_out_confirmations).items()
+        },
         daily_message_limit=_number(item.daily_message_limit, DEFAULT_DAILY_MESSAGE_LIMIT),
         contact_daily_limit=_number(item.contact_daily_limit, DEFAULT_CONTACT_DAILY_LIMIT),
         auto_reply_hourly_limit=_number(
             item.auto_reply_hourly_limit, DEFAULT_AUTO_REPLY_HOURLY_LIMIT
         ),
     )
+
+
+def _help_texts(item: OrganizationModel) -> dict[str, str]:
+    """The HELP answers the organization wrote: English in ``help_text`` unless it is the
+    default every organization was given before issue 15 (under the name it had then,
+    which a rename since may have changed), the others in ``help_texts``."""
+    texts = {str(key): str(value) for key, value in raw_map(item.help_texts).items()}
+    english = item.help_text
+    if english and not english.endswith(LEGACY_HELP_TEXT.removeprefix("{name}")):
+        texts["en"] = english
+    return texts
+
+
+def _help_text_fields(organization: Organization) -> dict[str, Any]:
+    """The item's ``help_text`` (English) and ``help_texts`` (the other languages)."""
+    others = {key: value for key, value in organization.help_texts.items() if key != "en"}
+    return {"help_text": organization.help_texts.get("en"), "help_texts": others or None}
 
 
 def _number(stored: float | None, default: int) -> int:
@@ -112,8 +136,13 @@ def _apply(item: OrganizationModel, organization: Organization) -> None:
     item.messages_per_second = organization.messages_per_second
     item.quiet_hours_start = organization.quiet_hours_start
     item.quiet_hours_end = organization.quiet_hours_end
-    item.help_text = organization.help_text
+    texts = _help_text_fields(organization)
+    item.help_text = texts["help_text"]
+    item.help_texts = texts["help_texts"]
     item.opt_out_footer = organization.opt_out_footer
+    item.fallback_time_zones = list(organization.fallback_time_zones)
+    item.support_contact = organization.support_contact
+    item.opt_out_confirmations = dict(organization.opt_out_confirmations) or None
     item.allowed_countries = list(organization.allowed_countries) or None
     item.daily_message_limit = organization.daily_message_limit
     item.contact_daily_limit = organization.contact_daily_limit
@@ -330,6 +359,9 @@ class IdentityRepository:
             organization,
             org_id=organization.id,
             allowed_countries=list(organization.allowed_countries) or None,
+            fallback_time_zones=list(organization.fallback_time_zones),
+            opt_out_confirmations=dict(organization.opt_out_confirmations) or None,
+            **_help_text_fields(organization),
         )
 
     @staticmethod

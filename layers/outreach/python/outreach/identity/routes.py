@@ -13,6 +13,7 @@ from outreach.identity.schemas import (
     RefreshBody,
     RegisterBody,
     RegisterPublic,
+    StateRulesPublic,
     TokenPairPublic,
     UserCreate,
     UserPublic,
@@ -83,6 +84,15 @@ def me(caller: CallerDep, service: IdentityServiceDep) -> UserPublic:
 def get_organization(caller: CallerDep, service: IdentityServiceDep) -> OrganizationPublic:
     """The caller's organization."""
     return OrganizationPublic.of(service.get_organization(caller))
+
+
+@organization_router.get("/state-rules")
+def get_state_rules(caller: CallerDep) -> StateRulesPublic:
+    """The US state rules the sending engine applies on top of the federal window and the
+    organization's quiet hours (``sending-rules.md``, rule 7), with the date they were
+    last reviewed and their sources. Any user of an organization may read them."""
+    del caller  # signed-in users only; the table is the same for every organization
+    return StateRulesPublic.current()
 
 
 @organization_router.patch("")

@@ -21,6 +21,7 @@ from outreach.destinations import allowed_regions, is_region
 from outreach.identity.domain import (
     LEGAL_QUIET_END,
     LEGAL_QUIET_START,
+    MAX_FALLBACK_TIME_ZONES,
     NewUser,
     Organization,
     OrganizationChanges,
@@ -28,11 +29,13 @@ from outreach.identity.domain import (
     UserChanges,
     within_legal_quiet_hours,
 )
+from outreach.replies import Language, effective_texts
 from outreach.spend import (
     MAX_AUTO_REPLY_HOURLY_LIMIT,
     MAX_CONTACT_DAILY_LIMIT,
     MAX_DAILY_MESSAGE_LIMIT,
 )
+from outreach.state_rules import EFFECTIVE_DATE, SOURCES, STATE_HOURS, US_STATES, Hours
 from outreach.timezones import parse_hhmm
 from outreach.validation import check_email
 
@@ -59,6 +62,43 @@ def _country_codes(codes: list[str]) -> list[str]:
         raise ValueError("each country may appear once")
     return codes
 
+
+def _distinct(zones: list[str]) -> list[str]:
+    """The zones in the order given, each once."""
+    return list(dict.fromkeys(zones))
+
+
+def _support_line(value: str) -> str:
+    """One line of 1..:data:`MAX_SUPPORT_CONTACT` characters once stripped: it is set
+    inside a sentence of the HELP answer (:func:`outreach.replies.default_help_text`)."""
+    value = value.strip()
+    if not 1 <= len(value) <= MAX_SUPPORT_CONTACT:
+        raise ValueError(f"must be 1 to {MAX_SUPPORT_CONTACT} characters once stripped")
+    if not value.isprintable():
+        raise ValueError("must be one line, without control characters")
+    return value
+
+
+MAX_SUPPORT_CONTACT = 100
+MAX_REPLY_TEXT = 320
+ReplyText = Annotated[
+    str, Field(min_length=1, max_length=MAX_REPLY_TEXT), AfterValidator(_not_blank)
+]
+"""An auto-reply the organization writes (a HELP answer, an opt-out confirmation): at
+most two segments of plain text, stripped, never blank."""
+TextsByLanguage = dict[Language, ReplyText | None]
+"""Auto-reply texts by language code (``en``, ``es``, ``fr``: :class:`Language`, any other
+key is a 422); ``null`` puts a language back on the default (issue 15 point 2)."""
+FallbackTimeZones = Annotated[
+    list[TimeZone],
+    Field(min_length=1, max_length=MAX_FALLBACK_TIME_ZONES),
+    AfterValidator(_distinct),
+]
+"""The zones a number no place can be pinned to is held to (issue 15 point 4): IANA
+zones, at least one, each kept once in the order given."""
+SupportContact = Annotated[str, AfterValidator(_support_line)]
+"""The line a default HELP answer gives ("call 555-0100 or visit acme.test/help"; issue 15
+point 8)."""
 
 MAX_ALLOWED_COUNTRIES = 50
 AllowedCountries = Annotated[
@@ -127,6 +167,13 @@ class OrganizationUpdate(StrictModel):
     window, `sending-rules.md` rule 3). The spend limits are bounded by
     :mod:`outreach.spend`; raising ``daily_message_limit`` is the owner's alone (the
     service checks the role, as it knows the current value).
+
+    Issue 15 (`api-contract.md` Addendum 1): ``fallback_time_zones`` (point 4),
+    ``support_contact`` (point 8; ``null`` removes it) and the per-language
+    ``help_texts`` and ``opt_out_confirmations`` (point 2), merged language by language
+    into the organization's (``null`` for a language: back to the default).
+    ``help_text`` still sets the English HELP answer; given with ``help_texts.en``, the
+    two must agree.
     """
 
     name: Name | None = None
@@ -134,7 +181,7 @@ class OrganizationUpdate(StrictModel):
     sender_number: PhoneNumber | None = None
     messages_per_second: Annotated[int, Field(ge=1, le=100)] | None = None
     quiet_hours: QuietHoursWindow | None = None
-    help_text: Annotated[str, Field(min_length=1, max_length=320)] | None = None
+    help_text: ReplyText | None = None
     opt_out_footer: Annotated[str, Field(max_length=100)] | None = None
     allowed_countries: AllowedCountries | None = None
     daily_message_limit: Annotated[int, Field(ge=1, le=MAX_DAILY_MESSAGE_LIMIT)] | None = None
@@ -142,6 +189,10 @@ class OrganizationUpdate(StrictModel):
     auto_reply_hourly_limit: Annotated[int, Field(ge=0, le=MAX_AUTO_REPLY_HOURLY_LIMIT)] | None = (
         None
     )
+    fallback_time_zones: FallbackTimeZones | None = None
+    support_contact: SupportContact | None = None
+    help_texts: TextsByLanguage | None = None
+    opt_out_confirmations: TextsByLanguage | None = None
 
     @field_validator("quiet_hours")
     @classmethod
@@ -155,16 +206,30 @@ class OrganizationUpdate(StrictModel):
         return window
 
     @model_validator(mode="after")
-    def _only_sender_number_may_be_null(self) -> OrganizationUpdate:
-        for field in self.model_fields_set - {"sender_number"}:
+    def _only_removable_settings_may_be_null(self) -> OrganizationUpdate:
+        # The sender number and the support line may be removed; every other setting
+        # has a value (a language's text inside help_texts may be null: the default).
+        for field in self.model_fields_set - {"sender_number", "support_contact"}:
             if getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         return self
 
+    @model_validator(mode="after")
+    def _one_english_help_text(self) -> OrganizationUpdate:
+        english = (self.help_texts or {}).get(Language.EN, self.help_text)
+        if self.help_text is not None and english != self.help_text:
+            raise ValueError(
+                "help_text and help_texts.en both set the English HELP answer: give one"
+            )
+        return self
+
     def to_domain(self) -> OrganizationChanges:
-        """The changes the client asked for: the fields it sent (null only for the number)."""
+        """The changes the client asked for: the fields it sent (null only for the number,
+        the support line and a language's text)."""
         quiet = self.quiet_hours
         countries = self.allowed_countries
+        zones = self.fallback_time_zones
+        help_texts = _by_code(self.help_texts)
         return OrganizationChanges(
             name=self.name,
             timezone=self.timezone,
@@ -175,13 +240,27 @@ class OrganizationUpdate(StrictModel):
             messages_per_second=self.messages_per_second,
             quiet_hours_start=quiet.start if quiet else None,
             quiet_hours_end=quiet.end if quiet else None,
-            help_text=self.help_text,
+            # Given with help_texts.en (the same text, checked above), help_texts says it.
+            help_text=None if help_texts and Language.EN in help_texts else self.help_text,
             opt_out_footer=self.opt_out_footer,
             allowed_countries=tuple(countries) if countries is not None else None,
             daily_message_limit=self.daily_message_limit,
             contact_daily_limit=self.contact_daily_limit,
             auto_reply_hourly_limit=self.auto_reply_hourly_limit,
+            fallback_time_zones=tuple(zones) if zones is not None else None,
+            support_contact=self.support_contact,
+            clear_support_contact=(
+                "support_contact" in self.model_fields_set and self.support_contact is None
+            ),
+            help_texts=help_texts,
+            opt_out_confirmations=_by_code(self.opt_out_confirmations),
         )
+
+
+def _by_code(texts: TextsByLanguage | None) -> dict[str, str | None] | None:
+    """Texts keyed by language code, as the domain keeps them; ``None`` for none (an
+    empty object changes nothing)."""
+    return {language.value: text for language, text in texts.items()} if texts else None
 
 
 class OrganizationPublic(PublicModel):
@@ -204,16 +283,29 @@ class OrganizationPublic(PublicModel):
     daily_message_limit: int
     contact_daily_limit: int
     auto_reply_hourly_limit: int
+    fallback_time_zones: list[str]
+    support_contact: str | None
+    help_texts: dict[str, str]
+    opt_out_confirmations: dict[str, str]
     created_at: UtcInstant
 
     @classmethod
     def of(cls, source: Organization) -> Self:
-        """The organization's fields by name, its two quiet-hours fields as one window and
-        its effective countries."""
+        """The organization's fields by name, its two quiet-hours fields as one window, its
+        effective countries, and the auto-replies' texts as they would be sent now (its own
+        or the defaults, :func:`outreach.replies.effective_texts`); ``help_text`` is the
+        English one."""
         window = QuietHoursWindow(start=source.quiet_hours_start, end=source.quiet_hours_end)
         countries = sorted(allowed_regions(source.allowed_countries, source.sender_number))
+        texts = effective_texts(source)
         return cls.model_validate(
-            {**asdict(source), "quiet_hours": window, "allowed_countries": countries}
+            {
+                **asdict(source),
+                **texts,
+                "help_text": texts["help_texts"][Language.EN],
+                "quiet_hours": window,
+                "allowed_countries": countries,
+            }
         )
 
 
@@ -263,3 +355,54 @@ class UserUpdate(StrictModel):
 
 class UsersPublic(PagePublic[UserPublic]):
     """A page of users; ``next_cursor`` is ``null`` on the last page."""
+
+
+class DayHoursPublic(PublicModel):
+    """Local hours of one day, ``start <= t < end`` (HH:MM)."""
+
+    start: str
+    end: str
+
+
+class StateRulePublic(PublicModel):
+    """One state's hours for marketing texts (``null``: none that day)."""
+
+    state: str
+    name: str
+    weekdays: DayHoursPublic | None
+    saturday: DayHoursPublic | None
+    sunday: DayHoursPublic | None
+
+
+class StateRulesPublic(PublicModel):
+    """``GET /v1/organization/state-rules``: the state rules the engine applies on top of
+    the federal window (``sending-rules.md``, rule 7), the day they were last reviewed
+    and their sources. Not legal advice."""
+
+    effective_date: str
+    sources: list[str]
+    states: list[StateRulePublic]
+
+    @classmethod
+    def current(cls) -> Self:
+        """The table in :mod:`outreach.state_rules`, states in alphabetical order."""
+
+        def hours(day: Hours | None) -> DayHoursPublic | None:
+            if day is None:
+                return None
+            return DayHoursPublic(start=day.start.strftime("%H:%M"), end=day.end.strftime("%H:%M"))
+
+        return cls(
+            effective_date=EFFECTIVE_DATE.isoformat(),
+            sources=list(SOURCES),
+            states=[
+                StateRulePublic(
+                    state=rule.state,
+                    name=US_STATES[rule.state],
+                    weekdays=hours(rule.weekdays),
+                    saturday=hours(rule.saturday),
+                    sunday=hours(rule.sunday),
+                )
+                for _, rule in sorted(STATE_HOURS.items())
+            ],
+        )

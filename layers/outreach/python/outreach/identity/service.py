@@ -99,7 +99,6 @@ class IdentityService:
             messages_per_second=DEFAULT_MESSAGES_PER_SECOND,
             quiet_hours_start=DEFAULT_QUIET_START,
             quiet_hours_end=DEFAULT_QUIET_END,
-            help_text=f"{organization_name}: reply STOP to opt out.",
             opt_out_footer=DEFAULT_OPT_OUT_FOOTER,
             created_at=now,
             updated_at=now,
