@@ -194,6 +194,52 @@ def test_import_creates_updates_and_reports(api: ApiClient, owner: Account) -> N
     assert [(o["phone"], o["source"]) for o in opt_outs] == [("+16175550103", "import")]
 
 
+def test_a_state_on_dynamodb_from_create_patch_and_import(api: ApiClient, owner: Account) -> None:
+    """Issue 15, point 1: a contact's ``state`` is stored, answered, cleared and imported."""
+    # A create takes any case or a name and answers the code; without one it is null
+    florida = create(api, owner.auth, phone="+16175550150", state="fl")
+    assert florida["state"] == "FL"
+    unset = create(api, owner.auth, phone="+16175550151")
+    assert "state" in unset
+    assert unset["state"] is None
+    path = f"/v1/contacts/{florida['id']}"
+    assert api.call("GET", path, headers=owner.auth).json() == florida
+    # A PATCH sets it, keeps it when absent, and a null clears it
+    texas = api.call("PATCH", path, headers=owner.auth, body={"state": "Texas"}).json()
+    assert texas["state"] == "TX"
+    renamed = api.call("PATCH", path, headers=owner.auth, body={"first_name": "Dana"}).json()
+    assert renamed["state"] == "TX"
+    cleared = api.call("PATCH", path, headers=owner.auth, body={"state": None})
+    assert cleared.status == 200, cleared.text
+    assert cleared.json()["state"] is None
+    assert api.call("GET", path, headers=owner.auth).json()["state"] is None
+    # An import's State column of names and codes; a Province of "ON" keeps its row
+    result = csv_import(
+        api,
+        owner.auth,
+        "Phone,First Name,State,Province\n"
+        "6175550152,Ann,Texas,\n"
+        "6175550153,Bo,ny,\n"
+        "6175550154,Cy,,ON\n"
+        "6175550155,Di,,British Columbia\n",
+    ).json()
+    assert (result["created"], result["updated"], result["skipped"]) == (4, 0, 0)
+    # A province abroad is no mistake, and its value is kept under its header
+    assert (result["errors"], result["error_count"]) == ([], 0)
+    listed = {
+        c["phone"]: (c["first_name"], c["state"], c["attributes"])
+        for c in api.call("GET", "/v1/contacts", headers=owner.auth).json()["items"]
+    }
+    assert listed == {
+        "+16175550150": ("Dana", None, {}),
+        "+16175550151": (None, None, {}),
+        "+16175550152": ("Ann", "TX", {}),
+        "+16175550153": ("Bo", "NY", {}),
+        "+16175550154": ("Cy", None, {"Province": "ON"}),
+        "+16175550155": ("Di", None, {"Province": "British Columbia"}),
+    }
+
+
 def test_cross_organization_matrix(api: ApiClient, identity: ApiClient, owner: Account) -> None:
     """Organization B with A's ids, phones and cursors: 404 or 400, and nothing of A's changes."""
     for index in range(3):
@@ -327,6 +373,34 @@ def test_invalid_phone_is_422(memory: ApiClient, phone: str) -> None:
 )
 def test_bounds_are_422(memory: ApiClient, body: dict[str, Any]) -> None:
     memory.call("POST", "/v1/contacts", body={"phone": "+16175550123", **body}).assert_problem(422)
+
+
+@pytest.mark.parametrize("state", ["Ontario", "XX", "ZZZ", "ON", "Bavaria", "", "x" * 100])
+def test_a_state_that_is_not_a_us_state_is_422_naming_it(memory: ApiClient, state: str) -> None:
+    contact = create(memory, NO_TOKEN, phone="+16175550123", state="FL")
+    for method, path, body in (
+        ("POST", "/v1/contacts", {"phone": "+16175550124", "state": state}),
+        ("PATCH", f"/v1/contacts/{contact['id']}", {"state": state}),
+    ):
+        problem = memory.call(method, path, body=body).assert_problem(422)
+        [error] = problem["errors"]
+        assert error["loc"] == ["body", "state"]
+        if len(state) <= 64:  # a longer one is refused by its length before it is read
+            assert "must be a two-letter US state code" in error["msg"]
+    assert memory.call("GET", f"/v1/contacts/{contact['id']}").json()["state"] == "FL"
+    assert len(memory.call("GET", "/v1/contacts").json()["items"]) == 1
+
+
+def test_a_state_is_answered_as_its_code_and_null_clears_it(memory: ApiClient) -> None:
+    contact = create(memory, NO_TOKEN, phone="+16175550123", state="new york")
+    assert contact["state"] == "NY"
+    assert create(memory, NO_TOKEN, phone="+16175550124")["state"] is None
+    path = f"/v1/contacts/{contact['id']}"
+    assert memory.call("PATCH", path, body={"state": "fl"}).json()["state"] == "FL"
+    assert memory.call("PATCH", path, body={"company": "Acme"}).json()["state"] == "FL"
+    assert memory.call("PATCH", path, body={"state": None}).json()["state"] is None
+    listed = memory.call("GET", "/v1/contacts").json()["items"]
+    assert [c["state"] for c in listed] == [None, None]
 
 
 def test_duplicate_phone_is_409_naming_the_existing_contact(memory: ApiClient) -> None:

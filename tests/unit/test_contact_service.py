@@ -11,9 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from outreach.clock import SimulatedClock
+from outreach.contacts.csv_import import canonical_header
 from outreach.contacts.domain import (
+    NOT_A_US_STATE,
     Contact,
     ContactChanges,
     OptOut,
@@ -22,6 +25,7 @@ from outreach.contacts.domain import (
     template_values_from,
 )
 from outreach.contacts.opt_outs import marks_opted_out, with_footer
+from outreach.contacts.schemas import ContactCreate, ContactUpdate
 from outreach.contacts.service import IMPORT_LEASE, ContactService
 from outreach.errors import BadRequest, Conflict, NotFound
 from outreach.ids import new_id
@@ -164,6 +168,59 @@ def test_a_zone_inferred_from_the_old_number_follows_the_new_one(
     assert kept.timezone == "America/Chicago"
     cleared = service.update(ORG, chosen.id, ContactChanges(cleared={"timezone"}))
     assert cleared.timezone == "America/Los_Angeles"
+
+
+# A contact's state (api-contract.md, Addendum 1; issue 15, point 1).
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("fl", "FL"), ("FL", "FL"), (" Florida ", "FL"), ("new  york", "NY"), ("Texas", "TX")],
+)
+def test_a_state_is_taken_as_a_code_or_a_name_and_stored_as_the_code(
+    given: str, stored: str
+) -> None:
+    assert ContactCreate(phone="+16175550123", state=given).to_domain().state == stored
+    assert ContactUpdate(state=given).to_domain().state == stored
+
+
+@pytest.mark.parametrize("given", ["Ontario", "ON", "XX", "ZZZ", "Bavaria", "Fla.", ""])
+def test_a_state_that_is_not_a_us_state_is_refused_naming_the_field(given: str) -> None:
+    for make in (
+        lambda: ContactCreate(phone="+16175550123", state=given),
+        lambda: ContactUpdate(state=given),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            make()
+        [error] = refused.value.errors()
+        assert error["loc"] == ("state",)
+        assert "two-letter US state code" in error["msg"]
+
+
+def test_a_null_state_in_a_patch_clears_it_and_an_absent_one_keeps_it() -> None:
+    assert ContactUpdate.model_validate({"state": None}).to_domain().cleared == {"state"}
+    kept = ContactUpdate.model_validate({"first_name": "Dana"}).to_domain()
+    assert (kept.state, kept.cleared) == (None, set())
+    assert ContactCreate(phone="+16175550123").to_domain().state is None
+
+
+def test_a_state_is_stored_kept_replaced_and_cleared(
+    service: ContactService, clock: SimulatedClock
+) -> None:
+    # Given a contact in Florida, and one created without a state
+    florida = _create(service, clock, "+16175550123", state="FL")
+    unset = _create(service, clock, "+16175550124")
+    assert (florida.state, unset.state) == ("FL", None)
+    assert service.get(ORG, florida.id) == florida
+    # When other fields and the phone change, the state stays (it is never inferred)
+    renamed = service.update(ORG, florida.id, ContactChanges(first_name="Dana"))
+    moved = service.update(ORG, florida.id, ContactChanges(phone="+13105550123"))
+    assert (renamed.state, moved.state) == ("FL", "FL")
+    # Then a new state replaces it, and a cleared one is unset
+    assert service.update(ORG, florida.id, ContactChanges(state="TX")).state == "TX"
+    cleared = service.update(ORG, florida.id, ContactChanges(cleared={"state"}))
+    assert cleared.state is None
+    assert service.get(ORG, florida.id).state is None
 
 
 def test_a_new_phone_must_be_free_and_the_old_one_is_freed(
@@ -332,6 +389,113 @@ def test_bad_rows_are_reported_in_row_order_and_skipped(service: ContactService)
         RowError(2, "invalid email 'bad-email'"),
         RowError(4, "unknown time zone 'Nowhere/Land'"),
     ]
+
+
+def _states(service: ContactService) -> dict[str, str | None]:
+    return {
+        c.phone: c.state for c in service.list_contacts(ORG, tag=None, limit=50, cursor=None).items
+    }
+
+
+def test_an_import_reads_states_as_codes_or_names(service: ContactService) -> None:
+    result = service.import_csv(
+        ORG, b"Phone,State\n6175550101,Texas\n6175550102,fl\n6175550103,\n6175550104,NY\n", ()
+    )
+    assert (result.created, result.errors) == (4, [])
+    assert _states(service) == {
+        "+16175550101": "TX",
+        "+16175550102": "FL",
+        "+16175550103": None,
+        "+16175550104": "NY",
+    }
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("State", "state"),
+        ("STATE", "state"),
+        ("State/Province", "state"),
+        ("state/region", "state"),
+        ("Province", "province"),
+        (" region ", "region"),
+    ],
+)
+def test_state_headers_are_matched_like_the_others(header: str, field: str) -> None:
+    assert canonical_header(header) == field
+
+
+def _attributes(service: ContactService) -> dict[str, dict[str, str]]:
+    return {
+        c.phone: dict(c.attributes)
+        for c in service.list_contacts(ORG, tag=None, limit=50, cursor=None).items
+    }
+
+
+def test_a_cell_that_is_no_us_state_keeps_its_row_and_its_value(
+    service: ContactService, clock: SimulatedClock
+) -> None:
+    # Given a contact stored in Florida
+    stored = _create(service, clock, "+16175550100", state="FL")
+    # When a Province column holds a Canadian province, or a region that is not a state
+    result = service.import_csv(
+        ORG,
+        b"phone,first_name,Province\n"
+        b"6175550100,Dana,ON\n"
+        b"6175550101,Eli,Bavaria\n"
+        b"not a phone,Bad,ON\n"
+        b"6175550102,Fay,\n",
+        (),
+    )
+    # Then each such row is imported (its other cells too) without a state, the cell kept
+    # as an attribute under its header (a province abroad is no mistake: not reported);
+    # a row refused for another reason is reported once
+    assert (result.created, result.updated, result.skipped) == (2, 1, 0)
+    assert result.errors == [RowError(3, "invalid phone number 'not a phone'")]
+    assert _states(service) == {"+16175550100": "FL", "+16175550101": None, "+16175550102": None}
+    assert _attributes(service) == {
+        "+16175550100": {"Province": "ON"},
+        "+16175550101": {"Province": "Bavaria"},
+        "+16175550102": {},
+    }
+    assert service.get(ORG, stored.id).first_name == "Dana"  # an import never erases
+
+
+def test_a_state_cell_that_names_no_us_state_is_reported_and_kept(
+    service: ContactService,
+) -> None:
+    result = service.import_csv(ORG, b"phone,State\n6175550101,Flordia\n6175550102,fl\n", ())
+    assert result.created == 2
+    assert result.errors == [
+        RowError(
+            1,
+            f"state 'Flordia' {NOT_A_US_STATE}; the row was imported without it "
+            "(the cell is kept as an attribute)",
+        )
+    ]
+    assert _states(service) == {"+16175550101": None, "+16175550102": "FL"}
+    assert _attributes(service)["+16175550101"] == {"State": "Flordia"}
+
+
+def test_the_first_state_column_naming_a_us_state_wins(service: ContactService) -> None:
+    result = service.import_csv(
+        ORG,
+        b"region,phone,province,state\n"
+        b"Texas,6175550101,ON,FL\n"  # the state column first
+        b"Texas,6175550102,ON,\n"  # no state; the province names none, the region does
+        b"Utah,6175550103,Nevada,Ontario\n"  # "Ontario" names none: the province wins
+        b",6175550104,Quebec,\n",  # none, and no state column cell: nothing to report
+        (),
+    )
+    assert result.errors == []
+    assert _states(service) == {
+        "+16175550101": "FL",
+        "+16175550102": "TX",
+        "+16175550103": "NV",
+        "+16175550104": None,
+    }
+    assert _attributes(service)["+16175550103"] == {"state": "Ontario"}
+    assert _attributes(service)["+16175550104"] == {"province": "Quebec"}
 
 
 def test_rows_marked_opted_out_go_on_the_list(

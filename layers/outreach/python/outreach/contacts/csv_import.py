@@ -1,7 +1,8 @@
 """Parse a contacts CSV: encoding, delimiter, header aliases, one record per row.
 
 Pure: bytes in, rows and row errors out. The service merges rows with what is
-stored (an empty cell never erases a stored value).
+stored (an empty cell never erases a stored value). A bad cell in a field the
+contact can do without (``state``) is reported but never drops its row.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from outreach.contacts.domain import (
     MAX_TAG_LENGTH,
     MAX_TAGS,
     MAX_TEXT_FIELD_LENGTH,
+    NOT_A_US_STATE,
     RowError,
     normalize_tag,
 )
 from outreach.contacts.opt_outs import marks_opted_out
 from outreach.errors import BadRequest
 from outreach.phones import InvalidPhoneNumber, to_e164
+from outreach.state_rules import state_code
 from outreach.timezones import is_timezone
 from outreach.validation import check_email, echo
 
@@ -57,9 +60,21 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "company": ("company", "company name", "business", "organization", "organisation"),
     "tags": ("tags", "tag", "labels", "groups"),
     "timezone": ("timezone", "time zone", "tz"),
+    # Three columns may give the contact's state (issue 15, point 1); see STATE_COLUMNS.
+    # "State/Province" and "State/Region" are the headers CRM exports use.
+    "state": ("state", "state/province", "state/region"),
+    "province": ("province",),
+    "region": ("region",),
     "opted_out": ("opted out", "optedout", "opt out", "optout", "unsubscribed", "do not text"),
 }
 _LOOKUP = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+
+STATE_COLUMNS = ("state", "province", "region")
+"""The columns a contact's ``state`` is read from, in order: the first non-empty cell
+that names a US state (:func:`outreach.state_rules.state_code`: ``"TX"``, ``"texas"``)
+wins (issue 15, point 1). A list may mix countries, so a row whose cells name no US
+state (``"ON"``, ``"Bavaria"``) is imported without one, those cells kept as attributes
+under their headers, and a ``state`` cell that names none is reported."""
 
 
 def canonical_header(header: str) -> str | None:
@@ -70,7 +85,10 @@ def canonical_header(header: str) -> str | None:
 
 @dataclass
 class ImportRow:
-    """One data row: only the non-empty cells."""
+    """One data row: only the non-empty cells (``fields`` checked and named as in
+    :data:`~outreach.contacts.domain.PROFILE_FIELDS`, a ``state`` as its USPS code).
+    ``left_out`` says why a cell was not taken (the row is imported without it: issue
+    15, point 1)."""
 
     number: int
     phone: str
@@ -78,11 +96,13 @@ class ImportRow:
     tags: tuple[str, ...] = ()
     attributes: dict[str, str] = field(default_factory=dict)
     opted_out: bool = False
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass
 class ParsedCsv:
-    """The rows that parsed, in file order, and why the others did not."""
+    """The rows that parsed, in file order; why the others did not, and which cells of
+    parsed rows were left out (:attr:`ImportRow.left_out`), in row order."""
 
     rows: list[ImportRow]
     errors: list[RowError]
@@ -137,9 +157,12 @@ def parse_csv(body: bytes, extra_tags: tuple[str, ...] = ()) -> ParsedCsv:
         if not any(cell.strip() for cell in cells):
             continue
         try:
-            rows.append(_row(number, headers, columns, cells, extra_tags))
+            row = _row(number, headers, columns, cells, extra_tags)
         except ValueError as error:
             errors.append(RowError(number, str(error)))
+            continue
+        rows.append(row)
+        errors.extend(RowError(number, reason) for reason in row.left_out)
     return ParsedCsv(rows=rows, errors=errors)
 
 
@@ -183,6 +206,13 @@ def _row(
             values[column] = cell
     phone = _phone(values.pop("phone", ""))
     _check_fields(values)
+    state, state_problem, not_states = _state(values)
+    if state is not None:
+        values["state"] = state
+    # A province or region abroad is the contact's data all the same: kept under its header.
+    for header, column in zip(headers, columns, strict=False):
+        if column in not_states:
+            attributes[header.strip()] = not_states[column]
     tags = tuple(dict.fromkeys([*_split_tags(values.pop("tags", "")), *extra_tags]))
     if len(tags) > MAX_TAGS or any(len(tag) > MAX_TAG_LENGTH for tag in tags):
         raise ValueError(f"at most {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters")
@@ -196,6 +226,7 @@ def _row(
         tags=tags,
         attributes=attributes,
         opted_out=opted_out,
+        left_out=(state_problem,) if state_problem else (),
     )
 
 
@@ -206,6 +237,23 @@ def _phone(raw: str) -> str:
         return to_e164(raw)
     except InvalidPhoneNumber as error:
         raise ValueError(f"invalid phone number {echo(raw)}") from error
+
+
+def _state(values: dict[str, str]) -> tuple[str | None, str | None, dict[str, str]]:
+    """Take the :data:`STATE_COLUMNS` cells out of ``values``: the USPS code of the first
+    that names a US state (or ``None``); why a ``state`` cell was not taken (a ``province``
+    or ``region`` abroad is no mistake, so only the ``state`` column is reported); and the
+    cells that name no US state, by column, for the row's attributes."""
+    cells = {column: values.pop(column) for column in STATE_COLUMNS if column in values}
+    code = next((found for cell in cells.values() if (found := state_code(cell))), None)
+    not_states = {column: cell for column, cell in cells.items() if state_code(cell) is None}
+    problem = None
+    if code is None and "state" in not_states:
+        problem = (
+            f"state {echo(not_states['state'])} {NOT_A_US_STATE}; the row was imported "
+            "without it (the cell is kept as an attribute)"
+        )
+    return code, problem, not_states
 
 
 def _check_fields(values: dict[str, str]) -> None:

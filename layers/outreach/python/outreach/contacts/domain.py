@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import TypedDict
 
 from outreach.destinations import NotTextableReason
+from outreach.state_rules import state_code
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
@@ -18,7 +19,23 @@ MAX_ATTRIBUTE_VALUE_LENGTH = 500
 MAX_TEXT_FIELD_LENGTH = 200
 
 # The contact fields a PATCH or an import row can set.
-PROFILE_FIELDS = ("first_name", "last_name", "email", "company", "timezone")
+PROFILE_FIELDS = ("first_name", "last_name", "email", "company", "timezone", "state")
+
+NOT_A_US_STATE = "must be a two-letter US state code (e.g. FL) or a US state's name"
+
+
+def us_state(text: str) -> str:
+    """A contact's ``state`` as stored: the USPS code of ``text`` (``"fl"``, ``"FL"`` and
+    ``"Florida"`` all give ``"FL"``; :func:`outreach.state_rules.state_code`).
+
+    ``api-contract.md``, Addendum 1 ("Contact: ``state``, optional, two-letter US
+    state"); issue 15, point 1. :class:`ValueError` (:data:`NOT_A_US_STATE`) for anything
+    else: a Canadian province (``"ON"``), an unknown code (``"XX"``), a foreign region.
+    """
+    code = state_code(text)
+    if code is None:
+        raise ValueError(NOT_A_US_STATE)
+    return code
 
 
 class OptOutSource(StrEnum):
@@ -67,6 +84,10 @@ def template_values_from(
 class Contact:
     """A person an organization may text.
 
+    ``state`` is the USPS code the organization gave (:func:`us_state`), never inferred
+    from the number: the sender adds the area code's state itself
+    (:func:`outreach.state_rules.recipient_states`; issue 15, point 1).
+
     ``opted_out`` and ``not_textable_reason`` are not stored: the contact service sets
     them on the contacts it answers, from the opt-out list and from the organization's
     current settings (:func:`outreach.destinations.not_textable_reason`; issue 14, point
@@ -83,6 +104,7 @@ class Contact:
     tags: tuple[str, ...]
     attributes: dict[str, str]
     timezone: str | None
+    state: str | None
     created_at: datetime
     updated_at: datetime
     opted_out: bool = False
@@ -124,6 +146,7 @@ class ContactChanges:
     email: str | None = None
     company: str | None = None
     timezone: str | None = None
+    state: str | None = None  # a USPS code, already normalised (:func:`us_state`)
     tags: tuple[str, ...] | None = None
     attributes: dict[str, str] | None = None
     # Fields the client explicitly set to null (PATCH only): they are cleared.
@@ -132,7 +155,13 @@ class ContactChanges:
 
 @dataclass(frozen=True)
 class RowError:
-    """Why a CSV row was not imported (rows count from 1 at the first data row)."""
+    """A problem with CSV row ``row`` (rows count from 1 at the first data row).
+
+    Most row errors mean the row was not imported. A cell the contact can do without
+    (a ``state`` that is not a US state) is reported here too, but its row is imported
+    without that value (issue 15, point 1: a bad cell never drops a good row); its
+    ``error`` names the field and says so.
+    """
 
     row: int
     error: str
@@ -140,7 +169,9 @@ class RowError:
 
 @dataclass
 class ImportResult:
-    """What an import did; every data row is counted once (blank rows are ignored)."""
+    """What an import did; every data row is counted once in ``created``, ``updated``,
+    ``skipped`` or ``errors`` (blank rows are ignored), but for a row imported despite a
+    bad cell, counted both as imported and in ``errors`` (:class:`RowError`)."""
 
     created: int = 0
     updated: int = 0

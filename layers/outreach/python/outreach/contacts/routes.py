@@ -57,7 +57,9 @@ async def import_contacts(
     ] = None,
 ) -> ImportPublic:
     """Import a CSV (`text/csv`, UTF-8, comma/semicolon/tab). Existing phones are updated;
-    empty cells never erase; bad rows are reported by number (from 1) and skipped."""
+    empty cells never erase; bad rows are reported by number (from 1) and skipped. The
+    `state`, `province` or `region` column fills `state` (the first naming a US state);
+    a cell naming none is reported in `errors` too, but its row is imported without it."""
     body = await read_csv_upload(request)
     extra = import_tags(tags)
     return ImportPublic.of(await run_in_threadpool(service.import_csv, caller.org_id, body, extra))

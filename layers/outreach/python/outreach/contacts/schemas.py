@@ -30,6 +30,7 @@ from outreach.contacts.domain import (
     ContactChanges,
     ImportResult,
     normalize_tag,
+    us_state,
 )
 from outreach.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
@@ -62,6 +63,17 @@ ContactEmail = Annotated[str, Field(max_length=MAX_TEXT_FIELD_LENGTH), AfterVali
 Tags = Annotated[
     list[Annotated[str, Field(max_length=200)]], Field(max_length=MAX_TAGS), AfterValidator(_tags)
 ]
+# A state as given ("fl", "FL", "Florida"), answered and stored as its USPS code; the
+# bound keeps a huge value from being read (the longest name is 20 characters).
+UsState = Annotated[
+    str,
+    Field(
+        max_length=64,
+        description="A two-letter US state code (USPS, e.g. FL) or a state's name; "
+        "stored as the code (api-contract.md, Addendum 1).",
+    ),
+    AfterValidator(us_state),
+]
 Attributes = Annotated[
     dict[Annotated[str, Field(max_length=200)], Annotated[str, Field(max_length=5000)]],
     Field(max_length=MAX_ATTRIBUTES),
@@ -69,12 +81,14 @@ Attributes = Annotated[
 ]
 
 
-# The fields a body gives as they are: the phone and the profile (text and zone).
+# The fields a body gives as they are: the phone and the profile (text, zone, state).
 _SCALAR_FIELDS = {"phone", *PROFILE_FIELDS}
 
 
 class ContactCreate(StrictModel):
-    """Only ``phone`` is required; a missing ``timezone`` is inferred from the number."""
+    """Only ``phone`` is required; a missing ``timezone`` is inferred from the number, a
+    missing ``state`` stays unset (the sender adds the area code's state itself). A
+    ``state`` that is not a US state is a 422 naming ``state``."""
 
     phone: Phone
     first_name: Text | None = None
@@ -84,6 +98,7 @@ class ContactCreate(StrictModel):
     tags: Tags = Field(default_factory=list)
     attributes: Attributes = Field(default_factory=dict)
     timezone: TimeZone | None = None
+    state: UsState | None = None
 
     def to_domain(self) -> ContactChanges:
         """The new contact's values (tags and attributes empty when absent)."""
@@ -95,8 +110,8 @@ class ContactCreate(StrictModel):
 
 
 class ContactUpdate(StrictModel):
-    """Any field of the create body. ``null`` clears a text field or the zone; ``tags``
-    and ``attributes`` replace the stored ones (``[]``/``{}`` clear them)."""
+    """Any field of the create body. ``null`` clears a text field, the zone or the state;
+    ``tags`` and ``attributes`` replace the stored ones (``[]``/``{}`` clear them)."""
 
     phone: Phone | None = None
     first_name: Text | None = None
@@ -106,6 +121,7 @@ class ContactUpdate(StrictModel):
     tags: Tags | None = None
     attributes: Attributes | None = None
     timezone: TimeZone | None = None
+    state: UsState | None = None
 
     @model_validator(mode="after")
     def _not_null(self) -> ContactUpdate:
@@ -141,6 +157,11 @@ class ContactPublic(PublicModel):
     tags: list[str]
     attributes: dict[str, str]
     timezone: str | None
+    state: str | None = Field(
+        description="The contact's US state as a two-letter USPS code (e.g. FL), or null "
+        "when not given; its rules apply beside those of the number's area code "
+        "(api-contract.md, Addendum 1; sending-rules.md rule 7)."
+    )
     opted_out: bool
     textable: bool = Field(
         description="Whether the organization may text this number under its current "
@@ -160,7 +181,9 @@ class ContactsPublic(PagePublic[ContactPublic]):
 
 
 class ImportRowErrorPublic(PublicModel):
-    """Why row ``row`` (from 1 at the first data row) was not imported."""
+    """A problem with row ``row`` (from 1 at the first data row): why it was not imported,
+    or, for a cell the row can do without (a ``state`` that is not a US state), which
+    field was left out of the imported row (the ``error`` says so)."""
 
     row: int
     error: str
@@ -168,7 +191,10 @@ class ImportRowErrorPublic(PublicModel):
 
 class ImportPublic(PublicModel):
     """``created`` new contacts, ``updated`` changed ones, ``skipped`` rows that changed
-    nothing; rows in ``errors`` were not imported. Blank rows are ignored.
+    nothing; rows in ``errors`` were not imported, but for those whose ``error`` says
+    the row was imported without a bad cell's value (a ``state`` that is not a US state:
+    issue 15, point 1), which are counted in ``created``/``updated``/``skipped`` too.
+    Blank rows are ignored.
 
     ``errors`` holds the first ``MAX_REPORTED_ROW_ERRORS`` (100) row errors in row order
     and ``error_count`` counts them all (``api-contract.md``, Addendum 1; issue 14,

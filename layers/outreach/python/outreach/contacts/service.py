@@ -40,13 +40,15 @@ def profile_changes(
     tags: tuple[str, ...] | None,
     attributes: dict[str, str] | None,
 ) -> ContactChanges:
-    """Changes that set the given profile fields, tags and attributes (``None``: untouched)."""
+    """Changes that set the given profile fields (by :data:`PROFILE_FIELDS` name, values
+    already checked: a ``state`` is a USPS code), tags and attributes (``None``: untouched)."""
     return ContactChanges(
         first_name=fields.get("first_name"),
         last_name=fields.get("last_name"),
         email=fields.get("email"),
         company=fields.get("company"),
         timezone=fields.get("timezone"),
+        state=fields.get("state"),
         tags=tags,
         attributes=attributes,
     )
@@ -136,6 +138,7 @@ class ContactService:
             tags=changes.tags or (),
             attributes=dict(changes.attributes or {}),
             timezone=contact_zone(changes.timezone, changes.phone),
+            state=changes.state,
             created_at=now,
             updated_at=now,
         )
@@ -167,8 +170,9 @@ class ContactService:
 
     def update(self, org_id: str, contact_id: str, changes: ContactChanges) -> Contact:
         """Apply a PATCH: set fields are replaced (tags and attributes whole), cleared ones
-        erased; a zone inferred from the old phone follows a new phone. 409 if the new
-        phone is another contact's or the contact changed meanwhile."""
+        erased (a cleared ``state`` is unset: it is never inferred); a zone inferred from
+        the old phone follows a new phone. 409 if the new phone is another contact's or
+        the contact changed meanwhile."""
         current = self._stored(org_id, contact_id)
         updated = apply_changes(current, changes, erase=True)
         if updated != current:
@@ -224,6 +228,7 @@ class ContactService:
                     tags=(),
                     attributes={},
                     timezone=None,
+                    state=None,
                     created_at=now,
                     updated_at=now,
                 )
