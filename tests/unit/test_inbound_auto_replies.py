@@ -97,7 +97,7 @@ def org() -> Org:
         at=clock.now(),
         id=ORG_ID,
         sender_number=SENDER,
-        help_text="Acme: call us.",
+        help_texts={"en": "Acme: call us."},
     )
     store = InMemoryInboundStore()
     store.own_number(ORG_ID, SENDER)
@@ -305,3 +305,21 @@ def test_the_metric_counts_each_suppression_by_reason_in_two_dimension_sets(
         assert directive["Dimensions"] == [["service"], ["service", "reason"]]
         assert directive["Metrics"] == [{"Name": AUTO_REPLIES_SUPPRESSED, "Unit": "Count"}]
         assert (document["service"], document[AUTO_REPLIES_SUPPRESSED]) == ("inbound", [1.0])
+
+
+def test_answers_in_spanish_and_french_take_from_the_same_bounds(org: Org) -> None:
+    # Issue 15 changed the language of the answers, not their bounds.
+    org.configure(auto_reply_hourly_limit=2)
+    assert org.text("ALTO", sender=boston(1))[1].auto_reply == "sent"
+    assert org.text("AYUDA", sender=boston(2))[1].auto_reply == "sent"
+    outcome, stored = org.text("ARRÊT", sender=boston(3))
+    assert (outcome, stored.auto_reply) == (Outcome.OPTED_OUT, "suppressed:hourly_limit")
+    assert org.opt_outs.get(ORG_ID, boston(3)) is not None
+    assert (org.hour_counter(), org.day_counter()) == (2, 2)
+    # A HELP in another language is the same number's one answer a day.
+    org.clock.advance(timedelta(hours=1))
+    assert org.text("Aide", sender=boston(2))[1].auto_reply == "suppressed:help_interval"
+    # From a number never opted out, SI and OUI are replies: nothing answered or taken.
+    assert org.text("SI", sender=boston(4))[1].auto_reply is None
+    assert org.text("oui", sender=boston(4))[1].auto_reply is None
+    assert org.hour_counter() == 0

@@ -1,7 +1,10 @@
 """The inbound rules through :class:`InboundService` on in-memory fakes and a simulated clock:
 ``sending-rules.md`` "Replies and keywords" (STOP and its synonyms, plain-words
 revocations, START/UNSTOP/YES, HELP, replies attributed to the last send, duplicates,
-unknown numbers) and "Late carrier receipts" (once, never backwards, late, unknown);
+unknown numbers), "Keywords in other languages" (Spanish and French keywords and
+revocations, answers in the sender's language, opt-in words acting only for a number on
+the list: issue 15, points 2, 3 and 8) and "Late carrier receipts" (once, never
+backwards, late, unknown);
 then the inbound queue's batch (``inbound/sqs.py``: only the stack's own topics, one
 failed record fails alone) on the same fakes.
 
@@ -38,6 +41,7 @@ from outreach.inbound.domain import DeliveryReceipt, InboundText, LastSend, Outc
 from outreach.inbound.events import parse_sns_message
 from outreach.inbound.service import InboundService
 from outreach.inbound.sqs import InboundTopics, handle_inbound_batch
+from outreach.replies import Language, default_help_text, opt_in_confirmation, opt_out_confirmation
 from outreach.sms.providers import OutboundMessage, SendError
 from outreach_local.runtime import LocalLambdaContext
 from tests.support import builders
@@ -155,7 +159,7 @@ def world() -> World:
         id=ORG_ID,
         sender_number=SENDER,
         messages_per_second=100,
-        help_text="Acme: call us.",
+        help_texts={"en": "Acme: call us."},
     )
     store = InMemoryInboundStore()
     store.own_number(ORG_ID, SENDER)
@@ -471,6 +475,144 @@ def test_an_opt_out_from_a_number_never_texted_counts_for_no_campaign(world: Wor
     assert world.outbox_to("+13105550123") == [
         "Acme: you are unsubscribed and will receive no more messages. Reply START to resubscribe."
     ]
+
+
+# --- Other languages and opt-in words (issue 15, points 2, 3 and 8) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "language"),
+    [
+        ("ARRET", Language.FR),
+        ("Arrêt", Language.FR),
+        ("ALTO", Language.ES),
+        ("PARAR", Language.ES),
+        ("No más mensajes por favor", Language.ES),
+        ("Dejen de escribirme", Language.ES),
+        ("quítenme de la lista", Language.ES),
+        ("arrêtez de m'écrire", Language.FR),
+    ],
+)
+def test_spanish_and_french_opt_outs_are_honoured_and_confirmed_in_their_language(
+    world: World, body: str, language: Language
+) -> None:
+    # Issue 15, "Why": these were stored as replies and the number kept getting texts.
+    assert world.text(body, sender=boston(0), message_id="in-foreign-stop") is Outcome.OPTED_OUT
+    entry = world.opt_outs.get(ORG_ID, boston(0))
+    assert entry is not None and entry.source is OptOutSource.KEYWORD
+    assert world.stats()["opt_outs"] == 1
+    stored = world.store.text(ORG_ID, "in-foreign-stop")
+    assert stored is not None and stored.kind == "opt_out"
+    organization = world.identity.organizations[ORG_ID]
+    assert world.outbox_to(boston(0)) == [
+        "Hi there, A",
+        opt_out_confirmation(organization, language),
+    ]
+    # Once on the list, another STOP in any language changes and sends nothing.
+    assert world.text("Alto", sender=boston(0)) is Outcome.ALREADY_OPTED_OUT
+    assert len(world.outbox_to(boston(0))) == 2
+
+
+def test_a_spanish_stop_gets_the_spanish_confirmation(world: World) -> None:
+    world.text("PARAR", sender=boston(1))
+    assert world.outbox_to(boston(1))[-1] == (
+        "Acme: se ha dado de baja y ya no le enviaremos mensajes. "
+        "Responda START para volver a suscribirse."
+    )
+
+
+def test_ayuda_gets_the_spanish_help_answer_and_aide_the_french_one(world: World) -> None:
+    # The organization wrote only its English answer: the others are the defaults.
+    assert world.text("AYUDA", sender=boston(1)) is Outcome.HELP_SENT
+    assert world.text("Aide", sender=boston(2)) is Outcome.HELP_SENT
+    organization = world.identity.organizations[ORG_ID]
+    assert world.outbox_to(boston(1))[-1] == default_help_text(organization, Language.ES)
+    assert world.outbox_to(boston(2))[-1] == default_help_text(organization, Language.FR)
+    assert world.outbox_to(boston(1))[-1].startswith("Acme: ")
+    assert "ALTO" in world.outbox_to(boston(1))[-1]
+    assert "ARRET" in world.outbox_to(boston(2))[-1]
+    # The 24-hour bound is per number, whatever the language: HELP after AYUDA is not answered.
+    assert world.text("HELP", sender=boston(1)) is Outcome.HELP_NOT_ANSWERED
+
+
+def test_the_organizations_own_texts_for_a_language_win(world: World) -> None:
+    world.identity.organizations[ORG_ID] = replace(
+        world.identity.organizations[ORG_ID],
+        help_texts={"en": "Acme: call us.", "es": "Acme: llámenos al 617-555-0100."},
+        opt_out_confirmations={"fr": "Acme : c'est noté, plus de messages."},
+        support_contact="call 617-555-0100",
+    )
+    world.text("ayuda", sender=boston(0))
+    world.text("ARRÊT", sender=boston(1))
+    world.text("baja", sender=boston(2))
+    assert world.outbox_to(boston(0))[-1] == "Acme: llámenos al 617-555-0100."
+    assert world.outbox_to(boston(1))[-1] == "Acme : c'est noté, plus de messages."
+    # Spanish confirmation not written: the default.
+    assert world.outbox_to(boston(2))[-1].startswith("Acme: se ha dado de baja")
+
+
+@pytest.mark.parametrize("body", ["YES", "Yes!", "SI", "Sí", "OUI", "START", "unstop"])
+def test_an_opt_in_word_from_a_number_never_opted_out_is_a_counted_reply(
+    world: World, body: str
+) -> None:
+    # Issue 15, "Why": a bare "Yes" was filed as an opt-in and not counted as a reply,
+    # biasing reply rates and the A/B winner against a variant asking a yes/no question.
+    assert world.text(body, sender=boston(1), message_id="in-yes") is Outcome.REPLY
+    stored = world.store.text(ORG_ID, "in-yes")
+    assert stored is not None
+    assert (stored.kind, stored.campaign_id, stored.variant) == ("reply", CAMPAIGN_ID, "B")
+    assert world.store.variant_counters(ORG_ID, CAMPAIGN_ID, "B")["replies"] == 1
+    assert (world.stats()["replies"], world.stats()["repliers"]) == (1, 1)
+    assert world.store.variant_counters(ORG_ID, CAMPAIGN_ID, "A")["replies"] == 0
+    # No confirmation, no auto-reply recorded, and the number is not on the list.
+    assert world.outbox_to(boston(1)) == ["Hi there, B"]
+    assert stored.auto_reply is None
+    assert world.opt_outs.get(ORG_ID, boston(1)) is None
+
+
+def test_yes_and_no_count_alike(world: World) -> None:
+    world.text("No", sender=boston(0))
+    world.text("Yes", sender=boston(2))
+    assert world.store.variant_counters(ORG_ID, CAMPAIGN_ID, "A")["replies"] == 2
+    assert world.store.variant_counters(ORG_ID, CAMPAIGN_ID, "A")["repliers"] == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "language"), [("Sí", Language.ES), ("oui", Language.FR), ("YES", Language.EN)]
+)
+def test_an_opt_in_word_from_a_number_on_the_list_opts_in_and_confirms_in_its_language(
+    world: World, body: str, language: Language
+) -> None:
+    world.text("STOP", sender=boston(0))
+    assert world.text(body, sender=boston(0), message_id="in-opt-in") is Outcome.OPTED_IN
+    assert world.opt_outs.get(ORG_ID, boston(0)) is None
+    stored = world.store.text(ORG_ID, "in-opt-in")
+    assert stored is not None and stored.kind == "opt_in"
+    organization = world.identity.organizations[ORG_ID]
+    assert world.outbox_to(boston(0))[-1] == opt_in_confirmation(organization, language)
+    # An opt-in is no reply.
+    assert world.stats()["replies"] == 0
+
+
+def test_a_redelivered_opt_in_acts_once(world: World, inbound: Any) -> None:
+    world.opt_outs.add(ORG_ID, boston(2), OptOutSource.MANUAL, world.clock.now())
+    event = text_event("SI", sender=boston(2), message_id="dup-si")
+    assert inbound(event) == {"opted_in": 1}
+    # Off the list now, so the same text would read as a reply: it is a duplicate still.
+    assert inbound(received_again(event)) == {"duplicate": 1}
+    assert inbound(with_envelope(event)) == {"duplicate": 1}
+    assert world.stats()["replies"] == 0
+    assert [m.kind for m in world.store.texts(ORG_ID)] == ["opt_in"]
+    assert sum("suscribir" in body for body in world.outbox_to(boston(2))) == 1
+
+
+def test_a_redelivered_yes_from_a_number_not_listed_counts_once(world: World, inbound: Any) -> None:
+    event = text_event("YES", sender=boston(0), message_id="dup-yes")
+    assert inbound(event) == {"reply": 1}
+    world.opt_outs.add(ORG_ID, boston(0), OptOutSource.MANUAL, world.clock.now())
+    assert inbound(received_again(event)) == {"duplicate": 1}
+    assert world.stats()["replies"] == 1
+    assert world.opt_outs.get(ORG_ID, boston(0)) is not None
 
 
 # --- Delivery receipts --------------------------------------------------------------------

@@ -47,8 +47,9 @@ class DeliveryReceipt:
 
 
 class Outcome(StrEnum):
-    """What handling one text or receipt did (``sending-rules.md``, "Replies and keywords"
-    and "Late carrier receipts")."""
+    """What handling one text or receipt did (``sending-rules.md``, "Replies and keywords",
+    "Keywords in other languages" and "Late carrier receipts"). An opt-in word from a
+    number not on the opt-out list is a :attr:`REPLY` (issue 15, point 3)."""
 
     OPTED_OUT = "opted_out"
     ALREADY_OPTED_OUT = "already_opted_out"
@@ -78,7 +79,8 @@ class LastSend:
 class RecordedText:
     """An inbound text as the store records it: by the organization and the carrier's
     message id, when it came, its numbers in E.164, its body, its keyword ``kind``
-    (an :class:`~outreach.inbound.keywords.InboundKind` value) and the send it answers
+    (an :class:`~outreach.inbound.keywords.InboundKind` value: what was done, so an
+    opt-in word from a number not opted out is ``reply``) and the send it answers
     (``None``: unattributed)."""
 
     org_id: str

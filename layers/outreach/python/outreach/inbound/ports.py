@@ -6,8 +6,10 @@
   on DynamoDB, ``InMemoryInboundStore`` in ``tests/support/fakes/inbound.py``, both held
   to the same behaviour by ``tests/integration/test_inbound_contract.py``;
 - the opt-out list, :class:`~outreach.contacts.ports.OptOutList` (whose policy is
-  :mod:`outreach.contacts.opt_outs`);
-- the organization's settings (name, sender number, help text),
+  :mod:`outreach.contacts.opt_outs`), also read before an opt-in word is recorded (it
+  acts only for a number on the list: issue 15, point 3);
+- the organization's settings (name, sender number, support line, its own HELP answers
+  and confirmations by language: :mod:`outreach.replies`),
   :class:`~outreach.identity.ports.OrganizationReader`;
 - an SMS provider for confirmations and HELP answers,
   :class:`~outreach.sms.providers.SmsProvider`;

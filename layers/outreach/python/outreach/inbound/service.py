@@ -1,4 +1,5 @@
-"""Texts and receipts coming back from the carrier: STOP, START, HELP, replies, statuses."""
+"""Texts and receipts coming back from the carrier: STOP, START, HELP (in English, Spanish
+and French), replies, statuses."""
 
 from __future__ import annotations
 
@@ -34,11 +35,12 @@ from outreach.inbound.domain import (
     RecordedText,
     Suppressed,
 )
-from outreach.inbound.keywords import InboundKind, classify
+from outreach.inbound.keywords import Classification, InboundKind, classify
 from outreach.inbound.ports import InboundStore
 from outreach.inbound.repository import InboundRepository
 from outreach.observability import logger
 from outreach.phones import InvalidPhoneNumber, to_e164
+from outreach.replies import Language, help_text, opt_in_confirmation, opt_out_confirmation
 from outreach.sms.providers import (
     OutboundMessage,
     SendError,
@@ -61,12 +63,17 @@ AUTO_REPLIES_SUPPRESSED = "AutoRepliesSuppressed"
 
 
 class InboundService:
-    """Every rule of the sending rules' "Replies and keywords" and "Late carrier receipts".
+    """Every rule of the sending rules' "Replies and keywords", "Keywords in other
+    languages" and "Late carrier receipts".
 
     Each text is read once of each thing it needs: the organization owning the number
     it was sent to, the send that last texted the sender (where a reply or an opt-out
-    counts), and the organization's settings (name, sender number, help text, spend
-    limits), which are passed down to the confirmation or answer rather than read again.
+    counts), and the organization's settings (name, sender number, support line, its
+    own HELP answers and confirmations, spend limits), which are passed down to the
+    confirmation or answer rather than read again. An opt-in word also reads whether the
+    number is on the opt-out list (:meth:`_opt_in_only_if_listed`).
+    Confirmations and HELP answers go in the language the text was written in
+    (:mod:`outreach.replies`: the organization's own text for it, else the default).
 
     Auto-replies are bounded (``sending-rules.md``, rule 9 and the last paragraph of
     "Keywords in other languages"; issue 14, point 2): see :meth:`_auto_reply`. The
@@ -93,12 +100,15 @@ class InboundService:
 
     def handle_text(self, text: InboundText) -> Outcome:
         """Classify, record once and act on one text (``sending-rules.md``, "Replies and
-        keywords").
+        keywords" and "Keywords in other languages").
 
         :attr:`Outcome.UNKNOWN_NUMBER` for a number that is not a phone number or a
         destination no organization owns (dropped); :attr:`Outcome.DUPLICATE` for a
         carrier message id already recorded (nothing happens twice). Otherwise
         opt-out, opt-in, help or reply; store errors propagate (the record is retried).
+        An opt-in word (START, YES, SÍ, OUI, ...) from a number not on the opt-out list
+        is a reply (issue 15, point 3): recorded with kind ``reply``, counted for the
+        send that last texted the number, and not answered.
         """
         now = self._clock.now()
         try:
@@ -112,7 +122,7 @@ class InboundService:
                 "inbound text to a number no organization owns dropped", extra={"to": to_number}
             )
             return Outcome.UNKNOWN_NUMBER
-        classification = classify(text.body)
+        classification = self._opt_in_only_if_listed(org_id, from_number, classify(text.body))
         message_id = text.message_id or new_id(now)
         last = self._store.last_send(org_id, from_number)
         if not self._store.record_inbound(
@@ -129,10 +139,10 @@ class InboundService:
         ):
             return Outcome.DUPLICATE
         # Read once for the text, like `last` above: the confirmation or answer is built
-        # from this copy (its name, sender number and help text), never read again.
+        # from this copy (its name, sender number and texts), never read again.
         organization = self._organizations.get_organization(org_id)
         outcome = self._act(
-            organization, message_id, from_number, classification.kind, last=last, now=now
+            organization, message_id, from_number, classification, last=last, now=now
         )
         logger.info(
             "inbound text",
@@ -140,42 +150,71 @@ class InboundService:
                 "org_id": org_id,
                 "outcome": outcome.value,
                 "reason": classification.reason,
+                "language": classification.language.value,
                 "campaign_id": last.campaign_id if last else None,
             },
         )
         return outcome
+
+    def _opt_in_only_if_listed(
+        self, org_id: str, phone: str, classification: Classification
+    ) -> Classification:
+        """``classification``, except that an opt-in word from a number not on the
+        organization's opt-out list is a reply (``sending-rules.md``, "Keywords in other
+        languages"; issue 15, point 3: a bare "Yes" answers the campaign's question).
+
+        Read before the text is recorded, so the recorded ``kind`` is what was done; a
+        redelivered text is still a duplicate whatever the list says by then.
+        """
+        if classification.kind is not InboundKind.OPT_IN:
+            return classification
+        if self._opt_outs.get(org_id, phone) is not None:
+            return classification
+        return Classification(
+            InboundKind.REPLY,
+            f"{classification.reason}, from a number not opted out: reply",
+            classification.language,
+        )
 
     def _act(
         self,
         organization: Organization,
         message_id: str,
         phone: str,
-        kind: InboundKind,
+        classification: Classification,
         *,
         last: LastSend | None,
         now: datetime,
     ) -> Outcome:
         org_id = organization.id
+        kind, language = classification.kind, classification.language
         if kind is InboundKind.OPT_OUT:
             _, added = self._opt_outs.add(org_id, phone, OptOutSource.KEYWORD, now)
             if not added:
                 # Carriers block repeated confirmations: nothing more is sent.
                 return Outcome.ALREADY_OPTED_OUT
-            self._confirm_opt_out(organization, message_id, phone, last, now=now)
+            self._confirm_opt_out(organization, message_id, phone, last, language, now=now)
             return Outcome.OPTED_OUT
         if kind is InboundKind.OPT_IN:
+            # On the list when the text came (_opt_in_only_if_listed); a concurrent START
+            # that took it off first has confirmed it.
             if self._opt_outs.remove(org_id, phone):
                 self._answer(
                     organization,
                     message_id,
                     phone,
-                    f"{organization.name}: you are resubscribed. Reply STOP to opt out.",
+                    opt_in_confirmation(organization, language),
                     now=now,
                 )
             return Outcome.OPTED_IN
         if kind is InboundKind.HELP:
             reply = self._answer(
-                organization, message_id, phone, organization.help_text, now=now, help_answer=True
+                organization,
+                message_id,
+                phone,
+                help_text(organization, language),
+                now=now,
+                help_answer=True,
             )
             if reply.status in (AutoReplyStatus.SENT, AutoReplyStatus.UNKNOWN):
                 return Outcome.HELP_SENT
@@ -190,19 +229,19 @@ class InboundService:
         message_id: str,
         phone: str,
         last: LastSend | None,
+        language: Language,
         *,
         now: datetime,
     ) -> None:
         """Count a new opt-out against the campaign that last texted the number, and
-        confirm it once (if the bounds allow)."""
+        confirm it once (if the bounds allow), in ``language``."""
         if last:
             self._store.count_opt_out(organization.id, last)
         self._answer(
             organization,
             message_id,
             phone,
-            f"{organization.name}: you are unsubscribed and will receive no more "
-            "messages. Reply START to resubscribe.",
+            opt_out_confirmation(organization, language),
             now=now,
         )
 
