@@ -47,6 +47,13 @@ _.characters
 _.delivered
 _.sends_today
 _.error_count
+_.first_message
+_.audience_recipients
+_.audience_segments
+_.assigned_variant
+_.repeat
+_.effective_date
+_.sources
 
 # Stored attributes no code reads back yet, kept for the record an operator reads in the
 # table (docs/data-model.md): when a number was last texted.

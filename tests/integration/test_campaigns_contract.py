@@ -20,9 +20,11 @@ from outreach.campaigns import domain
 from outreach.campaigns.ports import CampaignStore, RecipientStore
 from outreach.campaigns.repository import CampaignRepository, RecipientRepository
 from outreach.data.keys import campaign_key, daily_counter_key
-from outreach.data.models import CampaignStatsModel, CounterModel
+from outreach.data.models import CampaignStatsModel, CounterModel, PhoneHistoryModel
 from outreach.errors import BadRequest, Conflict, NotFound
 from outreach.ids import new_id
+from outreach.sending.domain import PhoneHistory
+from outreach.sending.repository import SendingRepository
 from outreach_local.streams import StatsPump
 from tests.support import builders
 from tests.support.contract import IMPLEMENTATIONS, use_dynamodb
@@ -52,6 +54,7 @@ class Recipients:
     add_counts: Callable[[str, str, domain.VariantCounts], None]
     count_sends: Callable[[str, str, str, int], None]
     drain: Callable[[], object]
+    note_texted: Callable[[str, str], None]  # a number's history, as the sender writes it
 
 
 def _stored_counts(org_id: str, campaign_id: str, counts: domain.VariantCounts) -> None:
@@ -70,12 +73,30 @@ def _stored_sends(org_id: str, campaign_id: str, day: str, sends: int) -> None:
     )
 
 
+def _stored_history(org_id: str, phone: str) -> None:
+    history = PhoneHistory(
+        first_sent_at=NOW,
+        last_campaign_id=CAMPAIGN,
+        last_variant="A",
+        last_contact_id=_contact_id(0),
+        last_sent_at=NOW,
+        recent=(NOW,),
+    )
+    SendingRepository().note_texts(org_id, {phone: history})
+
+
 @pytest.fixture(params=IMPLEMENTATIONS)
 def recipients(request: pytest.FixtureRequest) -> Recipients:
     if use_dynamodb(request):
-        return Recipients(RecipientRepository(), _stored_counts, _stored_sends, StatsPump().drain)
+        return Recipients(
+            RecipientRepository(),
+            _stored_counts,
+            _stored_sends,
+            StatsPump().drain,
+            _stored_history,
+        )
     fake = InMemoryRecipientStore()
-    return Recipients(fake, fake.add_counts, fake.count_sends, lambda: None)
+    return Recipients(fake, fake.add_counts, fake.count_sends, lambda: None, fake.note_texted)
 
 
 # A draft with every field the service may default set otherwise.
@@ -500,3 +521,63 @@ def test_sends_on_reads_the_days_counter(recipients: Recipients) -> None:
     assert store.sends_on(ORG, CAMPAIGN, "2026-03-02") == 9
     assert store.sends_on(ORG, CAMPAIGN, "2026-03-03") == 0
     assert store.sends_on(OTHER_ORG, CAMPAIGN, "2026-03-02") == 0
+
+
+# --- What a preview reads (issue 15, point 7) ------------------------------------------------
+
+
+def test_open_recipients_are_the_pending_and_claimed_ones(recipients: Recipients) -> None:
+    store = recipients.store
+    statuses = [
+        domain.RecipientStatus.SENT,
+        domain.RecipientStatus.PENDING,
+        domain.RecipientStatus.SENDING,
+        domain.RecipientStatus.SKIPPED,
+        domain.RecipientStatus.PENDING,
+    ]
+    written = [_recipient(_contact_id(i), status, "AB"[i % 2]) for i, status in enumerate(statuses)]
+    store.write_snapshot(written)
+    store.write_snapshot([_recipient(_contact_id(9), campaign_id="01JB0000000000000000000002")])
+    assert list(store.open_recipients(ORG, CAMPAIGN)) == [
+        (r.contact_id, r.phone, r.variant) for r in (written[1], written[2], written[4])
+    ]
+    assert list(store.open_recipients(OTHER_ORG, CAMPAIGN)) == []
+
+
+def test_variant_of_reads_the_recorded_variant(recipients: Recipients) -> None:
+    store = recipients.store
+    store.write_snapshot(
+        [
+            _recipient(_contact_id(1), variant="B"),
+            _recipient(_contact_id(2), domain.RecipientStatus.SENT, "A"),
+        ]
+    )
+    assert store.variant_of(ORG, CAMPAIGN, _contact_id(1)) == "B"
+    assert store.variant_of(ORG, CAMPAIGN, _contact_id(2)) == "A"
+    assert store.variant_of(ORG, CAMPAIGN, _contact_id(3)) is None
+    assert store.variant_of(OTHER_ORG, CAMPAIGN, _contact_id(1)) is None
+
+
+def test_texted_numbers_are_those_with_a_phone_history(recipients: Recipients) -> None:
+    store = recipients.store
+    texted, new, elsewhere = "+16175550101", "+16175550102", "+16175550103"
+    recipients.note_texted(ORG, texted)
+    recipients.note_texted(OTHER_ORG, elsewhere)
+    assert store.texted_numbers(ORG, [texted, new, elsewhere, texted]) == {texted}
+    assert store.texted_numbers(ORG, []) == set()
+    many = [f"+1617556{i:04d}" for i in range(150)]  # more than one batch read
+    for phone in many[::7]:
+        recipients.note_texted(ORG, phone)
+    assert store.texted_numbers(ORG, many) == set(many[::7])
+
+
+@pytest.mark.usefixtures("aws")
+def test_texted_numbers_decide_the_footer_as_the_sender_does() -> None:
+    """The preview's read and the sender's (``phone_histories``, whose absence is the
+    sender's ``first_text``) agree, also on an item no campaign text wrote."""
+    texted, new, bare = "+16175550101", "+16175550102", "+16175550104"
+    _stored_history(ORG, texted)
+    PhoneHistoryModel(ORG, bare).save()
+    phones = [texted, new, bare]
+    assert RecipientRepository().texted_numbers(ORG, phones) == {texted}
+    assert set(SendingRepository().phone_histories(ORG, phones)) == {texted}

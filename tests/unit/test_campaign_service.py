@@ -522,8 +522,8 @@ def test_preview_renders_each_variant_for_a_contact(world: World) -> None:
         "+16175550101", first_name="Dana", last_name="Diaz", company="Acme", attr_crack="north wall"
     )
     campaign = world.draft(variants=PREVIEW)
-    previews = world.service.preview(world.org_id, campaign.id, dana)
-    assert [(p.name, p.body) for p in previews] == [
+    previews = world.service.preview(world.org_id, campaign.id, dana).variants
+    assert [(p.name, p.repeat.body) for p in previews] == [
         ("A", "Hi Dana, Acme: north wall."),
         ("B", "Diaz+16175550101 no email"),
     ]
@@ -531,12 +531,12 @@ def test_preview_renders_each_variant_for_a_contact(world: World) -> None:
 
 def test_preview_without_a_contact_uses_every_fallback_and_measures(world: World) -> None:
     campaign = world.draft(variants=PREVIEW)
-    previews = world.service.preview(world.org_id, campaign.id, None)
-    assert [(p.name, p.body) for p in previews] == [
+    previews = world.service.preview(world.org_id, campaign.id, None).variants
+    assert [(p.name, p.repeat.body) for p in previews] == [
         ("A", "Hi there, your company: a crack."),
         ("B", "? no email"),
     ]
-    length = previews[0].length
+    length = previews[0].repeat.length
     assert (length.encoding, length.characters, length.segments) == ("GSM-7", 32, 1)
 
 

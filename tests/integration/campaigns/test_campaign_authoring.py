@@ -479,12 +479,22 @@ def test_preview_without_a_contact_uses_fallbacks(
         ("A", "Hi there, your company: a crack."),
         ("B", "? no email"),
     ]
+    # Issue 15, point 7: the first message (footer appended) beside the repeat figures,
+    # and the audience's share (this organization has no contacts).
     assert previews[0] == {
         "name": "A",
         "body": "Hi there, your company: a crack.",
         "encoding": "GSM-7",
         "characters": 32,
         "segments": 1,
+        "first_message": {
+            "body": "Hi there, your company: a crack.\nReply STOP to opt out",
+            "encoding": "GSM-7",
+            "characters": 54,
+            "segments": 1,
+        },
+        "audience_recipients": 0,
+        "audience_segments": 0,
     }
 
 

@@ -11,12 +11,12 @@ on the DynamoDB repositories.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from outreach.campaigns import domain
-from outreach.campaigns.repository import campaigns_listing
+from outreach.campaigns.repository import OPEN_STATUSES, campaigns_listing
 from outreach.data.pages import Page, decode_cursor, encode_cursor
 from outreach.errors import Conflict, NotFound
 from outreach.ids import is_id
@@ -206,6 +206,8 @@ class InMemoryRecipientStore:
         self._sends: dict[tuple[str, str, str], int] = {}
         # The organizations' day counters (org id, day), as the sender and inbound move them.
         self.org_sends: dict[tuple[str, str], int] = {}
+        # The numbers (org id, phone) with a phone history, as the sender writes them.
+        self.texted: set[tuple[str, str]] = set()
 
     def clear_snapshot(self, org_id: str, campaign_id: str) -> int:
         return len(self.recipients.pop((org_id, campaign_id), {}))
@@ -274,6 +276,20 @@ class InMemoryRecipientStore:
     def org_sends_on(self, org_id: str, day: str) -> int:
         return self.org_sends.get((org_id, day), 0)
 
+    def open_recipients(self, org_id: str, campaign_id: str) -> Iterator[tuple[str, str, str]]:
+        stored = self.recipients.get((org_id, campaign_id), {})
+        for contact_id in sorted(stored):
+            recipient = stored[contact_id]
+            if recipient.status in OPEN_STATUSES:
+                yield contact_id, recipient.phone, recipient.variant
+
+    def variant_of(self, org_id: str, campaign_id: str, contact_id: str) -> str | None:
+        recipient = self.recipients.get((org_id, campaign_id), {}).get(contact_id)
+        return recipient.variant if recipient else None
+
+    def texted_numbers(self, org_id: str, phones: Iterable[str]) -> set[str]:
+        return {phone for phone in phones if (org_id, phone) in self.texted}
+
     # --- What other writers do (the stats stream, inbound, the sender), for the tests --
 
     def add_counts(self, org_id: str, campaign_id: str, counts: domain.VariantCounts) -> None:
@@ -281,6 +297,10 @@ class InMemoryRecipientStore:
         by_variant = self._counts.setdefault((org_id, campaign_id), {})
         before = by_variant.get(counts.name, domain.VariantCounts(counts.name))
         by_variant[counts.name] = domain.VariantCounts.total(counts.name, [before, counts])
+
+    def note_texted(self, org_id: str, phone: str) -> None:
+        """Give ``phone`` a phone history, as the sender's first campaign text to it does."""
+        self.texted.add((org_id, phone))
 
     def count_sends(self, org_id: str, campaign_id: str, day: str, sends: int) -> None:
         """Count ``sends`` on the campaign's daily counter for ``day``, as a sender does."""

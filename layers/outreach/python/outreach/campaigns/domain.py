@@ -13,7 +13,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal, get_args
 
-from outreach.campaigns.sms_length import SmsLength
 from outreach.campaigns.winner import Winner
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -272,15 +271,6 @@ class CampaignDraft:
 # dates may be cleared; the rest of a campaign (status, counts, times) is the engine's.
 CONTENT_FIELDS = ("name", "variants", "audience", "daily_limit", "timezone", "window")
 CLEARABLE_FIELDS = ("start_at", "end_at")
-
-
-@dataclass(frozen=True)
-class PreviewVariant:
-    """A variant rendered for one contact (or with every fallback), and its length."""
-
-    name: str
-    body: str
-    length: SmsLength
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from outreach.campaigns.domain import (
     VariantCounts,
 )
 from outreach.contacts.domain import Contact
-from outreach.contacts.ports import OptOutList
+from outreach.contacts.ports import ContactPlace, OptOutList
 from outreach.data.pages import Page
 from outreach.identity.ports import OrganizationReader
 
@@ -147,14 +147,37 @@ class RecipientStore(Protocol):
         (``YYYY-MM-DD`` in its zone; :mod:`outreach.spend`); 0 if none."""
         ...
 
+    # --- What a preview reads (issue 15, point 7: :mod:`outreach.campaigns.preview`).
+
+    def open_recipients(self, org_id: str, campaign_id: str) -> Iterator[tuple[str, str, str]]:
+        """``(contact id, phone, variant)`` of each recipient still to be texted (pending, or
+        claimed and not yet recorded), in contact-id order (eventually consistent)."""
+        ...
+
+    def variant_of(self, org_id: str, campaign_id: str, contact_id: str) -> str | None:
+        """The variant recorded for the contact's recipient; ``None`` if it is not one."""
+        ...
+
+    def texted_numbers(self, org_id: str, phones: Iterable[str]) -> set[str]:
+        """Which of ``phones`` (E.164) the organization's campaigns have texted: those with
+        a phone history, whose next campaign text goes without the opt-out footer (the
+        sender's ``first_text``). One consistent batch read per 100 numbers."""
+        ...
+
 
 class AudienceSource(Protocol):
     """What a campaign reads of the contacts: its audience, as ``(contact id, phone)``
-    pairs (each contact once), their zones (the start's reach check), and one contact
+    pairs (each contact once), their zones and states (the start's reach check, the
+    waiting reasons of sends), and one contact
     for a preview."""
 
     def get(self, org_id: str, contact_id: str) -> Contact:
         """The contact, or :class:`~outreach.errors.NotFound`."""
+        ...
+
+    def get_many(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, Contact]:
+        """The contacts among ``contact_ids`` that exist, by id (a preview renders each
+        member's text from them)."""
         ...
 
     def all_members(self, org_id: str) -> Iterator[tuple[str, str]]:
@@ -169,7 +192,8 @@ class AudienceSource(Protocol):
         """The listed contacts that exist in the organization (unknown ids are ignored)."""
         ...
 
-    def timezones(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, str | None]:
-        """The stored ``timezone`` of each of ``contact_ids`` that exists, by id (``None``
-        where the contact has none): the zone whose quiet hours its texts respect."""
+    def places(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, ContactPlace]:
+        """The stored ``timezone`` and ``state`` of each of ``contact_ids`` that exists, by
+        id: where the time rules read the recipient's local time and which states' rules
+        apply (:class:`~outreach.sending.rules.RecipientPlace`)."""
         ...

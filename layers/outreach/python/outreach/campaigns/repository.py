@@ -31,6 +31,7 @@ from outreach.data.keys import campaign_key, open_key, org_daily_counter_key
 from outreach.data.models import (
     CampaignModel,
     CampaignStatsModel,
+    PhoneHistoryModel,
     RecipientModel,
     VariantAttribute,
     dispatch_shard_for,
@@ -388,3 +389,33 @@ class RecipientRepository:
         """The organization's day counter, read consistently (the sender's and the
         auto-replies' conditional ADDs move it)."""
         return DynamoCounters().value(org_daily_counter_key(org_id, day))
+
+    def open_recipients(self, org_id: str, campaign_id: str) -> Iterator[tuple[str, str, str]]:
+        """One Query of the sparse ``by_status`` index, which holds exactly the open
+        recipients and projects their phone and variant."""
+        for item in RecipientModel.by_status.query(open_key(org_id, campaign_id)):
+            yield item.contact_id, item.phone, item.variant
+
+    def variant_of(self, org_id: str, campaign_id: str, contact_id: str) -> str | None:
+        """One GetItem of the variant only."""
+        try:
+            item = RecipientModel.get(
+                campaign_key(org_id, campaign_id), contact_id, attributes_to_get=["variant"]
+            )
+        except DoesNotExist:
+            return None
+        return item.variant
+
+    def texted_numbers(self, org_id: str, phones: Iterable[str]) -> set[str]:
+        """The ``phone_history`` items the sender reads for its footer decision
+        (``SendingRepository.phone_histories``, consistent), projected to what decides it:
+        an item counts as a history only with its first and last text set, as there."""
+        keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
+        items = PhoneHistoryModel.batch_get(
+            keys, consistent_read=True, attributes_to_get=["phone", "first_sent_at", "last_sent_at"]
+        )
+        return {
+            item.phone
+            for item in items
+            if item.first_sent_at is not None and item.last_sent_at is not None
+        }

@@ -75,8 +75,18 @@ def preview_campaign(
     service: CampaignServiceDep,
     body: PreviewCreate | None = None,
 ) -> PreviewPublic:
-    """Each variant rendered for `contact_id` (or with every fallback), with its GSM-7 or
-    UCS-2 length and segments. The opt-out footer is not included."""
+    """Each variant rendered for `contact_id` (or with every placeholder's fallback), with
+    its GSM-7 or UCS-2 length and segments twice: `body` as a repeat message (a number
+    texted before: no footer) and `first_message` with the organization's
+    `opt_out_footer`, which the first text to a number carries (issue 15, point 7).
+
+    `audience_recipients` and `audience_segments` (in total and per variant) estimate the
+    current audience's cost: each recipient's own text for its variant, footer where its
+    number was never texted. A draft's audience is what its start would take now (opted
+    out, not textable and never-in-window numbers left out); a started campaign's is its
+    recipients still to be texted. With `contact_id`: `first_text` says which text that
+    contact would get now, and `assigned_variant` which variant. 422 for a contact that
+    does not exist."""
     contact_id = body.contact_id if body else None
     return PreviewPublic.of(service.preview(caller.org_id, campaign_id, contact_id))
 

@@ -6,7 +6,6 @@ domain with ``to_domain()``; answers are ``*Public`` and map from it with ``of``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Annotated, Literal, Self, cast
 
@@ -45,7 +44,6 @@ from outreach.campaigns.domain import (
     CampaignDraft,
     CampaignStats,
     Day,
-    PreviewVariant,
     Variant,
     VariantStats,
     Window,
@@ -335,20 +333,46 @@ class PreviewCreate(StrictModel):
     contact_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
-class PreviewVariantPublic(PublicModel):
-    name: str
+class MessagePublic(PublicModel):
+    """One text as sent: its body, encoding, characters (code points) and billed segments."""
+
     body: str
     encoding: Literal["GSM-7", "UCS-2"] = Field(validation_alias=AliasPath("length", "encoding"))
     characters: int = Field(validation_alias=AliasPath("length", "characters"))
     segments: int = Field(validation_alias=AliasPath("length", "segments"))
 
 
-class PreviewPublic(PublicModel):
-    variants: list[PreviewVariantPublic]
+class PreviewVariantPublic(PublicModel):
+    """A variant: ``body`` and its length as a repeat message (a number texted before: no
+    footer), ``first_message`` with the opt-out footer a first text carries, and the part
+    of the current audience assigned it (issue 15, point 7)."""
 
-    @classmethod
-    def of(cls, source: Sequence[PreviewVariant]) -> Self:
-        return cls.model_validate({"variants": source})
+    name: str
+    body: str = Field(validation_alias=AliasPath("repeat", "body"))
+    encoding: Literal["GSM-7", "UCS-2"] = Field(
+        validation_alias=AliasPath("repeat", "length", "encoding")
+    )
+    characters: int = Field(validation_alias=AliasPath("repeat", "length", "characters"))
+    segments: int = Field(validation_alias=AliasPath("repeat", "length", "segments"))
+    first_message: MessagePublic
+    audience_recipients: int = Field(validation_alias=AliasPath("audience", "recipients"))
+    audience_segments: int = Field(validation_alias=AliasPath("audience", "segments"))
+
+
+class PreviewPublic(PublicModel):
+    """``audience_recipients`` and ``audience_segments``: the current audience (a draft: the
+    recipients its start would take now; a started campaign: its recipients still to be
+    texted) and the segments of each one's own text, footer where its number was never
+    texted. With ``contact_id``: ``first_text`` (whether that contact's next text carries
+    the footer: then it gets ``first_message``, else ``body``) and ``assigned_variant``
+    (the variant it gets; null if it is not a recipient of a started campaign); both null
+    without one."""
+
+    variants: list[PreviewVariantPublic]
+    audience_recipients: int = Field(validation_alias=AliasPath("audience", "recipients"))
+    audience_segments: int = Field(validation_alias=AliasPath("audience", "segments"))
+    first_text: bool | None
+    assigned_variant: str | None
 
 
 class VariantStatsPublic(PublicModel):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from itertools import batched
 from typing import Any
@@ -21,7 +21,6 @@ from outreach.campaigns.domain import (
     CampaignStats,
     CampaignStatus,
     LeftOut,
-    PreviewVariant,
     Recipient,
     RecipientStatus,
     SendsQuery,
@@ -35,28 +34,29 @@ from outreach.campaigns.ports import (
     OrganizationReader,
     RecipientStore,
 )
+from outreach.campaigns.preview import Preview, assigned, preview_campaign
 from outreach.campaigns.reach import Reach
 from outreach.campaigns.repository import CampaignRepository, RecipientRepository
-from outreach.campaigns.sms_length import measure
-from outreach.campaigns.templates import check_placeholders, parse_template, render_for_contact
-from outreach.campaigns.variants import assign_variant
+from outreach.campaigns.templates import check_placeholders
 from outreach.campaigns.winner import VariantOutcome, find_winner, reply_rate
 from outreach.clock import Clock, SystemClock
+from outreach.contacts.ports import ContactPlace
 from outreach.contacts.repository import ContactRepository, OptOutRepository
 from outreach.data.binding import ensure_models_bound
 from outreach.data.pages import Page
 from outreach.destinations import allowed_regions, not_textable_reason
 from outreach.errors import Conflict, NotFound, ValidationFailed
+from outreach.identity.domain import Organization
 from outreach.identity.repository import IdentityRepository
 from outreach.ids import is_id, new_id
 from outreach.sending.daily_cap import DEFAULT_DAILY_LIMIT, cap_day
-from outreach.sending.rules import QuietHours, SendWindow, recipient_zones
+from outreach.sending.rules import QuietHours, RecipientPlace, SendWindow
 from outreach.sending.waiting import CampaignMoment
 from outreach.spend import org_day
 
 # Longer than a start can run (the API's 29 s); an interrupted start's lease lapses.
 START_LEASE = timedelta(seconds=120)
-# Audience members whose zones a start reads at once (DynamoDB's BatchGetItem takes 100).
+# Audience members whose places a start reads at once (DynamoDB's BatchGetItem takes 100).
 ZONE_READ_BATCH = 100
 
 
@@ -164,13 +164,18 @@ class CampaignService:
             raise Conflict(f"A {current.status.value} campaign cannot be deleted; cancel it.")
         self._campaigns.delete_draft(org_id, campaign_id, now=self._clock.now())
 
-    def preview(
-        self, org_id: str, campaign_id: str, contact_id: str | None
-    ) -> list[PreviewVariant]:
-        """Each variant rendered for the contact (or with every fallback), measured."""
+    def preview(self, org_id: str, campaign_id: str, contact_id: str | None) -> Preview:
+        """Each variant rendered for the contact (or with every placeholder's fallback) as a
+        repeat and as a first message, which of the two the contact gets now and its
+        variant, and the cost of the current audience
+        (:func:`~outreach.campaigns.preview.preview_campaign`; issue 15, point 7).
+
+        The current audience of a draft is what its start would take now (the start's own
+        filter, :meth:`_kept`); of a started campaign, its recipients still to be texted.
+        :class:`ValidationFailed` for a ``contact_id`` the organization has no contact of.
+        """
         campaign = self._campaigns.get(org_id, campaign_id)
-        # Without a contact every placeholder takes its fallback.
-        values: Mapping[str, Any] = {"attributes": {}}
+        contact = None
         if contact_id is not None:
             try:
                 contact = self._contacts.get(org_id, contact_id) if is_id(contact_id) else None
@@ -181,12 +186,22 @@ class CampaignService:
                     "The contact does not exist.",
                     [{"loc": ["body", "contact_id"], "msg": "no such contact"}],
                 )
-            values = contact.template_values()
-        previews = []
-        for variant in campaign.variants:
-            body = render_for_contact(parse_template(variant.body), values)
-            previews.append(PreviewVariant(name=variant.name, body=body, length=measure(body)))
-        return previews
+        organization = self._organizations.get_organization(org_id)
+        members: Iterable[tuple[str, str, str]]
+        if campaign.status is CampaignStatus.DRAFT:
+            audience = self._audience_filter(campaign, organization, self._clock.now())
+            kept = self._kept(campaign, audience)
+            members = ((c, phone, assigned(campaign, c)) for c, phone in kept)
+        else:
+            members = self._recipients.open_recipients(org_id, campaign.id)
+        return preview_campaign(
+            campaign,
+            organization.opt_out_footer,
+            contact,
+            members,
+            contacts=self._contacts,
+            recipients=self._recipients,
+        )
 
     # --- Lifecycle -----------------------------------------------------------------------
 
@@ -197,8 +212,8 @@ class CampaignService:
         A member becomes a recipient unless its number is opted out, is one the
         organization may not text under its current settings
         (:func:`~outreach.destinations.not_textable_reason`), or could never be texted in
-        the campaign's window within its quiet hours (:class:`Reach`). 409 unless draft,
-        or without a sender number.
+        the campaign's window within its quiet hours and its states' rules
+        (:class:`Reach`, issue 15 point 5). 409 unless draft, or without a sender number.
         """
         campaign = self._campaigns.get(org_id, campaign_id, consistent=True)
         start = TRANSITIONS["start"]
@@ -213,31 +228,23 @@ class CampaignService:
             org_id, campaign.id, token=token, now=now, until=now + START_LEASE
         )
         self._recipients.clear_snapshot(org_id, campaign.id)
-        audience = _Audience(
-            suppressed=self._opt_outs.all_phones(org_id),
-            allowed=allowed_regions(organization.allowed_countries, organization.sender_number),
-            # The hours the sender will apply: stored ones narrowed to the federal window.
-            reach=Reach(SendWindow.of(campaign), QuietHours.of(organization), start=now),
-            fallback_zone=organization.timezone,
-        )
-        weights = [(v.name, v.weight) for v in campaign.variants]
+        audience = self._audience_filter(campaign, organization, now)
 
         def recipients() -> Iterator[Recipient]:
-            for members in batched(self._audience(campaign), ZONE_READ_BATCH):
-                for contact_id, phone in audience.keep(self._contacts, org_id, members):
-                    yield Recipient(
-                        org_id=org_id,
-                        campaign_id=campaign.id,
-                        contact_id=contact_id,
-                        phone=phone,
-                        variant=assign_variant(campaign.id, contact_id, weights),
-                        status=RecipientStatus.PENDING,
-                        attempts=0,
-                        provider_message_id=None,
-                        error=None,
-                        sent_at=None,
-                        updated_at=now,
-                    )
+            for contact_id, phone in self._kept(campaign, audience):
+                yield Recipient(
+                    org_id=org_id,
+                    campaign_id=campaign.id,
+                    contact_id=contact_id,
+                    phone=phone,
+                    variant=assigned(campaign, contact_id),
+                    status=RecipientStatus.PENDING,
+                    attempts=0,
+                    provider_message_id=None,
+                    error=None,
+                    sent_at=None,
+                    updated_at=now,
+                )
 
         # The variants' counters follow from the recipients' stream (outreach.stats).
         total = self._recipients.write_snapshot(recipients())
@@ -250,6 +257,26 @@ class CampaignService:
         if campaign.audience.tags:
             return self._contacts.tag_members(campaign.org_id, campaign.audience.tags)
         return self._contacts.members_by_ids(campaign.org_id, campaign.audience.contact_ids)
+
+    def _audience_filter(
+        self, campaign: Campaign, organization: Organization, now: datetime
+    ) -> _Audience:
+        """The start's filter of ``campaign``'s members under ``organization``'s settings,
+        reach checked over the week from ``now`` (a preview of a draft counts what it
+        keeps: the same rules, the same reads)."""
+        return _Audience(
+            suppressed=self._opt_outs.all_phones(organization.id),
+            allowed=allowed_regions(organization.allowed_countries, organization.sender_number),
+            # The hours the sender will apply: stored ones narrowed to the federal window.
+            reach=Reach(SendWindow.of(campaign), QuietHours.of(organization), start=now),
+            fallback_zones=organization.fallback_time_zones,
+        )
+
+    def _kept(self, campaign: Campaign, audience: _Audience) -> Iterator[tuple[str, str]]:
+        """The ``(contact id, phone)`` members of ``campaign``'s audience that ``audience``
+        keeps, their places read :data:`ZONE_READ_BATCH` at a time."""
+        for members in batched(self._audience(campaign), ZONE_READ_BATCH):
+            yield from audience.keep(self._contacts, campaign.org_id, members)
 
     def pause(self, org_id: str, campaign_id: str) -> Campaign:
         """Stop sending; returns once no message can leave any more."""
@@ -326,7 +353,7 @@ class CampaignService:
     ) -> list[Recipient]:
         """``items`` with each pending one's ``waiting_reason`` and ``next_attempt_at``
         (:mod:`outreach.sending.waiting`): two counter reads and one batch read of the
-        pending contacts' zones per page."""
+        pending contacts' zones and states per page."""
         org_id, now = campaign.org_id, self._clock.now()
         organization = self._organizations.get_organization(org_id)
         moment = CampaignMoment(
@@ -340,12 +367,15 @@ class CampaignService:
                 org_id, org_day(now, organization.timezone)
             ),
         )
-        zones = self._contacts.timezones(org_id, (r.contact_id for r in pending))
+        places = self._contacts.places(org_id, (r.contact_id for r in pending))
         waiting = {}
         for recipient in pending:
+            # A contact deleted since the start: its number's own place.
+            timezone, state = places.get(recipient.contact_id, _NOWHERE)
             reason, until = moment.reason_for(
                 recipient.phone,
-                zones.get(recipient.contact_id),
+                timezone=timezone,
+                state=state,
                 stored=recipient.waiting_reason,
                 retry_at=recipient.next_attempt_at,
             )
@@ -353,6 +383,10 @@ class CampaignService:
                 recipient, waiting_reason=reason.value if reason else None, next_attempt_at=until
             )
         return [waiting.get(r.contact_id, r) for r in items]
+
+
+# A contact the batch read did not find (deleted meanwhile): no zone or state of its own.
+_NOWHERE = ContactPlace(None, None)
 
 
 @dataclass
@@ -363,7 +397,7 @@ class _Audience:
     suppressed: set[str]  # the opt-out list
     allowed: frozenset[str]  # the countries the organization may text
     reach: Reach
-    fallback_zone: str  # the organization's zone, for a number no zone is known for
+    fallback_zones: tuple[str, ...]  # for a number no place can be pinned to (rule 8)
     opted_out: int = 0
     not_textable: int = 0
     never_in_window: int = 0
@@ -371,8 +405,8 @@ class _Audience:
     def keep(
         self, contacts: AudienceSource, org_id: str, members: Sequence[tuple[str, str]]
     ) -> Iterator[tuple[str, str]]:
-        """The ``(contact id, phone)`` members that become recipients; the zones of those
-        still in after the number checks are read in one call."""
+        """The ``(contact id, phone)`` members that become recipients; the zones and
+        states of those still in after the number checks are read in one call."""
         textable: list[tuple[str, str]] = []
         for contact_id, phone in members:
             if phone in self.suppressed:
@@ -383,12 +417,14 @@ class _Audience:
                 textable.append((contact_id, phone))
         if not textable:
             return
-        zones = contacts.timezones(org_id, (contact_id for contact_id, _ in textable))
+        places = contacts.places(org_id, (contact_id for contact_id, _ in textable))
         for contact_id, phone in textable:
-            # The zones the sender holds the text to (CampaignSender._turn): the same call.
-            if self.reach.reaches(
-                recipient_zones(zones.get(contact_id), phone, self.fallback_zone)
-            ):
+            timezone, state = places.get(contact_id, _NOWHERE)
+            # The place the sender holds the text to (CampaignSender._turn): the same call.
+            place = RecipientPlace.of(
+                phone, timezone=timezone, state=state, fallback_zones=self.fallback_zones
+            )
+            if self.reach.reaches(place):
                 yield contact_id, phone
             else:
                 self.never_in_window += 1
