@@ -19,8 +19,8 @@ from outreach.data.pynamo import raw_map
 from outreach.identity.domain import DEFAULT_FALLBACK_TIME_ZONES
 from outreach.identity.repository import IdentityRepository
 from outreach.identity.schemas import OrganizationPublic
-from outreach.ids import new_id
 from tests.integration.identity_support import Account, add_user
+from tests.support import builders
 from tests.support.api import ApiClient
 
 SUPPORT = "call 555-0100 or visit acme.test/help"
@@ -112,21 +112,20 @@ def test_a_member_changes_none_of_them_on_dynamodb(identity: ApiClient, owner: A
 def _legacy_item(name: str, help_text: str) -> OrganizationModel:
     """An organization item as the code before issue 15 wrote it: a HELP answer always
     stored, none of the new attributes."""
+    organization = builders.organization(name, at=CREATED)
     item = OrganizationModel(
-        new_id(CREATED),
-        name=name,
-        timezone="America/New_York",
-        sender_number=None,
-        messages_per_second=1,
-        quiet_hours_start="08:00",
-        quiet_hours_end="21:00",
+        organization.id,
+        **{attribute: getattr(organization, attribute) for attribute in _PRE_ISSUE_15_ATTRIBUTES},
         help_text=help_text,
-        opt_out_footer="Reply STOP to opt out",
-        created_at=CREATED,
-        updated_at=CREATED,
     )
     item.save()
     return item
+
+
+_PRE_ISSUE_15_ATTRIBUTES = (
+    "name", "timezone", "sender_number", "messages_per_second", "quiet_hours_start",
+    "quiet_hours_end", "opt_out_footer", "created_at", "updated_at",
+)  # fmt: skip
 
 
 @pytest.mark.usefixtures("aws")

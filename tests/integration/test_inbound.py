@@ -15,21 +15,16 @@ import copy
 from collections import Counter
 from datetime import timedelta
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes import SQSEvent
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from outreach.config import get_settings
 from outreach.contacts.repository import OptOutRepository
 from outreach.data.keys import campaign_key
 from outreach.data.models import InboundMessageModel, OutboxMessageModel
 from outreach.data.pynamo import raw_map
-from outreach.inbound.service import get_inbound_service
-from outreach.inbound.sqs import InboundTopics, handle_inbound_batch
 from outreach.sms.outbox import sandbox_box
-from outreach_local.runtime import LocalLambdaContext, service_name, service_scope
+from outreach_local.runtime import LocalLambdaContext
 from outreach_local.streams import StatsPump
 from tests.support.builders import boston
 from tests.support.engine import World, world_with
@@ -39,6 +34,7 @@ from tests.support.inbound_events import (
     TEXT_EVENT,
     all_processed,
     batch,
+    handled_by_inbound_function,
     received_again,
     sns,
     text_event,
@@ -68,14 +64,7 @@ def handle(sent: World, lambda_context: LocalLambdaContext) -> Any:
     (the service and topics it builds), run as the inbound function (see iam_replay)."""
 
     def call(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
-        with service_scope(service_name("inbound")):
-            response, outcomes = handle_inbound_batch(
-                SQSEvent(event),
-                cast(LambdaContext, lambda_context),
-                get_inbound_service(),
-                InboundTopics.from_settings(get_settings()),
-            )
-        return response, dict(outcomes)
+        return handled_by_inbound_function(event, lambda_context)
 
     return call
 

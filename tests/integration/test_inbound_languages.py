@@ -14,27 +14,27 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes import SQSEvent
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from fastapi.testclient import TestClient
 
-from outreach.config import get_settings
 from outreach.contacts.repository import OptOutRepository
 from outreach.data.keys import campaign_key
 from outreach.data.models import CampaignStatsModel, InboundMessageModel, OutboxMessageModel
 from outreach.identity.repository import IdentityRepository
-from outreach.inbound.service import get_inbound_service
-from outreach.inbound.sqs import InboundTopics, handle_inbound_batch
 from outreach.replies import Language, opt_out_confirmation
 from outreach.sms.outbox import sandbox_box
-from outreach_local.runtime import LocalLambdaContext, service_name, service_scope
+from outreach_local.runtime import LocalLambdaContext
 from outreach_local.server import build_app
 from tests.support.builders import boston
 from tests.support.engine import World, start_campaign, world_with
-from tests.support.inbound_events import all_processed, text_event, use_sample_topics
+from tests.support.inbound_events import (
+    all_processed,
+    handled_by_inbound_function,
+    text_event,
+    use_sample_topics,
+)
 from tests.support.local_api import sign_up, tick
 from tests.support.local_api import start_campaign as start_campaign_over_http
 
@@ -69,14 +69,7 @@ def inbound(sent: World, lambda_context: LocalLambdaContext) -> Any:
     """The outcomes of one batch handled as the inbound function handles it (no failure)."""
 
     def call(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
-        with service_scope(service_name("inbound")):
-            response, outcomes = handle_inbound_batch(
-                SQSEvent(event),
-                cast(LambdaContext, lambda_context),
-                get_inbound_service(),
-                InboundTopics.from_settings(get_settings()),
-            )
-        return response, dict(outcomes)
+        return handled_by_inbound_function(event, lambda_context)
 
     return partial(all_processed, call)
 

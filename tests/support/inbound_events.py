@@ -13,11 +13,16 @@ import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes import SQSEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outreach.config import get_settings
+from outreach.inbound.service import get_inbound_service
+from outreach.inbound.sqs import InboundTopics, handle_inbound_batch
+from outreach_local.runtime import LocalLambdaContext, service_name, service_scope
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "infra/events"
 TEXT_EVENT: dict[str, Any] = json.loads((EVENTS_DIR / "sqs-inbound-text.json").read_text())
@@ -86,6 +91,22 @@ def received_again(event: dict[str, Any]) -> dict[str, Any]:
     again = copy.deepcopy(event)
     again["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
     return again
+
+
+def handled_by_inbound_function(
+    event: dict[str, Any], context: LocalLambdaContext
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """The partial-batch response and the outcomes of one batch, handled by the call the
+    inbound function's handler makes (the service and topics it builds), under its
+    service name."""
+    with service_scope(service_name("inbound")):
+        response, outcomes = handle_inbound_batch(
+            SQSEvent(event),
+            cast(LambdaContext, context),
+            get_inbound_service(),
+            InboundTopics.from_settings(get_settings()),
+        )
+    return response, dict(outcomes)
 
 
 def failed_ids(response: dict[str, Any]) -> list[str]:
