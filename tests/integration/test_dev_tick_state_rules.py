@@ -88,7 +88,11 @@ def test_florida_numbers_and_contacts_wait_from_20h_local(client: TestClient) ->
     campaign_id = _start(client, auth, rows, EVERY_HOUR)["id"]
     # Monday 23 November 2026, 20:30 Eastern: the federal window allows it, Florida does not.
     first = tick(client, auth, "2026-11-24T01:30:00Z")
-    assert first["sent"] == 1
+    assert (first["sent"], first["state_rule_deferred"], first["quiet_hours_deferred"]) == (
+        1,
+        2,
+        0,
+    )
     assert _texted(client, auth) == [MANHATTAN]
     # Both wait for Florida's 08:00 (13:00 UTC), and /sends says so.
     assert _waiting(client, auth, campaign_id) == {

@@ -17,6 +17,7 @@ import pytest
 from outreach.clock import SimulatedClock
 from outreach.errors import Forbidden, TooManyRequests, Unauthorized
 from outreach.identity.domain import (
+    DEFAULT_FALLBACK_TIME_ZONES,
     LEGAL_QUIET_END,
     LEGAL_QUIET_START,
     MAX_FALLBACK_TIME_ZONES,
@@ -522,6 +523,9 @@ def test_fallback_zones_are_set_once_each_in_order(api: ApiClient, owner: Accoun
     assert _organization(api, owner) == answer.json()
     ten = [f"Etc/GMT+{hours}" for hours in range(1, MAX_FALLBACK_TIME_ZONES + 1)]
     assert _patch(api, owner, {"fallback_time_zones": ten}).json()["fallback_time_zones"] == ten
+    # null goes back to the default, the four contiguous US zones
+    reset = _patch(api, owner, {"fallback_time_zones": None}).json()
+    assert reset["fallback_time_zones"] == list(DEFAULT_FALLBACK_TIME_ZONES)
 
 
 @pytest.mark.parametrize(
@@ -532,7 +536,6 @@ def test_fallback_zones_are_set_once_each_in_order(api: ApiClient, owner: Accoun
         ({"fallback_time_zones": ["America/Chicago", "EST5EDT/../x"]}, "fallback_time_zones"),
         ({"fallback_time_zones": ["UTC"] * (MAX_FALLBACK_TIME_ZONES + 1)}, "fallback_time_zones"),
         ({"fallback_time_zones": "America/Chicago"}, "fallback_time_zones"),
-        ({"fallback_time_zones": None}, "fallback_time_zones"),
         ({"support_contact": ""}, "support_contact"),
         ({"support_contact": "   "}, "support_contact"),
         ({"support_contact": "x" * 101}, "support_contact"),

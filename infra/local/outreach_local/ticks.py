@@ -63,6 +63,7 @@ class TickResult:
             "unknown": total("unknown"),
             "retried": total("retried"),
             "quiet_hours_deferred": total("quiet_hours_deferred"),
+            "state_rule_deferred": total("state_rule_deferred"),
             "completed": total("completed"),
             "cap_reached": total("cap_reached"),
         }

@@ -54,14 +54,14 @@ _HELP: Final[Mapping[Language, tuple[str, str]]] = {
         "Msg frequency varies. Msg & data rates may apply.",
     ),
     Language.ES: (
-        "{name}: para ayuda, {support}. Responda PARAR o ALTO para dejar de recibir mensajes. "
-        "Pueden aplicarse tarifas de mensajes y datos.",
+        "{name}: para ayuda, {support}. Responda PARAR o ALTO para no recibir mensajes. "
+        "Pueden aplicar tarifas.",
         "{name}: responda PARAR o ALTO para dejar de recibir nuestros mensajes, START para "
         "volver. Pueden aplicarse tarifas de mensajes y datos.",
     ),
     Language.FR: (
-        "{name} : pour de l'aide, {support}. Répondez ARRET pour ne plus recevoir nos "
-        "messages. Des frais de messagerie peuvent s'appliquer.",
+        "{name} : pour de l'aide, {support}. Répondez ARRET pour vous désabonner. "
+        "Frais de messagerie possibles.",
         "{name} : répondez ARRET pour ne plus recevoir nos messages, START pour les "
         "recevoir à nouveau. Des frais de messagerie peuvent s'appliquer.",
     ),

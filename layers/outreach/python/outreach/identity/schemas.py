@@ -19,6 +19,7 @@ from outreach.api.fields import (
 from outreach.api.pagination import PagePublic
 from outreach.destinations import allowed_regions, is_region
 from outreach.identity.domain import (
+    DEFAULT_FALLBACK_TIME_ZONES,
     LEGAL_QUIET_END,
     LEGAL_QUIET_START,
     MAX_FALLBACK_TIME_ZONES,
@@ -168,10 +169,11 @@ class OrganizationUpdate(StrictModel):
     :mod:`outreach.spend`; raising ``daily_message_limit`` is the owner's alone (the
     service checks the role, as it knows the current value).
 
-    Issue 15 (`api-contract.md` Addendum 1): ``fallback_time_zones`` (point 4),
-    ``support_contact`` (point 8; ``null`` removes it) and the per-language
-    ``help_texts`` and ``opt_out_confirmations`` (point 2), merged language by language
-    into the organization's (``null`` for a language: back to the default).
+    Issue 15 (`api-contract.md` Addendum 1): ``fallback_time_zones`` (point 4; ``null``
+    restores the default, the four contiguous US zones), ``support_contact`` (point 8;
+    ``null`` removes it) and the per-language ``help_texts`` and
+    ``opt_out_confirmations`` (point 2), merged language by language into the
+    organization's (``null`` for a language: back to the default).
     ``help_text`` still sets the English HELP answer; given with ``help_texts.en``, the
     two must agree.
     """
@@ -207,9 +209,11 @@ class OrganizationUpdate(StrictModel):
 
     @model_validator(mode="after")
     def _only_removable_settings_may_be_null(self) -> OrganizationUpdate:
-        # The sender number and the support line may be removed; every other setting
-        # has a value (a language's text inside help_texts may be null: the default).
-        for field in self.model_fields_set - {"sender_number", "support_contact"}:
+        # The sender number and the support line may be removed, and the fallback zones
+        # reset to the default; every other setting has a value (a language's text inside
+        # help_texts may be null: the default).
+        removable = {"sender_number", "support_contact", "fallback_time_zones"}
+        for field in self.model_fields_set - removable:
             if getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         return self
@@ -247,7 +251,13 @@ class OrganizationUpdate(StrictModel):
             daily_message_limit=self.daily_message_limit,
             contact_daily_limit=self.contact_daily_limit,
             auto_reply_hourly_limit=self.auto_reply_hourly_limit,
-            fallback_time_zones=tuple(zones) if zones is not None else None,
+            fallback_time_zones=(
+                tuple(zones)
+                if zones is not None
+                else DEFAULT_FALLBACK_TIME_ZONES
+                if "fallback_time_zones" in self.model_fields_set
+                else None
+            ),
             support_contact=self.support_contact,
             clear_support_contact=(
                 "support_contact" in self.model_fields_set and self.support_contact is None

@@ -133,6 +133,7 @@ def handle_send_batch(
             ("MessagesSkipped", report.skipped),
             ("MessagesUnknown", report.unknown),
             ("QuietHoursDeferrals", report.quiet_hours_deferred),
+            ("StateRuleDeferrals", report.state_rule_deferred),
             ("DailyCapReached", int(report.cap_reached)),
         ):
             if value:
