@@ -186,6 +186,27 @@ def test_a_contact_texted_before_would_get_the_repeat_message(world: World) -> N
     assert (preview.audience.recipients, preview.audience.segments) == (1, 1)
 
 
+def test_a_contact_the_start_would_leave_out_says_why_and_gets_no_variant(
+    world: World,
+) -> None:
+    kept = world.contact("+16175550101", first_name="Ana")
+    premium = world.contact(UK_PREMIUM, first_name="Bo")
+    opted = world.contact("+16175550102", first_name="Cy")
+    world.opt_outs.add(world.org_id, "+16175550102", OptOutSource.MANUAL, NOW)
+    untagged = world.contact("+16175550103", first_name="Di")
+    tagged = world.draft("Hi {first_name|there}", audience=domain.Audience(tags=("vip",)))
+    everyone = world.draft("Hi {first_name|there}")
+    assert world.preview(everyone, kept).left_out is None
+    assert world.preview(everyone, kept).assigned_variant == "A"
+    for contact_id, reason in ((premium, "not_textable"), (opted, "opted_out")):
+        preview = world.preview(everyone, contact_id)
+        assert (preview.left_out, preview.assigned_variant) == (reason, None)
+    preview = world.preview(tagged, untagged)
+    assert (preview.left_out, preview.assigned_variant) == ("not_in_audience", None)
+    # Without a contact there is nothing to say
+    assert world.preview(everyone).left_out is None
+
+
 def test_a_contact_of_a_started_campaign_gets_its_recorded_variant(world: World) -> None:
     ana = world.contact("+16175550101", first_name="Ana")
     campaign = world.draft("Hi {first_name|there}", "Hey {first_name|you}!")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from itertools import batched
 from typing import Any
 
@@ -76,6 +77,17 @@ class VariantPreview:
     audience: AudienceCost
 
 
+class LeftOutReason(StrEnum):
+    """Why a draft's start would not make the previewed contact a recipient: the reasons
+    a start counts in ``left_out`` (:class:`~outreach.campaigns.domain.LeftOut`), and a
+    contact the campaign's audience does not select."""
+
+    NOT_IN_AUDIENCE = "not_in_audience"
+    OPTED_OUT = "opted_out"
+    NOT_TEXTABLE = "not_textable"
+    NEVER_IN_WINDOW = "never_in_window"
+
+
 @dataclass(frozen=True)
 class Preview:
     """A campaign's preview.
@@ -85,13 +97,15 @@ class Preview:
     a contact. ``assigned_variant``: the variant that contact gets (a draft: the one its
     start would assign; a started campaign: the one recorded for it, ``None`` if it is
     not a recipient); ``None`` without a contact. ``audience``: the cost of the current
-    audience over all variants (:func:`current_audience`).
+    audience over all variants (:func:`current_audience`). ``left_out``: for a draft,
+    why its start would not take the contact (then ``assigned_variant`` is ``None``).
     """
 
     variants: tuple[VariantPreview, ...]
     audience: AudienceCost
     first_text: bool | None
     assigned_variant: str | None
+    left_out: LeftOutReason | None = None
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from outreach.campaigns.domain import (
     Window,
     ab_variants,
 )
+from outreach.campaigns.preview import LeftOutReason
 from outreach.contacts.domain import normalize_tag
 from outreach.sending.daily_cap import DEFAULT_DAILY_LIMIT, MAX_DAILY_LIMIT
 from outreach.sending.domain import WaitingReason
@@ -365,14 +366,17 @@ class PreviewPublic(PublicModel):
     texted) and the segments of each one's own text, footer where its number was never
     texted. With ``contact_id``: ``first_text`` (whether that contact's next text carries
     the footer: then it gets ``first_message``, else ``body``) and ``assigned_variant``
-    (the variant it gets; null if it is not a recipient of a started campaign); both null
-    without one."""
+    (the variant it gets; null if it is not a recipient of a started campaign, or if a
+    draft's start would not take it) and, for a draft, ``left_out``: why its start would
+    not take it (``not_in_audience``, ``opted_out``, ``not_textable``,
+    ``never_in_window``) or null; all null without one."""
 
     variants: list[PreviewVariantPublic]
     audience_recipients: int = Field(validation_alias=AliasPath("audience", "recipients"))
     audience_segments: int = Field(validation_alias=AliasPath("audience", "segments"))
     first_text: bool | None
     assigned_variant: str | None
+    left_out: LeftOutReason | None
 
 
 class VariantStatsPublic(PublicModel):

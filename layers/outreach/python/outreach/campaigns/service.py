@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -34,12 +34,13 @@ from outreach.campaigns.ports import (
     OrganizationReader,
     RecipientStore,
 )
-from outreach.campaigns.preview import Preview, assigned, preview_campaign
+from outreach.campaigns.preview import LeftOutReason, Preview, assigned, preview_campaign
 from outreach.campaigns.reach import Reach
 from outreach.campaigns.repository import CampaignRepository, RecipientRepository
 from outreach.campaigns.templates import check_placeholders
 from outreach.campaigns.winner import VariantOutcome, find_winner, reply_rate
 from outreach.clock import Clock, SystemClock
+from outreach.contacts.domain import Contact
 from outreach.contacts.ports import ContactPlace
 from outreach.contacts.repository import ContactRepository, OptOutRepository
 from outreach.data.binding import ensure_models_bound
@@ -187,20 +188,39 @@ class CampaignService:
                     [{"loc": ["body", "contact_id"], "msg": "no such contact"}],
                 )
         organization = self._organizations.get_organization(org_id)
-        members: Iterable[tuple[str, str, str]]
-        if campaign.status is CampaignStatus.DRAFT:
-            audience = self._audience_filter(campaign, organization, self._clock.now())
-            kept = self._kept(campaign, audience)
-            members = ((c, phone, assigned(campaign, c)) for c, phone in kept)
-        else:
-            members = self._recipients.open_recipients(org_id, campaign.id)
-        return preview_campaign(
+        if campaign.status is not CampaignStatus.DRAFT:
+            return preview_campaign(
+                campaign,
+                organization.opt_out_footer,
+                contact,
+                self._recipients.open_recipients(org_id, campaign.id),
+                contacts=self._contacts,
+                recipients=self._recipients,
+            )
+        audience = self._audience_filter(campaign, organization, self._clock.now())
+        kept_contact = False
+
+        def members() -> Iterator[tuple[str, str, str]]:
+            nonlocal kept_contact
+            for member_id, phone in self._kept(campaign, audience):
+                kept_contact = kept_contact or (contact is not None and member_id == contact.id)
+                yield member_id, phone, assigned(campaign, member_id)
+
+        preview = preview_campaign(
             campaign,
             organization.opt_out_footer,
             contact,
-            members,
+            members(),
             contacts=self._contacts,
             recipients=self._recipients,
+        )
+        if contact is None or kept_contact:
+            return preview
+        # The start would not take this contact: no variant, and why (as the start counts).
+        return replace(
+            preview,
+            assigned_variant=None,
+            left_out=audience.reason_left_out(campaign, contact),
         )
 
     # --- Lifecycle -----------------------------------------------------------------------
@@ -428,6 +448,24 @@ class _Audience:
                 yield contact_id, phone
             else:
                 self.never_in_window += 1
+
+    def reason_left_out(self, campaign: Campaign, contact: Contact) -> LeftOutReason:
+        """Why :meth:`keep` did not keep ``contact`` (called after it saw every member of
+        ``campaign``'s audience): not a member of the audience at all, else the first
+        reason of :class:`LeftOut`'s order its number meets (the reach is the last)."""
+        selection = campaign.audience
+        member = (
+            selection.all
+            or bool(set(selection.tags) & set(contact.tags))
+            or contact.id in selection.contact_ids
+        )
+        if not member:
+            return LeftOutReason.NOT_IN_AUDIENCE
+        if contact.phone in self.suppressed:
+            return LeftOutReason.OPTED_OUT
+        if not_textable_reason(contact.phone, self.allowed) is not None:
+            return LeftOutReason.NOT_TEXTABLE
+        return LeftOutReason.NEVER_IN_WINDOW
 
     def left_out(self) -> LeftOut:
         """The counts so far (all of them once :meth:`keep` has seen every member)."""
