@@ -79,6 +79,7 @@ TICK_KEYS = {
     "unknown",
     "retried",
     "quiet_hours_deferred",
+    "state_rule_deferred",
     "completed",
     "cap_reached",
 }
