@@ -40,8 +40,13 @@ It prints, per function, the median and minimum over ``--runs`` processes
 call medians, the ratio to its baseline beside the goal of the cold-start issue
 (API functions <= 1.0x the FastAPI hello, event functions <= 1.5x the boto3
 handler) and whether it is met, the number of layer modules compiled at run
-time (0 when the layers ship bytecode), and the artifact size (the function and
-its layers, unzipped) against Lambda's 250 MB. It exits 1 when a sample fails
+time (0 when the layers ship bytecode), the artifact size (the function and
+its layers, unzipped) against Lambda's 250 MB, and the peak resident memory of
+the process by the end of its first call (the most over the samples; goal for
+event functions: 128 MB, Lambda's smallest memory size). After the timed
+samples, one more per target runs under ``-X importtime`` (untimed): where the
+import time goes, as the ten top-level packages with the most import self time,
+so a regression names its cause. It exits 1 when a sample fails
 (an import error, a 5xx or failed batch items); unmet goals are only reported.
 
 Needs ``sam build``'s output: run ``make deploy-check`` first. Then::
@@ -67,6 +72,7 @@ if TYPE_CHECKING:
 
 HTTP_API_GOAL = 1.0  # times the FastAPI + Mangum hello
 EVENT_GOAL = 1.5  # times the bare boto3 handler
+EVENT_RSS_GOAL_MB = 128  # peak RSS of an event function's first call: Lambda's smallest size
 MIN_RECOMMENDED_RUNS = 7
 
 BASELINE_BOTO3_SOURCE = '''\
@@ -113,6 +119,17 @@ def _problem(answer: object, expect_status: int | None) -> str | None:
     return None
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far, interpreter included, as Lambda's "Max
+    Memory Used" counts it: ``VmHWM`` of /proc/self/status (MiB). Not ``getrusage``: on
+    Linux its ``ru_maxrss`` survives ``exec``, so a child would report its parent's peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # the value is in kB
+    raise RuntimeError("no VmHWM in /proc/self/status (the figure needs Linux)")
+
+
 def child(spec_path: str, result_path: str) -> int:
     """One sample, in a fresh ``-I -S -B`` interpreter: import the handler, answer one event."""
     import importlib
@@ -145,6 +162,7 @@ def child(spec_path: str, result_path: str) -> int:
     else:
         result["import_ms"] = (imported - started) * 1000
         result["call_ms"] = (done - imported) * 1000
+        result["peak_rss_mb"] = _peak_rss_mb()
         result["problem"] = _problem(answer, spec["expect_status"])
     result["compiled"] = sum(any(p.startswith(root + os.sep) for root in layers) for p in compiled)
     with open(result_path, "w") as handle:
@@ -166,8 +184,11 @@ class Measured:
         self.size = size
         self.import_ms: list[float] = []
         self.call_ms: list[float] = []
+        self.peak_rss_mb: list[float] = []
         self.compiled = 0
         self.error: str | None = None
+        # The ten top-level packages whose modules took longest to import (self time, ms).
+        self.breakdown: list[tuple[str, float]] = []
 
     @property
     def name(self) -> str:
@@ -247,9 +268,17 @@ def build_targets(functions: list[LoadTarget], scratch: Path) -> list[Measured]:
 
 
 def run_sample(
-    measured: Measured, layer_dirs: dict[str, Path], aws: MotoServer, timeout: float
+    measured: Measured,
+    layer_dirs: dict[str, Path],
+    aws: MotoServer,
+    timeout: float,
+    *,
+    importtime: bool = False,
 ) -> None:
-    """One fresh interpreter for ``measured``; its figures are appended, or its error set."""
+    """One fresh interpreter for ``measured``; its figures are appended, or its error set.
+
+    With ``importtime`` the sample runs under ``-X importtime`` (which slows imports):
+    its figures are not kept, only its breakdown (:func:`import_breakdown`)."""
     import subprocess
 
     from infra.lambda_load import EVENTS_DIR, lambda_environment, run_child
@@ -267,7 +296,8 @@ def run_sample(
         "expect_status": 200 if measured.name == "baseline:fastapi" else None,
     }
     try:
-        proc, written, _ = run_child(__file__, spec, env, timeout)
+        options = ["-X", "importtime"] if importtime else []
+        proc, written, _ = run_child(__file__, spec, env, timeout, options=options)
     except subprocess.TimeoutExpired:
         measured.error = f"timed out after {timeout:.0f} s"
         return
@@ -276,9 +306,30 @@ def run_sample(
         output = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-12:])
         measured.error = f"{result.get('problem') or f'exited with {proc.returncode}'}\n{output}"
         return
+    if importtime:
+        measured.breakdown = import_breakdown(proc.stderr)
+        return
     measured.import_ms.append(result["import_ms"])
     measured.call_ms.append(result["call_ms"])
+    measured.peak_rss_mb.append(result["peak_rss_mb"])
     measured.compiled = max(measured.compiled, result["compiled"])
+
+
+def import_breakdown(stderr: str, most: int = 10) -> list[tuple[str, float]]:
+    """The ``most`` top-level packages whose modules took longest to import, with their
+    summed self time in ms, from ``python -X importtime``'s lines on ``stderr``
+    (``import time: <self us> | <cumulative us> | <indented module>``). Summing self
+    times per package adds up: no import is counted twice."""
+    totals: dict[str, float] = {}
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        fields = line.removeprefix("import time:").split("|")
+        if len(fields) != 3 or not fields[0].strip().isdigit():
+            continue  # the header line
+        package = fields[2].strip().split(".")[0]
+        totals[package] = totals.get(package, 0.0) + int(fields[0]) / 1000
+    return sorted(totals.items(), key=lambda item: item[1], reverse=True)[:most]
 
 
 def measure(
@@ -301,8 +352,20 @@ def measure(
             elif round_number < warmup:
                 measured.import_ms.pop()
                 measured.call_ms.pop()
+                measured.peak_rss_mb.pop()
         print(".", end="", file=sys.stderr, flush=True)
+    for measured in found:  # one more, untimed, for where the import time goes
+        if not measured.error:
+            run_sample(measured, layer_dirs, aws, timeout, importtime=True)
     print(file=sys.stderr)
+
+
+def rss_verdict(measured: Measured) -> str:
+    """`` (RSS goal met)`` / `` (RSS goal NOT met)`` for an event function, else ``""``."""
+    if measured.kind != "event":
+        return ""
+    met = max(measured.peak_rss_mb) <= EVENT_RSS_GOAL_MB
+    return " (RSS goal met)" if met else " (RSS goal NOT met)"
 
 
 def print_report(found: list[Measured]) -> None:
@@ -318,7 +381,7 @@ def print_report(found: list[Measured]) -> None:
     header = (
         f"{'function':<{width}}  {'kind':<8} {'event':<28} {'median':>7} {'min':>7}"
         f" {'import':>7} {'call':>6}  {'ratio':>6} {'goal':<12} {'met':<4}"
-        f" {'compiled':>8} {'size MB':>8}"
+        f" {'compiled':>8} {'size MB':>8} {'peak RSS MB':>11}"
     )
     print(header)
     print("-" * len(header))
@@ -344,7 +407,9 @@ def print_report(found: list[Measured]) -> None:
             f"{row} {total:>7.0f} {min(measured.totals):>7.0f}"
             f" {median(measured.import_ms):>7.0f} {median(measured.call_ms):>6.0f}"
             f"  {ratio:>6} {goal:<12} {met:<4} {measured.compiled:>8}"
-            f" {size:>8.1f}{'' if measured.size <= LAMBDA_UNZIPPED_LIMIT else ' > 250 MB!'}"
+            f" {size:>8.1f} {max(measured.peak_rss_mb):>11.0f}"
+            f"{'' if measured.size <= LAMBDA_UNZIPPED_LIMIT else ' > 250 MB!'}"
+            f"{rss_verdict(measured)}"
         )
     print(
         "median, min, import, call: ms in a fresh interpreter (import of the handler + first"
@@ -354,8 +419,17 @@ def print_report(found: list[Measured]) -> None:
         " the bare boto3 handler\n"
         "compiled: layer modules compiled at run time (no usable .pyc)\n"
         "size: the function + its layers, unzipped (as built, arm64), against Lambda's"
-        f" {LAMBDA_UNZIPPED_LIMIT / 2**20:.0f} MB"
+        f" {LAMBDA_UNZIPPED_LIMIT / 2**20:.0f} MB\n"
+        "peak RSS: the most any sample's process held resident by the end of its first call"
+        f" (goal for event functions: <= {EVENT_RSS_GOAL_MB} MB, Lambda's smallest memory size)"
     )
+    print()
+    print("where the import time goes (one extra sample under -X importtime, which slows it;")
+    print("self time summed per top-level package, the ten largest, ms):")
+    for measured in found:
+        if measured.breakdown:
+            parts = ", ".join(f"{name} {ms:.0f}" for name, ms in measured.breakdown)
+            print(f"  {measured.name}: {parts}")
     for measured in found:
         if measured.error:
             print()

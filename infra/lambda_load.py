@@ -38,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -392,10 +392,16 @@ def moto_closure() -> list[str]:
 
 
 def run_child(
-    script: str, spec: dict[str, Any], env: dict[str, str], timeout: float
+    script: str,
+    spec: dict[str, Any],
+    env: dict[str, str],
+    timeout: float,
+    *,
+    options: Sequence[str] = (),
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any] | None, float]:
     """Run ``script --child SPEC RESULT`` in a fresh isolated interpreter (``-I -S -B``: no
-    user site, no site-packages, no bytecode written), as Lambda starts a function.
+    user site, no site-packages, no bytecode written), as Lambda starts a function, with
+    the interpreter's extra ``options`` (``["-X", "importtime"]``) if any.
 
     Returns the process, the result it wrote (``None`` if it wrote none) and the wall
     seconds; raises :class:`subprocess.TimeoutExpired` after ``timeout`` seconds.
@@ -405,7 +411,17 @@ def run_child(
         spec_path.write_text(json.dumps(spec))
         started = time.perf_counter()
         proc = subprocess.run(  # noqa: S603 - this interpreter, a script of this project
-            [sys.executable, "-I", "-S", "-B", script, "--child", str(spec_path), str(result_path)],
+            [
+                sys.executable,
+                "-I",
+                "-S",
+                "-B",
+                *options,
+                script,
+                "--child",
+                str(spec_path),
+                str(result_path),
+            ],
             env=env,
             capture_output=True,
             text=True,
