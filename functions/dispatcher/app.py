@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outreach.clock import SystemClock
 from outreach.observability import logger, metrics, tracer
-from outreach.sending.send_queue import get_dispatcher
+from outreach.sending.work_queue import get_dispatcher
 
 
 @logger.inject_lambda_context

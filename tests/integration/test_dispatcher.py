@@ -11,8 +11,7 @@ import boto3
 
 from outreach.data.models import CampaignModel, dispatch_shard_for
 from outreach.sending.dispatch import CampaignWork, Dispatcher
-from outreach.sending.repository import ActiveCampaignRepository
-from outreach.sending.send_queue import SqsWorkQueue, get_dispatcher
+from outreach.sending.work_queue import ActiveCampaignRepository, SqsWorkQueue, get_dispatcher
 from outreach_local.runtime import LocalLambdaContext
 from outreach_local.template import REPO_ROOT
 from tests.support.iam_replay import function_handler

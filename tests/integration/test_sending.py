@@ -31,9 +31,9 @@ from outreach.campaigns.service import CampaignService
 from outreach.errors import Conflict
 from outreach.sending.daily_cap import sends_on
 from outreach.sending.dispatch import CampaignWork
-from outreach.sending.repository import ActiveCampaignRepository
 from outreach.sending.send_queue import handle_send_batch
 from outreach.sending.sender import CLAIM_LEASE, TIME_MARGIN_SECONDS, FaultHooks, SenderFactory
+from outreach.sending.work_queue import ActiveCampaignRepository
 from outreach.sms.providers import (
     AccountSendError,
     OutboundMessage,

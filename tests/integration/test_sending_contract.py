@@ -32,10 +32,10 @@ from outreach.sending import domain
 from outreach.sending.daily_cap import sends_on
 from outreach.sending.ports import ActiveCampaigns, SendingStore, SendingTurns
 from outreach.sending.repository import (
-    ActiveCampaignRepository,
     SendingRepository,
     SendingTurnRepository,
 )
+from outreach.sending.work_queue import ActiveCampaignRepository
 from tests.support import builders
 from tests.support.contract import IMPLEMENTATIONS, use_dynamodb
 from tests.support.fakes.sending import (

@@ -14,7 +14,7 @@ import pytest
 from outreach.clock import SimulatedClock
 from outreach.data.models import DISPATCH_SHARDS, dispatch_shard_for
 from outreach.sending.dispatch import CampaignWork, Dispatcher, tick_instant
-from outreach.sending.send_queue import SqsWorkQueue, get_dispatcher
+from outreach.sending.work_queue import SqsWorkQueue, get_dispatcher
 from tests.support.fakes.sending import InMemoryActiveCampaigns, InMemoryWorkQueue
 
 TICK = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)

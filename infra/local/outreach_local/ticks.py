@@ -34,9 +34,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from outreach.clock import Clock, SimulatedClock, to_iso
 from outreach.config import get_settings
 from outreach.sending.dispatch import CampaignWork, Dispatcher
-from outreach.sending.repository import ActiveCampaignRepository
 from outreach.sending.send_queue import handle_send_batch
 from outreach.sending.sender import SenderFactory, SendReport
+from outreach.sending.work_queue import ActiveCampaignRepository
 from outreach_local.runtime import LocalLambdaContext, load_function, service_name, service_scope
 from outreach_local.streams import get_stats_pump
 from outreach_local.timelines import OrganizationTimelines

@@ -5,8 +5,8 @@ fans out one unit per campaign so thousands of campaigns are handled in
 parallel, and no Scan is made in a tick path. Each tick Queries the sparse
 ``dispatch`` index of the campaigns table, one Query per shard, and puts one
 :class:`CampaignWork` per active campaign on the work queue (in the cloud, the
-FIFO send queue of :mod:`outreach.sending.send_queue`, whose
-``get_dispatcher()`` builds the dispatcher the Lambda runs).
+FIFO send queue, whose producer :mod:`outreach.sending.work_queue` and its
+``get_dispatcher()`` build the dispatcher the Lambda runs).
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from outreach.clock import Clock, to_iso
 from outreach.data.models import DISPATCH_SHARDS
-from outreach.sending.ports import ActiveCampaigns, WorkQueue
+
+if TYPE_CHECKING:  # only types: the dispatcher function loads no sending domain
+    from outreach.sending.ports import ActiveCampaigns, WorkQueue
 
 
 @dataclass(frozen=True)

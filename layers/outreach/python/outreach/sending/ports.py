@@ -1,8 +1,8 @@
 """What the sender and the dispatcher need from storage and the queue, as small Protocols.
 
 The DynamoDB implementations are :class:`~outreach.sending.repository.SendingRepository`
-and :class:`~outreach.sending.repository.ActiveCampaignRepository`, the SQS one is
-:class:`~outreach.sending.send_queue.SqsWorkQueue`; the in-memory ones the unit
+and :class:`~outreach.sending.work_queue.ActiveCampaignRepository`, the SQS one is
+:class:`~outreach.sending.work_queue.SqsWorkQueue`; the in-memory ones the unit
 tests use are in ``tests/support/fakes/sending.py``, and
 ``tests/integration/test_sending_contract.py`` holds both to the same behaviour.
 Two reads belong to other packages and come through their ports: the

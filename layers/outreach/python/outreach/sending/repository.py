@@ -17,7 +17,7 @@ fewer, never one more).
 
 The repositories bind no models themselves: their factories
 (:class:`~outreach.sending.sender.SenderFactory`,
-:func:`~outreach.sending.send_queue.get_dispatcher`) call ``ensure_models_bound()``.
+:func:`~outreach.sending.work_queue.get_dispatcher`) call ``ensure_models_bound()``.
 """
 
 from __future__ import annotations
@@ -96,15 +96,6 @@ def _pending_and_due(now: datetime) -> Condition:
         RecipientModel.retry_at.does_not_exist() | (RecipientModel.retry_at <= now)
     )
     return pending
-
-
-class ActiveCampaignRepository:
-    """Reads the sparse ``dispatch`` index: the only way the engine finds work."""
-
-    def in_shard(self, shard: int) -> Iterator[tuple[str, str]]:
-        """Yield ``(org_id, campaign_id)`` of every active campaign in ``shard`` (one Query)."""
-        for item in CampaignModel.dispatch.query(shard):
-            yield item.org_id, item.campaign_id
 
 
 class SendingRepository:
