@@ -3,9 +3,9 @@
 One message is one :class:`~outreach.sending.dispatch.CampaignWork` (its body is
 ``CampaignWork.to_message()``), put by the dispatcher that
 :func:`outreach.sending.work_queue.get_dispatcher` wires to this queue (the producer
-lives there, so that the dispatcher function does not load the sender). Messages are grouped by organization, so one
-sender number's sends are serial, and deduplicated by campaign and scheduled
-minute, so a tick the scheduler delivers twice fans out once.
+lives there, so that the dispatcher function does not load the sender). Messages are
+grouped by organization, so one sender number's sends are serial, and deduplicated by
+campaign and scheduled minute, so a tick the scheduler delivers twice fans out once.
 
 The consumer is Powertools' FIFO processor: at a message's failure it reports
 it and every later message of the same message group as failed
