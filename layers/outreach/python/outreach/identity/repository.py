@@ -128,28 +128,6 @@ def _number(stored: float | None, default: int) -> int:
     return default if stored is None else int(stored)
 
 
-def _apply(item: OrganizationModel, organization: Organization) -> None:
-    """Copy ``organization``'s changeable settings onto ``item`` (its id and creation stay)."""
-    item.name = organization.name
-    item.timezone = organization.timezone
-    item.sender_number = organization.sender_number
-    item.messages_per_second = organization.messages_per_second
-    item.quiet_hours_start = organization.quiet_hours_start
-    item.quiet_hours_end = organization.quiet_hours_end
-    texts = _help_text_fields(organization)
-    item.help_text = texts["help_text"]
-    item.help_texts = texts["help_texts"]
-    item.opt_out_footer = organization.opt_out_footer
-    item.fallback_time_zones = list(organization.fallback_time_zones)
-    item.support_contact = organization.support_contact
-    item.opt_out_confirmations = dict(organization.opt_out_confirmations) or None
-    item.allowed_countries = list(organization.allowed_countries) or None
-    item.daily_message_limit = organization.daily_message_limit
-    item.contact_daily_limit = organization.contact_daily_limit
-    item.auto_reply_hourly_limit = organization.auto_reply_hourly_limit
-    item.updated_at = organization.updated_at
-
-
 def _user(item: UserModel) -> User:
     return from_item(User, item, id=item.user_id, role=Role(item.role))
 
@@ -204,7 +182,8 @@ class IdentityRepository:
             item = OrganizationModel.get(org_id, consistent_read=True)
         except DoesNotExist as error:
             raise NotFound("Organization not found.") from error
-        _apply(item, changes.applied_to(_organization(item), now=now))
+        # The whole item is written again (a put): the changed organization, as created.
+        item = self._organization_item(changes.applied_to(_organization(item), now=now))
         unchanged = OrganizationModel.org_id.exists() & (
             OrganizationModel.sender_number == old_sender
             if old_sender is not None
