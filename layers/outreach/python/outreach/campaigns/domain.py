@@ -144,6 +144,11 @@ class Audience:
             return {"tags": list(self.tags)}
         return {"contact_ids": list(self.contact_ids)}
 
+    def selects(self, contact_id: str, tags: Iterable[str]) -> bool:
+        """Whether this selection takes the contact ``contact_id`` tagged ``tags`` (as the
+        start's reads of everyone, of the tags' members or of the ids do)."""
+        return self.all or contact_id in self.contact_ids or not set(self.tags).isdisjoint(tags)
+
     def same_as(self, other: Audience) -> bool:
         """The same selection, whatever the order of the tags or ids."""
         return (self.all, set(self.tags), set(self.contact_ids)) == (

@@ -453,13 +453,7 @@ class _Audience:
         """Why :meth:`keep` did not keep ``contact`` (called after it saw every member of
         ``campaign``'s audience): not a member of the audience at all, else the first
         reason of :class:`LeftOut`'s order its number meets (the reach is the last)."""
-        selection = campaign.audience
-        member = (
-            selection.all
-            or bool(set(selection.tags) & set(contact.tags))
-            or contact.id in selection.contact_ids
-        )
-        if not member:
+        if not campaign.audience.selects(contact.id, contact.tags):
             return LeftOutReason.NOT_IN_AUDIENCE
         if contact.phone in self.suppressed:
             return LeftOutReason.OPTED_OUT
