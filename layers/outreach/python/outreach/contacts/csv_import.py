@@ -245,8 +245,9 @@ def _state(values: dict[str, str]) -> tuple[str | None, str | None, dict[str, st
     or ``region`` abroad is no mistake, so only the ``state`` column is reported); and the
     cells that name no US state, by column, for the row's attributes."""
     cells = {column: values.pop(column) for column in STATE_COLUMNS if column in values}
-    code = next((found for cell in cells.values() if (found := state_code(cell))), None)
-    not_states = {column: cell for column, cell in cells.items() if state_code(cell) is None}
+    codes = {column: state_code(cell) for column, cell in cells.items()}
+    code = next((found for found in codes.values() if found is not None), None)
+    not_states = {column: cell for column, cell in cells.items() if codes[column] is None}
     problem = None
     if code is None and "state" in not_states:
         problem = (
