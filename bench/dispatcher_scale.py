@@ -482,15 +482,6 @@ class Size:
         return max(tick.calls[name] for tick in self.ticks[label])
 
 
-def verdict(value: float, goal: float, unit: str) -> str:
-    if value <= goal:
-        return f"goal met ({value:.2f} <= {goal:g}{unit})"
-    return (
-        f"goal not met: {value:.2f} vs <= {goal:g}{unit}, "
-        f"{value - goal:.2f}{unit} over ({value / goal:.1f}x the goal)"
-    )
-
-
 def main() -> None:  # noqa: PLR0915 - one linear measurement script
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -610,6 +601,8 @@ def report(
     stock_moto: bool,
     total_s: float,
 ) -> None:
+    from bench._goals import verdict
+
     print(
         "The dispatcher at scale: one tick (get_dispatcher().dispatch) beside a raw boto3"
         " Query + SendMessageBatch loop"

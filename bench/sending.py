@@ -142,15 +142,6 @@ class Measured:
         return self.recorder.total_rcu + self.recorder.total_wcu
 
 
-def verdict(value: float, goal: float, unit: str) -> str:
-    if value <= goal:
-        return f"goal met ({value:.2f} <= {goal:g}{unit})"
-    return (
-        f"goal not met: {value:.2f} vs <= {goal:g}{unit}, "
-        f"{value - goal:.2f}{unit} over ({value / goal:.1f}x the goal)"
-    )
-
-
 def print_breakdown(measured: Measured, copies_s: float = 0.0) -> None:
     recorder = measured.recorder
     n = measured.messages
@@ -199,6 +190,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     n: int = args.messages
     assert 0 < n <= 10_000, "engine.boston() numbers run out at 10,000"
 
+    from bench._goals import verdict
     from bench._setup import use_bench_environment
 
     use_bench_environment(PREFIX)  # before any project module is imported
