@@ -29,11 +29,7 @@ POWERTOOLS_READS = {
 
 def settings_reads() -> set[str]:
     """The environment variables :class:`outreach.config.Settings` reads."""
-    names = set()
-    for name, field in Settings.model_fields.items():
-        alias = field.validation_alias or field.alias
-        names.add(str(alias if isinstance(alias, str) else name).upper())
-    return names
+    return set(Settings.environment_variables().values())
 
 
 def env_file() -> dict[str, dict[str, str]]:
@@ -71,7 +67,7 @@ def test_env_file_sets_only_declared_variables_the_code_reads(logical_id: str) -
 @pytest.mark.parametrize("logical_id", sorted(functions()))
 def test_env_file_points_every_function_at_a_local_dynamodb(logical_id: str) -> None:
     variables = env_file()[logical_id]
-    settings = Settings.model_validate({name.lower(): value for name, value in variables.items()})
+    settings = Settings.from_environ(variables)
     assert settings.dynamodb_endpoint == "http://host.docker.internal:8000"
     assert settings.sms_provider == "sandbox"
 

@@ -2,15 +2,22 @@
 
 Nothing here runs at import: handlers call :func:`get_settings` when they first
 need a value, so tests can set the environment (or clear the cache) first.
+
+Stdlib only, on purpose: every function reads its settings on its first call,
+and pydantic-settings (with the pydantic models it builds) cost the event
+functions about 150 ms of each cold start (``bench/cold_start.py``) for a dozen
+strings, two integers and one enum.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Any
 
 from outreach import __version__
 
@@ -23,43 +30,106 @@ class SmsProviderName(StrEnum):
     END_USER_MESSAGING = "end_user_messaging"
 
 
-class Settings(BaseSettings):
-    """Every setting Outreach reads from its environment."""
+class ConfigurationError(ValueError):
+    """An environment variable holds a value its setting cannot take (the message names it)."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    version: str = Field(default=__version__, alias="APP_VERSION")
-    aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+def _text(value: str) -> str:
+    return value
+
+
+def _optional(value: str) -> str | None:
+    """Empty means unset: template.yaml declares some variables empty so that
+    ``sam local --env-vars`` can set them (``DYNAMODB_ENDPOINT``)."""
+    return value or None
+
+
+def _seconds(value: str) -> int:
+    number = int(value.strip())
+    if number <= 0:
+        raise ValueError("must be a positive number of seconds")
+    return number
+
+
+def _read(parse: Callable[[str], Any], env: str = "") -> dict[str, Any]:
+    """A field's metadata: read from the environment variable ``env`` (default: the
+    field's name in upper case), converted by ``parse``; its default when absent."""
+    return {"env": env, "parse": parse}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting Outreach reads from its environment.
+
+    Build it with :meth:`from_environ`; constructing it directly (tests) normalises
+    empty optional values to ``None`` the same way.
+    """
+
+    version: str = field(default=__version__, metadata=_read(_text, env="APP_VERSION"))
+    aws_region: str = field(default="us-east-1", metadata=_read(_text))
     # Every table is named "<table_prefix><logical name>" (see outreach.data.models).
-    table_prefix: str = "outreach-local-"
+    table_prefix: str = field(default="outreach-local-", metadata=_read(_text))
     # Set locally (embedded moto server or DynamoDB Local); unset in the cloud.
-    dynamodb_endpoint: str | None = None
+    dynamodb_endpoint: str | None = field(default=None, metadata=_read(_optional))
 
     # Token signing: the cloud passes the Secrets Manager ARN, local runs pass the key.
-    jwt_secret_arn: str | None = None
-    jwt_secret: str | None = Field(default=None, repr=False)
-    jwt_issuer: str = "outreach"
-    jwt_audience: str = "outreach-api"
-    access_token_ttl_seconds: int = 15 * 60
-    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    jwt_secret_arn: str | None = field(default=None, metadata=_read(_optional))
+    jwt_secret: str | None = field(default=None, metadata=_read(_optional), repr=False)
+    jwt_issuer: str = field(default="outreach", metadata=_read(_text))
+    jwt_audience: str = field(default="outreach-api", metadata=_read(_text))
+    access_token_ttl_seconds: int = field(default=15 * 60, metadata=_read(_seconds))
+    refresh_token_ttl_seconds: int = field(default=30 * 24 * 3600, metadata=_read(_seconds))
 
-    sms_provider: SmsProviderName = SmsProviderName.SANDBOX
+    sms_provider: SmsProviderName = field(
+        default=SmsProviderName.SANDBOX, metadata=_read(SmsProviderName)
+    )
     # End User Messaging SMS: the configuration set whose event destination
     # publishes delivery receipts; the origination identity is the org's number.
-    sms_configuration_set: str | None = None
-    send_queue_url: str | None = None
+    sms_configuration_set: str | None = field(default=None, metadata=_read(_optional))
+    send_queue_url: str | None = field(default=None, metadata=_read(_optional))
     # The inbound function accepts notifications from these two topics only.
-    inbound_texts_topic_arn: str | None = None
-    delivery_events_topic_arn: str | None = None
+    inbound_texts_topic_arn: str | None = field(default=None, metadata=_read(_optional))
+    delivery_events_topic_arn: str | None = field(default=None, metadata=_read(_optional))
 
-    @field_validator("dynamodb_endpoint", mode="before")
+    def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):
+            if item.metadata["parse"] is _optional and getattr(self, item.name) == "":
+                object.__setattr__(self, item.name, None)
+
     @classmethod
-    def _empty_endpoint_is_unset(cls, value: object) -> object:
-        """template.yaml declares DYNAMODB_ENDPOINT empty, so `sam local --env-vars` can set it."""
-        return value or None
+    def environment_variables(cls) -> dict[str, str]:
+        """Field name -> the environment variable it is read from."""
+        return {
+            item.name: item.metadata["env"] or item.name.upper() for item in dataclasses.fields(cls)
+        }
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings from ``environ`` (default: ``os.environ``); variable names are
+        upper case, absent ones take their defaults. Raises :class:`ConfigurationError`
+        naming the variable when a value cannot be converted (``SMS_PROVIDER=sms``,
+        ``ACCESS_TOKEN_TTL_SECONDS=soon``)."""
+        source = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        names = cls.environment_variables()
+        for item in dataclasses.fields(cls):
+            variable = names[item.name]
+            if variable not in source:
+                continue
+            raw = source[variable]
+            try:
+                values[item.name] = item.metadata["parse"](raw)
+            except ValueError as exc:
+                allowed = ""
+                if item.metadata["parse"] is SmsProviderName:
+                    allowed = f" (one of {', '.join(p.value for p in SmsProviderName)})"
+                raise ConfigurationError(
+                    f"{variable}={raw!r} is not a valid value{allowed}: {exc}"
+                ) from None
+        return cls(**values)
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Return the process-wide settings, read from the environment on first use."""
-    return Settings()
+    return Settings.from_environ()
