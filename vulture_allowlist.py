@@ -58,3 +58,6 @@ _.sources
 # Stored attributes no code reads back yet, kept for the record an operator reads in the
 # table (docs/data-model.md): when a number was last texted.
 _.last_sent_at
+
+# PynamoDB reads a table connection's `connection` (outreach.data.binding sets the shared one).
+_.connection

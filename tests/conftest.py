@@ -16,7 +16,6 @@ from typing import Any
 import boto3
 import botocore.loaders
 import botocore.session
-import pynamodb.connection.base
 import pytest
 from moto.core.botocore_stubber import BotocoreStubber
 
@@ -45,33 +44,8 @@ use_environment(TEST_ENVIRONMENT)
 # models are read-only data, and the sessions and clients stay new for every test.
 botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)
 
-# PynamoDB opens a botocore session for each connection and thread, and every test binds
-# new connections (bind_models) and runs each handler call in new threads: building a
-# session registers botocore's handlers, about 0.07 s, several times a test. One session
-# serves them all, its client creation one thread at a time (botocore sessions are not
-# thread-safe); each connection still builds its own client, configured as it asks.
-_shared_sessions: list[botocore.session.Session] = []
-_session_lock = threading.Lock()
-
-
-def _shared_session(
-    env_vars: dict[str, tuple[Any, Any, Any, Any]] | None = None,
-) -> botocore.session.Session:
-    with _session_lock:
-        if not _shared_sessions:
-            session = botocore.session.get_session(env_vars)
-            create_client = session.create_client
-
-            def create_client_alone(*args: Any, **kwargs: Any) -> Any:
-                with _session_lock:
-                    return create_client(*args, **kwargs)
-
-            session.create_client = create_client_alone  # type: ignore[method-assign]
-            _shared_sessions.append(session)
-        return _shared_sessions[0]
-
-
-pynamodb.connection.base.get_session = _shared_session  # type: ignore[attr-defined]
+# PynamoDB's models and every boto3 client share the process's botocore session
+# (outreach.aws), made again for each test (it is an environment factory).
 
 # DynamoDB applies each request atomically; moto in-process lets two threads' requests
 # interleave inside each other (a failed transaction restores the copies of its tables

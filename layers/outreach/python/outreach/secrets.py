@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import boto3
-
+from outreach import aws
 from outreach.config import get_settings
 
 MIN_KEY_BYTES = 32
@@ -22,7 +21,7 @@ def get_signing_key() -> bytes:
     if settings.jwt_secret:
         key = settings.jwt_secret.encode()
     elif settings.jwt_secret_arn:
-        client = boto3.client("secretsmanager", region_name=settings.aws_region)
+        client = aws.client("secretsmanager", region_name=settings.aws_region)
         key = client.get_secret_value(SecretId=settings.jwt_secret_arn)["SecretString"].encode()
     else:
         raise RuntimeError("No signing key: set JWT_SECRET_ARN (cloud) or JWT_SECRET (local)")

@@ -15,8 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import boto3
-
+from outreach import aws
 from outreach.config import get_settings
 from outreach.data.binding import ensure_models_bound
 from outreach.data.models import CampaignModel
@@ -45,7 +44,7 @@ class SqsWorkQueue:
         self, queue_url: str, client: SQSClient | None = None, *, parallelism: int = 8
     ) -> None:
         self._queue_url = queue_url
-        self._client = client or boto3.client("sqs", region_name=get_settings().aws_region)
+        self._client = client or aws.client("sqs", region_name=get_settings().aws_region)
         self._parallelism = parallelism
 
     def publish(self, works: Sequence[CampaignWork]) -> None:

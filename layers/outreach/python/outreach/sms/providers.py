@@ -21,7 +21,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -32,6 +31,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from outreach import aws
 from outreach.config import SmsProviderName, get_settings
 from outreach.ids import new_id
 from outreach.sms.outbox import (
@@ -231,7 +231,7 @@ class SnsProvider:
     """Amazon SNS SMS (``Publish`` to a phone number)."""
 
     def __init__(self, client: Any | None = None) -> None:
-        self._client = client or boto3.client(
+        self._client = client or aws.client(
             "sns", region_name=get_settings().aws_region, config=_NO_SDK_RETRIES
         )
 
@@ -266,7 +266,7 @@ class EndUserMessagingProvider:
         *,
         configuration_set: str | None = None,
     ) -> None:
-        self._client = client or boto3.client(
+        self._client = client or aws.client(
             "pinpoint-sms-voice-v2", region_name=get_settings().aws_region, config=_NO_SDK_RETRIES
         )
         self._configuration_set = configuration_set
