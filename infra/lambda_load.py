@@ -360,8 +360,14 @@ def lambda_environment(target: Target, task: Path) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
-        # No X-Ray daemon here (the tracer still loads as in Lambda).
-        "POWERTOOLS_TRACE_DISABLED": "true",
+        # Active tracing, as the template asks (Tracing: Active): Lambda passes the trace
+        # header and the daemon's address, so the tracer loads the X-Ray SDK and patches
+        # botocore as it does there. Segments go by UDP to a port nobody listens on.
+        "_X_AMZN_TRACE_ID": (
+            "Root=1-67890abc-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1"
+        ),
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
     }
     return {**base, **target.env}
 
