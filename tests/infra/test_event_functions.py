@@ -1,4 +1,5 @@
-"""Event functions never import FastAPI (it costs ~650 ms of cold start)."""
+"""Event functions never import FastAPI (it costs ~650 ms of cold start); an API function
+loads only its own domain's service and routes (and identity's, which authenticates)."""
 
 import subprocess
 import sys
@@ -56,3 +57,44 @@ def test_event_function_does_not_import_fastapi(function: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"{function} imports {result.stdout.strip()}"
+
+
+DOMAIN_PROBE = """
+import importlib.util, os, sys
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+spec = importlib.util.spec_from_file_location("probe_app", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+print(",".join(sorted(name for name in sys.modules if name.endswith((".service", ".routes")))))
+"""
+
+# The services and routes each API function may load: its own domain's, and identity's
+# (every route authenticates its caller). Another domain's service costs a cold start
+# its imports (about 65 ms for the campaigns service in the contacts function).
+API_DOMAINS = {
+    "identity": {"identity"},
+    "contacts": {"contacts", "identity"},
+    "campaigns": {"campaigns", "identity"},
+}
+
+
+def test_every_api_function_has_its_domains_listed() -> None:
+    assert sorted(API_DOMAINS) == sorted(_functions_by_trigger()["api"])
+
+
+@pytest.mark.parametrize("function", sorted(API_DOMAINS))
+def test_api_function_loads_only_its_domains_service_and_routes(function: str) -> None:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and file
+        [sys.executable, "-c", DOMAIN_PROBE, str(REPO_ROOT / "functions" / function / "app.py")],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO_ROOT / "layers/outreach/python"), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = {name for name in result.stdout.strip().split(",") if name.startswith("outreach.")}
+    domains = {name.split(".")[1] for name in loaded}
+    assert function in domains, loaded
+    assert domains <= API_DOMAINS[function], sorted(loaded)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
-from outreach.api.deps import CallerDep, CampaignServiceDep
+from outreach.api.deps import CallerDep
 from outreach.api.pagination import PageQueryDep
 from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus, SendsQuery
 from outreach.campaigns.schemas import (
@@ -19,7 +20,9 @@ from outreach.campaigns.schemas import (
     SendsPublic,
     StatsPublic,
 )
-from outreach.campaigns.service import CampaignService
+from outreach.campaigns.service import CampaignService, get_campaign_service
+
+CampaignServiceDep = Annotated[CampaignService, Depends(get_campaign_service)]
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from outreach.api.deps import CallerDep, ContactServiceDep
+from outreach.api.deps import CallerDep
 from outreach.api.pagination import PageQueryDep
 from outreach.contacts.schemas import (
     ContactCreate,
@@ -21,6 +21,9 @@ from outreach.contacts.schemas import (
     import_tags,
     read_csv_upload,
 )
+from outreach.contacts.service import ContactService, get_contact_service
+
+ContactServiceDep = Annotated[ContactService, Depends(get_contact_service)]
 
 contacts_router = APIRouter(prefix="/v1/contacts", tags=["contacts"])
 opt_outs_router = APIRouter(prefix="/v1/opt-outs", tags=["opt-outs"])
