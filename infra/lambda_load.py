@@ -63,6 +63,8 @@ EVENT_PREFIXES = {
     "HttpApi": "api-",
 }
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64"}
+# The signing key the child's Secrets Manager (moto) holds: a local stand-in, not a secret.
+LOCAL_SIGNING_KEY = "local-signing-key-" + "x" * 40
 
 
 # --- The template ---------------------------------------------------------------------
@@ -327,7 +329,7 @@ def create_resources(
     for name, (kind, logical, value) in created.items():
         if kind == "AWS::SecretsManager::Secret":
             secrets = client("secretsmanager")
-            arn = secrets.create_secret(Name=logical, SecretString="local-signing-key-" + "x" * 40)
+            arn = secrets.create_secret(Name=logical, SecretString=LOCAL_SIGNING_KEY)
             env[name] = str(arn["ARN"])
         elif kind == "AWS::SQS::Queue":
             queue = value.rsplit("/", 1)[1]
