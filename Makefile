@@ -86,8 +86,9 @@ deploy-check: venv $(SAM_VENV)/.installed
 	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM) build --region $(AWS_REGION)
 	$(PY) infra/lambda_load.py
 
-bench: venv
-	@for script in bench/*.py; do echo "== $$script"; $(LOCAL_PATH) $(PY) $$script || exit 1; done
+# bench/cold_start.py loads the built functions and layers: deploy-check builds them first.
+bench: deploy-check
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(LOCAL_PATH) $(PY) $$script || exit 1; done
 
 # The area code -> US state table the state rules read, distilled from libphonenumber's
 # geocoder (tests/unit/test_state_rules.py fails when it is stale).

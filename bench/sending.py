@@ -44,12 +44,19 @@ subtracted from the times printed. moto copies every table a
 ``TransactWriteItems`` touches (its rollback backup; DynamoDB does not); that
 time is measured and shown, but not subtracted from the headline figures.
 
+The whole run is repeated ``--runs`` times (default 5), each in a fresh process;
+the first run's report is printed in full, then each run's ratio and units, and
+the goals (time ratio <= 1.5, units <= 6) are judged on the medians.
+
     PYTHONPATH=layers/outreach/python:infra/local .venv/bin/python bench/sending.py
+    ... bench/sending.py --runs 1 --messages 200    # one quick run
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 import uuid
@@ -186,8 +193,19 @@ def print_breakdown(measured: Measured, copies_s: float = 0.0) -> None:
 def main() -> None:  # noqa: PLR0915 - one linear measurement script
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=500, help="messages to send (default 500)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=5,
+        help="whole runs, each in a fresh process; the goals are judged on their medians"
+        " (default 5, the cold-start issue's robustness rule)",
+    )
+    parser.add_argument("--summary-json", help=argparse.SUPPRESS)  # one run's figures, for --runs
     args = parser.parse_args()
     n: int = args.messages
+    if args.runs > 1:
+        repeat(n, args.runs)
+        return
     assert 0 < n <= 10_000, "engine.boston() numbers run out at 10,000"
 
     from bench._goals import verdict
@@ -413,6 +431,52 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     print_breakdown(raw_run)
     print(f"  (the recorder's own reads took {raw_recorder.overhead_s:.2f} s, subtracted)")
     print(f"total run {total_s:.0f} s")
+    if args.summary_json:
+        with open(args.summary_json, "w") as handle:
+            json.dump({"ratio": ratio, "units": units}, handle)
+
+
+def repeat(n: int, runs: int) -> None:
+    """``runs`` whole runs, one after the other, each in a fresh interpreter (its own moto,
+    world and caches): the first run's full report, then every run's ratio and units and
+    the goals judged on the medians. The time ratio moves by about +-0.1 from run to run
+    on a 2-core machine; a median of 5 is the issue's rule for calling the goal met."""
+    import subprocess
+    import tempfile
+    from statistics import median
+
+    from bench._goals import verdict
+
+    figures: list[dict[str, float]] = []
+    for index in range(runs):
+        with tempfile.TemporaryDirectory() as scratch:
+            path = os.path.join(scratch, "summary.json")
+            command = [sys.executable, __file__, "--messages", str(n), "--runs", "1"]
+            proc = subprocess.run(
+                [*command, "--summary-json", path],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if proc.returncode != 0:
+                sys.stdout.write(proc.stdout + proc.stderr)
+                raise SystemExit(f"run {index + 1} failed (exit {proc.returncode})")
+            with open(path) as handle:
+                figures.append(json.load(handle))
+        if index == 0:
+            sys.stdout.write(proc.stdout)
+            print()
+        print(
+            f"run {index + 1}/{runs}: time ratio {figures[-1]['ratio']:.2f},"
+            f" units/msg {figures[-1]['units']:.2f}",
+            flush=True,
+        )
+    ratios = [f["ratio"] for f in figures]
+    units = [f["units"] for f in figures]
+    print(f"median of {runs} runs (ratios {', '.join(f'{r:.2f}' for r in sorted(ratios))}):")
+    print(f"  time ratio sender / raw: {verdict(median(ratios), GOAL_RATIO, 'x')}")
+    unit_verdict = verdict(median(units), GOAL_UNITS, " units")
+    print(f"  units per message, sender + stats function: {unit_verdict}")
 
 
 if __name__ == "__main__":
