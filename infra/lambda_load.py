@@ -363,8 +363,8 @@ def lambda_environment(target: Target, task: Path) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         # Active tracing, as the template asks (Tracing: Active): Lambda passes the trace
-        # header and the daemon's address, so the tracer loads the X-Ray SDK and patches
-        # botocore as it does there. Segments go by UDP to a port nobody listens on.
+        # header and the daemon's address (whatever reads them sees what it would there;
+        # a segment sent by UDP goes to a port nobody listens on).
         "_X_AMZN_TRACE_ID": (
             "Root=1-67890abc-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1"
         ),

@@ -63,9 +63,7 @@ def _one_request_at_a_time(self: BotocoreStubber, request: Any) -> Any:
 
 BotocoreStubber.process_request = _one_request_at_a_time  # type: ignore[method-assign]
 
-# The X-Ray recorder behind the tracer opens a UDP socket when created (it sends
-# nothing while tracing is disabled): create it before sockets are blocked.
-import outreach.observability  # noqa: E402, F401
+import outreach.observability  # noqa: E402, F401 - the logger and metrics, configured once
 from outreach.config import get_settings  # noqa: E402
 from outreach.data.binding import bind_models  # noqa: E402
 from outreach_local.runtime import LocalLambdaContext  # noqa: E402

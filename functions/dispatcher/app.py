@@ -12,12 +12,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outreach.clock import SystemClock
-from outreach.observability import logger, metrics, tracer
+from outreach.observability import logger, metrics
 from outreach.sending.work_queue import get_dispatcher
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)  # no bodies in traces
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Fan the active campaigns of this tick out to the send queue."""

@@ -10,11 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from outreach.config import get_settings
 from outreach.inbound.service import get_inbound_service
 from outreach.inbound.sqs import InboundTopics, handle_inbound_batch
-from outreach.observability import logger, metrics, tracer
+from outreach.observability import logger, metrics
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)  # no bodies in traces
 @metrics.log_metrics
 @event_source(data_class=SQSEvent)
 def handler(event: SQSEvent, context: LambdaContext) -> dict[str, Any]:

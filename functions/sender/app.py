@@ -7,13 +7,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from outreach.observability import logger, metrics, tracer
+from outreach.observability import logger, metrics
 from outreach.sending.send_queue import handle_send_batch
 from outreach.sending.sender import get_sender_factory
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)  # no bodies in traces
 @metrics.log_metrics
 @event_source(data_class=SQSEvent)
 def handler(event: SQSEvent, context: LambdaContext) -> dict[str, Any]:

@@ -8,13 +8,12 @@ from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, ev
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from outreach.clock import SystemClock
-from outreach.observability import logger, metrics, tracer
+from outreach.observability import logger, metrics
 from outreach.stats.repository import build_stats_repository
 from outreach.stats.stream import handle_window
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)  # no bodies in traces
 @metrics.log_metrics
 @event_source(data_class=DynamoDBStreamEvent)
 def handler(event: DynamoDBStreamEvent, context: LambdaContext) -> dict[str, Any]:

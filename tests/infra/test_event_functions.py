@@ -12,7 +12,6 @@ from outreach_local.template import REPO_ROOT, load_template
 PROBE = """
 import importlib.util, os, sys
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 spec = importlib.util.spec_from_file_location("probe_app", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
@@ -62,7 +61,6 @@ def test_event_function_does_not_import_fastapi(function: str) -> None:
 DOMAIN_PROBE = """
 import importlib.util, os, sys
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 spec = importlib.util.spec_from_file_location("probe_app", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)

@@ -1,102 +1,87 @@
-"""No handler puts a response body into its X-Ray trace (tokens, contact lists, phones).
+"""Tracing is Lambda's active tracing: no tracing SDK in any function, and every AWS call
+carries the invocation's trace header, so a trace follows a message from function to
+function (outreach.observability says why the X-Ray SDK went).
 
-The handlers are run with a recording stand-in for the X-Ray provider, as if
-tracing were on in Lambda, and with the template's environment: whatever the
-subsegment is given is what X-Ray would store.
+With no SDK loaded, nothing of a request or a response (tokens, contact lists, phones)
+can reach a trace: Lambda's own segments hold timings and errors only.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
-from outreach.observability import tracer
-from outreach_local.runtime import LocalLambdaContext, load_function
-from outreach_local.template import REPO_ROOT
-from tests.support.api import http_event
+from outreach import aws
+from outreach_local.template import REPO_ROOT, load_template
 
-PASSWORD = "correct horse battery staple"
+PROBE = """
+import importlib.util, os, sys
+os.environ.update(AWS_DEFAULT_REGION="us-east-1", AWS_LAMBDA_FUNCTION_NAME="probe",
+                  _X_AMZN_TRACE_ID="Root=1-67890abc-0123456789abcdef01234567;Sampled=1")
+spec = importlib.util.spec_from_file_location("probe_app", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+print(",".join(sorted(name for name in sys.modules if name.split(".")[0] in
+                      ("aws_xray_sdk", "opentelemetry.sdk", "wrapt"))))
+"""
 
-
-class _Subsegment:
-    def __init__(self, record: list[tuple[str, str, Any]]) -> None:
-        self._record = record
-
-    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
-        self._record.append(("metadata", key, value))
-
-    def put_annotation(self, key: str, value: Any) -> None:
-        self._record.append(("annotation", key, value))
-
-    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None:
-        self._record.append(("exception", type(exception).__name__, None))
+TRACE = "Root=1-67890abc-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1"
 
 
-class RecordingProvider:
-    """What the X-Ray recorder is given, for the tracer's ``in_subsegment``."""
-
-    def __init__(self) -> None:
-        self.record: list[tuple[str, str, Any]] = []
-
-    @contextmanager
-    def in_subsegment(self, name: str | None = None, **_: Any) -> Iterator[_Subsegment]:
-        self.record.append(("subsegment", name or "", None))
-        yield _Subsegment(self.record)
+def _functions() -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in load_template()["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
 
 
-@pytest.fixture
-def xray(monkeypatch: pytest.MonkeyPatch) -> RecordingProvider:
-    provider = RecordingProvider()
-    monkeypatch.setattr(tracer, "provider", provider)
-    return provider
+def test_every_function_is_traced_actively_by_lambda() -> None:
+    assert load_template()["Globals"]["Function"]["Tracing"] == "Active"
+    overridden = {
+        name: resource["Properties"]["Tracing"]
+        for name, resource in _functions().items()
+        if "Tracing" in resource["Properties"]
+    }
+    assert overridden == {}, overridden
 
 
-def test_no_api_response_reaches_the_trace(
-    aws: None, lambda_context: LocalLambdaContext, xray: RecordingProvider
-) -> None:
-    handler = load_function("identity").handler
-    registered = handler(
-        http_event(
-            "POST",
-            "/v1/auth/register",
-            body={
-                "email": "trace@example.test",
-                "password": PASSWORD,
-                "full_name": "Trace",
-                "organization_name": "Trace Co",
-            },
-        ),
-        lambda_context,
+@pytest.mark.parametrize(
+    "code_uri", sorted(r["Properties"]["CodeUri"] for r in _functions().values())
+)
+def test_no_function_loads_a_tracing_sdk(code_uri: str) -> None:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and file
+        [sys.executable, "-c", PROBE, str(REPO_ROOT / code_uri / "app.py")],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO_ROOT / "layers/outreach/python"), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+        check=False,
     )
-    assert registered["statusCode"] == 201
-    login = handler(
-        http_event(
-            "POST",
-            "/v1/auth/login",
-            body={"email": "trace@example.test", "password": PASSWORD},
-        ),
-        lambda_context,
-    )
-    token = json.loads(login["body"])["refresh_token"]
-    assert [kind for kind, *_ in xray.record].count("subsegment") == 2
-    assert not [entry for entry in xray.record if entry[0] == "metadata"], xray.record
-    assert token not in repr(xray.record)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"{code_uri} loads {result.stdout.strip()}"
 
 
-def test_no_event_function_response_reaches_the_trace(
-    send_queue: str, lambda_context: LocalLambdaContext, xray: RecordingProvider
+def test_aws_calls_carry_the_invocations_trace_header(
+    send_queue: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for function, event_file in (
-        ("dispatcher", "scheduler-tick.json"),
-        ("sender", "sqs-send.json"),
-        ("stats", "dynamodb-stream-window.json"),
-    ):
-        event = json.loads((REPO_ROOT / "infra/events" / event_file).read_text())
-        response = load_function(function).handler(event, lambda_context)
-        assert response is not None
-    assert [kind for kind, *_ in xray.record].count("subsegment") == 3
-    assert not [entry for entry in xray.record if entry[0] == "metadata"], xray.record
+    # Given a Lambda invocation's environment (Lambda sets both for every invocation),
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "outreach-dev-DispatcherFunction")
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE)
+    sent: list[str] = []
+
+    def capture(request: Any, **_: Any) -> None:
+        header = request.headers.get("X-Amzn-Trace-Id", b"")
+        sent.append(header.decode() if isinstance(header, bytes) else header)
+
+    sqs = aws.client("sqs", region_name="us-east-1")
+    sqs.meta.events.register_first("before-send.sqs", capture)
+    # when the function calls AWS (here: the dispatcher's queue),
+    sqs.send_message(
+        QueueUrl=send_queue, MessageBody="{}", MessageGroupId="org", MessageDeduplicationId="1"
+    )
+    # then the call carries the trace header, which SQS hands on to the sender's trace.
+    assert sent == [TRACE]

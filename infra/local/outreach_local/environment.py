@@ -1,14 +1,14 @@
 """The local stack's environment, set before any project module is imported.
 
 In Lambda the environment is complete before the first line of a function's
-code runs, so module-level objects built from it (Powertools' logger, tracer
-and metrics) see every variable. The local stack gives them the same: its
+code runs, so module-level objects built from it (Powertools' logger and
+metrics) see every variable. The local stack gives them the same: its
 entry point (``python -m outreach_local``) calls :func:`apply_defaults` first,
 and only then imports the server, the functions and the ``outreach`` package.
 
 The values come from template.yaml's ``Globals`` (what every function gets in
 the cloud), plus what the embedded AWS needs (credentials, region) and what
-is local by nature (the sandbox provider, tracing off, the signing key file).
+is local by nature (the sandbox provider, the signing key file).
 A variable already set by the user wins.
 
 This module imports nothing of ``outreach``: importing it must never build a
@@ -54,9 +54,9 @@ def embedded_environment(
     the template lacks is missing here too), plus what the embedded AWS and the local
     nature of such a process need: ``credentials`` as both key id and secret (they
     reach nothing real), ``region``, the process's own ``table_prefix``, the sandbox
-    SMS provider, ``service_name`` for log lines outside any function, and tracing off
-    (no X-Ray daemon runs). Used by the local stack (:func:`apply_defaults`), the
-    tests (``tests/conftest.py``) and the benches (``bench/_setup.py``).
+    SMS provider and ``service_name`` for log lines outside any function. Used by the
+    local stack (:func:`apply_defaults`), the tests (``tests/conftest.py``) and the
+    benches (``bench/_setup.py``).
     """
     return {
         **template_globals(),
@@ -67,7 +67,6 @@ def embedded_environment(
         "TABLE_PREFIX": table_prefix,
         "SMS_PROVIDER": "sandbox",
         "POWERTOOLS_SERVICE_NAME": service_name,
-        "POWERTOOLS_TRACE_DISABLED": "true",
     }
 
 

@@ -17,7 +17,7 @@ from outreach.api.problems import (
     PROBLEM_MEDIA_TYPE,
     install_problem_handlers,
 )
-from outreach.observability import logger, metrics, tracer
+from outreach.observability import logger, metrics
 
 API_DESCRIPTION = """
 Outreach: text campaigns for small businesses.
@@ -84,7 +84,6 @@ def lambda_handler(app: FastAPI) -> Callable[[dict[str, Any], LambdaContext], di
     )
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-    @tracer.capture_lambda_handler(capture_response=False)  # tokens, contacts: never in traces
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Powertools' and Mangum's LambdaContext types describe the same runtime object.
