@@ -53,14 +53,16 @@ def test_tenancy_matrix(api: ApiClient) -> None:
         "GET", "/v1/users", headers=bob.auth, query={"cursor": page["next_cursor"]}
     ).assert_problem(400)
 
-    # B logging out with A's refresh token ends only B's own login.
-    api.call(
+    # B logging out with A's refresh token changes nothing: A's login and B's stay.
+    logout = api.call(
         "POST", "/v1/auth/logout", headers=bob.auth, body={"refresh_token": alice.refresh_token}
     )
+    assert logout.status == 204
     assert (
         api.call("POST", "/v1/auth/refresh", body={"refresh_token": alice.refresh_token}).status
         == 200
     )
+    assert api.call("GET", "/v1/auth/me", headers=bob.auth).status == 200
 
     # Nothing of A's changed.
     for user in a_users:

@@ -198,6 +198,18 @@ def test_logout_ends_the_login(api: ApiClient, owner: Account) -> None:
     api.call("GET", "/v1/auth/me", headers=owner.auth).assert_problem(401)
 
 
+def test_logout_with_a_garbage_token_answers_204_and_keeps_the_session(
+    api: ApiClient, owner: Account
+) -> None:
+    response = api.call(
+        "POST", "/v1/auth/logout", headers=owner.auth, body={"refresh_token": "garbage"}
+    )
+    assert response.status == 204
+    assert api.call("GET", "/v1/auth/me", headers=owner.auth).status == 200
+    refreshed = api.call("POST", "/v1/auth/refresh", body={"refresh_token": owner.refresh_token})
+    assert refreshed.status == 200
+
+
 def test_logout_needs_a_token(api: ApiClient, owner: Account) -> None:
     api.call("POST", "/v1/auth/logout", body={"refresh_token": owner.refresh_token}).assert_problem(
         401

@@ -315,7 +315,7 @@ def test_logout_ends_the_login(service: IdentityService, owner: Caller) -> None:
         service.authenticate(f"Bearer {pair.access_token}")
 
 
-def test_logging_out_with_someone_elses_refresh_token_ends_only_ones_own_login(
+def test_logging_out_with_someone_elses_refresh_token_changes_nothing(
     service: IdentityService, owner: Caller
 ) -> None:
     alice = _login(service)
@@ -323,8 +323,50 @@ def test_logging_out_with_someone_elses_refresh_token_ends_only_ones_own_login(
     bob_bearer = _bearer(service, "bob@b.test")
     service.logout(service.authenticate(bob_bearer), alice.refresh_token)
     service.refresh(alice.refresh_token)
+    assert service.authenticate(bob_bearer).org_id != owner.org_id  # Bob's login stays too
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "x" * 86])
+def test_logging_out_with_a_token_that_is_no_refresh_token_changes_nothing(
+    service: IdentityService, owner: Caller, token: str
+) -> None:
+    pair = _login(service)
+    bearer = f"Bearer {pair.access_token}"
+    service.logout(service.authenticate(bearer), token)
+    assert service.authenticate(bearer).user_id == owner.user_id
+    service.refresh(pair.refresh_token)
+
+
+def test_logging_out_with_ones_rotated_or_expired_token_changes_nothing(
+    service: IdentityService, owner: Caller, clock: SimulatedClock
+) -> None:
+    first = _login(service)
+    second = service.refresh(first.refresh_token)  # first is rotated now
+    bearer = f"Bearer {second.access_token}"
+    service.logout(service.authenticate(bearer), first.refresh_token)
+    assert service.authenticate(bearer).user_id == owner.user_id
+    third = service.refresh(second.refresh_token)  # the login goes on
+    # An expired token of another login of the same user ends nothing either.
+    old = _login(service)
+    clock.advance(timedelta(days=31))
+    fresh = _login(service)
+    fresh_bearer = f"Bearer {fresh.access_token}"
+    service.logout(service.authenticate(fresh_bearer), old.refresh_token)
+    assert service.authenticate(fresh_bearer).user_id == owner.user_id
+    assert third.refresh_token != second.refresh_token
+
+
+def test_logging_out_with_the_token_of_another_of_ones_logins_ends_that_login_only(
+    service: IdentityService, owner: Caller
+) -> None:
+    phone, laptop = _login(service), _login(service)
+    laptop_bearer = f"Bearer {laptop.access_token}"
+    service.logout(service.authenticate(laptop_bearer), phone.refresh_token)
     with pytest.raises(Unauthorized):
-        service.authenticate(bob_bearer)
+        service.refresh(phone.refresh_token)
+    with pytest.raises(Unauthorized):
+        service.authenticate(f"Bearer {phone.access_token}")
+    assert service.authenticate(laptop_bearer).user_id == owner.user_id
 
 
 @pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer ", "Bearer not.a.jwt"])

@@ -69,7 +69,9 @@ def refresh(body: RefreshBody, service: IdentityServiceDep, response: Response) 
 
 @auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 def logout(body: RefreshBody, caller: CallerDep, service: IdentityServiceDep) -> Response:
-    """End the login: its refresh and access tokens stop working."""
+    """End the login `refresh_token` belongs to: its refresh and access tokens stop working.
+    204 whatever the token; one that is not a live refresh token of the caller (garbage,
+    rotated, expired, another user's) changes nothing, the caller's own login included."""
     service.logout(caller, body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -193,15 +193,22 @@ class IdentityService:
         return self._pair(user, record.family_id, new_refresh)
 
     def logout(self, caller: Caller, refresh_token: str) -> None:
-        """End the login the refresh token belongs to (if it is the caller's); idempotent."""
+        """End the login ``refresh_token`` belongs to, when it is a live refresh token of the
+        caller (same user and organization, neither rotated, revoked nor expired): that
+        login's refresh and access tokens stop working. Any other token (unknown, garbage,
+        rotated, expired, another user's) changes nothing, the caller's own login included;
+        the route answers 204 either way, so the answer tells nothing about the token.
+        Idempotent."""
         record = self._sessions.refresh_record(refresh_token_hash(refresh_token))
         if (
-            record is not None
-            and record.user_id == caller.user_id
-            and record.org_id == caller.org_id
+            record is None
+            or record.user_id != caller.user_id
+            or record.org_id != caller.org_id
+            or record.state is not SessionState.ACTIVE
+            or record.expires_at <= self._clock.now()
         ):
-            self._sessions.revoke_family(record.family_id)
-        self._sessions.revoke_family(caller.session_id)
+            return
+        self._sessions.revoke_family(record.family_id)
 
     def authenticate(self, bearer: str | None) -> Caller:
         """The caller an ``Authorization`` header stands for, or :class:`Unauthorized`.
