@@ -205,9 +205,20 @@ def test_statistics_stay_current_after_a_write_the_database_refused(client: Test
 
 
 @pytest.mark.parametrize(
-    "now", ["9999-12-31T23:59:59Z", "9000-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "0001-01-01"]
+    "now",
+    [
+        "9999-12-31T23:59:59Z",
+        "9000-01-01T00:00:00Z",
+        "1969-12-31T23:59:59Z",
+        "0001-01-01",
+        0,  # a number is not an instant (it ticked in 1970: issue 18)
+        1796400000,
+        "1796400000",
+    ],
 )
-def test_a_tick_out_of_range_is_refused_and_harms_nothing(client: TestClient, now: str) -> None:
+def test_a_tick_out_of_range_is_refused_and_harms_nothing(
+    client: TestClient, now: str | int
+) -> None:
     acme = sign_up(client, "Acme", "+16175550100")
     refused = client.post("/v1/dev/tick", headers=acme, json={"now": now})
     assert refused.status_code == 422

@@ -183,6 +183,30 @@ def test_an_instant_that_overflows_in_utc_is_a_422_naming_it(
     assert [error["loc"] for error in problem["errors"]] == [["body", field]]
 
 
+# Issue 18: a number is not an instant (pydantic would read it as seconds since 1970).
+NOT_TEXT = [0, 1796400000, 1796400000.5, "1796400000", True, "2026-12-01"]
+
+
+@pytest.mark.parametrize("field", ["start_at", "end_at"])
+@pytest.mark.parametrize("value", NOT_TEXT)
+def test_an_instant_must_be_date_time_text(
+    campaigns: ApiClient, owner: Account, field: str, value: object
+) -> None:
+    response = campaigns.call(
+        "POST", "/v1/campaigns", headers=owner.auth, body=campaign_body(**{field: value})
+    )
+    problem = response.assert_problem(422)
+    assert [error["loc"] for error in problem["errors"]] == [["body", field]]
+    assert "as text" in problem["errors"][0]["msg"]
+    accepted = campaigns.call(
+        "POST",
+        "/v1/campaigns",
+        headers=owner.auth,
+        body=campaign_body(**{field: "2026-12-01T14:00:00-05:00"}),
+    )
+    assert accepted.status == 201, accepted.text
+
+
 # --- Point 9: what a DynamoDB item can hold -----------------------------------------------
 
 

@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from outreach.api.deps import CallerDep
+from outreach.api.fields import instant_text
 from outreach.campaigns.domain import RecipientStatus
 from outreach.clock import to_iso
 from outreach.errors import NotFound, ValidationFailed
@@ -35,6 +36,10 @@ EARLIEST_TICK = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST_TICK = datetime(9000, 1, 1, tzinfo=UTC)
 
 
+def _instant_or_none(value: object) -> object:
+    return None if value is None else instant_text(value)
+
+
 def _within_tick_range(instant: datetime | None) -> datetime | None:
     if instant is None:
         return None
@@ -46,7 +51,10 @@ def _within_tick_range(instant: datetime | None) -> datetime | None:
 
 class TickBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    now: Annotated[datetime | None, AfterValidator(_within_tick_range)] = None
+    # RFC 3339 text only: a number is a 422, not seconds since 1970 (issue 18).
+    now: Annotated[
+        datetime | None, BeforeValidator(_instant_or_none), AfterValidator(_within_tick_range)
+    ] = None
 
 
 @router.post("/tick")

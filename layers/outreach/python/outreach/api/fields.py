@@ -5,10 +5,19 @@ read from a domain object)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from outreach.clock import to_iso
 from outreach.validation import check_email, check_hhmm, check_phone, check_timezone
@@ -86,9 +95,25 @@ def check_instant(value: datetime) -> datetime:
     return instant
 
 
-RequestInstant = Annotated[datetime, AfterValidator(check_instant)]
-"""An instant in a request: with an offset (a naive one is a 422), between the years
-2000 and 2099 once in UTC, and converted to UTC."""
+_DATE_TIME_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def instant_text(value: object) -> object:
+    """Only RFC 3339 text is an instant: ``ValueError`` (a 422) for a number, a boolean or
+    digits alone, which pydantic would otherwise read as seconds since 1970 (``0`` was
+    1970-01-01, issue 18), and for a date without a time. A ``datetime`` passes (code
+    building a model); the text's own validity is pydantic's to check next."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_TIME_TEXT.match(value.strip()):
+        raise ValueError("give a date and time as text, e.g. 2026-12-01T14:00:00Z")
+    return value
+
+
+RequestInstant = Annotated[datetime, BeforeValidator(instant_text), AfterValidator(check_instant)]
+"""An instant in a request: RFC 3339 text (a number is a 422, not seconds since 1970),
+with an offset (a naive one is a 422), between the years 2000 and 2099 once in UTC,
+and converted to UTC."""
 
 UtcInstant = Annotated[
     datetime,
