@@ -24,7 +24,27 @@ def test_unknown_route_is_a_404_problem(identity: ApiClient) -> None:
 
 
 def test_wrong_method_is_a_405_problem(identity: ApiClient) -> None:
-    identity.call("DELETE", "/v1/health").assert_problem(405)
+    response = identity.call("DELETE", "/v1/health")
+    response.assert_problem(405)
+    assert response.headers["allow"] == "GET"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        # Starlette named the first route's methods only (issue 18: "Allow: POST").
+        ("OPTIONS", "/v1/contacts", "GET, POST"),
+        ("PUT", "/v1/contacts", "GET, POST"),
+        ("PUT", "/v1/contacts/01JD0000000000000000000000", "DELETE, GET, PATCH"),
+        ("GET", "/v1/opt-outs/+16175550100", "DELETE"),
+    ],
+)
+def test_a_405_lists_every_method_of_the_resource(
+    lambda_context: LocalLambdaContext, method: str, path: str, allow: str
+) -> None:
+    response = ApiClient("contacts", lambda_context).call(method, path)
+    response.assert_problem(405)
+    assert response.headers["allow"] == allow
 
 
 def test_problem_bodies_are_text_not_base64(identity: ApiClient) -> None:

@@ -17,7 +17,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from outreach.errors import DomainError
 from outreach.observability import logger
@@ -123,13 +125,30 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         detail = f"{clip(request.method)} is not allowed on {clip(request.url.path)}."
     else:
         detail = str(exc.detail)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return problem_response(
         exc.status_code,
         _slug_for(exc.status_code),
         _title_for(exc.status_code),
         detail,
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the app serves on the request's path, sorted (``Allow`` of a 405).
+
+    FastAPI makes one route per method and path, and Starlette's 405 names the methods
+    of the first route whose path matched only (``OPTIONS /v1/contacts`` gave
+    ``Allow: POST``); RFC 9110 (15.5.6) wants every method of the resource."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):  # included routers' too
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods.update(route.methods or ())
+    return sorted(methods)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
