@@ -96,3 +96,30 @@ def test_api_function_loads_only_its_domains_service_and_routes(function: str) -
     domains = {name.split(".")[1] for name in loaded}
     assert function in domains, loaded
     assert domains <= API_DOMAINS[function], sorted(loaded)
+
+
+ALL_FUNCTIONS = sorted({*EVENT_FUNCTIONS, *API_DOMAINS})
+LIBPHONENUMBER_PROBE = DOMAIN_PROBE.replace(
+    'name.endswith((".service", ".routes"))', 'name.split(".")[0] == "phonenumbers"'
+)
+
+
+@pytest.mark.parametrize("function", ALL_FUNCTIONS)
+def test_no_function_imports_libphonenumber_before_it_parses_a_number(function: str) -> None:
+    # About 40 ms of a cold start that a sign-in, a campaign list or a delivery receipt
+    # never needs: outreach.phones, destinations and phone_zones import it on first use.
+    result = subprocess.run(  # noqa: S603 - our own interpreter and file
+        [
+            sys.executable,
+            "-c",
+            LIBPHONENUMBER_PROBE,
+            str(REPO_ROOT / f"functions/{function}/app.py"),
+        ],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO_ROOT / "layers/outreach/python"), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"{function} imports {result.stdout.strip()}"

@@ -1,8 +1,8 @@
 from collections.abc import Iterator
 
+import phonenumbers.timezone
 import pytest
 
-from outreach import phone_zones
 from outreach.phone_zones import contact_zone, pinned_zones, zones_for_number
 from outreach.timezones import is_timezone
 
@@ -64,12 +64,14 @@ def test_zones_are_deduplicated_sorted_and_limited_to_zones_python_knows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     answer = ("America/New_York", "Mars/Olympus_Mons", "America/Chicago", "America/New_York")
-    monkeypatch.setattr(phone_zones, "time_zones_for_number", lambda _number: answer)
+    monkeypatch.setattr(phonenumbers.timezone, "time_zones_for_number", lambda _number: answer)
     assert zones_for_number(BOSTON) == ("America/Chicago", "America/New_York")
 
 
 def test_unknown_is_never_reported_as_a_zone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(phone_zones, "time_zones_for_number", lambda _number: ("Etc/Unknown",))
+    monkeypatch.setattr(
+        phonenumbers.timezone, "time_zones_for_number", lambda _number: ("Etc/Unknown",)
+    )
     assert zones_for_number(BOSTON) == ()
 
 

@@ -16,6 +16,10 @@ texted, auto-replies included.
   UAN, pager, voicemail-only, personal numbers (UK ``070``, charged at premium
   rates) and numbers of unknown type are refused; mobile, fixed-line, VoIP and
   toll-free are texted at normal cost.
+
+libphonenumber is imported on first use, not with the module: its import costs a
+cold start about 40 ms, and most first requests (sign-in, a campaign list) parse
+no number.
 """
 
 from __future__ import annotations
@@ -23,9 +27,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from enum import StrEnum
 from functools import lru_cache
-
-import phonenumbers
-from phonenumbers import PhoneNumberType
 
 from outreach.phones import DEFAULT_REGION
 
@@ -37,23 +38,30 @@ class NotTextableReason(StrEnum):
     LINE_TYPE = "line_type"
 
 
-# Line types a text reaches at a cost the sender does not control.
-REFUSED_LINE_TYPES = frozenset(
-    {
-        PhoneNumberType.PREMIUM_RATE,
-        PhoneNumberType.SHARED_COST,
-        PhoneNumberType.UAN,
-        PhoneNumberType.PAGER,
-        PhoneNumberType.VOICEMAIL,
-        PhoneNumberType.PERSONAL_NUMBER,
-        PhoneNumberType.UNKNOWN,
-    }
-)
+@lru_cache(maxsize=1)
+def refused_line_types() -> frozenset[int]:
+    """Line types a text reaches at a cost the sender does not control (libphonenumber's
+    ``PhoneNumberType`` values)."""
+    from phonenumbers import PhoneNumberType  # noqa: PLC0415 - see the module docstring
+
+    return frozenset(
+        {
+            PhoneNumberType.PREMIUM_RATE,
+            PhoneNumberType.SHARED_COST,
+            PhoneNumberType.UAN,
+            PhoneNumberType.PAGER,
+            PhoneNumberType.VOICEMAIL,
+            PhoneNumberType.PERSONAL_NUMBER,
+            PhoneNumberType.UNKNOWN,
+        }
+    )
 
 
 def country_of(phone: str) -> str | None:
     """The ISO 3166 alpha-2 region of an E.164 number; ``None`` for a non-geographic one
     (or text that is not a number)."""
+    import phonenumbers  # noqa: PLC0415 - loaded on first use (see the module docstring)
+
     try:
         number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
@@ -75,6 +83,8 @@ def allowed_regions(
 
 def is_region(code: str) -> bool:
     """Whether ``code`` is an ISO 3166 alpha-2 region libphonenumber has numbers for."""
+    import phonenumbers  # noqa: PLC0415 - loaded on first use (see the module docstring)
+
     return code.upper() in phonenumbers.SUPPORTED_REGIONS
 
 
@@ -83,6 +93,8 @@ def not_textable_reason(phone: str, allowed: frozenset[str]) -> NotTextableReaso
     """Why ``phone`` (E.164) may not be texted by an organization allowed ``allowed``
     countries (:func:`allowed_regions`), or ``None`` when it may. The country is checked
     first: a premium number abroad is reported as ``country_not_allowed``."""
+    import phonenumbers  # noqa: PLC0415 - loaded on first use (see the module docstring)
+
     try:
         number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
@@ -90,6 +102,6 @@ def not_textable_reason(phone: str, allowed: frozenset[str]) -> NotTextableReaso
     region = phonenumbers.region_code_for_number(number)
     if not region or region not in allowed:
         return NotTextableReason.COUNTRY_NOT_ALLOWED
-    if phonenumbers.number_type(number) in REFUSED_LINE_TYPES:
+    if phonenumbers.number_type(number) in refused_line_types():
         return NotTextableReason.LINE_TYPE
     return None

@@ -1,12 +1,12 @@
-"""The time zones a phone number can be in, from libphonenumber's timezone data."""
+"""The time zones a phone number can be in, from libphonenumber's timezone data.
+
+libphonenumber is imported on first use (see :mod:`outreach.phones`).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
-
-import phonenumbers
-from phonenumbers.timezone import UNKNOWN_TIMEZONE, time_zones_for_number
 
 from outreach.timezones import is_timezone, zone
 
@@ -19,6 +19,12 @@ def zones_for_number(e164: str) -> tuple[str, ...]:
     area code straddling a zone line) maps to several. Text that is not an E.164 number
     maps to none.
     """
+    import phonenumbers  # noqa: PLC0415 - loaded on first use (see the module docstring)
+    from phonenumbers.timezone import (  # noqa: PLC0415
+        UNKNOWN_TIMEZONE,
+        time_zones_for_number,
+    )
+
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
@@ -44,6 +50,8 @@ def pinned_zones(e164: str) -> tuple[str, ...]:
     zones = zones_for_number(e164)
     if len(zones) <= 1 or _one_clock(zones):
         return zones
+    import phonenumbers  # noqa: PLC0415 - loaded on first use (see the module docstring)
+
     number = phonenumbers.parse(e164, None)  # zones_for_number parsed it already
     return zones if phonenumbers.is_number_geographical(number) else ()
 
