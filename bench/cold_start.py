@@ -23,9 +23,10 @@ token is replaced by a live one: before each API sample a user is registered and
 logged in on the fresh state (untimed, by the identity service in this process),
 so an authenticated route answers 200 from its data, as a real first request does
 (Secrets Manager for the signing key, the session, the user, the route's own
-reads), not a 401 from a made-up token. AWS is moto, run as a server
-in the benchmark's own process (``AWS_ENDPOINT_URL``), so no moto, boto3 or
-botocore is loaded in the child before its handler loads them; before each
+reads; the organization has one contact), not a 401 from a made-up token. AWS
+is moto, run as a server in the benchmark's own process (``AWS_ENDPOINT_URL``),
+so no moto, boto3 or botocore is loaded in the child before its handler loads
+them; before each
 sample the server is reset and the template's tables, the function's queues and
 signing key are created again (untimed), so every sample answers the same event
 on the same fresh state.
@@ -246,6 +247,8 @@ class MotoServer:
         from infra.lambda_load import LOCAL_SIGNING_KEY, STACK_NAME
 
         from outreach.config import get_settings
+        from outreach.contacts.domain import ContactChanges
+        from outreach.contacts.service import get_contact_service
         from outreach.identity.service import get_identity_service
         from outreach.observability import logger
 
@@ -263,11 +266,15 @@ class MotoServer:
         logger.setLevel("WARNING")  # its "signed in" lines are not the bench's figures
         identity = get_identity_service()
         password = "bench password 0123456789"  # noqa: S105 - a throwaway local user
-        identity.register(
+        _, organization = identity.register(
             email="bench@example.test",
             password=password,
             full_name="Bench",
             organization_name="Bench Co",
+        )
+        # One contact, so a contact list has a number to check (libphonenumber loads).
+        get_contact_service().create(
+            organization.id, ContactChanges(phone="+16175550123", first_name="Pat")
         )
         return identity.login(email="bench@example.test", password=password).access_token
 
