@@ -13,7 +13,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from outreach import aws
+from outreach import aws as outreach_aws
 from outreach.data.binding import transaction_connection
 from outreach.data.models import ALL_MODELS, ContactModel, CounterModel, OrganizationModel
 
@@ -28,8 +28,8 @@ def sessions_made(monkeypatch: pytest.MonkeyPatch) -> list[botocore.session.Sess
         made.append(session)
         return session
 
+    # The session is made on first use (tests start with none cached: tests/conftest.py).
     monkeypatch.setattr(botocore.session, "get_session", counting)
-    aws.reset()
     return made
 
 
@@ -64,4 +64,4 @@ def test_every_table_and_client_shares_one_session(
 
 
 def aws_client(service: str) -> Any:
-    return aws.client(service, region_name="us-east-1")
+    return outreach_aws.client(service, region_name="us-east-1")

@@ -46,13 +46,6 @@ def client(service: str, **kwargs: Any) -> Any:
         return _boto3_session().client(service, **kwargs)  # type: ignore[call-overload]
 
 
-def reset() -> None:
-    """Forget the session (tests that change credentials or moto's state between runs)."""
-    with _creating:
-        botocore_session.cache_clear()
-        _boto3_session.cache_clear()
-
-
 class SharedSessionConnection(Connection):
     """A PynamoDB connection whose botocore session is the process's (:func:`botocore_session`)
     rather than one per thread, and whose client is made once, under the creation lock."""

@@ -34,14 +34,17 @@ class ConfigurationError(ValueError):
     """An environment variable holds a value its setting cannot take (the message names it)."""
 
 
-def _text(value: str) -> str:
-    return value
-
-
 def _optional(value: str) -> str | None:
     """Empty means unset: template.yaml declares some variables empty so that
     ``sam local --env-vars`` can set them (``DYNAMODB_ENDPOINT``)."""
     return value or None
+
+
+def _sms_provider(value: str) -> SmsProviderName:
+    try:
+        return SmsProviderName(value)
+    except ValueError:
+        raise ValueError(f"give one of {', '.join(p.value for p in SmsProviderName)}") from None
 
 
 def _seconds(value: str) -> int:
@@ -65,23 +68,23 @@ class Settings:
     empty optional values to ``None`` the same way.
     """
 
-    version: str = field(default=__version__, metadata=_read(_text, env="APP_VERSION"))
-    aws_region: str = field(default="us-east-1", metadata=_read(_text))
+    version: str = field(default=__version__, metadata=_read(str, env="APP_VERSION"))
+    aws_region: str = field(default="us-east-1", metadata=_read(str))
     # Every table is named "<table_prefix><logical name>" (see outreach.data.models).
-    table_prefix: str = field(default="outreach-local-", metadata=_read(_text))
+    table_prefix: str = field(default="outreach-local-", metadata=_read(str))
     # Set locally (embedded moto server or DynamoDB Local); unset in the cloud.
     dynamodb_endpoint: str | None = field(default=None, metadata=_read(_optional))
 
     # Token signing: the cloud passes the Secrets Manager ARN, local runs pass the key.
     jwt_secret_arn: str | None = field(default=None, metadata=_read(_optional))
     jwt_secret: str | None = field(default=None, metadata=_read(_optional), repr=False)
-    jwt_issuer: str = field(default="outreach", metadata=_read(_text))
-    jwt_audience: str = field(default="outreach-api", metadata=_read(_text))
+    jwt_issuer: str = field(default="outreach", metadata=_read(str))
+    jwt_audience: str = field(default="outreach-api", metadata=_read(str))
     access_token_ttl_seconds: int = field(default=15 * 60, metadata=_read(_seconds))
     refresh_token_ttl_seconds: int = field(default=30 * 24 * 3600, metadata=_read(_seconds))
 
     sms_provider: SmsProviderName = field(
-        default=SmsProviderName.SANDBOX, metadata=_read(SmsProviderName)
+        default=SmsProviderName.SANDBOX, metadata=_read(_sms_provider)
     )
     # End User Messaging SMS: the configuration set whose event destination
     # publishes delivery receipts; the origination identity is the org's number.
@@ -120,11 +123,8 @@ class Settings:
             try:
                 values[item.name] = item.metadata["parse"](raw)
             except ValueError as exc:
-                allowed = ""
-                if item.metadata["parse"] is SmsProviderName:
-                    allowed = f" (one of {', '.join(p.value for p in SmsProviderName)})"
                 raise ConfigurationError(
-                    f"{variable}={raw!r} is not a valid value{allowed}: {exc}"
+                    f"{variable}={raw!r} is not a valid value: {exc}"
                 ) from None
         return cls(**values)
 
