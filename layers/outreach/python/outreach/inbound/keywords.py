@@ -258,75 +258,72 @@ _ME_OR_MY_NUMBER: Final = (
     r"|my\sname|my\sinfo(?:rmation)?|my\scontact\sinfo)"
 )
 
-_ENGLISH: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
-    (name, re.compile(pattern))
-    for name, pattern in (
-        (
-            "stop + messages",
-            rf"{_NOT_NEGATED}\b{_STOP_VERB}\s(?:(?:getting|receiving|sending|with)\s)?"
-            rf"(?:(?:me|us)\s)?{_MODIFIERS}{_MESSAGES}\b",
-        ),
-        ("stop + texting", rf"{_NOT_NEGATED}\b{_STOP_VERB}\s{_BOTHERING}\b"),
-        # Anchored at the clause end: "stop sending the crew at 7" is a reply.
-        (
-            "stop sending",
-            rf"{_NOT_NEGATED}\b{_STOP_VERB}\s(?:sending|getting|receiving)(?:\s(?:me|us))?"
-            r"(?:\s(?:these|this|them|those|that|stuff|this stuff|junk|crap|anything))?$",
-        ),
-        ("make it stop", r"\bmake\s(?:it|this|them|these|the\stexts?)\sstop\b"),
-        (
-            "no more messages",
-            rf"\b(?:no\smore|not\sany\smore|no\sfurther|enough(?:\swith)?)\s{_MODIFIERS}"
-            rf"(?:{_MESSAGES}|{_BOTHERING})\b",
-        ),
-        (
-            "don't text me",
-            r"\b(?:dont|do\snot|never)\s(?:ever\s)?(?:text|txt|message|msg|sms|contact|spam)"
-            r"(?:\s(?:me|us|this|again|anymore|ever|here)\b|$)",
-        ),
-        (
-            "don't send messages",
-            rf"\b(?:dont|do\snot|never)\s(?:ever\s)?send\s(?:(?:me|us)\s)?{_MODIFIERS}"
-            rf"{_MESSAGES}\b",
-        ),
-        (
-            "don't want messages",
-            rf"\b(?:dont|do\snot|no\slonger|never)\s(?:want|wish|need|like)\b(?:\s\w+){{0,4}}?"
-            rf"\s(?:{_MESSAGES}|texted|messaged|contacted|spammed)\b",
-        ),
-        (
-            "remove me",
-            rf"\b(?:remove|delete|erase|lose|forget|unenroll|unenrol|unsubscribe|cancel)"
-            rf"\s{_ME_OR_MY_NUMBER}\b",
-        ),
-        (
-            "take me off",
-            rf"\btake\s{_ME_OR_MY_NUMBER}\s(?:off|out\sof)\b",
-        ),
-        ("leave me alone", r"\bleave\s(?:me|us)\salone\b"),
-        # Consent belongs to the number's owner; someone else asking us to stop is enough.
-        ("wrong number", r"\bwrong\s(?:number|num|person|phone)\b"),
-        (
-            "opt-out word",
-            r"\b(?:unsubscribe[ds]?|unsubscribing|unsub|stopall|optout|optedout"
-            r"|opt(?:ed|ing)?\s(?:(?:me|us|my\snumber|this\snumber)\s)?out)\b",
-        ),
-        (
-            "revoke consent",
-            r"\b(?:(?:revoke|revoking|revoked|withdraw|withdrawing|rescind|cancel|remove)"
-            r"\s(?:(?:my|all|your|any)\s)?(?:consent|permission|authori[sz]ation)"
-            r"|(?:dont|do\snot|no\slonger)\sconsent)\b",
-        ),
-        # Anchored at the clause end: "I never signed up for the warranty" is a reply.
-        (
-            "never signed up",
-            rf"\b(?:never|didnt|did\snot)\s(?:sign(?:ed)?\sup|subscribed?|consent(?:ed)?"
-            rf"|opt(?:ed)?\sin|ask(?:ed)?)(?:\s(?:for|to))?"
-            rf"(?:\s(?:this|these|that|it|them|{_MODIFIERS}{_MESSAGES}))?$",
-        ),
-        ("do-not-call list", r"\b(?:do\snot\s(?:call|text|contact)\slist|dnc)\b"),
-        ("cease and desist", r"\bcease\s(?:and\s)?desist\b"),
-    )
+_ENGLISH: Final[tuple[tuple[str, str], ...]] = (
+    (
+        "stop + messages",
+        rf"{_NOT_NEGATED}\b{_STOP_VERB}\s(?:(?:getting|receiving|sending|with)\s)?"
+        rf"(?:(?:me|us)\s)?{_MODIFIERS}{_MESSAGES}\b",
+    ),
+    ("stop + texting", rf"{_NOT_NEGATED}\b{_STOP_VERB}\s{_BOTHERING}\b"),
+    # Anchored at the clause end: "stop sending the crew at 7" is a reply.
+    (
+        "stop sending",
+        rf"{_NOT_NEGATED}\b{_STOP_VERB}\s(?:sending|getting|receiving)(?:\s(?:me|us))?"
+        r"(?:\s(?:these|this|them|those|that|stuff|this stuff|junk|crap|anything))?$",
+    ),
+    ("make it stop", r"\bmake\s(?:it|this|them|these|the\stexts?)\sstop\b"),
+    (
+        "no more messages",
+        rf"\b(?:no\smore|not\sany\smore|no\sfurther|enough(?:\swith)?)\s{_MODIFIERS}"
+        rf"(?:{_MESSAGES}|{_BOTHERING})\b",
+    ),
+    (
+        "don't text me",
+        r"\b(?:dont|do\snot|never)\s(?:ever\s)?(?:text|txt|message|msg|sms|contact|spam)"
+        r"(?:\s(?:me|us|this|again|anymore|ever|here)\b|$)",
+    ),
+    (
+        "don't send messages",
+        rf"\b(?:dont|do\snot|never)\s(?:ever\s)?send\s(?:(?:me|us)\s)?{_MODIFIERS}"
+        rf"{_MESSAGES}\b",
+    ),
+    (
+        "don't want messages",
+        rf"\b(?:dont|do\snot|no\slonger|never)\s(?:want|wish|need|like)\b(?:\s\w+){{0,4}}?"
+        rf"\s(?:{_MESSAGES}|texted|messaged|contacted|spammed)\b",
+    ),
+    (
+        "remove me",
+        rf"\b(?:remove|delete|erase|lose|forget|unenroll|unenrol|unsubscribe|cancel)"
+        rf"\s{_ME_OR_MY_NUMBER}\b",
+    ),
+    (
+        "take me off",
+        rf"\btake\s{_ME_OR_MY_NUMBER}\s(?:off|out\sof)\b",
+    ),
+    ("leave me alone", r"\bleave\s(?:me|us)\salone\b"),
+    # Consent belongs to the number's owner; someone else asking us to stop is enough.
+    ("wrong number", r"\bwrong\s(?:number|num|person|phone)\b"),
+    (
+        "opt-out word",
+        r"\b(?:unsubscribe[ds]?|unsubscribing|unsub|stopall|optout|optedout"
+        r"|opt(?:ed|ing)?\s(?:(?:me|us|my\snumber|this\snumber)\s)?out)\b",
+    ),
+    (
+        "revoke consent",
+        r"\b(?:(?:revoke|revoking|revoked|withdraw|withdrawing|rescind|cancel|remove)"
+        r"\s(?:(?:my|all|your|any)\s)?(?:consent|permission|authori[sz]ation)"
+        r"|(?:dont|do\snot|no\slonger)\sconsent)\b",
+    ),
+    # Anchored at the clause end: "I never signed up for the warranty" is a reply.
+    (
+        "never signed up",
+        rf"\b(?:never|didnt|did\snot)\s(?:sign(?:ed)?\sup|subscribed?|consent(?:ed)?"
+        rf"|opt(?:ed)?\sin|ask(?:ed)?)(?:\s(?:for|to))?"
+        rf"(?:\s(?:this|these|that|it|them|{_MODIFIERS}{_MESSAGES}))?$",
+    ),
+    ("do-not-call list", r"\b(?:do\snot\s(?:call|text|contact)\slist|dnc)\b"),
+    ("cease and desist", r"\bcease\s(?:and\s)?desist\b"),
 )
 
 
@@ -367,107 +364,104 @@ _ES_MY_NUMBER: Final = (
 # What "nunca me suscribí a ..." may end with: this, these messages.
 _ES_THIS: Final = rf"(?:esto|esta|este|estos|estas|eso|nada|{_ES_MODIFIERS}{_ES_MESSAGES})"
 
-_SPANISH: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
-    (name, re.compile(pattern))
-    for name, pattern in (
-        (
-            "dejen de escribirme",
-            rf"{_ES_NOT_NEGATED}\b(?:deja|dejen|deje|dejes|dejar|dejad|paren|pare|para|parar)"
-            rf"\s(?:ya\s)?de\s(?:(?:me|nos)\s)?(?:{_ES_WRITING}|{_ES_SENDING}"
-            rf"(?:\s{_ES_MODIFIERS}{_ES_MESSAGES}\b|(?:\s(?:cosas|nada|eso|esto))?$))",
-        ),
-        # "No me escriban más", "no me vuelvan a escribir"; a "send" needs messages or
-        # nothing after it: "no me manden al técnico" is a reply.
-        (
-            "no me escriban",
-            rf"\b(?:no|nunca|jamas)\s(?:me|nos)\s(?:(?:vuelvan|vuelva|vuelvas|sigan|siga"
-            rf"|sigas)\s(?:a\s)?)?{_ES_WRITING}",
-        ),
-        (
-            "no me manden mensajes",
-            rf"\b(?:no|nunca|jamas)\s(?:(?:me|nos)\s)?(?:(?:vuelvan|vuelva|sigan|siga)\s(?:a\s)?)?"
-            rf"{_ES_SENDING}(?:\s(?:mas|nada|nunca|ya))*(?:\s{_ES_MODIFIERS}{_ES_MESSAGES}\b|$)",
-        ),
-        (
-            "no quiero mensajes",
-            rf"\b(?:no|nunca)\s(?:(?:me|nos)\s)?(?:quiero|queremos|deseo|deseamos|necesito"
-            rf"|quisiera|interesa)\b(?:\s\w+){{0,4}}?\s(?:{_ES_MESSAGES}\b"
-            rf"|que\s(?:me|nos)\s(?:sigan\s)?{_ES_WRITING})",
-        ),
-        (
-            "no quiero recibir",
-            r"\b(?:no|nunca)\s(?:quiero|queremos|deseo|deseamos|quisiera)\s(?:seguir\s)?"
-            r"(?:recibir(?:los|las|lo)?|que\s(?:me|nos)\s(?:escriban|manden|envien|contacten))"
-            r"(?:\s(?:mas|nada|ya|nunca))*$",
-        ),
-        (
-            "no quiero estar en la lista",
-            r"\bno\s(?:quiero|deseo|queremos)\s(?:estar|seguir|aparecer|continuar)\s"
-            r"(?:en\s(?:la|su|sus|esta|esa)\s(?:lista|base)|suscrit|inscrit|registrad)",
-        ),
-        (
-            "no más mensajes",
-            # Between "no" and "más" only a verb that asks: "¿no hay más mensajes?" and
-            # "no recibí más mensajes" are replies.
-            r"\bno\s(?:(?:me|nos|le|les)\s)?(?:(?:quiero|queremos|deseo|necesito|lleguen"
-            rf"|llegue|manden|mande|envien|envie)\s)?mas\s{_ES_MODIFIERS}{_ES_MESSAGES}\b",
-        ),
-        (
-            "basta de mensajes",
-            rf"\b(?:basta|suficiente|alto|fin)\s(?:de|con|a)\s{_ES_MODIFIERS}{_ES_MESSAGES}\b",
-        ),
-        (
-            "paren los mensajes",
-            rf"{_ES_NOT_NEGATED}\b(?:paren|pare|parar|detengan|detenga|detener|cancelen"
-            rf"|cancele|cancela|cancelar|suspendan|suspenda|suspender|terminen|corten)\s"
-            rf"(?:(?:de\s)?{_ES_SENDING}\s)?{_ES_MODIFIERS}{_ES_MESSAGES}\b",
-        ),
-        # "Quítenme de la lista", "sáquenme", but "sácame de dudas" and "quítame la
-        # duda" are replies.
-        (
-            "quítenme de la lista",
-            rf"\b{_ES_REMOVE_ME}(?:$|\s(?:ya|ahora|gracias|por\sfavor|porfa|de\sinmediato)\b"
-            rf"|\s(?:de|del)\s(?!dudas?\b))",
-        ),
-        ("borren mi número", rf"\b{_ES_REMOVE}\s(?:a\s)?{_ES_MY_NUMBER}\b"),
-        ("déjenme en paz", r"\b(?:dejenme|dejeme|dejame|dejenos|dejanos)\s(?:en\spaz|tranquil)"),
-        (
-            "número equivocado",
-            r"\b(?:numero|telefono|celular|persona)\s(?:equivocad|incorrect|errone)"
-            r"|\bequivoca\w*\sde\s(?:numero|persona)\b",
-        ),
-        (
-            "darme de baja",
-            r"\b(?:darme|darnos|denme|dame|deme|denos|danos|darse|dese|dense)\sde\sbaja\b"
-            r"|\b(?:me|nos)\s(?:\w+\s){0,2}?(?:dar|den|de|des|dan|da|doy|damos|dieran|dio)"
-            r"\sde\sbaja\b"
-            rf"|\bdar\sde\sbaja(?:$|\s(?:{_ES_MY_NUMBER}|(?:mi|la|esta)\ssuscripcion|de)\b)"
-            r"|\bbaja\sde\s(?:(?:la|su|sus|esta|este|estos|los)\s)?"
-            rf"(?:lista|suscripcion|esto|{_ES_MESSAGES})\b"
-            r"|\b(?:quiero|solicito|pido|deseo)\s(?:la|mi)\sbaja\b",
-        ),
-        (
-            "cancelar mi suscripción",
-            r"\b(?:cancel|anul|termin)\w*\s(?:mi|la|esta|su)\ssuscripcion\b",
-        ),
-        ("desuscribirme", r"\b(?:desuscrib|desubscrib|desinscrib|dessuscrib|desafili)\w*"),
-        (
-            "retiro mi consentimiento",
-            r"\b(?:(?:retiro|revoco|revocar|retirar|cancelo|anulo)\s(?:mi\s|el\s)?"
-            r"|no\s(?:doy|di|tienen|he\sdado|les\sdoy|les\sdi)\s(?:mi\s)?)"
-            r"(?:consentimiento|autorizacion|permiso)\b",
-        ),
-        # Anchored at the clause end: "nunca me registré para la garantía" is a reply.
-        (
-            "nunca me suscribí",
-            rf"\b(?:nunca|jamas|yo\sno|no)\s(?:me\s)?(?:suscribi|inscribi|registre|apunte"
-            rf"|autorice|di\smi\snumero)(?:\s(?:(?:a|en|para|por)\s)?{_ES_THIS})?$"
-            rf"|\b(?:nunca|jamas)\s(?:pedi|solicite)(?:\s{_ES_THIS})?$"
-            # "No pedí" alone may mean "I didn't order it": only "no pedí esto" revokes.
-            rf"|\bno\s(?:pedi|solicite)\s{_ES_THIS}$",
-        ),
-        ("lista de no llamar", r"\blista\sde\sno\s(?:llamar|molestar|contactar|enviar)\b"),
-    )
+_SPANISH: Final[tuple[tuple[str, str], ...]] = (
+    (
+        "dejen de escribirme",
+        rf"{_ES_NOT_NEGATED}\b(?:deja|dejen|deje|dejes|dejar|dejad|paren|pare|para|parar)"
+        rf"\s(?:ya\s)?de\s(?:(?:me|nos)\s)?(?:{_ES_WRITING}|{_ES_SENDING}"
+        rf"(?:\s{_ES_MODIFIERS}{_ES_MESSAGES}\b|(?:\s(?:cosas|nada|eso|esto))?$))",
+    ),
+    # "No me escriban más", "no me vuelvan a escribir"; a "send" needs messages or
+    # nothing after it: "no me manden al técnico" is a reply.
+    (
+        "no me escriban",
+        rf"\b(?:no|nunca|jamas)\s(?:me|nos)\s(?:(?:vuelvan|vuelva|vuelvas|sigan|siga"
+        rf"|sigas)\s(?:a\s)?)?{_ES_WRITING}",
+    ),
+    (
+        "no me manden mensajes",
+        rf"\b(?:no|nunca|jamas)\s(?:(?:me|nos)\s)?(?:(?:vuelvan|vuelva|sigan|siga)\s(?:a\s)?)?"
+        rf"{_ES_SENDING}(?:\s(?:mas|nada|nunca|ya))*(?:\s{_ES_MODIFIERS}{_ES_MESSAGES}\b|$)",
+    ),
+    (
+        "no quiero mensajes",
+        rf"\b(?:no|nunca)\s(?:(?:me|nos)\s)?(?:quiero|queremos|deseo|deseamos|necesito"
+        rf"|quisiera|interesa)\b(?:\s\w+){{0,4}}?\s(?:{_ES_MESSAGES}\b"
+        rf"|que\s(?:me|nos)\s(?:sigan\s)?{_ES_WRITING})",
+    ),
+    (
+        "no quiero recibir",
+        r"\b(?:no|nunca)\s(?:quiero|queremos|deseo|deseamos|quisiera)\s(?:seguir\s)?"
+        r"(?:recibir(?:los|las|lo)?|que\s(?:me|nos)\s(?:escriban|manden|envien|contacten))"
+        r"(?:\s(?:mas|nada|ya|nunca))*$",
+    ),
+    (
+        "no quiero estar en la lista",
+        r"\bno\s(?:quiero|deseo|queremos)\s(?:estar|seguir|aparecer|continuar)\s"
+        r"(?:en\s(?:la|su|sus|esta|esa)\s(?:lista|base)|suscrit|inscrit|registrad)",
+    ),
+    (
+        "no más mensajes",
+        # Between "no" and "más" only a verb that asks: "¿no hay más mensajes?" and
+        # "no recibí más mensajes" are replies.
+        r"\bno\s(?:(?:me|nos|le|les)\s)?(?:(?:quiero|queremos|deseo|necesito|lleguen"
+        rf"|llegue|manden|mande|envien|envie)\s)?mas\s{_ES_MODIFIERS}{_ES_MESSAGES}\b",
+    ),
+    (
+        "basta de mensajes",
+        rf"\b(?:basta|suficiente|alto|fin)\s(?:de|con|a)\s{_ES_MODIFIERS}{_ES_MESSAGES}\b",
+    ),
+    (
+        "paren los mensajes",
+        rf"{_ES_NOT_NEGATED}\b(?:paren|pare|parar|detengan|detenga|detener|cancelen"
+        rf"|cancele|cancela|cancelar|suspendan|suspenda|suspender|terminen|corten)\s"
+        rf"(?:(?:de\s)?{_ES_SENDING}\s)?{_ES_MODIFIERS}{_ES_MESSAGES}\b",
+    ),
+    # "Quítenme de la lista", "sáquenme", but "sácame de dudas" and "quítame la
+    # duda" are replies.
+    (
+        "quítenme de la lista",
+        rf"\b{_ES_REMOVE_ME}(?:$|\s(?:ya|ahora|gracias|por\sfavor|porfa|de\sinmediato)\b"
+        rf"|\s(?:de|del)\s(?!dudas?\b))",
+    ),
+    ("borren mi número", rf"\b{_ES_REMOVE}\s(?:a\s)?{_ES_MY_NUMBER}\b"),
+    ("déjenme en paz", r"\b(?:dejenme|dejeme|dejame|dejenos|dejanos)\s(?:en\spaz|tranquil)"),
+    (
+        "número equivocado",
+        r"\b(?:numero|telefono|celular|persona)\s(?:equivocad|incorrect|errone)"
+        r"|\bequivoca\w*\sde\s(?:numero|persona)\b",
+    ),
+    (
+        "darme de baja",
+        r"\b(?:darme|darnos|denme|dame|deme|denos|danos|darse|dese|dense)\sde\sbaja\b"
+        r"|\b(?:me|nos)\s(?:\w+\s){0,2}?(?:dar|den|de|des|dan|da|doy|damos|dieran|dio)"
+        r"\sde\sbaja\b"
+        rf"|\bdar\sde\sbaja(?:$|\s(?:{_ES_MY_NUMBER}|(?:mi|la|esta)\ssuscripcion|de)\b)"
+        r"|\bbaja\sde\s(?:(?:la|su|sus|esta|este|estos|los)\s)?"
+        rf"(?:lista|suscripcion|esto|{_ES_MESSAGES})\b"
+        r"|\b(?:quiero|solicito|pido|deseo)\s(?:la|mi)\sbaja\b",
+    ),
+    (
+        "cancelar mi suscripción",
+        r"\b(?:cancel|anul|termin)\w*\s(?:mi|la|esta|su)\ssuscripcion\b",
+    ),
+    ("desuscribirme", r"\b(?:desuscrib|desubscrib|desinscrib|dessuscrib|desafili)\w*"),
+    (
+        "retiro mi consentimiento",
+        r"\b(?:(?:retiro|revoco|revocar|retirar|cancelo|anulo)\s(?:mi\s|el\s)?"
+        r"|no\s(?:doy|di|tienen|he\sdado|les\sdoy|les\sdi)\s(?:mi\s)?)"
+        r"(?:consentimiento|autorizacion|permiso)\b",
+    ),
+    # Anchored at the clause end: "nunca me registré para la garantía" is a reply.
+    (
+        "nunca me suscribí",
+        rf"\b(?:nunca|jamas|yo\sno|no)\s(?:me\s)?(?:suscribi|inscribi|registre|apunte"
+        rf"|autorice|di\smi\snumero)(?:\s(?:(?:a|en|para|por)\s)?{_ES_THIS})?$"
+        rf"|\b(?:nunca|jamas)\s(?:pedi|solicite)(?:\s{_ES_THIS})?$"
+        # "No pedí" alone may mean "I didn't order it": only "no pedí esto" revokes.
+        rf"|\bno\s(?:pedi|solicite)\s{_ES_THIS}$",
+    ),
+    ("lista de no llamar", r"\blista\sde\sno\s(?:llamar|molestar|contactar|enviar)\b"),
 )
 
 # French (accents folded; "m'écrire" is "mecrire", "d'envoyer" "denvoyer").
@@ -475,66 +469,63 @@ _FR_MESSAGES: Final = r"(?:messages?|textos?|sms|textes?|spams?|pubs?|publicites
 _FR_TO_ME: Final = r"(?:de\s(?:(?:me|nous)\s)?(?:m|n)?|d)"
 _FR_WRITING: Final = r"(?:ecrire|texter|contacter|harceler|deranger|importuner|spammer|relancer)"
 
-_FRENCH: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
-    (name, re.compile(pattern))
-    for name, pattern in (
-        (
-            "arrêtez de m'écrire",
-            rf"\b(?:arretez|arrete|arretes|arreter|cessez|cesse|cesser|stoppez)\s{_FR_TO_ME}"
-            rf"(?:{_FR_WRITING}\b|envoyer(?:\s(?:des|de|ces|vos|les|plus|tous|ses|ca|cela))*"
-            rf"(?:\s{_FR_MESSAGES}\b|$))",
-        ),
-        (
-            "arrêtez les messages",
-            rf"\b(?:arretez|arrete|arreter|cessez|stop|stoppez|assez\sde|plus\sde|fini\sles)\s"
-            rf"(?:(?:les|vos|ces|des|tous|ses|aux|de|ce)\s)*{_FR_MESSAGES}\b",
-        ),
-        (
-            "ne m'écrivez plus",
-            r"\bne\s(?:(?:me|nous)\s)?(?:m|n)?(?:ecrivez|ecris|contactez|contacte|textez|texte"
-            r"|derangez|harcelez|relancez)\splus\b"
-            rf"|\bne\s(?:(?:me|nous)\s)?(?:m|n)?(?:envoyez|envoie)\splus"
-            rf"(?:\s(?:rien|jamais|de|des|aucun|ces|vos))*(?:\s{_FR_MESSAGES}\b|$)",
-        ),
-        (
-            "je ne veux plus de messages",
-            rf"\b(?:veux|veut|voulons|souhaite|souhaitons|desire)\s(?:plus|pas)\s(?:\w+\s){{0,3}}?"
-            rf"{_FR_MESSAGES}\b|\b(?:veux|veut|voulons|souhaite|souhaitons|desire)\splus\s"
-            r"(?:rien\s)?recevoir(?:\s(?:rien|de\svous|vos\smessages|ca|cela))?$",
-        ),
-        (
-            "retirez-moi",
-            r"\b(?:retirez|retire|retirer|supprimez|supprime|supprimer|enlevez|enleve|enlever"
-            r"|effacez|efface|effacer|rayez|otez|desinscrivez|desabonnez)\s(?:moi|nous"
-            r"|(?:mon|ce)\s(?:numero|nom|telephone)|mes\s(?:coordonnees|donnees))\b",
-        ),
-        ("désabonner", r"\b(?:desabonn|desinscri|desinscrip)\w*"),
-        (
-            "laissez-moi tranquille",
-            r"\b(?:laissez|laisse)\s(?:moi|nous)\s(?:tranquilles?|en\spaix)\b"
-            r"|\b(?:fichez|fiche|foutez|fous)\s(?:moi|nous)\sla\spaix\b",
-        ),
-        (
-            "mauvais numéro",
-            r"\b(?:mauvais|faux)\snumeros?\b|\berreur\sde\s(?:numero|personne)\b"
-            r"|\bnumero\s(?:errone|incorrect)\b",
-        ),
-        (
-            "retire mon consentement",
-            r"\b(?:retire|revoque|annule)\s(?:mon\s)?(?:consentement|autorisation)\b",
-        ),
-        # Anchored at the clause end: "je n'ai pas demandé le rendez-vous" is a reply.
-        (
-            "jamais inscrit",
-            r"\b(?:jamais|pas)\s(?:inscrite?|abonnee?|demande|consenti|accepte)"
-            r"(?:\s(?:a\s)?(?:ca|cela|ceci))?$",
-        ),
-    )
+_FRENCH: Final[tuple[tuple[str, str], ...]] = (
+    (
+        "arrêtez de m'écrire",
+        rf"\b(?:arretez|arrete|arretes|arreter|cessez|cesse|cesser|stoppez)\s{_FR_TO_ME}"
+        rf"(?:{_FR_WRITING}\b|envoyer(?:\s(?:des|de|ces|vos|les|plus|tous|ses|ca|cela))*"
+        rf"(?:\s{_FR_MESSAGES}\b|$))",
+    ),
+    (
+        "arrêtez les messages",
+        rf"\b(?:arretez|arrete|arreter|cessez|stop|stoppez|assez\sde|plus\sde|fini\sles)\s"
+        rf"(?:(?:les|vos|ces|des|tous|ses|aux|de|ce)\s)*{_FR_MESSAGES}\b",
+    ),
+    (
+        "ne m'écrivez plus",
+        r"\bne\s(?:(?:me|nous)\s)?(?:m|n)?(?:ecrivez|ecris|contactez|contacte|textez|texte"
+        r"|derangez|harcelez|relancez)\splus\b"
+        rf"|\bne\s(?:(?:me|nous)\s)?(?:m|n)?(?:envoyez|envoie)\splus"
+        rf"(?:\s(?:rien|jamais|de|des|aucun|ces|vos))*(?:\s{_FR_MESSAGES}\b|$)",
+    ),
+    (
+        "je ne veux plus de messages",
+        rf"\b(?:veux|veut|voulons|souhaite|souhaitons|desire)\s(?:plus|pas)\s(?:\w+\s){{0,3}}?"
+        rf"{_FR_MESSAGES}\b|\b(?:veux|veut|voulons|souhaite|souhaitons|desire)\splus\s"
+        r"(?:rien\s)?recevoir(?:\s(?:rien|de\svous|vos\smessages|ca|cela))?$",
+    ),
+    (
+        "retirez-moi",
+        r"\b(?:retirez|retire|retirer|supprimez|supprime|supprimer|enlevez|enleve|enlever"
+        r"|effacez|efface|effacer|rayez|otez|desinscrivez|desabonnez)\s(?:moi|nous"
+        r"|(?:mon|ce)\s(?:numero|nom|telephone)|mes\s(?:coordonnees|donnees))\b",
+    ),
+    ("désabonner", r"\b(?:desabonn|desinscri|desinscrip)\w*"),
+    (
+        "laissez-moi tranquille",
+        r"\b(?:laissez|laisse)\s(?:moi|nous)\s(?:tranquilles?|en\spaix)\b"
+        r"|\b(?:fichez|fiche|foutez|fous)\s(?:moi|nous)\sla\spaix\b",
+    ),
+    (
+        "mauvais numéro",
+        r"\b(?:mauvais|faux)\snumeros?\b|\berreur\sde\s(?:numero|personne)\b"
+        r"|\bnumero\s(?:errone|incorrect)\b",
+    ),
+    (
+        "retire mon consentement",
+        r"\b(?:retire|revoque|annule)\s(?:mon\s)?(?:consentement|autorisation)\b",
+    ),
+    # Anchored at the clause end: "je n'ai pas demandé le rendez-vous" is a reply.
+    (
+        "jamais inscrit",
+        r"\b(?:jamais|pas)\s(?:inscrite?|abonnee?|demande|consenti|accepte)"
+        r"(?:\s(?:a\s)?(?:ca|cela|ceci))?$",
+    ),
 )
 
 # Every plain-words rule with the language it is written in, English first.
 _REVOCATIONS: Final[tuple[tuple[str, Language, re.Pattern[str]], ...]] = tuple(
-    (name, language, pattern)
+    (name, language, re.compile(pattern))
     for language, rules in (
         (Language.EN, _ENGLISH),
         (Language.ES, _SPANISH),
