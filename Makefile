@@ -17,13 +17,14 @@ AWS_REGION ?= us-east-1
 LOCAL_PATH := PYTHONPATH=layers/outreach/python:infra/local
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help venv dev test checks lint typecheck deadcode unit template-check deploy-check bench area-codes clean
+.PHONY: help venv dev test checks lint typecheck deadcode unit template-check deploy-check bench openapi area-codes clean
 
 help:
 	@echo "make dev           run the local stack (PORT=8000 TICK_SECONDS=60 DYNAMODB_ENDPOINT=)"
 	@echo "make test          ruff, mypy, cfn-lint, vulture, pytest with coverage"
 	@echo "make deploy-check  sam validate --lint, sam build, and a Lambda-like load of each function"
 	@echo "make bench         run the benchmarks in bench/"
+	@echo "make openapi       write the deployed API's OpenAPI document to infra/openapi.json"
 	@echo "parts of make test: make lint | typecheck | template-check | deadcode | unit"
 	@echo "  (deadcode is vulture; names only a framework reads go in vulture_allowlist.py)"
 
@@ -89,6 +90,11 @@ deploy-check: venv $(SAM_VENV)/.installed
 # bench/cold_start.py loads the built functions and layers: deploy-check builds them first.
 bench: deploy-check
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(LOCAL_PATH) $(PY) $$script || exit 1; done
+
+# The deployed API's OpenAPI document, generated from the routes (committed: a test
+# fails when it is stale; GET /v1/openapi.json serves the same document).
+openapi: venv
+	$(LOCAL_PATH) $(PY) -m outreach.api.openapi infra/openapi.json
 
 # The area code -> US state table the state rules read, distilled from libphonenumber's
 # geocoder (tests/unit/test_state_rules.py fails when it is stale).

@@ -109,6 +109,7 @@ def test_http_api_routes_each_function_only_its_own_paths() -> None:
     assert routes == {
         "IdentityFunction": {
             "GET /v1/health",
+            "GET /v1/openapi.json",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/auth/{proxy+}",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/organization",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/organization/{proxy+}",

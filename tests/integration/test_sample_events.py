@@ -23,6 +23,16 @@ def test_identity_accepts_the_health_event(aws: None, lambda_context: LocalLambd
     assert json.loads(response["body"])["status"] == "ok"
 
 
+def test_identity_serves_the_openapi_document_of_its_sample_event(
+    aws: None, lambda_context: LocalLambdaContext
+) -> None:
+    # `sam local invoke IdentityFunction -e infra/events/api-openapi.json`: the document
+    # needs every domain's routes, which the identity function imports on this call only.
+    response = function_handler("identity")(event("api-openapi.json"), lambda_context)
+    assert response["statusCode"] == 200
+    assert response["body"] == (REPO_ROOT / "infra/openapi.json").read_text(encoding="utf-8")
+
+
 def test_identity_accepts_the_login_event(aws: None, lambda_context: LocalLambdaContext) -> None:
     # No such user yet: a well-formed 401 problem, not a crash.
     response = function_handler("identity")(event("api-login.json"), lambda_context)

@@ -278,7 +278,8 @@ def test_check_placeholders_reports_every_bad_variant_with_its_index_and_name() 
             "msg": "variant 'E': unclosed '{' at position 5: a placeholder must end with '}'",
         },
     ]
-    assert error.extra == {"errors": error.errors}
+    # Counted as every 422 problem counts its errors (the document's ValidationProblem).
+    assert error.extra == {"errors": error.errors, "error_count": 3}
     assert "variant 'B'" in error.detail
     assert "variant 'E'" in error.detail
 

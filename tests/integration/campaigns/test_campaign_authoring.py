@@ -498,6 +498,23 @@ def test_preview_without_a_contact_uses_fallbacks(
     }
 
 
+@pytest.mark.parametrize("raw", ["null", " null\n"])
+def test_a_preview_body_of_null_is_a_422_as_the_document_says(
+    api: CampaignsApi, owner: Account, raw: str
+) -> None:
+    # Issue 18: the body is an object or nothing (`required: false`); schemathesis sent
+    # `null`, which the document does not allow, and got a 200.
+    campaign = api.create(owner, variants=PREVIEW_VARIANTS)
+    problem = api.call(
+        "POST",
+        f"/v1/campaigns/{campaign['id']}/preview",
+        headers={**owner.auth, "content-type": "application/json"},
+        raw_body=raw,
+    ).assert_problem(422)
+    assert problem["errors"] == [{"loc": ["body"], "msg": "give an object, or no body"}]
+    assert problem["error_count"] == 1
+
+
 def test_preview_for_an_unknown_contact_is_422(
     api: CampaignsApi, orgs: Organizations, owner: Account, rival: Account
 ) -> None:

@@ -85,14 +85,17 @@ class UnsupportedMediaType(DomainError):
 
 
 class ValidationFailed(DomainError):
-    """The body is well-formed but breaks a rule; ``errors`` lists each failure."""
+    """The body is well-formed but breaks a rule; ``errors`` lists each failure
+    (``{loc, msg}``) and ``error_count`` counts them, as every 422 problem does (the
+    document's ``ValidationProblem``)."""
 
     status = 422
     slug = "validation-failed"
     title = "Validation failed"
 
     def __init__(self, detail: str, errors: list[dict[str, Any]]) -> None:
-        super().__init__(detail, extra={"errors": errors})
+        # At most as many as a request validation problem lists (MAX_REPORTED_ERRORS).
+        super().__init__(detail, extra={"errors": errors[:100], "error_count": len(errors)})
         self.errors = errors
 
 

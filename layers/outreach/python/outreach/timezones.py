@@ -7,7 +7,8 @@ from datetime import time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# ASCII digits only, and nothing after (``$`` would also take "08:00\n").
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])\Z")
 
 
 @lru_cache(maxsize=1)

@@ -8,15 +8,12 @@ from typing import Any, cast
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 
 from outreach import __version__
-from outreach.api.problems import (
-    MAX_REPORTED_ERRORS,
-    PROBLEM_MEDIA_TYPE,
-    install_problem_handlers,
-)
+from outreach.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from outreach.observability import logger, metrics
 
 API_DESCRIPTION = """
@@ -35,43 +32,37 @@ Outreach: text campaigns for small businesses.
 * A resource of another organization is answered exactly like a missing one: 404.
 """
 
-_PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"loc": {"type": "array", "items": {}}, "msg": {"type": "string"}},
-            },
-            "maxItems": MAX_REPORTED_ERRORS,
-        },
-        "error_count": {"type": "integer", "minimum": 0},
-    },
-}
+
+def operation_id(route: APIRoute) -> str:
+    """A route's ``operationId``: its function's name in camelCase (``create_campaign``
+    -> ``createCampaign``), the name a generated client gives the call."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 def create_app(routers: Iterable[APIRouter], *, title: str = "Outreach API") -> FastAPI:
-    """Build a FastAPI app serving ``routers`` with problem-details errors."""
+    """Build a FastAPI app serving ``routers`` with problem-details errors.
+
+    Its OpenAPI document (``app.openapi()``, ``/openapi.json``) is finished by
+    :func:`outreach.api.openapi.finish`, imported only when it is first asked for."""
     app = FastAPI(
         title=title,
         version=__version__,
         description=API_DESCRIPTION,
-        responses={
-            "default": {
-                "description": "Problem details",
-                "content": {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_SCHEMA}},
-            }
-        },
+        generate_unique_id_function=operation_id,
     )
     for router in routers:
         app.include_router(router)
     install_problem_handlers(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from outreach.api.openapi import finish  # noqa: PLC0415 - on first use only
+
+            app.openapi_schema = finish(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

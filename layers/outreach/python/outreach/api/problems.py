@@ -10,7 +10,7 @@ them all in ``error_count``, so its size is bounded whatever the body.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -34,6 +34,56 @@ MAX_MESSAGE_LENGTH = 300
 """The longest ``msg`` a problem carries: our own messages quote input through
 :func:`outreach.validation.echo` and stay far below; this keeps a message that
 quotes input otherwise from growing with it."""
+
+
+PROBLEM_REF = "#/components/schemas/Problem"
+VALIDATION_PROBLEM_REF = "#/components/schemas/ValidationProblem"
+
+_ERROR_DESCRIPTIONS = {
+    400: "Malformed JSON, or a `cursor` this listing did not issue.",
+    401: "No valid access token (`WWW-Authenticate: Bearer`).",
+    403: "The caller's role does not allow this.",
+    404: "Nothing of that id in the caller's organization.",
+    409: "The request conflicts with the resource's current state.",
+    413: "The body is larger than this route takes.",
+    415: "The body's content type is not one this route takes.",
+    422: "The request breaks the schema or a rule; `errors` says where and what.",
+    429: "Too many attempts: try again after `Retry-After` seconds.",
+}
+_ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "`Bearer`"}},
+    429: {
+        "Retry-After": {
+            "schema": {"type": "integer", "minimum": 1},
+            "description": "Seconds until the next attempt may succeed.",
+        }
+    },
+}
+
+
+def problem_response_spec(status: int, description: str | None = None) -> dict[str, Any]:
+    """The OpenAPI response of an error ``status``: problem details, a
+    ``ValidationProblem`` for a 422 and a ``Problem`` otherwise."""
+    ref = VALIDATION_PROBLEM_REF if status == 422 else PROBLEM_REF
+    spec: dict[str, Any] = {
+        "description": description or _ERROR_DESCRIPTIONS.get(status) or _title_for(status),
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": ref}}},
+    }
+    if status in _ERROR_HEADERS:
+        spec["headers"] = _ERROR_HEADERS[status]
+    return spec
+
+
+def problem_responses(
+    *statuses: int, described: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses=``: the error statuses it answers beyond those its shape
+    implies (see :mod:`outreach.api.openapi`), e.g. ``problem_responses(403, 409)``;
+    ``described={409: "..."}`` words a status in the route's own terms."""
+    words = dict(described or {})
+    return {
+        code: problem_response_spec(code, words.get(code)) for code in sorted({*statuses, *words})
+    }
 
 
 def problem_response(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from outreach.api.deps import CallerDep
 from outreach.api.pagination import PageQueryDep
+from outreach.api.problems import problem_responses
 from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus, SendsQuery
 from outreach.campaigns.schemas import (
     CampaignCreate,
@@ -21,6 +22,7 @@ from outreach.campaigns.schemas import (
     StatsPublic,
 )
 from outreach.campaigns.service import CampaignService, get_campaign_service
+from outreach.errors import ValidationFailed
 
 CampaignServiceDep = Annotated[CampaignService, Depends(get_campaign_service)]
 
@@ -55,7 +57,15 @@ def get_campaign(
     return CampaignPublic.of(service.get(caller.org_id, campaign_id))
 
 
-@router.patch("/{campaign_id}")
+@router.patch(
+    "/{campaign_id}",
+    responses=problem_responses(
+        described={
+            409: "The campaign is neither draft nor paused (or is starting), or a paused "
+            "campaign's audience or variant names would change."
+        }
+    ),
+)
 def update_campaign(
     campaign_id: str, body: CampaignUpdate, caller: CallerDep, service: CampaignServiceDep
 ) -> CampaignPublic:
@@ -64,14 +74,36 @@ def update_campaign(
     return CampaignPublic.of(service.update(caller.org_id, campaign_id, body.to_domain()))
 
 
-@router.delete("/{campaign_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{campaign_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(
+        described={409: "The campaign is not a draft (or is starting): cancel it instead."}
+    ),
+)
 def delete_campaign(campaign_id: str, caller: CallerDep, service: CampaignServiceDep) -> Response:
     """Delete a draft (409 otherwise: cancel a started campaign instead)."""
     service.delete(caller.org_id, campaign_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{campaign_id}/preview")
+async def _object_or_no_body(request: Request) -> None:
+    """An optional body is an object or nothing: an explicit JSON ``null`` is a 422, as
+    the document (``required: false``, an object) says, not taken for no body."""
+    if (await request.body()).strip() == b"null":
+        raise ValidationFailed(
+            "The body is an object, or left out.",
+            [{"loc": ["body"], "msg": "give an object, or no body"}],
+        )
+
+
+@router.post(
+    "/{campaign_id}/preview",
+    dependencies=[Depends(_object_or_no_body)],
+    responses=problem_responses(
+        described={422: "The body breaks the schema, or `contact_id` names no contact."}
+    ),
+)
 def preview_campaign(
     campaign_id: str,
     caller: CallerDep,
@@ -95,19 +127,26 @@ def preview_campaign(
 
 
 def _lifecycle_route(
-    action: str, move: Callable[[CampaignService, str, str], Campaign], doc: str | None
+    action: str,
+    move: Callable[[CampaignService, str, str], Campaign],
+    doc: str | None,
+    conflict: str,
 ) -> None:
     """Add ``POST /{campaign_id}/<action>`` (named ``<action>_campaign``): ``move`` (the
-    service's method) moves the campaign, and the answer is the campaign after the move."""
+    service's method) moves the campaign, and the answer is the campaign after the move;
+    ``conflict`` words its 409."""
 
     def move_campaign(
         campaign_id: str, caller: CallerDep, service: CampaignServiceDep
     ) -> CampaignPublic:
         return CampaignPublic.of(move(service, caller.org_id, campaign_id))
 
-    router.post(f"/{{campaign_id}}/{action}", name=f"{action}_campaign", description=doc)(
-        move_campaign
-    )
+    router.post(
+        f"/{{campaign_id}}/{action}",
+        name=f"{action}_campaign",
+        description=doc,
+        responses=problem_responses(described={409: conflict}),
+    )(move_campaign)
 
 
 _lifecycle_route(
@@ -116,29 +155,41 @@ _lifecycle_route(
     "Snapshot the audience and go active. Numbers that are opted out, that the\n"
     "organization may not text, or that the send window never reaches within quiet hours\n"
     "are left out, counted in `left_out`. 409 unless draft, or without a sender number.",
+    "The campaign is not a draft (or is being started), or the organization has no "
+    "`sender_number`.",
 )
 _lifecycle_route(
     "pause",
     CampaignService.pause,
     "Stop sending (from active). Nothing leaves after this returns.",
+    "The campaign is not active (`campaign_status` says what it is).",
 )
-_lifecycle_route("resume", CampaignService.resume, None)
+_lifecycle_route(
+    "resume",
+    CampaignService.resume,
+    None,
+    "The campaign is not paused (`campaign_status` says what it is).",
+)
 _lifecycle_route(
     "cancel",
     CampaignService.cancel,
     "Cancel from draft, active or paused; every pending recipient becomes skipped.",
+    "The campaign is completed or cancelled already, or is being started "
+    "(`campaign_status` says what it is).",
 )
 
 
 @router.get("/{campaign_id}/stats")
-def campaign_stats(campaign_id: str, caller: CallerDep, service: CampaignServiceDep) -> StatsPublic:
+def get_campaign_stats(
+    campaign_id: str, caller: CallerDep, service: CampaignServiceDep
+) -> StatsPublic:
     """Counts of recipients' states (a claimed recipient counts as pending), today's sends,
     per-variant reply rates and the winner."""
     return StatsPublic.of(service.stats(caller.org_id, campaign_id))
 
 
 @router.get("/{campaign_id}/sends")
-def campaign_sends(
+def list_campaign_sends(
     campaign_id: str,
     caller: CallerDep,
     service: CampaignServiceDep,

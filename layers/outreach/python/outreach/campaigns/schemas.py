@@ -6,6 +6,7 @@ domain with ``to_domain()``; answers are ``*Public`` and map from it with ``of``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Annotated, Literal, Self, cast
 
@@ -15,6 +16,7 @@ from pydantic import (
     AliasPath,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     ValidationError,
     model_validator,
@@ -22,13 +24,19 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from outreach.api.fields import (
+    NOT_BLANK_PATTERN,
+    WHOLE_NUMBER,
+    E164Number,
     IdText,
     PublicModel,
     RequestInstant,
     StrictModel,
+    TimeOfDay,
+    TimeText,
     TimeZone,
     UtcInstant,
-    check_hhmm,
+    ZoneName,
+    model_schema,
 )
 from outreach.api.pagination import PagePublic
 from outreach.campaigns.domain import (
@@ -86,23 +94,93 @@ Body = Annotated[str, Field(min_length=1, max_length=MAX_BODY_LENGTH)]
 
 
 class VariantCreate(StrictModel):
-    """One variant of a create or an edit: ``body`` is a template, ``weight`` 1..10000."""
+    """One variant of a create or an edit: ``body`` is a template, ``weight`` 1..10000.
+    Its placeholders must be known ones (a 422 names the variant and position), and its
+    name unique among the campaign's variants."""
 
-    name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\s].*$")]
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[{"name": "A", "body": "Hi {first_name|there}, spring check-up?", "weight": 1}]
+        )
+    )
+
+    name: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=40,
+            pattern=r"^[^\s].*$",
+            json_schema_extra={"pattern": r"^[^\s].*$(?!\n)"},  # see outreach.api.fields
+        ),
+    ]
     body: Body
-    weight: Annotated[int, Field(ge=1, le=MAX_WEIGHT, strict=True)] = 1
+    weight: Annotated[int, Field(ge=1, le=MAX_WEIGHT), WHOLE_NUMBER] = 1
 
     def to_domain(self) -> Variant:
         return Variant(self.name, self.body, self.weight)
 
 
+def _given(*names: str, absent: tuple[str, ...] = ()) -> dict[str, object]:
+    """JSON Schema: an object where each of ``names`` is present and not ``null``, and
+    each of ``absent`` is absent or ``null``."""
+    return {
+        "required": list(names),
+        "properties": {
+            **{name: {"not": {"type": "null"}} for name in names},
+            **_not_given(*absent)["properties"],
+        },
+    }
+
+
+def _not_given(*names: str) -> dict[str, dict[str, object]]:
+    """JSON Schema: an object where each of ``names`` is absent or ``null`` (as the server
+    reads an optional field: ``null`` is not giving it)."""
+    return {"properties": {name: {"type": "null"} for name in names}}
+
+
+def _none_of(*cases: Mapping[str, object]) -> dict[str, object]:
+    """JSON Schema keywords refusing an object that matches any of ``cases``.
+
+    A rule across fields is one ``not`` of an ``anyOf`` rather than a ``oneOf`` of
+    partial objects: generated clients (openapi-python-client) read a model's ``oneOf``
+    as a union of models and give up on such partial ones, and ignore ``not``."""
+    return {"not": {"anyOf": list(cases)}}
+
+
+_SELECTIONS = ("all", "tags", "contact_ids")
+
+
 class AudienceCreate(StrictModel):
-    """Exactly one of ``all: true``, ``tags`` (any of) or ``contact_ids``."""
+    """Exactly one of ``all: true``, ``tags`` (any of) or ``contact_ids`` (a selection
+    given as ``null`` counts as not given)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[{"tags": ["leads"]}, {"all": True}],
+            # exactly one selection: not none of them, nor any two
+            rules=_none_of(
+                _not_given(*_SELECTIONS),
+                _given("all", "tags"),
+                _given("all", "contact_ids"),
+                _given("tags", "contact_ids"),
+            ),
+        )
+    )
 
     all: Literal[True] | None = None
     tags: (
         Annotated[
-            list[Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_audience_tag)]],
+            list[
+                Annotated[
+                    str,
+                    Field(
+                        min_length=1,
+                        max_length=50,
+                        json_schema_extra={"pattern": NOT_BLANK_PATTERN},
+                    ),
+                    AfterValidator(_audience_tag),
+                ]
+            ],
             Field(min_length=1, max_length=20),
         ]
         | None
@@ -117,7 +195,7 @@ class AudienceCreate(StrictModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> AudienceCreate:
-        given = [name for name in ("all", "tags", "contact_ids") if getattr(self, name) is not None]
+        given = [name for name in _SELECTIONS if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of all, tags or contact_ids")
         return self
@@ -134,8 +212,14 @@ class AudienceCreate(StrictModel):
 class SendWindowCreate(StrictModel):
     """When texts may leave, in the campaign's zone: ``HH:MM`` start before end, and days."""
 
-    start: Annotated[str, AfterValidator(check_hhmm)] = DEFAULT_WINDOW_START
-    end: Annotated[str, AfterValidator(check_hhmm)] = DEFAULT_WINDOW_END
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[{"start": "10:00", "end": "18:00", "days": ["mon", "tue", "wed"]}]
+        )
+    )
+
+    start: TimeOfDay = DEFAULT_WINDOW_START
+    end: TimeOfDay = DEFAULT_WINDOW_END
     days: Annotated[
         list[Day],
         Field(min_length=1, max_length=7),
@@ -186,15 +270,49 @@ Variants = Annotated[
     Field(min_length=1, max_length=MAX_VARIANTS),
     AfterValidator(_unique_names),
 ]
-DailyLimit = Annotated[int, Field(ge=1, le=MAX_DAILY_LIMIT, strict=True)]
+DailyLimit = Annotated[int, Field(ge=1, le=MAX_DAILY_LIMIT), WHOLE_NUMBER]
 
 
 class CampaignCreate(StrictModel):
     """``variants`` (1 to 5, weighted), or ``template_a`` and ``template_b`` (A and B, 50/50).
 
     Placeholders, and ``start_at`` before ``end_at``, are checked by the service (a
-    PATCH checks them against the stored campaign).
+    PATCH checks them against the stored campaign). Variant names are unique.
     """
+
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[
+                {
+                    "name": "Spring check-up",
+                    "template_a": "Hi {first_name|there}, time for a roof check?",
+                    "template_b": "{first_name|Hello}, spring storms are coming: book a check?",
+                    "audience": {"tags": ["leads"]},
+                },
+                {
+                    "name": "Spring check-up (weighted)",
+                    "variants": [
+                        {"name": "short", "body": "Roof check? Reply YES", "weight": 3},
+                        {"name": "long", "body": "Hi {first_name|there}, book a check?"},
+                    ],
+                    "audience": {"all": True},
+                    "daily_limit": 100,
+                    "timezone": "America/New_York",
+                    "send_window": {"start": "10:00", "end": "18:00", "days": ["mon", "tue"]},
+                    "start_at": "2026-12-01T14:00:00Z",
+                    "end_at": "2026-12-15T22:00:00Z",
+                },
+            ],
+            # variants, or both templates: never both kinds, never neither
+            rules=_none_of(
+                _not_given("variants", "template_a", "template_b"),
+                _given("variants", "template_a"),
+                _given("variants", "template_b"),
+                _given("template_a", absent=("template_b",)),
+                _given("template_b", absent=("template_a",)),
+            ),
+        )
+    )
 
     name: Name
     variants: Variants | None = None
@@ -225,8 +343,36 @@ class CampaignCreate(StrictModel):
         )
 
 
+_NOT_NULL_EDITS = (
+    "name",
+    "variants",
+    "template_a",
+    "template_b",
+    "audience",
+    "daily_limit",
+    "timezone",
+    "send_window",
+)
+"""The fields of a PATCH an explicit ``null`` is refused for (a 422): all but the dates."""
+
+
 class CampaignUpdate(StrictModel):
-    """Any create field; ``start_at``/``end_at`` null clears them."""
+    """Any create field; ``start_at``/``end_at`` null clears them (no other field may be
+    null). ``template_a`` and ``template_b`` go together, and never with ``variants``."""
+
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[
+                {"name": "Spring check-up, take 2", "end_at": None},
+                {"template_a": "Roof check?", "template_b": "Storm season: roof check?"},
+            ],
+            not_null=_NOT_NULL_EDITS,
+            rules={
+                "dependentRequired": {"template_a": ["template_b"], "template_b": ["template_a"]},
+                "not": {"required": ["variants", "template_a"]},
+            },
+        )
+    )
 
     name: Name | None = None
     variants: Variants | None = None
@@ -242,8 +388,7 @@ class CampaignUpdate(StrictModel):
     @model_validator(mode="after")
     def _consistent(self) -> CampaignUpdate:
         _check_variant_source(self, required=False)
-        nullable = {"start_at", "end_at"}
-        for name in sorted(self.model_fields_set - nullable):
+        for name in sorted(self.model_fields_set & set(_NOT_NULL_EDITS)):
             if getattr(self, name) is None:
                 raise _invalid(self, name, f"{name} cannot be null")
         return self
@@ -273,8 +418,8 @@ class VariantPublic(PublicModel):
 
 
 class SendWindowPublic(PublicModel):
-    start: str
-    end: str
+    start: TimeText
+    end: TimeText
     days: list[str]
 
 
@@ -304,7 +449,7 @@ class CampaignPublic(PublicModel):
     variants: list[VariantPublic]
     audience: Annotated[dict[str, object], BeforeValidator(_audience_dict)]
     daily_limit: int
-    timezone: str
+    timezone: ZoneName
     send_window: SendWindowPublic = Field(validation_alias=AliasChoices("send_window", "window"))
     start_at: UtcInstant | None
     end_at: UtcInstant | None
@@ -329,7 +474,12 @@ class CampaignsPublic(PagePublic[CampaignPublic]):
 
 
 class PreviewCreate(StrictModel):
-    """The contact to render for; none (or no body): every placeholder's fallback."""
+    """The contact to render for; none (or no body): every placeholder's fallback. A
+    ``contact_id`` the organization has no contact of is a 422."""
+
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(examples=[{"contact_id": "01JDQ8Z5C9W4K2M7N3P6R8T0V1"}])
+    )
 
     contact_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
@@ -445,7 +595,7 @@ class SendPublic(PublicModel):
     """One recipient of a campaign and its send."""
 
     contact_id: str
-    phone: str
+    phone: E164Number
     variant: str
     status: str
     attempts: int

@@ -1,21 +1,29 @@
 """Contacts API schemas: request bodies (``*Create``/``*Update``, mapped to the domain
 with ``to_domain()``), answers (``*Public``, mapped from it with ``of``), and the CSV
-upload's checks (media type, size, ``?tags=``)."""
+upload: its checks (media type, size, ``?tags=``), its reading (a ``text/csv`` body, or
+the ``file`` part of a ``multipart/form-data`` one) and its OpenAPI request body."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, NamedTuple, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from outreach.api.fields import (
+    NOT_BLANK_PATTERN,
+    E164Number,
     PhoneNumber,
     PublicModel,
+    ResponseEmail,
     StrictModel,
     TimeZone,
     UtcInstant,
+    ZoneName,
     check_email,
+    model_schema,
 )
 from outreach.api.pagination import PagePublic
 from outreach.contacts.csv_import import MAX_REPORTED_ROW_ERRORS
@@ -32,10 +40,20 @@ from outreach.contacts.domain import (
     normalize_tag,
     us_state,
 )
-from outreach.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from outreach.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+"""The largest CSV an import takes (10 MiB), sent as the body or as a form's file."""
 CSV_MEDIA_TYPES = ("text/csv", "application/csv")
+FORM_MEDIA_TYPE = "multipart/form-data"
+FORM_OVERHEAD_BYTES = 64 * 1024
+"""What a ``multipart/form-data`` body may add to its CSV: boundaries, part headers and
+a ``tags`` field. A larger body is a 413 before it is parsed."""
+FILE_FIELD = "file"
+TAGS_FIELD = "tags"
+_FORM_FIELDS = (FILE_FIELD, TAGS_FIELD)
+MAX_IMPORT_TAGS_LENGTH = 1000
+"""The longest ``?tags=`` (and form ``tags`` field) of an import, in characters."""
 
 
 def _tags(values: list[str]) -> list[str]:
@@ -59,9 +77,26 @@ def _attributes(values: dict[str, str]) -> dict[str, str]:
 Phone = PhoneNumber
 Text = Annotated[str, Field(max_length=MAX_TEXT_FIELD_LENGTH)]
 # A contact's email keeps its case (identity's login email is lowercased).
-ContactEmail = Annotated[str, Field(max_length=MAX_TEXT_FIELD_LENGTH), AfterValidator(check_email)]
+ContactEmail = Annotated[
+    str,
+    Field(
+        max_length=MAX_TEXT_FIELD_LENGTH,
+        json_schema_extra={"format": "email"},
+        description="An email address (surrounding spaces are removed).",
+    ),
+    AfterValidator(check_email),
+]
+TAG_PATTERN = rf"^\s*(\S([\s\S]{{0,{MAX_TAG_LENGTH - 2}}}\S)?)?\s*$"
+"""A tag as a request gives it: at most ``MAX_TAG_LENGTH`` characters once stripped
+(a blank one is dropped)."""
+_LISTED_TAG = rf"\s*([^,\s]([^,]{{0,{MAX_TAG_LENGTH - 2}}}[^,\s])?)?\s*"
+IMPORT_TAGS_PATTERN = rf"^{_LISTED_TAG}(,{_LISTED_TAG})*$(?!\n)"
+"""``?tags=`` of an import: comma-separated tags, each at most ``MAX_TAG_LENGTH``
+characters once stripped (blank ones are dropped)."""
 Tags = Annotated[
-    list[Annotated[str, Field(max_length=200)]], Field(max_length=MAX_TAGS), AfterValidator(_tags)
+    list[Annotated[str, Field(max_length=200, json_schema_extra={"pattern": TAG_PATTERN})]],
+    Field(max_length=MAX_TAGS),
+    AfterValidator(_tags),
 ]
 # A state as given ("fl", "FL", "Florida"), answered and stored as its USPS code; the
 # bound keeps a huge value from being read (the longest name is 20 characters).
@@ -75,8 +110,20 @@ UsState = Annotated[
     AfterValidator(us_state),
 ]
 Attributes = Annotated[
-    dict[Annotated[str, Field(max_length=200)], Annotated[str, Field(max_length=5000)]],
-    Field(max_length=MAX_ATTRIBUTES),
+    dict[
+        Annotated[str, Field(min_length=1, max_length=MAX_ATTRIBUTE_KEY_LENGTH)],
+        Annotated[str, Field(max_length=MAX_ATTRIBUTE_VALUE_LENGTH)],
+    ],
+    Field(
+        max_length=MAX_ATTRIBUTES,
+        json_schema_extra={
+            "propertyNames": {
+                "minLength": 1,
+                "maxLength": MAX_ATTRIBUTE_KEY_LENGTH,
+                "pattern": NOT_BLANK_PATTERN,
+            }
+        },
+    ),
     AfterValidator(_attributes),
 ]
 
@@ -89,6 +136,24 @@ class ContactCreate(StrictModel):
     """Only ``phone`` is required; a missing ``timezone`` is inferred from the number, a
     missing ``state`` stays unset (the sender adds the area code's state itself). A
     ``state`` that is not a US state is a 422 naming ``state``."""
+
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[
+                {
+                    "phone": "(617) 555-0100",
+                    "first_name": "Dana",
+                    "last_name": "Reyes",
+                    "email": "dana@example.com",
+                    "company": "Reyes Roofing",
+                    "tags": ["leads", "spring"],
+                    "attributes": {"roof": "slate"},
+                    "timezone": "America/New_York",
+                    "state": "MA",
+                }
+            ]
+        )
+    )
 
     phone: Phone
     first_name: Text | None = None
@@ -109,9 +174,21 @@ class ContactCreate(StrictModel):
         )
 
 
+_NOT_NULL_CONTACT_FIELDS = ("phone", "tags", "attributes")
+"""The fields of a PATCH an explicit ``null`` is refused for (a 422)."""
+
+
 class ContactUpdate(StrictModel):
     """Any field of the create body. ``null`` clears a text field, the zone or the state;
-    ``tags`` and ``attributes`` replace the stored ones (``[]``/``{}`` clear them)."""
+    ``tags`` and ``attributes`` replace the stored ones (``[]``/``{}`` clear them);
+    ``phone``, ``tags`` and ``attributes`` cannot be ``null``."""
+
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[{"company": "Reyes & Sons", "tags": ["customers"], "state": None}],
+            not_null=_NOT_NULL_CONTACT_FIELDS,
+        )
+    )
 
     phone: Phone | None = None
     first_name: Text | None = None
@@ -125,7 +202,7 @@ class ContactUpdate(StrictModel):
 
     @model_validator(mode="after")
     def _not_null(self) -> ContactUpdate:
-        for name in ("phone", "tags", "attributes"):
+        for name in _NOT_NULL_CONTACT_FIELDS:
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -149,14 +226,14 @@ class ContactPublic(PublicModel):
     """A contact as the API answers it (``api-contract.md``, ``contact``)."""
 
     id: str
-    phone: str
+    phone: E164Number
     first_name: str | None
     last_name: str | None
-    email: str | None
+    email: ResponseEmail | None
     company: str | None
     tags: list[str]
     attributes: dict[str, str]
-    timezone: str | None
+    timezone: ZoneName | None
     state: str | None = Field(
         description="The contact's US state as a two-letter USPS code (e.g. FL), or null "
         "when not given; its rules apply beside those of the number's area code "
@@ -219,33 +296,161 @@ class ImportPublic(PublicModel):
         )
 
 
-async def read_csv_upload(request: Request) -> bytes:
-    """The body of ``POST /v1/contacts/import`` once its media type and size pass, checked
-    in the order the API answers them: 415 unless ``text/csv`` (or ``application/csv``),
-    then 413 over 10 MB (the declared length before the body is read, then the body)."""
+class CsvUpload(NamedTuple):
+    """An import's CSV (the bytes as sent) and, from a form, its ``tags`` field."""
+
+    csv: bytes
+    tags: str | None = None
+
+
+_TOO_LARGE = "The CSV is larger than 10 MB."
+
+
+async def read_csv_upload(request: Request) -> CsvUpload:
+    """The CSV of ``POST /v1/contacts/import``, checked in the order the API answers:
+
+    * 415 unless the body is ``text/csv`` (or ``application/csv``), or
+      ``multipart/form-data``;
+    * 413 for a CSV over 10 MB (:data:`MAX_IMPORT_BYTES`): the declared length before
+      the body is read, then the body (a form's may be :data:`FORM_OVERHEAD_BYTES`
+      more), then a form's file;
+    * for a form: 400 when it cannot be parsed, 422 (naming the part) without exactly
+      one ``file`` part or with a part other than ``file`` and ``tags``.
+
+    A form is parsed by Starlette with python-multipart, which only such a body loads.
+    """
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in CSV_MEDIA_TYPES:
-        raise UnsupportedMediaType("Send the CSV with Content-Type: text/csv.")
+    if media_type in CSV_MEDIA_TYPES:
+        limit = MAX_IMPORT_BYTES
+    elif media_type == FORM_MEDIA_TYPE:
+        limit = MAX_IMPORT_BYTES + FORM_OVERHEAD_BYTES
+    else:
+        raise UnsupportedMediaType(
+            "Send the CSV with Content-Type: text/csv, or as the file field of a "
+            "multipart/form-data body."
+        )
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge("The CSV is larger than 10 MB.")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(_TOO_LARGE)
     body = await request.body()
-    if len(body) > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge("The CSV is larger than 10 MB.")
-    return body
+    if len(body) > limit:
+        raise PayloadTooLarge(_TOO_LARGE)
+    if media_type in CSV_MEDIA_TYPES:
+        return CsvUpload(body)
+    return await _read_form(request)
 
 
-def import_tags(raw: str | None) -> tuple[str, ...]:
-    """``?tags=a,b`` of an import: the normalised tags added to every row, empty ones
-    dropped; 400 for one over ``MAX_TAG_LENGTH`` characters."""
-    extra = tuple(t for t in (normalize_tag(x) for x in (raw or "").split(",")) if t)
-    if any(len(tag) > MAX_TAG_LENGTH for tag in extra):
-        raise BadRequest(f"A tag is at most {MAX_TAG_LENGTH} characters.")
-    return extra
+async def _read_form(request: Request) -> CsvUpload:
+    """The ``file`` part (a file, or a plain field holding the text) and the ``tags``
+    fields (joined by commas) of the request's form, whose body is already read."""
+    try:
+        async with request.form(
+            max_files=len(_FORM_FIELDS),
+            max_fields=len(_FORM_FIELDS),
+            max_part_size=MAX_IMPORT_BYTES + 1,
+        ) as form:
+            names = [name for name, _ in form.multi_items()]
+            unknown = sorted(set(names) - set(_FORM_FIELDS))
+            if unknown:
+                raise ValidationFailed(
+                    "The form has parts other than file and tags.",
+                    [{"loc": ["body", name], "msg": "unknown part"} for name in unknown],
+                )
+            files = form.getlist(FILE_FIELD)
+            if len(files) != 1:
+                message = "field required" if not files else "give one file"
+                raise ValidationFailed(
+                    "Send the CSV in one form part named file (curl -F file=@contacts.csv).",
+                    [{"loc": ["body", FILE_FIELD], "msg": message}],
+                )
+            (part,) = files
+            if isinstance(part, UploadFile):
+                if part.size is not None and part.size > MAX_IMPORT_BYTES:
+                    raise PayloadTooLarge(_TOO_LARGE)
+                csv = await part.read()
+            else:
+                csv = part.encode()
+            if len(csv) > MAX_IMPORT_BYTES:
+                raise PayloadTooLarge(_TOO_LARGE)
+            tags = ",".join(value for value in form.getlist(TAGS_FIELD) if isinstance(value, str))
+    except HTTPException as error:  # Starlette's answer to a form it cannot parse
+        raise BadRequest(f"The multipart/form-data body cannot be read: {error.detail}") from error
+    if len(tags) > MAX_IMPORT_TAGS_LENGTH:
+        raise ValidationFailed(
+            f"The tags field is longer than {MAX_IMPORT_TAGS_LENGTH} characters.",
+            [{"loc": ["body", TAGS_FIELD], "msg": f"at most {MAX_IMPORT_TAGS_LENGTH} characters"}],
+        )
+    return CsvUpload(csv, tags or None)
+
+
+IMPORT_EXAMPLE_CSV = (
+    "phone,first_name,last_name,email,tags,state\n"
+    "(617) 555-0100,Dana,Reyes,dana@example.com,leads;spring,MA\n"
+    "+1 312 555 0111,Sam,Ortiz,,leads,Illinois\n"
+)
+
+IMPORT_REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "description": "The CSV (UTF-8, comma-, semicolon- or tab-separated, a header row "
+    "first; at most 10 MB): as the body (`text/csv`; `application/csv` is taken too), or "
+    "as the `file` part of a form (`curl -F file=@contacts.csv`).",
+    "content": {
+        "text/csv": {
+            "schema": {"type": "string", "description": "The CSV's text."},
+            "example": IMPORT_EXAMPLE_CSV,
+        },
+        FORM_MEDIA_TYPE: {
+            "schema": {
+                "type": "object",
+                "required": [FILE_FIELD],
+                "properties": {
+                    FILE_FIELD: {
+                        "type": "string",
+                        "format": "binary",
+                        "contentMediaType": "text/csv",
+                        "description": "The CSV file.",
+                    },
+                    TAGS_FIELD: {
+                        "type": "string",
+                        "maxLength": MAX_IMPORT_TAGS_LENGTH,
+                        "pattern": IMPORT_TAGS_PATTERN,
+                        "description": "Comma-separated tags added to every row (beside "
+                        "those of `?tags=`).",
+                    },
+                },
+                "additionalProperties": False,
+            },
+            "encoding": {FILE_FIELD: {"contentType": "text/csv, application/octet-stream"}},
+            "example": {FILE_FIELD: IMPORT_EXAMPLE_CSV, TAGS_FIELD: "spring"},
+        },
+    },
+}
+"""``POST /v1/contacts/import``'s OpenAPI ``requestBody`` (the route reads the body
+itself, so FastAPI cannot describe it)."""
+
+
+def import_tags(query: str | None, form: str | None = None) -> tuple[str, ...]:
+    """The tags an import adds to every row: ``?tags=a,b`` and a form's ``tags`` field,
+    normalised, each once, empty ones dropped. A tag over ``MAX_TAG_LENGTH`` characters
+    is a 422 at ``query.tags`` or ``body.tags`` (as :data:`IMPORT_TAGS_PATTERN`
+    documents for both)."""
+    found: list[str] = []
+    for loc, text in (("query", query), ("body", form)):
+        tags = [normalize_tag(tag) for tag in (text or "").split(",")]
+        if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
+            message = f"a tag is at most {MAX_TAG_LENGTH} characters"
+            raise ValidationFailed(
+                f"A tag is at most {MAX_TAG_LENGTH} characters.",
+                [{"loc": [loc, "tags"], "msg": message}],
+            )
+        found.extend(tag for tag in tags if tag)
+    return tuple(dict.fromkeys(found))
 
 
 class OptOutCreate(StrictModel):
     """A number to suppress, in any common format (stored in E.164)."""
+
+    model_config = ConfigDict(json_schema_extra=model_schema(examples=[{"phone": "+16175550100"}]))
 
     phone: Phone
 
@@ -253,7 +458,7 @@ class OptOutCreate(StrictModel):
 class OptOutPublic(PublicModel):
     """An entry of the opt-out list."""
 
-    phone: str
+    phone: E164Number
     source: Literal["keyword", "manual", "import"]
     created_at: UtcInstant
 

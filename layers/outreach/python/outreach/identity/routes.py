@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from outreach.api.deps import CallerDep, IdentityServiceDep
 from outreach.api.pagination import PageQueryDep
+from outreach.api.problems import problem_responses
 from outreach.identity.schemas import (
     LoginBody,
     OrganizationPublic,
@@ -26,7 +27,11 @@ organization_router = APIRouter(prefix="/v1/organization", tags=["organization"]
 users_router = APIRouter(prefix="/v1/users", tags=["users"])
 
 
-@auth_router.post("/register", status_code=status.HTTP_201_CREATED)
+@auth_router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(described={409: "An account with this email already exists."}),
+)
 def register(body: RegisterBody, service: IdentityServiceDep) -> RegisterPublic:
     """Create an organization with the caller as its owner. 409 if the email is taken."""
     user, organization = service.register(
@@ -47,7 +52,16 @@ def _no_store(response: Response) -> None:
     response.headers["Pragma"] = "no-cache"
 
 
-@auth_router.post("/login")
+@auth_router.post(
+    "/login",
+    responses=problem_responses(
+        described={
+            401: "Wrong email or password (either: the answer does not say which).",
+            429: "5 failed sign-ins for this email within 15 minutes: try again after "
+            "`Retry-After` seconds.",
+        }
+    ),
+)
 def login(body: LoginBody, service: IdentityServiceDep, response: Response) -> TokenPairPublic:
     """Exchange email and password for tokens (``Cache-Control: no-store``). 401 on bad
     credentials; 429 after 5 attempts for one email within 15 minutes without a success
@@ -58,7 +72,15 @@ def login(body: LoginBody, service: IdentityServiceDep, response: Response) -> T
     return TokenPairPublic.of(pair)
 
 
-@auth_router.post("/refresh")
+@auth_router.post(
+    "/refresh",
+    responses=problem_responses(
+        described={
+            401: "Not a live refresh token (unknown, expired, revoked or already rotated: "
+            "a rotated one presented again ends its whole login)."
+        }
+    ),
+)
 def refresh(body: RefreshBody, service: IdentityServiceDep, response: Response) -> TokenPairPublic:
     """Rotate a refresh token (``Cache-Control: no-store``). Presenting an
     already-rotated token revokes the whole login."""
@@ -77,7 +99,7 @@ def logout(body: RefreshBody, caller: CallerDep, service: IdentityServiceDep) ->
 
 
 @auth_router.get("/me")
-def me(caller: CallerDep, service: IdentityServiceDep) -> UserPublic:
+def get_current_user(caller: CallerDep, service: IdentityServiceDep) -> UserPublic:
     """The signed-in user."""
     return UserPublic.of(service.me(caller))
 
@@ -97,7 +119,17 @@ def get_state_rules(caller: CallerDep) -> StateRulesPublic:
     return StateRulesPublic.current()
 
 
-@organization_router.patch("")
+@organization_router.patch(
+    "",
+    responses=problem_responses(
+        described={
+            403: "The caller is a member, or an admin raising `daily_message_limit` (the "
+            "owner's alone).",
+            409: "Another organization has `sender_number`, or released it less than 30 "
+            "days ago (`available_at` says when it is free).",
+        }
+    ),
+)
 def update_organization(
     body: OrganizationUpdate, caller: CallerDep, service: IdentityServiceDep
 ) -> OrganizationPublic:
@@ -107,7 +139,16 @@ def update_organization(
     return OrganizationPublic.of(service.update_organization(caller, body.to_domain()))
 
 
-@users_router.post("", status_code=status.HTTP_201_CREATED)
+@users_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(
+        described={
+            403: "Only owners and admins add users.",
+            409: "An account with this email already exists.",
+        }
+    ),
+)
 def create_user(body: UserCreate, caller: CallerDep, service: IdentityServiceDep) -> UserPublic:
     """Add an admin or member (owner or admin). 409 if the email is taken."""
     return UserPublic.of(service.create_user(caller, body.to_domain()))
@@ -126,7 +167,15 @@ def get_user(user_id: str, caller: CallerDep, service: IdentityServiceDep) -> Us
     return UserPublic.of(service.get_user(caller, user_id))
 
 
-@users_router.patch("/{user_id}")
+@users_router.patch(
+    "/{user_id}",
+    responses=problem_responses(
+        described={
+            403: "Only owners and admins change users.",
+            409: "The owner cannot be demoted.",
+        }
+    ),
+)
 def update_user(
     user_id: str, body: UserUpdate, caller: CallerDep, service: IdentityServiceDep
 ) -> UserPublic:
@@ -134,7 +183,16 @@ def update_user(
     return UserPublic.of(service.update_user(caller, user_id, body.to_domain()))
 
 
-@users_router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@users_router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(
+        described={
+            403: "Only owners and admins remove users.",
+            409: "The owner cannot be removed.",
+        }
+    ),
+)
 def delete_user(user_id: str, caller: CallerDep, service: IdentityServiceDep) -> Response:
     """Remove a user (owner or admin). 409 for the owner."""
     service.delete_user(caller, user_id)

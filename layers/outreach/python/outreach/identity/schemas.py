@@ -6,15 +6,30 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, AliasChoices, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from outreach.api.fields import (
+    NOT_BLANK_PATTERN,
+    WHOLE_NUMBER,
+    E164Number,
+    Email,
     PhoneNumber,
     PublicModel,
+    ResponseEmail,
     StrictModel,
     TimeOfDay,
+    TimeText,
     TimeZone,
     UtcInstant,
+    ZoneName,
+    model_schema,
 )
 from outreach.api.pagination import PagePublic
 from outreach.destinations import allowed_regions, is_region
@@ -38,11 +53,11 @@ from outreach.spend import (
 )
 from outreach.state_rules import EFFECTIVE_DATE, SOURCES, STATE_HOURS, US_STATES, Hours
 from outreach.timezones import parse_hhmm
-from outreach.validation import check_email
 
 
-def _login_email(value: str) -> str:
-    return check_email(value).lower()
+def _lowercase(value: str) -> str:
+    # A function of ours: pydantic reads a builtin's signature (str.lower) slowly at import.
+    return value.lower()
 
 
 def _not_blank(value: str) -> str:
@@ -83,7 +98,11 @@ def _support_line(value: str) -> str:
 MAX_SUPPORT_CONTACT = 100
 MAX_REPLY_TEXT = 320
 ReplyText = Annotated[
-    str, Field(min_length=1, max_length=MAX_REPLY_TEXT), AfterValidator(_not_blank)
+    str,
+    Field(
+        min_length=1, max_length=MAX_REPLY_TEXT, json_schema_extra={"pattern": NOT_BLANK_PATTERN}
+    ),
+    AfterValidator(_not_blank),
 ]
 """An auto-reply the organization writes (a HELP answer, an opt-out confirmation): at
 most two segments of plain text, stripped, never blank."""
@@ -97,27 +116,65 @@ FallbackTimeZones = Annotated[
 ]
 """The zones a number no place can be pinned to is held to (issue 15 point 4): IANA
 zones, at least one, each kept once in the order given."""
-SupportContact = Annotated[str, AfterValidator(_support_line)]
+SupportContact = Annotated[
+    str,
+    Field(
+        json_schema_extra={"pattern": NOT_BLANK_PATTERN},
+        description="One line of printable text, at most 100 characters once stripped.",
+    ),
+    AfterValidator(_support_line),
+]
 """The line a default HELP answer gives ("call 555-0100 or visit acme.test/help"; issue 15
 point 8)."""
 
 MAX_ALLOWED_COUNTRIES = 50
+DailyMessageLimit = Annotated[int, Field(ge=1, le=MAX_DAILY_MESSAGE_LIMIT), WHOLE_NUMBER]
+ContactDailyLimit = Annotated[int, Field(ge=1, le=MAX_CONTACT_DAILY_LIMIT), WHOLE_NUMBER]
+AutoReplyHourlyLimit = Annotated[int, Field(ge=0, le=MAX_AUTO_REPLY_HOURLY_LIMIT), WHOLE_NUMBER]
 AllowedCountries = Annotated[
-    list[Annotated[str, Field(min_length=2, max_length=2)]],
+    list[
+        Annotated[
+            str,
+            Field(
+                min_length=2,
+                max_length=2,
+                json_schema_extra={"pattern": r"^[A-Za-z]{2}$(?!\n)"},
+                description="An ISO 3166 alpha-2 country code (any case), one libphonenumber "
+                "has numbers for (e.g. US, CA); any other is a 422.",
+            ),
+        ]
+    ],
     Field(min_length=1, max_length=MAX_ALLOWED_COUNTRIES),
     AfterValidator(_country_codes),
 ]
 """The countries an organization may text (`api-contract.md` Addendum 1; issue 14 point 1)."""
-LoginEmail = Annotated[str, Field(max_length=320), AfterValidator(_login_email)]
+LoginEmail = Annotated[Email, AfterValidator(_lowercase)]
 """The email a user signs in with: checked and lowercased (it is unique whatever its case)."""
 Password = Annotated[str, Field(min_length=10, max_length=256)]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK_PATTERN}),
+    AfterValidator(_not_blank),
+]
 # Who an owner or admin may add or make: never a second owner.
 GrantableRole = Literal["admin", "member"]
 
 
 class RegisterBody(StrictModel):
     """``POST /v1/auth/register``: the first user, who owns the new organization."""
+
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[
+                {
+                    "email": "dana@example.com",
+                    "password": "correct horse battery",
+                    "full_name": "Dana Reyes",
+                    "organization_name": "Reyes Roofing",
+                }
+            ]
+        )
+    )
 
     email: LoginEmail
     password: Password
@@ -128,12 +185,24 @@ class RegisterBody(StrictModel):
 class LoginBody(StrictModel):
     """``POST /v1/auth/login``: checked only for size, so a bad email is a plain 401."""
 
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[{"email": "dana@example.com", "password": "correct horse battery"}]
+        )
+    )
+
     email: Annotated[str, Field(min_length=1, max_length=320)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
 class RefreshBody(StrictModel):
     """``POST /v1/auth/refresh`` and ``/logout``: the opaque refresh token."""
+
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[{"refresh_token": "Jr4x0mQ2b7sT9kVw1yZ3aC5eG8iK0nP2rU4wY6zB8dF"}]
+        )
+    )
 
     refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
 
@@ -151,6 +220,10 @@ class QuietHoursWindow(StrictModel):
     """The organization's ``quiet_hours``: the local hours (HH:MM) when texting is
     *allowed*, start before end (the name is the contract's)."""
 
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(examples=[{"start": "09:00", "end": "20:00"}])
+    )
+
     start: TimeOfDay
     end: TimeOfDay
 
@@ -161,8 +234,31 @@ class QuietHoursWindow(StrictModel):
         return self
 
 
+_REMOVABLE_SETTINGS = frozenset({"sender_number", "support_contact", "fallback_time_zones"})
+"""The settings ``null`` removes (or resets, for the fallback zones)."""
+_NOT_NULL_SETTINGS = (
+    "name",
+    "timezone",
+    "messages_per_second",
+    "quiet_hours",
+    "help_text",
+    "opt_out_footer",
+    "allowed_countries",
+    "daily_message_limit",
+    "contact_daily_limit",
+    "auto_reply_hourly_limit",
+    "help_texts",
+    "opt_out_confirmations",
+)
+"""The settings an explicit ``null`` is refused for (a 422): every other one."""
+
+
 class OrganizationUpdate(StrictModel):
     """Every field optional; ``sender_number: null`` removes the number.
+
+    Rules beyond the schema: ``quiet_hours`` start before end, both inside 08:00-21:00;
+    ``help_text`` and ``help_texts.en``, when both given, equal; raising
+    ``daily_message_limit`` is the owner's alone (a 403).
 
     ``quiet_hours`` must lie inside 08:00-21:00 (narrowed, never widened: the federal
     window, `sending-rules.md` rule 3). The spend limits are bounded by
@@ -178,19 +274,32 @@ class OrganizationUpdate(StrictModel):
     two must agree.
     """
 
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[
+                {
+                    "timezone": "America/Chicago",
+                    "sender_number": "+16175550100",
+                    "quiet_hours": {"start": "09:00", "end": "20:00"},
+                    "support_contact": "call 617-555-0100",
+                    "help_texts": {"es": None},
+                }
+            ],
+            not_null=_NOT_NULL_SETTINGS,
+        )
+    )
+
     name: Name | None = None
     timezone: TimeZone | None = None
     sender_number: PhoneNumber | None = None
-    messages_per_second: Annotated[int, Field(ge=1, le=100)] | None = None
+    messages_per_second: Annotated[int, Field(ge=1, le=100), WHOLE_NUMBER] | None = None
     quiet_hours: QuietHoursWindow | None = None
     help_text: ReplyText | None = None
     opt_out_footer: Annotated[str, Field(max_length=100)] | None = None
     allowed_countries: AllowedCountries | None = None
-    daily_message_limit: Annotated[int, Field(ge=1, le=MAX_DAILY_MESSAGE_LIMIT)] | None = None
-    contact_daily_limit: Annotated[int, Field(ge=1, le=MAX_CONTACT_DAILY_LIMIT)] | None = None
-    auto_reply_hourly_limit: Annotated[int, Field(ge=0, le=MAX_AUTO_REPLY_HOURLY_LIMIT)] | None = (
-        None
-    )
+    daily_message_limit: DailyMessageLimit | None = None
+    contact_daily_limit: ContactDailyLimit | None = None
+    auto_reply_hourly_limit: AutoReplyHourlyLimit | None = None
     fallback_time_zones: FallbackTimeZones | None = None
     support_contact: SupportContact | None = None
     help_texts: TextsByLanguage | None = None
@@ -212,8 +321,7 @@ class OrganizationUpdate(StrictModel):
         # The sender number and the support line may be removed, and the fallback zones
         # reset to the default; every other setting has a value (a language's text inside
         # help_texts may be null: the default).
-        removable = {"sender_number", "support_contact", "fallback_time_zones"}
-        for field in self.model_fields_set - removable:
+        for field in self.model_fields_set - _REMOVABLE_SETTINGS:
             if getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         return self
@@ -283,8 +391,8 @@ class OrganizationPublic(PublicModel):
 
     id: str
     name: str
-    timezone: str
-    sender_number: str | None
+    timezone: ZoneName
+    sender_number: E164Number | None
     messages_per_second: int
     quiet_hours: QuietHoursWindow
     help_text: str
@@ -293,7 +401,7 @@ class OrganizationPublic(PublicModel):
     daily_message_limit: int
     contact_daily_limit: int
     auto_reply_hourly_limit: int
-    fallback_time_zones: list[str]
+    fallback_time_zones: list[ZoneName]
     support_contact: str | None
     help_texts: dict[str, str]
     opt_out_confirmations: dict[str, str]
@@ -323,7 +431,7 @@ class UserPublic(PublicModel):
     """A user of the organization (never their password or its hash)."""
 
     id: str
-    email: str
+    email: ResponseEmail
     full_name: str
     role: Role
     organization_id: str = Field(validation_alias=AliasChoices("organization_id", "org_id"))
@@ -340,6 +448,19 @@ class RegisterPublic(PublicModel):
 class UserCreate(StrictModel):
     """``POST /v1/users``: an admin or a member (there is one owner, who registered)."""
 
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[
+                {
+                    "email": "sam@example.com",
+                    "password": "another long secret",
+                    "full_name": "Sam Ortiz",
+                    "role": "member",
+                }
+            ]
+        )
+    )
+
     email: LoginEmail
     password: Password
     full_name: Name
@@ -352,7 +473,12 @@ class UserCreate(StrictModel):
 
 
 class UserUpdate(StrictModel):
-    """``PATCH /v1/users/{id}``: a new name, a new role, or both."""
+    """``PATCH /v1/users/{id}``: a new name, a new role, or both (``null`` or absent:
+    unchanged)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(examples=[{"full_name": "Sam Ortiz", "role": "admin"}])
+    )
 
     full_name: Name | None = None
     role: GrantableRole | None = None
@@ -370,8 +496,8 @@ class UsersPublic(PagePublic[UserPublic]):
 class DayHoursPublic(PublicModel):
     """Local hours of one day, ``start <= t < end`` (HH:MM)."""
 
-    start: str
-    end: str
+    start: TimeText
+    end: TimeText
 
 
 class StateRulePublic(PublicModel):
