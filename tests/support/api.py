@@ -3,8 +3,17 @@
 :func:`http_event` builds an HTTP API (payload format 2.0) event; :class:`ApiClient`
 sends it to ``functions/<name>/app.py``'s handler, run as that function (so the IAM
 replay of :mod:`tests.support.iam_replay` checks its calls); :class:`ApiResponse`
-decodes the handler's answer. Importing this module reads no environment and builds
-nothing of ``outreach`` (the bench scripts import it before setting theirs).
+decodes the handler's answer.
+
+Every answer is checked against the deployed API's OpenAPI document
+(:mod:`tests.support.openapi_conformance`): its status is one the operation documents,
+its content type the documented one, its body valid for the documented schema. So each
+test that goes through a handler also proves the document right; one that sends an
+event API Gateway would never send opts out with ``conform=False`` and says why.
+
+Importing this module reads no environment and builds nothing of ``outreach`` (the
+bench scripts import it before setting theirs): the document is built at the first
+checked call.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from urllib.parse import urlencode
 
 from outreach_local.runtime import LocalLambdaContext
 from tests.support.iam_replay import function_handler
+from tests.support.openapi_conformance import deployed_conformance
 
 __all__ = ["ApiClient", "ApiResponse", "http_event"]
 
@@ -86,9 +96,20 @@ class ApiClient:
         self.handler = function_handler(function)  # run as that function: see iam_replay
         self.context = context
 
-    def call(self, method: str, path: str, **kwargs: Any) -> ApiResponse:
-        """``method path`` through the handler; ``kwargs`` are :func:`http_event`'s."""
-        return ApiResponse(self.handler(http_event(method, path, **kwargs), self.context))
+    def call(self, method: str, path: str, *, conform: bool = True, **kwargs: Any) -> ApiResponse:
+        """``method path`` through the handler; ``kwargs`` are :func:`http_event`'s.
+
+        Raises :class:`~tests.support.openapi_conformance.NonConformance` (an
+        ``AssertionError``) when the answer is not one the deployed API's OpenAPI
+        document describes for ``method path``. ``conform=False`` skips that check:
+        only for events API Gateway would not send (say why at the call).
+        """
+        response = ApiResponse(self.handler(http_event(method, path, **kwargs), self.context))
+        if conform:
+            deployed_conformance().check(
+                method, path, response.status, response.headers.get("content-type"), response.text
+            )
+        return response
 
 
 class ApiResponse:
