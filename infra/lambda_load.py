@@ -604,6 +604,21 @@ def child(spec_path: str, result_path: str) -> None:  # noqa: PLR0912, PLR0915 -
                 errors.append(f"{label}: failed items {answer['batchItemFailures']}")
     mock.stop()
 
+    # Zones: with the template's empty PYTHONTZPATH they come from the layers' tzdata
+    # alone, never from this machine's /usr/share/zoneinfo (the runtime need not have one).
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo("America/New_York")
+        tzdata = sys.modules.get("tzdata")
+        where = getattr(tzdata, "__file__", None) or ""
+        if os.environ.get("PYTHONTZPATH") == "" and not any(
+            where.startswith(root + os.sep) for root in layers
+        ):
+            errors.append(f"time zones not read from the layers' tzdata (from {where!r})")
+    except Exception as exc:  # reported as the function's failure
+        errors.append(f"time zones: {type(exc).__name__}: {exc}")
+
     allowed = set(spec["moto_modules"])
     leaked = sorted(
         name

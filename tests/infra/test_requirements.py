@@ -54,3 +54,14 @@ def test_layers_are_built_by_their_makefile_with_unchecked_bytecode() -> None:
         assert '"$(ARTIFACTS_DIR)/python' in recipe
         assert "-m compileall" in recipe
         assert "--invalidation-mode unchecked-hash" in recipe
+
+
+def test_time_zones_come_from_the_pinned_tzdata_of_the_layer() -> None:
+    # The python3.12 runtime's Amazon Linux 2023 minimal image need not carry
+    # /usr/share/zoneinfo: with an empty PYTHONTZPATH, zoneinfo reads the tzdata package
+    # alone, the one the dependencies layer ships (infra/lambda_load.py checks that each
+    # built function loads a zone from its layers).
+    variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["PYTHONTZPATH"] == ""
+    lines = (REPO_ROOT / "layers/dependencies/requirements.txt").read_text().splitlines()
+    assert any(pin.startswith("tzdata==") for pin in pins(lines))
