@@ -50,6 +50,9 @@ def create_app(routers: Iterable[APIRouter], *, title: str = "Outreach API") -> 
         version=__version__,
         description=API_DESCRIPTION,
         generate_unique_id_function=operation_id,
+        # `/v1/users/` is a 404 problem, not a 307 to `/v1/users`: a redirect the document
+        # does not describe, whose Location would name the function's host, not the API's.
+        redirect_slashes=False,
     )
     for router in routers:
         app.include_router(router)
