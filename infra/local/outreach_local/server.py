@@ -189,7 +189,8 @@ def main() -> None:
     print(
         "\nOutreach local stack\n"
         f"  API       {base}/v1/health\n"
-        f"  Docs      {base}/docs   (OpenAPI: {base}/openapi.json)\n"
+        f"  OpenAPI   {base}/v1/openapi.json   (the deployed API's; generate clients from it)\n"
+        f"  Docs      {base}/docs   (that document with the /v1/dev routes added)\n"
         f"  DynamoDB  {environment.dynamodb_endpoint}\n"
         f"  Ticks     {f'every {tick_seconds:g} s' if ticker else 'off'} (POST /v1/dev/tick)\n"
         "  SMS       sandbox (GET /v1/dev/outbox)\n"
