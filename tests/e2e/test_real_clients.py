@@ -56,8 +56,8 @@ SEED = 18  # the issue's number: any fixed value makes the run repeatable
 MAX_EXAMPLES = 10  # per operation and phase (a failing operation costs many more requests)
 # No `max-time`: with one, schemathesis 4 runs its phases again and again until the time is
 # up (engine/core.py, "elastic" cycles), so what a run sends would depend on the machine's
-# speed. Bounded by examples, the run is the same requests every time; it takes about
-# 80 s here (the bound is 3 minutes).
+# speed. Bounded by examples, the run is the same requests every time: 1,454 requests in
+# 93 s here (the bound is 3 minutes).
 WORKERS = 2  # concurrent operations; the server answers one request at a time per core
 CHECKS = (
     "not_a_server_error",
