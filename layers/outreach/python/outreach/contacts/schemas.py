@@ -317,7 +317,7 @@ async def read_csv_upload(request: Request) -> CsvUpload:
     * for a form: 400 when it cannot be parsed, 422 (naming the part) without exactly
       one ``file`` part or with a part other than ``file`` and ``tags``.
 
-    A form is parsed by Starlette with python-multipart, which only such a body loads.
+    A form is parsed by Starlette with python-multipart.
     """
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type in CSV_MEDIA_TYPES:
