@@ -18,26 +18,18 @@ from typing import Any
 import pytest
 from starlette.routing import Match
 
-from outreach.api.openapi import DOCUMENT_PATH, deployed_document, document_text
+from outreach.api.openapi import DOCUMENT_PATH, deployed_document, document_text, operations
 from outreach_local.runtime import LocalLambdaContext, load_function
 from outreach_local.template import REPO_ROOT, function_specs
 from tests.support.api import ApiClient
 
 COMMITTED = REPO_ROOT / DOCUMENT_PATH
-METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
 PROBLEM_REFS = {"#/components/schemas/Problem", "#/components/schemas/ValidationProblem"}
 
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     return deployed_document()
-
-
-def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for path, item in document["paths"].items():
-        for method in METHODS:
-            if method in item:
-                yield method, path, item[method]
 
 
 def test_the_committed_document_is_the_code_s(document: dict[str, Any]) -> None:

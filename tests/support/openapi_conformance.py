@@ -33,8 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-# jsonschema (and referencing, rfc3339-validator for date-time) come with schemathesis;
-# jsonschema ships no type information (types-jsonschema is not installed).
+# jsonschema (and referencing, rfc3339-validator for date-time) come with schemathesis.
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from referencing import Registry
@@ -54,7 +53,6 @@ references resolve from any schema inside it."""
 EXCERPT_LENGTH = 300
 """Characters of a body quoted in a message."""
 
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
 # Without its optional dependency (rfc3339-validator) jsonschema accepts any date-time:
 # refuse to run rather than check nothing.
@@ -94,6 +92,9 @@ class Conformance:
     """The answers ``document`` (an OpenAPI 3.1 document, as parsed JSON) describes."""
 
     def __init__(self, document: Mapping[str, Any]) -> None:
+        # Here, not at import: importing this module builds nothing of outreach.
+        from outreach.api.openapi import METHODS
+
         self.document = document
         routes: list[PathItem] = []
         for template, item in document.get("paths", {}).items():
@@ -103,7 +104,7 @@ class Conformance:
             )
             operations = {
                 method: Operation(method, template, item[method])
-                for method in _METHODS
+                for method in METHODS
                 if method in item
             }
             routes.append(PathItem(template, segments, operations))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from outreach.api.problems import (
     problem_response_spec,
 )
 
-__all__ = ["DOCUMENT_PATH", "deployed_document", "document_text", "finish"]
+__all__ = ["DOCUMENT_PATH", "METHODS", "deployed_document", "document_text", "finish", "operations"]
 
 DOCUMENT_PATH = Path("infra/openapi.json")
 """Where ``make openapi`` writes :func:`deployed_document`, from the repository root."""
@@ -107,7 +108,17 @@ TAGS: list[dict[str, str]] = [
 ]
 
 _FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+"""The keys of an OpenAPI path item that name an operation (the others are its
+``parameters``, ``summary``...)."""
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """``(method, path, operation)`` of every operation of ``document``, in its order."""
+    for path, item in document.get("paths", {}).items():
+        for method in METHODS:
+            if method in item:
+                yield method, path, item[method]
 
 
 def finish(document: dict[str, Any]) -> dict[str, Any]:
@@ -118,16 +129,9 @@ def finish(document: dict[str, Any]) -> dict[str, Any]:
         schemas.pop(name, None)
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["ValidationProblem"] = VALIDATION_PROBLEM_SCHEMA
-    for item in document.get("paths", {}).values():
-        for method in _METHODS:
-            if method in item:
-                _finish_operation(item[method])
-    used = {
-        tag
-        for item in document.get("paths", {}).values()
-        for op in item.values()
-        for tag in op.get("tags", ())
-    }
+    for _, _, operation in operations(document):
+        _finish_operation(operation)
+    used = {tag for _, _, operation in operations(document) for tag in operation.get("tags", ())}
     document["tags"] = [tag for tag in TAGS if tag["name"] in used]
     return document
 
