@@ -11,7 +11,8 @@ compiled when the schemas are imported (a cold start measures them). A pattern e
 in ``$(?!\n)``: Python's ``$`` (which ``jsonschema`` and schemathesis's generators use)
 also matches before a final newline, which the server refuses.
 :func:`model_schema` adds a model's examples and the rules across its fields that JSON
-Schema can express (``oneOf``, ``dependentRequired``, ``not``).
+Schema can express (``not``, ``anyOf``, ``dependentRequired``; not ``oneOf``, which
+openapi-python-client cannot read for partial objects).
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def model_schema(
     not_null: Iterable[str] = (),
 ) -> Callable[[dict[str, Any]], None]:
     """A model's ``json_schema_extra``: adds its ``examples`` (request bodies the server
-    accepts) and ``rules`` (JSON Schema keywords across fields: ``oneOf``,
+    accepts) and ``rules`` (JSON Schema keywords across fields: ``not``, ``anyOf``,
     ``dependentRequired``, ``not``), and drops ``null`` from the fields of ``not_null``
     (optional fields an explicit ``null`` is refused for: their schema is the value's,
     without the ``default: null``)."""
