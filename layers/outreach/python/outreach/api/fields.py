@@ -180,7 +180,7 @@ def model_schema(
 ) -> Callable[[dict[str, Any]], None]:
     """A model's ``json_schema_extra``: adds its ``examples`` (request bodies the server
     accepts) and ``rules`` (JSON Schema keywords across fields: ``not``, ``anyOf``,
-    ``dependentRequired``, ``not``), and drops ``null`` from the fields of ``not_null``
+    ``dependentRequired``), and drops ``null`` from the fields of ``not_null``
     (optional fields an explicit ``null`` is refused for: their schema is the value's,
     without the ``default: null``)."""
     listed = [dict(example) for example in examples]
