@@ -61,3 +61,12 @@ _.last_sent_at
 
 # PynamoDB reads a table connection's `connection` (outreach.data.binding sets the shared one).
 _.connection
+
+# Answer fields (pydantic reads them): the bulk tag change's total of skipped contacts,
+# the import job's upload form's file part name.
+_.skipped_count
+_.file_field
+
+# TagWrites.gone: the contacts deleted while a bulk tag change ran, named for callers
+# and tests (the service drops them: nothing to write).
+_.gone

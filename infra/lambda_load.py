@@ -14,7 +14,8 @@ layers, answers each of its sample events from infra/events/. It fails when:
 - a module from a layer is compiled at run time (no usable ``.pyc``), or a
   layer's ``.pyc`` is not an unchecked-hash one (zip extraction keeps no mtimes);
 - the function imports anything from outside the build (except moto's own);
-- a sample event fits no function, or a function has no sample event;
+- a sample event fits no function, or a function has no sample event (an EventBridge
+  event fits the functions whose EventBridgeRule pattern matches it);
 - a function with its layers exceeds Lambda's 250 MB unzipped.
 
 On a host whose architecture differs from the layers' (arm64 wheels on x86), a
@@ -55,13 +56,19 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 # Which sample events (by file name prefix) a function answers, by its event source type.
+# EventBridge events are not told by their file name: each rule takes those its pattern
+# matches (``imports-upload.json``, S3's "Object Created" of an upload).
 EVENT_PREFIXES = {
     "SQS": "sqs-",
     "ScheduleV2": "scheduler-",
     "SNS": "sns-",
     "DynamoDB": "dynamodb-",
     "HttpApi": "api-",
+    "EventBridgeRule": "",
 }
+# CloudFormation names a bucket without a BucketName ``<stack>-<logical id>-<12 random
+# characters>``, in lower case; the sample events name it with this stand-in for the random part.
+BUCKET_SUFFIX = "1x2y3z4a5b6c"
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64"}
 # The signing key the child's Secrets Manager (moto) holds: a local stand-in, not a secret.
 LOCAL_SIGNING_KEY = "local-signing-key-" + "x" * 40
@@ -109,14 +116,19 @@ class Resolver:
             return f"arn:aws:sns:{REGION}:{ACCOUNT}:{self.physical_name(name)}"
         if kind == "AWS::SecretsManager::Secret":
             return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}"
+        if kind == "AWS::S3::Bucket":
+            return self.physical_name(name)
         return f"local-{name}"
 
     def physical_name(self, logical: str) -> str:
-        """The resource's name: its own (resolved), else CloudFormation's <stack>-<logical id>."""
+        """The resource's name: its own (resolved), else CloudFormation's <stack>-<logical id>
+        (for a bucket, in lower case and with :data:`BUCKET_SUFFIX`)."""
         props = self.resources[logical].get("Properties", {})
-        for key in ("QueueName", "TopicName", "TableName"):
+        for key in ("QueueName", "TopicName", "TableName", "BucketName"):
             if key in props:
                 return str(self.resolve(props[key]))
+        if self.resources[logical]["Type"] == "AWS::S3::Bucket":
+            return f"{STACK_NAME}-{logical}-{BUCKET_SUFFIX}".lower()
         return f"{STACK_NAME}-{logical}"
 
     def resolve(self, value: Any) -> Any:
@@ -144,6 +156,16 @@ class Resolver:
 
             return re.sub(r"\$\{([^}!]+)\}", sub, text)
         raise ValueError(f"cannot resolve {value!r} locally")
+
+    def resolve_tree(self, value: Any) -> Any:
+        """``value`` with every intrinsic in it resolved (mappings and lists walked)."""
+        if isinstance(value, list):
+            return [self.resolve_tree(v) for v in value]
+        if isinstance(value, dict):
+            if len(value) == 1 and next(iter(value)) in ("Ref", "Fn::If", "Fn::GetAtt", "Fn::Sub"):
+                return self.resolve(value)
+            return {k: self.resolve_tree(v) for k, v in value.items()}
+        return value
 
     def environment(self, globals_vars: dict[str, Any], own: dict[str, Any]) -> dict[str, str]:
         env = {}
@@ -193,6 +215,10 @@ def targets(template: dict[str, Any]) -> list[Target]:
                         continue
                     if prefix == "sqs-" and not from_queue(resolver, source, name):
                         continue
+                    if source["Type"] == "EventBridgeRule" and not rule_matches(
+                        resolver, source, name
+                    ):
+                        continue
                     target.events.append(name)
         if not target.events:
             raise SystemExit(f"{logical_id}: no sample event in infra/events/ for it")
@@ -213,6 +239,42 @@ def from_queue(resolver: Resolver, source: dict[str, Any], event_name: str) -> b
         return False
     name = resolver.physical_name(logical)
     return bool(str(records[0].get("eventSourceARN", "")).rsplit(":", 1)[-1].startswith(name))
+
+
+def rule_matches(resolver: Resolver, source: dict[str, Any], event_name: str) -> bool:
+    """Whether an EventBridgeRule event source's pattern matches the sample event."""
+    event = json.loads((EVENTS_DIR / event_name).read_text())
+    if not {"source", "detail-type", "detail"} <= set(event):
+        return False  # not an EventBridge event
+    return pattern_matches(resolver.resolve_tree(source["Properties"]["Pattern"]), event)
+
+
+def pattern_matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+    """EventBridge's content filtering, as far as the template's rules use it: every field
+    the pattern names is in the event and matches one of its values (an exact value or
+    ``{"prefix": ...}``; a list in the event matches when one of its items does). Any
+    other filter (``anything-but``, ``numeric``, ...) is refused rather than guessed."""
+    for key, wanted in pattern.items():
+        if key not in event:
+            return False
+        value = event[key]
+        if isinstance(wanted, dict):
+            if not isinstance(value, dict) or not pattern_matches(wanted, value):
+                return False
+            continue
+        values = value if isinstance(value, list) else [value]
+        if not any(_filter_matches(item, v) for item in wanted for v in values):
+            return False
+    return True
+
+
+def _filter_matches(item: Any, value: Any) -> bool:
+    if not isinstance(item, dict):
+        return bool(item == value)
+    ((operator, operand),) = item.items()
+    if operator == "prefix":
+        return isinstance(value, str) and value.startswith(operand)
+    raise SystemExit(f"EventBridge filter {operator!r}: not understood by infra/lambda_load.py")
 
 
 def serves(source: dict[str, Any], event_name: str) -> bool:
@@ -338,6 +400,8 @@ def create_resources(
                 sqs.create_queue(QueueName=queue, Attributes={"FifoQueue": "true"})
             else:
                 sqs.create_queue(QueueName=queue)
+        elif kind == "AWS::S3::Bucket":
+            client("s3").create_bucket(Bucket=value)
     return env
 
 

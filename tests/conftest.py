@@ -130,6 +130,16 @@ def send_queue(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
+def imports_bucket(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The imports bucket, in moto, with IMPORTS_BUCKET naming it."""
+    name = "test-imports"
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=name)
+    monkeypatch.setenv("IMPORTS_BUCKET", name)
+    get_settings.cache_clear()
+    return name
+
+
+@pytest.fixture
 def lambda_context() -> LocalLambdaContext:
     """A Lambda context like the runtime's."""
     return LocalLambdaContext(function_name="test-function")

@@ -179,9 +179,18 @@ EXCUSED = (
     Excuse(
         "positive_data_acceptance",
         400,
-        r"^The CSV ",
-        "a CSV's content (UTF-8, a header naming a phone column, no column named twice) is "
-        "read by the server: the document can say the body is CSV text, not which CSV",
+        r"^The CSV |^phone_column .* names no column of the CSV",
+        "a CSV's content (an encoding it can tell, a header naming a phone column, the "
+        "header `phone_column` names) is read by the server: the document can say the body "
+        "is CSV text, not which CSV",
+    ),
+    Excuse(
+        "positive_data_acceptance",
+        422,
+        r"^an attribute name needs a letter or a digit$|^names the same attribute as ",
+        "an attribute name is keyed (accents removed, lowercased, punctuation folded: "
+        "`Contact owner` is `contact_owner`) and must keep a letter or a digit: described, "
+        "not a pattern (a name of accented letters only is valid, one of symbols is not)",
     ),
     Excuse(
         "positive_data_acceptance",

@@ -26,10 +26,11 @@ EVENT_FUNCTIONS = _functions_by_trigger()["event"]
 
 # The services and routes each API function may load: its own domain's, and identity's
 # (every route authenticates its caller). Another domain's service costs a cold start
-# its imports (about 65 ms for the campaigns service in the contacts function).
+# its imports (about 65 ms for the campaigns service in the contacts function). The
+# contacts function also serves the import jobs (/v1/imports).
 API_DOMAINS = {
     "identity": {"identity"},
-    "contacts": {"contacts", "identity"},
+    "contacts": {"contacts", "imports", "identity"},
     "campaigns": {"campaigns", "identity"},
 }
 ALL_FUNCTIONS = sorted({*EVENT_FUNCTIONS, *API_DOMAINS})
@@ -39,6 +40,7 @@ def test_api_functions_are_the_ones_the_local_stack_serves() -> None:
     kinds = _functions_by_trigger()
     assert sorted(kinds["api"]) == sorted(API_FUNCTIONS)
     assert "dispatcher" in kinds["event"]
+    assert "imports" in kinds["event"]  # S3's "Object Created", through EventBridge
     assert not set(kinds["api"]) & set(kinds["event"])
 
 

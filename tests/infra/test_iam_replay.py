@@ -3,10 +3,18 @@ template's roles, and that it catches a call a role does not allow."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import io
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
+import pytest
+
+from outreach.contacts.domain import RowError, RowWarning
+from outreach.imports.domain import report_key, report_part_prefix, upload_key
+from outreach.imports.storage import ImportStorage
 from outreach_local.runtime import service_name, service_scope
+from tests.support import iam_replay as replay
 from tests.support.iam_replay import (
     Call,
     Statement,
@@ -157,3 +165,173 @@ def test_a_functions_calls_are_recorded_and_others_are_not(
     assert [(c.function, c.action, c.resource) for c in iam_replay] == [
         ("sender", "dynamodb:BatchWriteItem", TABLE.format("phone_history"))
     ]
+
+
+# --- S3, the imports bucket and presigned requests ----------------------------------------
+
+BUCKET = "test-imports"  # the imports_bucket fixture's, named by IMPORTS_BUCKET
+BUCKETS = (("ImportsBucket", BUCKET),)
+UPLOAD = upload_key("ORG1", "IMPORT1")
+REPORT = report_key("ORG1", "IMPORT1")
+
+
+def s3_object(key: str, bucket: str = BUCKET) -> str:
+    return f"arn:aws:s3:::{bucket}/{key}"
+
+
+def test_s3_calls_become_the_object_and_bucket_requests_s3_authorizes() -> None:
+    def requests(operation: str, **params: Any) -> list[tuple[str, str]]:
+        return iam_requests("s3", "s3", operation, params, "us-east-1")
+
+    assert requests("GetObject", Bucket=BUCKET, Key=UPLOAD) == [("s3:GetObject", s3_object(UPLOAD))]
+    assert requests("HeadObject", Bucket=BUCKET, Key=UPLOAD) == [
+        ("s3:GetObject", s3_object(UPLOAD))
+    ]
+    assert requests("GetObject", Bucket=BUCKET, Key=UPLOAD, VersionId="v1") == [
+        ("s3:GetObjectVersion", s3_object(UPLOAD))
+    ]
+    assert requests("ListObjectsV2", Bucket=BUCKET, Prefix="reports/") == [
+        ("s3:ListBucket", f"arn:aws:s3:::{BUCKET}")
+    ]
+    delete = {"Objects": [{"Key": "reports/a.csv"}, {"Key": "reports/b.csv"}], "Quiet": True}
+    assert requests("DeleteObjects", Bucket=BUCKET, Delete=delete) == [
+        ("s3:DeleteObject", s3_object("reports/a.csv")),
+        ("s3:DeleteObject", s3_object("reports/b.csv")),
+    ]
+    # A multipart upload is authorized as s3:PutObject at every step; its abort is not.
+    for operation in (
+        "PutObject",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "CompleteMultipartUpload",
+    ):
+        assert requests(operation, Bucket=BUCKET, Key=REPORT) == [
+            ("s3:PutObject", s3_object(REPORT))
+        ]
+    assert requests("AbortMultipartUpload", Bucket=BUCKET, Key=REPORT, UploadId="u") == [
+        ("s3:AbortMultipartUpload", s3_object(REPORT))
+    ]
+    assert requests("CopyObject", Bucket=BUCKET, Key=REPORT, CopySource=f"{BUCKET}/{UPLOAD}") == [
+        ("s3:GetObject", s3_object(UPLOAD)),
+        ("s3:PutObject", s3_object(REPORT)),
+    ]
+
+
+def test_the_imports_bucket_is_the_one_the_environment_names() -> None:
+    _, imports = policies("imports", "test", "sandbox", BUCKETS)
+    assert allows(imports, "s3:GetObject", s3_object(UPLOAD))
+    assert allows(imports, "s3:PutObject", s3_object(REPORT))
+    assert allows(imports, "s3:ListBucket", f"arn:aws:s3:::{BUCKET}")
+    assert not allows(imports, "s3:PutObject", s3_object(UPLOAD))  # uploads are read only
+    assert not allows(imports, "s3:GetObject", s3_object(UPLOAD, "another-bucket"))
+    # The on-failure destination: SAM's own statement, from EventInvokeConfig.
+    queue = "arn:aws:sqs:us-east-1:123456789012:test-ImportsDeadLetterQueue"
+    assert allows(imports, "sqs:SendMessage", queue)
+    _, contacts = policies("contacts", "test", "sandbox", BUCKETS)
+    assert allows(contacts, "s3:PutObject", s3_object(UPLOAD))  # signs the upload form
+    assert allows(contacts, "s3:GetObject", s3_object(REPORT))  # signs the report link
+    assert not allows(contacts, "s3:GetObject", s3_object(UPLOAD))
+    assert not allows(contacts, "s3:PutObject", s3_object(REPORT))
+    # Unknown, CloudFormation's generated name: <stack>-<logical id>-<random>, lower case.
+    _, generated = policies("imports", "test", "sandbox")
+    assert allows(generated, "s3:GetObject", s3_object(UPLOAD, "test-importsbucket-1x2y3z4a5b6c"))
+    assert not allows(generated, "s3:GetObject", s3_object(UPLOAD))
+
+
+def test_the_imports_functions_s3_calls_are_recorded_and_allowed(
+    imports_bucket: str, iam_replay: list[Call]
+) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.put_object(Bucket=imports_bucket, Key=UPLOAD, Body=b"phone\n+16175550100\n")
+    assert iam_replay == []  # test setup: not a function's call
+    prefix = report_part_prefix("ORG1", "IMPORT1")
+    storage = ImportStorage()
+    with service_scope(service_name("imports")):
+        assert storage.open_upload(UPLOAD).read() == b"phone\n+16175550100\n"
+        storage.write_part(
+            prefix, 1, [RowError(2, "No phone number.")], [RowWarning(1, "Bad email.")]
+        )
+        assert storage.join_parts(prefix, REPORT)
+        storage.delete_upload(UPLOAD)
+
+    part = f"{prefix}{1:010d}.csv"
+    assert {(c.function, c.operation, c.action, c.resource) for c in iam_replay} == {
+        ("imports", "GetObject", "s3:GetObject", s3_object(UPLOAD)),
+        ("imports", "PutObject", "s3:PutObject", s3_object(part)),
+        ("imports", "ListObjectsV2", "s3:ListBucket", f"arn:aws:s3:::{BUCKET}"),
+        ("imports", "GetObject", "s3:GetObject", s3_object(part)),
+        # upload_fileobj's PutObject, made in one of s3transfer's threads: still the function's.
+        ("imports", "PutObject", "s3:PutObject", s3_object(REPORT)),
+        ("imports", "DeleteObjects", "s3:DeleteObject", s3_object(part)),
+        ("imports", "DeleteObject", "s3:DeleteObject", s3_object(UPLOAD)),
+    }
+    assert {c.buckets for c in iam_replay} == {BUCKETS}
+    assert denied(iam_replay) == []
+
+
+def test_a_multipart_upload_is_recorded_step_by_step(
+    imports_bucket: str, iam_replay: list[Call]
+) -> None:
+    from boto3.s3.transfer import TransferConfig
+
+    client = boto3.client("s3", region_name="us-east-1")
+    config = TransferConfig(
+        multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024
+    )
+    with service_scope(service_name("imports")):
+        client.upload_fileobj(
+            io.BytesIO(b"x" * (6 * 1024 * 1024)), imports_bucket, REPORT, Config=config
+        )
+    assert sorted({c.operation for c in iam_replay}) == [
+        "CompleteMultipartUpload",
+        "CreateMultipartUpload",
+        "UploadPart",
+    ]
+    assert {(c.action, c.resource) for c in iam_replay} == {("s3:PutObject", s3_object(REPORT))}
+    assert denied(iam_replay) == []
+
+
+def signed_by_contacts() -> tuple[dict[str, Any], str]:
+    """The upload form and the report link, signed as the contacts function signs them."""
+    storage = ImportStorage()
+    now = datetime(2026, 11, 23, 15, tzinfo=UTC)
+    with service_scope(service_name("contacts")):
+        form = storage.upload_form(
+            UPLOAD, max_bytes=1024, expires_in=timedelta(minutes=15), now=now
+        )
+        link = storage.report_link(REPORT, expires_in=timedelta(hours=1))
+    return {"url": form.url, "fields": form.fields}, link
+
+
+def test_presigned_requests_are_recorded_as_the_signers(
+    imports_bucket: str, iam_replay: list[Call]
+) -> None:
+    form, link = signed_by_contacts()
+    assert form["fields"]["key"] == UPLOAD and REPORT in link  # signed, no call made
+    assert [(c.function, c.operation, c.action, c.resource) for c in iam_replay] == [
+        ("contacts", "generate_presigned_post (PutObject)", "s3:PutObject", s3_object(UPLOAD)),
+        ("contacts", "generate_presigned_url (GetObject)", "s3:GetObject", s3_object(REPORT)),
+    ]
+    assert denied(iam_replay) == []
+
+
+def test_a_role_without_sign_import_uploads_fails_the_presigned_post(
+    imports_bucket: str, iam_replay: list[Call]
+) -> None:
+    signed_by_contacts()
+    post = iam_replay[0]
+    assert (post.operation, post.action) == ("generate_presigned_post (PutObject)", "s3:PutObject")
+    logical_id, statements = policies("contacts", "test", "sandbox", BUCKETS)
+    assert "SignImportUploads" in {s.sid for s in statements}
+    # The contacts function's role as it would be without the statement (only for this
+    # check: the test's own replay, at its teardown, reads the template's role).
+    without = [s for s in statements if s.sid != "SignImportUploads"]
+    assert not allows(without, post.action, post.resource)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replay, "policies", lambda *_: (logical_id, without))
+        problems = denied(iam_replay)
+    assert problems == [
+        "contacts (ContactsFunction) called generate_presigned_post (PutObject), which needs "
+        f"s3:PutObject on {s3_object(UPLOAD)}: its role in template.yaml does not allow it"
+    ]
+    assert denied(iam_replay) == []

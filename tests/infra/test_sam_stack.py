@@ -119,6 +119,8 @@ def test_http_api_routes_each_function_only_its_own_paths() -> None:
         "ContactsFunction": {
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/contacts",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/contacts/{proxy+}",
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/imports",
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/imports/{proxy+}",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/opt-outs",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/opt-outs/{proxy+}",
         },

@@ -169,17 +169,21 @@ def test_import_creates_updates_and_reports(api: ApiClient, owner: Account) -> N
     response = csv_import(api, owner.auth, text.encode("utf-8"), tags="Imported")
     assert response.status == 200, response.text
     result = response.json()
-    assert result["created"] == 2
+    assert result["created"] == 3
     assert result["updated"] == 2
     assert result["skipped"] == 1
-    assert result["errors"] == [
-        {"row": 3, "error": "invalid phone number 'not a phone'"},
-        {"row": 6, "error": "invalid email 'bad-email'"},
+    assert result["errors"] == [{"row": 3, "error": "invalid phone number 'not a phone'"}]
+    # A bad email is left out and its row imported (issue 17, point 3)
+    assert result["warnings"] == [
+        {"row": 6, "warning": "invalid email 'bad-email'; the row was imported without it"}
     ]
+    assert result["encoding"] == "utf-8"
     updated = api.call("GET", f"/v1/contacts/{existing['id']}", headers=owner.auth).json()
     assert updated["first_name"] == "Dana"
     assert updated["company"] == "Keep Co"  # an empty cell never erases
-    assert updated["attributes"] == {"Crack Location": "north wall"}
+    # Stored under its key, the header kept as its label (issue 17, point 4).
+    assert updated["attributes"] == {"crack_location": "north wall"}
+    assert updated["attribute_labels"] == {"crack_location": "Crack Location"}
     assert set(updated["tags"]) == {"vip", "imported"}
     listed = {
         c["phone"]: c for c in api.call("GET", "/v1/contacts", headers=owner.auth).json()["items"]
@@ -187,7 +191,7 @@ def test_import_creates_updates_and_reports(api: ApiClient, owner: Account) -> N
     eli = listed["+16175550101"]
     assert eli["last_name"] == "Stone"
     assert eli["email"] == "eli@example.com"
-    assert eli["attributes"] == {"Crack Location": "basement; east"}
+    assert eli["attributes"] == {"crack_location": "basement; east"}
     assert set(eli["tags"]) == {"leads", "spring", "imported"}
     assert listed["+16175550103"]["opted_out"] is True
     opt_outs = api.call("GET", "/v1/opt-outs", headers=owner.auth).json()["items"]
@@ -235,8 +239,8 @@ def test_a_state_on_dynamodb_from_create_patch_and_import(api: ApiClient, owner:
         "+16175550151": (None, None, {}),
         "+16175550152": ("Ann", "TX", {}),
         "+16175550153": ("Bo", "NY", {}),
-        "+16175550154": ("Cy", None, {"Province": "ON"}),
-        "+16175550155": ("Di", None, {"Province": "British Columbia"}),
+        "+16175550154": ("Cy", None, {"province": "ON"}),
+        "+16175550155": ("Di", None, {"province": "British Columbia"}),
     }
 
 
@@ -281,6 +285,16 @@ def test_cross_organization_matrix(api: ApiClient, identity: ApiClient, owner: A
     api.call(
         "GET", "/v1/opt-outs", headers=bob.auth, query={"cursor": a_opt_cursor}
     ).assert_problem(400)
+    # Bulk tags with A's ids or A's tag match nothing of A's (no 404: unknown ids are ignored).
+    for selector in ({"contact_ids": [a_contact["id"]]}, {"tag": "vip"}):
+        bulk = api.call(
+            "POST",
+            "/v1/contacts/tags",
+            headers=bob.auth,
+            body={"add": ["pwned"], "remove": ["vip"], **selector},
+        )
+        assert bulk.status == 200, bulk.text
+        assert (bulk.json()["matched"], bulk.json()["changed"]) == (0, 0)
     # B sees none of A's data, by listing or by tag, and B's writes stay in B.
     assert api.call("GET", "/v1/contacts", headers=bob.auth).json()["items"] == []
     assert (
@@ -550,7 +564,16 @@ def test_import_over_10_mb_is_413(memory: ApiClient) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"first_name,last_name\nA,B\n", b"\xff\xfe\x00bad", b"phone,phone\n1,2\n"],
+    [b"", b"sep=,\n", b"first_name,last_name\nA,B\n", b"\xff\xfe\x00bad", b"\x00\x81\xfe" * 9],
 )
 def test_import_unusable_files_are_400(memory: ApiClient, body: bytes) -> None:
     csv_import(memory, NO_TOKEN, body).assert_problem(400)
+
+
+def test_import_of_a_file_naming_the_phone_twice_reads_each_row(memory: ApiClient) -> None:
+    """Two phone columns are no 400 (issue 17, point 1): each row takes a valid number."""
+    result = csv_import(memory, NO_TOKEN, "phone,phone\n1,2\n6175550111,\n").json()
+    assert result["created"] == 1
+    assert result["errors"] == [
+        {"row": 1, "error": "no valid phone number: '1' ('phone'), '2' ('phone')"}
+    ]

@@ -228,6 +228,19 @@ def test_the_import_lease_holds_off_guard_moving_writes(contacts: ContactStore) 
     contacts.acquire_import_lease(ORG, now=after, until=after + timedelta(seconds=60))
 
 
+def test_a_renewed_import_lease_holds_until_its_new_end(contacts: ContactStore) -> None:
+    token = contacts.acquire_import_lease(ORG, now=NOW, until=NOW + timedelta(seconds=60))
+    assert contacts.renew_import_lease(ORG, token, until=NOW + timedelta(seconds=200))
+    assert not contacts.renew_import_lease(ORG, "not-the-token", until=LATER)
+    with pytest.raises(Conflict):  # past the first end, before the renewed one
+        contacts.create(_contact("+16175550101", at=NOW + timedelta(seconds=100)))
+    contacts.create(_contact("+16175550101", at=NOW + timedelta(seconds=201)))
+    # Lapsed and taken by another import: the old token renews nothing.
+    taken_at = NOW + timedelta(seconds=201)
+    contacts.acquire_import_lease(ORG, now=taken_at, until=taken_at + timedelta(seconds=60))
+    assert not contacts.renew_import_lease(ORG, token, until=LATER)
+
+
 def test_import_writes_create_and_merge(contacts: ContactStore) -> None:
     dana = _contact("+16175550100", tags=("old",))
     contacts.create(dana)

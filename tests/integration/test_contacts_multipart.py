@@ -131,7 +131,9 @@ def test_a_form_s_file_imports_as_the_same_csv_sent_as_text_csv() -> None:
     by_text, by_form = answers
     assert by_text["created"] == by_form["created"] == 3
     assert by_text["errors"] == by_form["errors"]
-    assert by_text["error_count"] == by_form["error_count"] == 2  # the bad phone, Ontario
+    assert by_text["error_count"] == by_form["error_count"] == 1  # the bad phone
+    assert by_text["warnings"] == by_form["warnings"]
+    assert by_text["warning_count"] == by_form["warning_count"] == 1  # Ontario
     assert results[0] == results[1]
     assert {c["phone"] for c in results[0] if "phone" in c} == {
         "+16175550100",

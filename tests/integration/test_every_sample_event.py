@@ -33,8 +33,8 @@ def _load_script() -> Any:
 LAMBDA_LOAD = _load_script()
 TARGETS = LAMBDA_LOAD.targets(load_template())
 CASES = [(target, event) for target in TARGETS for event in target.events]
-# Resolved by the test stack's own fixtures (a moto queue, the test signing key).
-FIXTURE_VARIABLES = {"JWT_SECRET_ARN", "SEND_QUEUE_URL"}
+# Resolved by the test stack's own fixtures (a moto queue and bucket, the test signing key).
+FIXTURE_VARIABLES = {"JWT_SECRET_ARN", "SEND_QUEUE_URL", "IMPORTS_BUCKET"}
 
 
 def folder(logical_id: str) -> str:
@@ -52,13 +52,13 @@ def test_every_event_file_reaches_a_function() -> None:
     }
 
 
+@pytest.mark.usefixtures("send_queue", "imports_bucket")
 @pytest.mark.parametrize(
     ("target", "event_name"), CASES, ids=[f"{t.logical_id}-{e}" for t, e in CASES]
 )
 def test_function_answers_its_sample_event(
     target: Any,
     event_name: str,
-    send_queue: str,
     lambda_context: LocalLambdaContext,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

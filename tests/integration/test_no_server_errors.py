@@ -198,11 +198,12 @@ def _created(client: ApiClient, path: str, auth: dict[str, str], body: Any) -> d
 
 
 @pytest.fixture
-def fake_world() -> Iterator[World]:
+def fake_world(imports_bucket: str) -> Iterator[World]:
     """The three API handlers on in-memory services. Campaigns and contacts share one
     organization (a sender number, contacts, an opt-out, two drafts); identity has its
     own owner (registered through the handler) and a member. New for each operation:
-    the overrides are on the functions' apps, which the moto pass uses as they are."""
+    the overrides are on the functions' apps, which the moto pass uses as they are.
+    Import jobs are on moto (their table and bucket), for the same organization."""
     fake = FakeCampaigns()
     owner = fake.account("owner@acme.test", "Acme", sender_number=SENDER)
     contacts = [fake.add_contact(owner, phone, tags=["leads"]) for phone in PHONES]
@@ -237,6 +238,7 @@ def fake_world() -> Iterator[World]:
                     for body in (campaign_body(), campaign_body(audience={"tags": ["leads"]}))
                 ],
                 "contact_id": [contact["id"] for contact in contacts],
+                "import_id": [_created(contacts_api, "/v1/imports", owner.auth, None)["id"]],
                 "phone": list(PHONES),
                 "user_id": [member.user["id"], boss.user["id"]],
             },
@@ -254,7 +256,7 @@ def test_no_request_is_a_server_error_on_the_fakes(
 
 
 @pytest.fixture
-def moto_world(aws: None, lambda_context: LocalLambdaContext) -> World:
+def moto_world(aws: None, imports_bucket: str, lambda_context: LocalLambdaContext) -> World:
     """The three handlers on moto, as an owner registered and logged in through them,
     with a sender number, contacts, an opt-out and two drafts."""
     clients = {function: ApiClient(function, lambda_context) for function in FUNCTIONS}
@@ -279,6 +281,7 @@ def moto_world(aws: None, lambda_context: LocalLambdaContext) -> World:
         known={
             "campaign_id": [draft["id"] for draft in drafts],
             "contact_id": [contact["id"] for contact in contacts],
+            "import_id": [_created(clients["contacts"], "/v1/imports", owner.auth, None)["id"]],
             "phone": list(PHONES),
             "user_id": [member.user["id"], owner.user["id"]],
         },

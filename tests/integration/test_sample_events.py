@@ -83,3 +83,55 @@ def test_stats_accepts_the_stream_window_event(
     result = function_handler("stats")(event("dynamodb-stream-window.json"), lambda_context)
     key = "01JSAMPLEORG0000000000000#01JSAMPLECAMPAIGN000000000|A"
     assert result == {"state": {key: {"recipients": 1, "sent": 1, "accepted": 1}}}
+
+
+def test_imports_answers_the_upload_event_of_an_unknown_job(
+    imports_bucket: str, lambda_context: LocalLambdaContext
+) -> None:
+    # No job waits for the sample's upload here: nothing to do, not a failure to retry.
+    result = function_handler("imports")(event("imports-upload.json"), lambda_context)
+    assert result == {"imported": False}
+
+
+def test_imports_runs_the_job_its_sample_event_names(
+    imports_bucket: str, lambda_context: LocalLambdaContext
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+
+    from outreach.imports.domain import ImportJob, ImportStatus, parse_upload_key
+    from outreach.imports.repository import ImportRepository
+
+    upload = event("imports-upload.json")
+    key = upload["detail"]["object"]["key"]
+    place = parse_upload_key(key)
+    assert place is not None
+    org_id, import_id = place
+    now = datetime.now(UTC)
+    jobs = ImportRepository()
+    jobs.create(
+        ImportJob(
+            id=import_id,
+            org_id=org_id,
+            status=ImportStatus.WAITING_UPLOAD,
+            user_id="01KAXQ3Y0000000000000000US",
+            upload_key=key,
+            tags=(),
+            phone_column=None,
+            created_at=now,
+            updated_at=now,
+            upload_expires_at=now + timedelta(minutes=15),
+        )
+    )
+    content = b"phone,first_name\r\n+16175550100,Ada\r\n+16175550101,Grace\r\nnot a phone,Bad\r\n"
+    boto3.client("s3", region_name="us-east-1").put_object(
+        Bucket=imports_bucket, Key=key, Body=content, ContentType="text/csv"
+    )
+    upload["detail"]["object"]["size"] = len(content)
+
+    result = function_handler("imports")(upload, lambda_context)
+
+    assert result["imported"] is True and result["status"] == "done", result
+    job = jobs.get(org_id, import_id)
+    assert (job.status, job.rows, job.created, job.error_count) == (ImportStatus.DONE, 3, 2, 1)

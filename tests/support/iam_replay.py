@@ -12,6 +12,25 @@ stack (stack ``test`` for ``TABLE_PREFIX=test-``, us-east-1, moto's account).
 A call the role does not allow fails the test, naming the function, the
 operation, the action and the resource.
 
+S3 calls become the object or bucket requests S3 authorizes (``s3:GetObject`` on
+``arn:aws:s3:::<bucket>/<key>`` for GetObject and HeadObject, ``s3:PutObject`` for
+PutObject and each step of a multipart upload, ``s3:DeleteObject`` per key of a
+DeleteObjects, ``s3:ListBucket`` on the bucket for ListObjectsV2, ...). An
+``upload_fileobj`` runs its PutObject (or multipart steps) in s3transfer's worker
+threads: while recording, those run in the context of the thread that started the
+transfer, so they are seen as that function's. A presigned request
+(``generate_presigned_url``, ``generate_presigned_post``) makes no call, yet S3
+authorizes it against the signer's role when it is used: it is recorded when signed,
+as the request it will make (``s3:PutObject`` on the form's key, ``s3:GetObject`` on
+the link's key, ...), for the function that signed it.
+
+A bucket without a ``BucketName`` (the imports bucket) gets its name from
+CloudFormation, unknown until deployed; each function learns it from the variable the
+template sets to the bucket's ``Ref`` (``IMPORTS_BUCKET``). So in the replay such a
+bucket's ``Ref`` is that variable's value when the call was made (the test stack's
+bucket, e.g. ``test-imports`` of the ``imports_bucket`` fixture); with the variable
+unset, CloudFormation's pattern ``<stack>-<logical id>-*``.
+
 Calls outside any function's scope (test setup through repositories, moto
 setup, the local stack's own ``dev`` work) are not checked. Statement
 conditions are not evaluated (the template's roles have none); NotAction and
@@ -20,16 +39,20 @@ NotResource are refused rather than guessed.
 
 from __future__ import annotations
 
+import contextvars
+import inspect
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
+import botocore.signers
 import pytest
 from botocore.client import BaseClient
+from s3transfer.futures import BoundedExecutor
 
 from outreach_local.cfn import Conditions
 
@@ -86,11 +109,13 @@ MANAGED_POLICIES: dict[str, list[dict[str, Any]]] = {
 
 @dataclass(frozen=True)
 class Statement:
-    """One resolved policy statement: effect, action patterns, resource patterns."""
+    """One resolved policy statement: effect, action patterns, resource patterns, and its
+    ``Sid`` (``""`` when it has none)."""
 
     effect: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
+    sid: str = ""
 
 
 @lru_cache(maxsize=4096)
@@ -133,8 +158,16 @@ NO_VALUE = _NoValue()
 class Resolver:
     """Resolves the intrinsics a role policy uses, as CloudFormation would for one stack."""
 
-    def __init__(self, template: dict[str, Any], stack: str, parameters: dict[str, str]) -> None:
+    def __init__(
+        self,
+        template: dict[str, Any],
+        stack: str,
+        parameters: dict[str, str],
+        buckets: Mapping[str, str] | None = None,
+    ) -> None:
         self.resources: dict[str, Any] = template["Resources"]
+        # Bucket logical id -> its name in this stack, for buckets without a BucketName.
+        self.buckets = dict(buckets or {})
         self.conditions = Conditions(template.get("Conditions", {}), self.resolve)
         self.stack = stack
         self.parameters = {
@@ -217,6 +250,12 @@ class Resolver:
             return self.get_att(name, "Arn")
         if kind == "AWS::SMSVOICE::ConfigurationSet":
             return self._physical_name(name, "ConfigurationSetName")
+        if kind == "AWS::S3::Bucket":
+            if "BucketName" in self.resources[name].get("Properties", {}):
+                return self._physical_name(name, "BucketName")
+            # CloudFormation's generated name (lower case, a random suffix), unless the test
+            # stack's own bucket is known (see the module's docstring).
+            return self.buckets.get(name) or f"{self.stack}-{name.lower()}-*"
         return self._physical_name(name, None)
 
     def _queue_name(self, logical_id: str) -> str:
@@ -249,6 +288,8 @@ class Resolver:
             # Secrets Manager appends six random characters to the name.
             name = self._physical_name(logical_id, "Name")
             return prefix.format("secretsmanager") + f"secret:{name}-??????"
+        if kind == "AWS::S3::Bucket" and attribute == "Arn":
+            return f"arn:aws:s3:::{self.ref(logical_id)}"
         if kind == "AWS::Lambda::Function" and attribute == "Arn":
             return prefix.format("lambda") + f"function:{self._physical_name(logical_id, None)}"
         raise ValueError(f"unsupported attribute {logical_id}.{attribute} ({kind})")
@@ -278,6 +319,7 @@ def role_statements(
                 statement["Effect"],
                 tuple(actions if isinstance(actions, list) else [actions]),
                 tuple(resources if isinstance(resources, list) else [resources]),
+                str(statement.get("Sid", "")),
             )
         )
     return resolved
@@ -310,12 +352,52 @@ def _functions_by_service() -> dict[str, str]:
     return {spec.service: name for name, spec in function_specs().items()}
 
 
+@lru_cache(maxsize=1)
+def _bucket_variables() -> dict[str, str]:
+    """Environment variable -> the logical id of the bucket whose ``Ref`` the template sets
+    it to (Globals' or any function's), for the buckets without a ``BucketName``."""
+    from outreach_local.template import load_template
+
+    template = load_template()
+    resources = template["Resources"]
+    found: dict[str, str] = {}
+    scopes = [template.get("Globals", {}).get("Function", {})] + [
+        r["Properties"] for r in resources.values() if r["Type"] == "AWS::Serverless::Function"
+    ]
+    for props in scopes:
+        for name, value in props.get("Environment", {}).get("Variables", {}).items():
+            logical = value.get("Ref") if isinstance(value, dict) else None
+            if (
+                logical in resources
+                and resources[logical]["Type"] == "AWS::S3::Bucket"
+                and "BucketName" not in resources[logical].get("Properties", {})
+            ):
+                found[name] = str(logical)
+    return found
+
+
+def current_buckets() -> tuple[tuple[str, str], ...]:
+    """``(bucket logical id, name)`` of each bucket the environment names now."""
+    return tuple(
+        sorted(
+            (logical, os.environ[variable])
+            for variable, logical in _bucket_variables().items()
+            if os.environ.get(variable)
+        )
+    )
+
+
 @lru_cache(maxsize=64)
-def policies(function: str, stack: str, sms_provider: str) -> tuple[str, list[Statement]]:
-    """The function's logical id and its role's statements for a stack and SMS provider."""
+def policies(
+    function: str, stack: str, sms_provider: str, buckets: tuple[tuple[str, str], ...] = ()
+) -> tuple[str, list[Statement]]:
+    """The function's logical id and its role's statements for a stack and SMS provider,
+    ``buckets`` naming the stack's buckets that have no ``BucketName`` (logical id, name)."""
     template = _transformed()
     logical_id = _function_logical_ids()[function]
-    resolver = Resolver(template, stack, {"Stage": "test", "SmsProvider": sms_provider})
+    resolver = Resolver(
+        template, stack, {"Stage": "test", "SmsProvider": sms_provider}, dict(buckets)
+    )
     return logical_id, role_statements(template, logical_id, resolver)
 
 
@@ -384,6 +466,78 @@ def _sms_voice_requests(
     return [(f"{prefix}:{operation}", resource) for resource in resources or ["*"]]
 
 
+# S3 operations on one object, and the action S3 authorizes each with (a multipart upload
+# is authorized as s3:PutObject at every step).
+_S3_OBJECT_ACTIONS = {
+    "GetObject": "GetObject",
+    "HeadObject": "GetObject",
+    "PutObject": "PutObject",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+    "AbortMultipartUpload": "AbortMultipartUpload",
+    "ListParts": "ListMultipartUploadParts",
+    "DeleteObject": "DeleteObject",
+}
+# Of a given version (a VersionId), these need their own action.
+_S3_VERSION_ACTIONS = {
+    "GetObject": "GetObjectVersion",
+    "HeadObject": "GetObjectVersion",
+    "DeleteObject": "DeleteObjectVersion",
+}
+# S3 operations on a bucket, and their action (on the bucket's ARN).
+_S3_BUCKET_ACTIONS = {
+    "ListObjectsV2": "ListBucket",
+    "ListObjects": "ListBucket",
+    "HeadBucket": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions",
+    "ListMultipartUploads": "ListBucketMultipartUploads",
+}
+
+
+def _object_arn(bucket: str, key: str) -> str:
+    return f"arn:aws:s3:::{bucket}/{key}"
+
+
+def _copy_source(source: Any) -> tuple[str, str, str | None]:
+    """``(bucket, key, version)`` of a CopySource (``"bucket/key?versionId=v"`` or a mapping)."""
+    if isinstance(source, Mapping):
+        return str(source["Bucket"]), str(source["Key"]), source.get("VersionId")
+    path, _, query = str(source).lstrip("/").partition("?versionId=")
+    bucket, _, key = path.partition("/")
+    return bucket, unquote(key), query or None
+
+
+def _s3_requests(operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    bucket = str(params.get("Bucket") or "")
+    if not bucket:
+        return [(f"s3:{operation}", "*")]  # ListBuckets and the like
+    if operation == "DeleteObjects":
+        return [
+            (
+                "s3:DeleteObjectVersion" if item.get("VersionId") else "s3:DeleteObject",
+                _object_arn(bucket, str(item["Key"])),
+            )
+            for item in params.get("Delete", {}).get("Objects", [])
+        ]
+    if operation in ("CopyObject", "UploadPartCopy"):
+        source_bucket, source_key, version = _copy_source(params["CopySource"])
+        read = "s3:GetObjectVersion" if version else "s3:GetObject"
+        return [
+            (read, _object_arn(source_bucket, source_key)),
+            ("s3:PutObject", _object_arn(bucket, str(params["Key"]))),
+        ]
+    if operation in _S3_BUCKET_ACTIONS:
+        return [(f"s3:{_S3_BUCKET_ACTIONS[operation]}", f"arn:aws:s3:::{bucket}")]
+    if "Key" in params:
+        action = _S3_OBJECT_ACTIONS.get(operation, operation)
+        if params.get("VersionId") and operation in _S3_VERSION_ACTIONS:
+            action = _S3_VERSION_ACTIONS[operation]
+        return [(f"s3:{action}", _object_arn(bucket, str(params["Key"])))]
+    # Other bucket operations are mostly named as their action (GetBucketPolicy, ...).
+    return [(f"s3:{operation}", f"arn:aws:s3:::{bucket}")]
+
+
 def iam_requests(
     service: str, prefix: str, operation: str, params: dict[str, Any], region: str
 ) -> list[tuple[str, str]]:
@@ -406,6 +560,8 @@ def iam_requests(
         return [(f"sns:{operation}", str(arn) if arn else "*")]
     if service == "pinpoint-sms-voice-v2":
         return _sms_voice_requests(prefix, operation, params, region)
+    if service == "s3":
+        return _s3_requests(operation, params)
     if service == "secretsmanager" and "SecretId" in params:
         secret = str(params["SecretId"])
         return [
@@ -422,7 +578,8 @@ def iam_requests(
 
 @dataclass(frozen=True)
 class Call:
-    """One IAM request a function's code made, with the stack it ran against."""
+    """One IAM request a function's code made (or signed, for a presigned request), with
+    the stack it ran against: its SMS provider and its buckets' names (logical id, name)."""
 
     function: str
     operation: str
@@ -430,13 +587,16 @@ class Call:
     resource: str
     stack: str
     sms_provider: str
+    buckets: tuple[tuple[str, str], ...] = ()
 
 
 def denied(calls: list[Call]) -> list[str]:
     """A line for each distinct call its function's role does not allow."""
     problems = []
     for call in dict.fromkeys(calls):
-        logical_id, statements = policies(call.function, call.stack, call.sms_provider)
+        logical_id, statements = policies(
+            call.function, call.stack, call.sms_provider, call.buckets
+        )
         if not allows(statements, call.action, call.resource):
             problems.append(
                 f"{call.function} ({logical_id}) called {call.operation}, which needs "
@@ -455,36 +615,87 @@ def _current_function() -> str | None:
     return _functions_by_service().get(service) if isinstance(service, str) else None
 
 
-def _record(client: BaseClient, operation: str, params: dict[str, Any]) -> None:
+def _record(
+    client: BaseClient, operation: str, params: dict[str, Any], *, label: str | None = None
+) -> None:
+    """Record the IAM requests of ``operation`` (shown as ``label`` if given) for the
+    function in scope, if any."""
     function = _current_function()
     if function is None or not _recording:
         return
     model = client.meta.service_model
     stack = os.environ.get("TABLE_PREFIX", "").removesuffix("-")
     provider = os.environ.get("SMS_PROVIDER", "sandbox")
+    buckets = current_buckets()
     requests = iam_requests(
         model.service_name, model.signing_name, operation, params, client.meta.region_name
     )
     _recording[-1].extend(
-        Call(function, operation, action, resource, stack, provider)
+        Call(function, label or operation, action, resource, stack, provider, buckets)
         for action, resource in requests
     )
 
 
+class _InSubmittersContext:
+    """An s3transfer task that runs in a copy of the context of the thread that submitted it
+    (where the function's scope is set), as all of a Lambda process is that function."""
+
+    def __init__(self, task: Any) -> None:
+        self._task = task
+        self._context = contextvars.copy_context()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._task, name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._context.run(self._task, *args, **kwargs)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _iam_recorder() -> Iterator[None]:
-    """Sees every botocore API call of the session (PynamoDB's included)."""
+    """Sees every botocore API call of the session (PynamoDB's and s3transfer's included)
+    and every presigned request signed (by the clients made from now on: botocore gives
+    each new client class the module's presigning functions)."""
     original = BaseClient.__dict__["_make_api_call"]
+    original_url = botocore.signers.generate_presigned_url
+    original_post = botocore.signers.generate_presigned_post
+    original_submit = BoundedExecutor.submit
+    url_signature = inspect.signature(original_url)
+    post_signature = inspect.signature(original_post)
 
     def recording(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
         _record(self, operation_name, api_params)
         return original(self, operation_name, api_params)
 
+    def presigned_url(self: BaseClient, *args: Any, **kwargs: Any) -> Any:
+        arguments = url_signature.bind(self, *args, **kwargs).arguments
+        operation = self.meta.method_to_api_mapping.get(arguments["ClientMethod"])
+        if operation is not None:
+            label = f"generate_presigned_url ({operation})"
+            _record(self, operation, dict(arguments.get("Params") or {}), label=label)
+        return original_url(self, *args, **kwargs)
+
+    def presigned_post(self: BaseClient, *args: Any, **kwargs: Any) -> Any:
+        arguments = post_signature.bind(self, *args, **kwargs).arguments
+        params = {"Bucket": arguments["Bucket"], "Key": arguments["Key"]}
+        _record(self, "PutObject", params, label="generate_presigned_post (PutObject)")
+        return original_post(self, *args, **kwargs)
+
+    def submit(self: BoundedExecutor, task: Any, *args: Any, **kwargs: Any) -> Any:
+        in_context: Any = _InSubmittersContext(task)
+        return original_submit(self, in_context, *args, **kwargs)
+
     setattr(BaseClient, "_make_api_call", recording)  # noqa: B010 - not in the stubs
+    botocore.signers.generate_presigned_url = presigned_url
+    botocore.signers.generate_presigned_post = presigned_post
+    BoundedExecutor.submit = submit  # type: ignore[method-assign]
     try:
         yield
     finally:
         setattr(BaseClient, "_make_api_call", original)  # noqa: B010
+        botocore.signers.generate_presigned_url = original_url
+        botocore.signers.generate_presigned_post = original_post
+        BoundedExecutor.submit = original_submit  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,9 @@
 `make dev` in the repository root, with an environment of `PATH`, `HOME`, `PORT` and
 `TICK_SECONDS=0` only (nothing of the test suite's), on a free port of 127.0.0.1; ready
 once `GET /v1/health` answers 200. Black box: this module imports no project module.
-Used by the end-to-end tests (`tests/e2e/`).
+Used by the end-to-end tests (`tests/e2e/`): :func:`readme_stack` for a stack of a test
+module's own, the :func:`shared_readme_stack` fixture for the session's one stack (started
+by the first test that asks for it, stopped when the session ends).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HEALTH_TIMEOUT_SECONDS = 120.0
@@ -94,3 +97,39 @@ def readme_stack(log_path: Path) -> Iterator[tuple[str, float]]:
         yield base, timer.monotonic() - started
     finally:
         stop_group(process)
+
+
+_shared_exit = contextlib.ExitStack()
+_shared_base: list[str] = []
+
+
+def shared_stack_base(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The base URL of this process's one `make dev` (:func:`readme_stack`), started on the
+    first call (its log in a new temporary folder, printed), kept until
+    :func:`stop_shared_stack`."""
+    if not _shared_base:
+        log_path = tmp_path_factory.mktemp("readme-stack") / "make-dev.log"
+        base, startup = _shared_exit.enter_context(readme_stack(log_path))
+        print(f"\nshared stack: make dev healthy after {startup:.1f} s; log at {log_path}")
+        _shared_base.append(base)
+    return _shared_base[0]
+
+
+def stop_shared_stack() -> None:
+    """Stop the shared `make dev` if it runs (idempotent)."""
+    _shared_base.clear()
+    _shared_exit.close()
+
+
+@pytest.fixture(scope="session")
+def shared_readme_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of the session's one `make dev`, started as the README says.
+
+    Import it into each test module that uses it (``from tests.support.readme_stack import
+    shared_readme_stack``): pytest then holds one fixture per module, but all of them
+    answer the same stack (:func:`shared_stack_base`), and since session fixtures are all
+    torn down at the end of the session, the first teardown stops it after every test.
+    Each xdist worker is a session of its own, with its own stack.
+    """
+    yield shared_stack_base(tmp_path_factory)
+    stop_shared_stack()

@@ -22,6 +22,7 @@ from outreach.contacts.domain import (
     OptOut,
     OptOutSource,
     RowError,
+    RowWarning,
     template_values_from,
 )
 from outreach.contacts.opt_outs import marks_opted_out, with_footer
@@ -351,12 +352,12 @@ def test_an_import_creates_updates_skips_and_never_erases(
     updated = service.get(ORG, existing.id)
     assert (updated.first_name, updated.company) == ("Dana", "Keep Co")
     assert updated.tags == ("vip", "imported")
-    assert updated.attributes == {"Crack Location": "north wall"}
+    assert updated.attributes == {"crack_location": "north wall"}  # keyed (issue 17)
     assert updated.updated_at == clock.now()
     eli = service.list_contacts(ORG, tag="spring", limit=10, cursor=None).items[0]
     assert (eli.phone, eli.first_name, eli.timezone) == ("+16175550101", "Eli", "America/New_York")
     assert eli.tags == ("leads", "spring", "imported")
-    assert eli.attributes == {"Crack Location": "basement; east"}
+    assert eli.attributes == {"crack_location": "basement; east"}
 
 
 def test_an_import_adds_tags_and_attributes_where_a_patch_replaces_them(
@@ -383,12 +384,15 @@ def test_bad_rows_are_reported_in_row_order_and_skipped(service: ContactService)
         ),
         (),
     )
-    assert (result.created, result.updated, result.skipped) == (1, 0, 0)
-    assert result.errors == [
-        RowError(1, "invalid phone number 'not a phone'"),
-        RowError(2, "invalid email 'bad-email'"),
-        RowError(4, "unknown time zone 'Nowhere/Land'"),
+    # Only the row without a number is refused; a bad email or zone is left out of its
+    # row, which is imported (issue 17, point 3)
+    assert (result.created, result.updated, result.skipped) == (3, 0, 0)
+    assert result.errors == [RowError(1, "invalid phone number 'not a phone'")]
+    assert result.warnings == [
+        RowWarning(2, "invalid email 'bad-email'; the row was imported without it"),
+        RowWarning(4, "unknown time zone 'Nowhere/Land'; the row was imported without it"),
     ]
+    assert result.encoding == "utf-8"
 
 
 def _states(service: ContactService) -> dict[str, str | None]:
@@ -454,8 +458,8 @@ def test_a_cell_that_is_no_us_state_keeps_its_row_and_its_value(
     assert result.errors == [RowError(3, "invalid phone number 'not a phone'")]
     assert _states(service) == {"+16175550100": "FL", "+16175550101": None, "+16175550102": None}
     assert _attributes(service) == {
-        "+16175550100": {"Province": "ON"},
-        "+16175550101": {"Province": "Bavaria"},
+        "+16175550100": {"province": "ON"},  # under its header's key (issue 17)
+        "+16175550101": {"province": "Bavaria"},
         "+16175550102": {},
     }
     assert service.get(ORG, stored.id).first_name == "Dana"  # an import never erases
@@ -465,16 +469,16 @@ def test_a_state_cell_that_names_no_us_state_is_reported_and_kept(
     service: ContactService,
 ) -> None:
     result = service.import_csv(ORG, b"phone,State\n6175550101,Flordia\n6175550102,fl\n", ())
-    assert result.created == 2
-    assert result.errors == [
-        RowError(
+    assert (result.created, result.errors) == (2, [])
+    assert result.warnings == [
+        RowWarning(
             1,
             f"state 'Flordia' {NOT_A_US_STATE}; the row was imported without it "
             "(the cell is kept as an attribute)",
         )
     ]
     assert _states(service) == {"+16175550101": None, "+16175550102": "FL"}
-    assert _attributes(service)["+16175550101"] == {"State": "Flordia"}
+    assert _attributes(service)["+16175550101"] == {"state": "Flordia"}
 
 
 def test_the_first_state_column_naming_a_us_state_wins(service: ContactService) -> None:
@@ -494,7 +498,9 @@ def test_the_first_state_column_naming_a_us_state_wins(service: ContactService) 
         "+16175550103": "NV",
         "+16175550104": None,
     }
-    assert _attributes(service)["+16175550103"] == {"state": "Ontario"}
+    # The cells not taken are kept, a US state's too (issue 17: nothing is dropped)
+    assert _attributes(service)["+16175550101"] == {"region": "Texas", "province": "ON"}
+    assert _attributes(service)["+16175550103"] == {"state": "Ontario", "region": "Utah"}
     assert _attributes(service)["+16175550104"] == {"province": "Quebec"}
 
 

@@ -189,6 +189,7 @@ def _contact(**changes: Any) -> dict[str, Any]:
             "company": None,
             "tags": ["leads"],
             "attributes": {},
+            "attribute_labels": {},
             "timezone": "America/New_York",
             "state": "MA",
             "opted_out": False,

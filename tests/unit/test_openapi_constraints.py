@@ -37,6 +37,7 @@ from outreach.contacts import schemas as contact_schemas
 from outreach.contacts.csv_import import parse_csv
 from outreach.errors import ValidationFailed
 from outreach.identity import schemas as identity_schemas
+from outreach.imports import schemas as import_schemas
 from outreach.timezones import parse_hhmm
 
 DOCUMENT_URI = "urn:outreach:openapi"
@@ -91,7 +92,7 @@ def field(document: dict[str, Any], model: str, name: str) -> dict[str, Any]:
 def request_models() -> dict[str, type[BaseModel]]:
     """Every request model of the API, by component name."""
     models: dict[str, type[BaseModel]] = {}
-    for module in (identity_schemas, contact_schemas, campaign_schemas):
+    for module in (identity_schemas, contact_schemas, import_schemas, campaign_schemas):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, StrictModel):
                 models[value.__name__] = value

@@ -74,8 +74,9 @@ def test_fallback_keeps_spaces_and_punctuation_literally() -> None:
 
 
 def test_attributes_present_and_absent() -> None:
+    # Attributes are looked up by their stored keys (outreach.contacts.domain.attribute_key).
     template = parse_template("Your {attributes.roof-type|roof} in {attributes.zip_code}.")
-    assert template.render({}, {"roof-type": "slate", "zip_code": "02139"}) == (
+    assert template.render({}, {"roof_type": "slate", "zip_code": "02139"}) == (
         "Your slate in 02139."
     )
     assert template.render({}, {}) == "Your roof in ."
@@ -137,13 +138,13 @@ def error_of(body: str) -> TemplateError:
             "Hi {attributes.}",
             3,
             "unknown placeholder {attributes.} at position 3: "
-            "an attribute key is 1 to 64 letters, digits, '_' or '-'",
+            "an attribute key is 1 to 64 letters, digits, spaces, '_', '-' or '.'",
         ),
         (
-            "{attributes.a.b}",
+            "{attributes.a/b}",
             0,
-            "unknown placeholder {attributes.a.b} at position 0: "
-            "an attribute key is 1 to 64 letters, digits, '_' or '-'",
+            "unknown placeholder {attributes.a/b} at position 0: "
+            "an attribute key is 1 to 64 letters, digits, spaces, '_', '-' or '.'",
         ),
     ],
 )
@@ -294,7 +295,7 @@ brace_free_text = st.text(alphabet=st.characters(exclude_characters="{}"))
 fallback_text = st.text(alphabet=st.characters(exclude_characters="{}|"), max_size=20)
 # A few keys, so that templates and attribute dicts often meet.
 attribute_key = st.sampled_from(["color", "plan", "zip-code"]) | st.from_regex(
-    r"[A-Za-z0-9_-]{1,64}", fullmatch=True
+    r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", fullmatch=True
 )
 field_name = st.sampled_from(CONTACT_FIELDS) | attribute_key.map(lambda key: f"attributes.{key}")
 # Values lean on braces: a contact's name may hold any text.

@@ -40,6 +40,7 @@ from outreach_local.runtime import API_FUNCTIONS, load_function, service_for_pat
 from outreach_local.streams import get_stats_pump
 from outreach_local.template import create_tables
 from outreach_local.ticks import get_timelines
+from outreach_local.uploads import UploadWatcher
 
 
 @dataclass
@@ -48,14 +49,24 @@ class LocalEnvironment:
 
     dynamodb_endpoint: str
     moto_server: Any | None
+    s3_endpoint: str
+    imports_bucket: str
 
     def stop(self) -> None:
         if self.moto_server is not None:
             self.moto_server.stop()
 
+    def upload_watcher(self) -> UploadWatcher:
+        """The thread that runs the imports function as uploads land (not started)."""
+        s3 = boto3.client(
+            "s3", region_name=get_settings().aws_region, endpoint_url=self.s3_endpoint
+        )
+        return UploadWatcher(s3, self.imports_bucket, get_settings().aws_region)
+
 
 def prepare_environment(dynamodb_endpoint: str | None = None) -> LocalEnvironment:
-    """Start the embedded AWS (moto server on loopback), create the tables and the queue.
+    """Start the embedded AWS (moto server on loopback), create the tables, the queue and
+    the imports bucket.
 
     Adds to the environment what only the started services decide (their
     endpoints, the queue's URL); everything else is :func:`apply_defaults`', which
@@ -70,8 +81,9 @@ def prepare_environment(dynamodb_endpoint: str | None = None) -> LocalEnvironmen
     moto.start()
     host, port = moto.get_host_and_port()
     moto_url = f"http://{host}:{port}"
-    # Queues (and any other AWS service but DynamoDB) go to the embedded server.
+    # Queues and S3 (and any other AWS service but DynamoDB) go to the embedded server.
     os.environ["AWS_ENDPOINT_URL_SQS"] = moto_url
+    os.environ["AWS_ENDPOINT_URL_S3"] = moto_url
     os.environ["DYNAMODB_ENDPOINT"] = dynamodb_endpoint or moto_url
     get_settings.cache_clear()
     settings = get_settings()
@@ -86,8 +98,18 @@ def prepare_environment(dynamodb_endpoint: str | None = None) -> LocalEnvironmen
         Attributes={"FifoQueue": "true", "VisibilityTimeout": "60"},
     )["QueueUrl"]
     os.environ["SEND_QUEUE_URL"] = queue_url
+    bucket = f"{settings.table_prefix}imports"
+    boto3.client("s3", region_name=settings.aws_region, endpoint_url=moto_url).create_bucket(
+        Bucket=bucket
+    )
+    os.environ["IMPORTS_BUCKET"] = bucket
     get_settings.cache_clear()
-    return LocalEnvironment(dynamodb_endpoint=os.environ["DYNAMODB_ENDPOINT"], moto_server=moto)
+    return LocalEnvironment(
+        dynamodb_endpoint=os.environ["DYNAMODB_ENDPOINT"],
+        moto_server=moto,
+        s3_endpoint=moto_url,
+        imports_bucket=bucket,
+    )
 
 
 def api_routers() -> list[APIRouter]:
@@ -185,6 +207,7 @@ def main() -> None:
     environment = prepare_environment(os.environ.get("DYNAMODB_ENDPOINT") or None)
     app = build_app()
     ticker = Ticker(tick_seconds) if tick_seconds > 0 else None
+    uploads = environment.upload_watcher()
     base = f"http://{host}:{port}"
     print(
         "\nOutreach local stack\n"
@@ -193,15 +216,19 @@ def main() -> None:
         f"  Docs      {base}/docs   (that document with the /v1/dev routes added)\n"
         f"  DynamoDB  {environment.dynamodb_endpoint}\n"
         f"  Ticks     {f'every {tick_seconds:g} s' if ticker else 'off'} (POST /v1/dev/tick)\n"
+        f"  S3        {environment.s3_endpoint}   (POST /v1/imports upload forms post here;\n"
+        "            an upload is imported as soon as it lands)\n"
         "  SMS       sandbox (GET /v1/dev/outbox)\n"
         "Press Ctrl+C to stop.\n",
         flush=True,
     )
     if ticker:
         ticker.start()
+    uploads.start()
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
+        uploads.stop()
         if ticker:
             ticker.stop()
         environment.stop()

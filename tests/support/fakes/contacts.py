@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from outreach.contacts.domain import Contact, OptOut, OptOutSource
-from outreach.contacts.ports import ContactPlace
+from outreach.contacts.ports import ContactPlace, TagWrites
 from outreach.contacts.repository import CONTACTS_LISTING, OPT_OUTS_LISTING, tag_listing
 from outreach.data.keys import tag_key
 from outreach.data.pages import Page, decode_cursor, encode_cursor
@@ -204,6 +204,13 @@ class InMemoryContactStore:
         self._leases[org_id] = _Lease(token, until)
         return token
 
+    def renew_import_lease(self, org_id: str, token: str, *, until: datetime) -> bool:
+        lease = self._leases.get(org_id)
+        if lease is None or lease.token != token:
+            return False
+        self._leases[org_id] = _Lease(token, until)
+        return True
+
     def release_import_lease(self, org_id: str, token: str) -> None:
         lease = self._leases.get(org_id)
         if lease is not None and lease.token == token:
@@ -245,6 +252,28 @@ class InMemoryContactStore:
             for contact in found
             if contact is not None
         }
+
+    def retag_many(self, pairs: Sequence[tuple[Contact, Contact]]) -> TagWrites:
+        written: list[str] = []
+        stale: list[str] = []
+        held_off: list[str] = []
+        for old, new in pairs:
+            stored = self._contacts.get((old.org_id, old.id))
+            if self._lease_blocks(new.org_id, new.updated_at):
+                held_off.append(old.id)
+            elif stored is None or stored.updated_at != old.updated_at:
+                stale.append(old.id)
+            else:
+                self._put(replace(stored, tags=new.tags, updated_at=new.updated_at))
+                self._untag(stored, set(stored.tags) - set(new.tags))
+                self._tag(stored, set(new.tags) - set(stored.tags))
+                written.append(old.id)
+        if not pairs:
+            return TagWrites([], {}, [], [], 0)
+        org_id, now = pairs[0][0].org_id, pairs[0][1].updated_at
+        current = self.get_many(org_id, stale)
+        wait = int(self._import_running(org_id, now).headers["Retry-After"]) if held_off else 0
+        return TagWrites(written, current, [i for i in stale if i not in current], held_off, wait)
 
 
 class InMemoryOptOutList:

@@ -93,6 +93,8 @@ class Settings:
     # The inbound function accepts notifications from these two topics only.
     inbound_texts_topic_arn: str | None = field(default=None, metadata=_read(_optional))
     delivery_events_topic_arn: str | None = field(default=None, metadata=_read(_optional))
+    # The S3 bucket of import uploads and error reports (issue 17, point 6).
+    imports_bucket: str | None = field(default=None, metadata=_read(_optional))
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):

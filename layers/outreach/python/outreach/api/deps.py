@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from outreach.errors import ValidationFailed
 from outreach.identity.domain import Caller
 from outreach.identity.service import IdentityService, get_identity_service
 
@@ -33,3 +34,14 @@ def get_caller(
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def object_or_no_body(request: Request) -> None:
+    """A route's optional body is an object or nothing: an explicit JSON ``null`` is a 422,
+    as the document (``required: false``, an object) says, not taken for no body. Declare
+    it as ``dependencies=[Depends(object_or_no_body)]``."""
+    if (await request.body()).strip() == b"null":
+        raise ValidationFailed(
+            "The body is an object, or left out.",
+            [{"loc": ["body"], "msg": "give an object, or no body"}],
+        )

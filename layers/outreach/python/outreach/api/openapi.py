@@ -101,6 +101,10 @@ TAGS: list[dict[str, str]] = [
     {"name": "contacts", "description": "Contacts: one per phone, with tags; CSV imports."},
     {"name": "opt-outs", "description": "Numbers the organization must never text."},
     {
+        "name": "imports",
+        "description": "Import jobs: a CSV of any size uploaded to S3, imported when it lands.",
+    },
+    {
         "name": "campaigns",
         "description": "Campaigns with A/B variants: author, preview, start, pause, resume, "
         "cancel; their statistics and sends.",
@@ -199,8 +203,15 @@ def _deployed_routers() -> list[Any]:
     from outreach.campaigns.routes import routers as campaign_routers  # noqa: PLC0415
     from outreach.contacts.routes import routers as contact_routers  # noqa: PLC0415
     from outreach.identity.routes import routers as identity_routers  # noqa: PLC0415
+    from outreach.imports.routes import routers as import_routers  # noqa: PLC0415
 
-    return [health_router, *identity_routers, *contact_routers, *campaign_routers]
+    return [
+        health_router,
+        *identity_routers,
+        *contact_routers,
+        *import_routers,
+        *campaign_routers,
+    ]
 
 
 @lru_cache(maxsize=1)

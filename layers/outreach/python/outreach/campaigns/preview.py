@@ -12,6 +12,11 @@ the variant rendered for the contact
 phone history; ``sending-rules.md``, "Message body"). Lengths are measured as carriers
 bill them (:func:`~outreach.campaigns.sms_length.measure`).
 
+``warnings`` name each ``{attributes.KEY}`` placeholder that no contact of the current
+audience (the contacts the totals are counted over) has a value for
+(:class:`~outreach.campaigns.templates.AttributeUse`; issue 17, point 4): exact, from the
+same batch reads.
+
 Why the audience total is an estimate: it counts every recipient as if all were texted,
 while a contact may change or be deleted, a number may opt out or be texted by another
 campaign before its turn, the campaign may end first, and a draft's audience is resolved
@@ -29,7 +34,13 @@ from typing import Any
 from outreach.campaigns.domain import Campaign, CampaignStatus, Variant
 from outreach.campaigns.ports import AudienceSource, RecipientStore
 from outreach.campaigns.sms_length import SmsLength, measure
-from outreach.campaigns.templates import Template, parse_template, render_for_contact
+from outreach.campaigns.templates import (
+    AttributeUse,
+    Template,
+    TemplateWarning,
+    parse_template,
+    render_for_contact,
+)
 from outreach.campaigns.variants import assign_variant
 from outreach.contacts.domain import Contact
 from outreach.contacts.opt_outs import with_footer
@@ -99,6 +110,8 @@ class Preview:
     not a recipient); ``None`` without a contact. ``audience``: the cost of the current
     audience over all variants (:func:`current_audience`). ``left_out``: for a draft,
     why its start would not take the contact (then ``assigned_variant`` is ``None``).
+    ``warnings``: the ``{attributes.KEY}`` placeholders no contact of that audience has
+    a value for (:meth:`~outreach.campaigns.templates.AttributeUse.warnings`).
     """
 
     variants: tuple[VariantPreview, ...]
@@ -106,6 +119,7 @@ class Preview:
     first_text: bool | None
     assigned_variant: str | None
     left_out: LeftOutReason | None = None
+    warnings: tuple[TemplateWarning, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,10 +192,12 @@ def preview_campaign(
     Reads: with a contact, one batch read of its number's history and, for a started
     campaign, one read of its recipient; per :data:`AUDIENCE_READ_BATCH` members of the
     audience, one batch read of their contacts and one of their numbers' histories. A
-    member whose contact was deleted is not counted (the sender skips it).
+    member whose contact was deleted is not counted (the sender skips it), nor looked at
+    for the ``warnings``.
     """
     composer = Composer.of(campaign.variants, footer)
-    tally = _tally(campaign.org_id, composer, audience, contacts, recipients)
+    uses = AttributeUse((v.name, v.body) for v in campaign.variants)
+    tally = _tally(campaign.org_id, composer, audience, contacts, recipients, uses=uses)
     values = contact.template_values() if contact else _NO_CONTACT
     variants = tuple(
         VariantPreview(
@@ -206,6 +222,7 @@ def preview_campaign(
         audience=tally.total(),
         first_text=first_text,
         assigned_variant=variant,
+        warnings=uses.warnings(),
     )
 
 
@@ -215,9 +232,12 @@ def _tally(
     audience: Iterable[tuple[str, str, str]],
     contacts: AudienceSource,
     recipients: RecipientStore,
+    *,
+    uses: AttributeUse,
 ) -> AudienceTally:
     """Each member's own text (its contact's values, its variant, the footer if its number
-    was never texted), counted by variant; reads in batches only."""
+    was never texted), counted by variant, and its attributes added to ``uses``; reads in
+    batches only."""
     tally = AudienceTally(composer.templates)
     for batch in batched(audience, AUDIENCE_READ_BATCH):
         found = contacts.get_many(org_id, (contact_id for contact_id, _, _ in batch))
@@ -226,6 +246,7 @@ def _tally(
             member = found.get(contact_id)
             if member is None:  # deleted since: the sender skips it ("contact deleted")
                 continue
+            uses.add(member.attributes)
             values = member.template_values()
             tally.add(variant, composer.text(variant, values, first_text=phone not in texted))
     return tally

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
-from outreach.api.deps import CallerDep
+from outreach.api.deps import CallerDep, object_or_no_body
 from outreach.api.pagination import PageQueryDep
 from outreach.api.problems import problem_responses
 from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus, SendsQuery
 from outreach.campaigns.schemas import (
     CampaignCreate,
+    CampaignCreatedPublic,
     CampaignPublic,
     CampaignsPublic,
     CampaignUpdate,
@@ -22,7 +23,6 @@ from outreach.campaigns.schemas import (
     StatsPublic,
 )
 from outreach.campaigns.service import CampaignService, get_campaign_service
-from outreach.errors import ValidationFailed
 
 CampaignServiceDep = Annotated[CampaignService, Depends(get_campaign_service)]
 
@@ -32,9 +32,17 @@ router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_campaign(
     body: CampaignCreate, caller: CallerDep, service: CampaignServiceDep
-) -> CampaignPublic:
-    """Create a draft. Placeholders are checked: a 422 names the variant and position."""
-    return CampaignPublic.of(service.create(caller.org_id, body.to_domain()))
+) -> CampaignCreatedPublic:
+    """Create a draft. Placeholders are checked: a 422 names the variant and position.
+    `{attributes.KEY}` names an attribute by its key or by any name with that key
+    (`{attributes.Contact owner}` is `{attributes.contact_owner}`).
+
+    `warnings` lists each `{attributes.KEY}` placeholder that no contact of the audience
+    has a value for (`attribute_not_in_audience`: every recipient would get the
+    fallback). The check reads at most the audience's first 500 members, so a create
+    costs the same whatever the audience's size; for a larger audience the message says
+    "no contact among the first 500". A warning does not stop the create."""
+    return CampaignCreatedPublic.of_created(service.create_checked(caller.org_id, body.to_domain()))
 
 
 @router.get("")
@@ -87,19 +95,9 @@ def delete_campaign(campaign_id: str, caller: CallerDep, service: CampaignServic
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-async def _object_or_no_body(request: Request) -> None:
-    """An optional body is an object or nothing: an explicit JSON ``null`` is a 422, as
-    the document (``required: false``, an object) says, not taken for no body."""
-    if (await request.body()).strip() == b"null":
-        raise ValidationFailed(
-            "The body is an object, or left out.",
-            [{"loc": ["body"], "msg": "give an object, or no body"}],
-        )
-
-
 @router.post(
     "/{campaign_id}/preview",
-    dependencies=[Depends(_object_or_no_body)],
+    dependencies=[Depends(object_or_no_body)],
     responses=problem_responses(
         described={422: "The body breaks the schema, or `contact_id` names no contact."}
     ),
@@ -121,7 +119,10 @@ def preview_campaign(
     out, not textable and never-in-window numbers left out); a started campaign's is its
     recipients still to be texted. With `contact_id`: `first_text` says which text that
     contact would get now, and `assigned_variant` which variant. 422 for a contact that
-    does not exist."""
+    does not exist.
+
+    `warnings` lists each `{attributes.KEY}` placeholder that no contact of the current
+    audience has a value for (`attribute_not_in_audience`), every contact looked at."""
     contact_id = body.contact_id if body else None
     return PreviewPublic.of(service.preview(caller.org_id, campaign_id, contact_id))
 

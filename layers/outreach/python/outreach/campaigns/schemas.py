@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Annotated, Literal, Self, cast
+from typing import TYPE_CHECKING, Annotated, Literal, Self, cast
 
 from pydantic import (
     AfterValidator,
@@ -62,6 +62,9 @@ from outreach.contacts.domain import normalize_tag
 from outreach.sending.daily_cap import DEFAULT_DAILY_LIMIT, MAX_DAILY_LIMIT
 from outreach.sending.domain import WaitingReason
 from outreach.timezones import parse_hhmm
+
+if TYPE_CHECKING:
+    from outreach.campaigns.service import CreatedCampaign
 
 
 def _audience_tag(value: str) -> str:
@@ -469,6 +472,36 @@ class CampaignPublic(PublicModel):
     )
 
 
+class TemplateWarningPublic(PublicModel):
+    """Something to know about a valid campaign before it sends (issue 17, point 4).
+    ``attribute_not_in_audience``: no contact of the audience has a value for the
+    ``{attributes.KEY}`` ``placeholder`` (as written in ``variant``'s body), so each
+    recipient would get its fallback; ``message`` says which contacts were looked at."""
+
+    code: Literal["attribute_not_in_audience"]
+    placeholder: str
+    variant: str
+    message: str
+
+
+class CampaignCreatedPublic(CampaignPublic):
+    """A new draft, with ``warnings`` about it (``[]`` when there is none)."""
+
+    warnings: list[TemplateWarningPublic] = Field(
+        description="The `{attributes.KEY}` placeholders no contact of the audience has a "
+        "value for (`attribute_not_in_audience`). Only the audience's first 500 members "
+        'are looked at: for a larger one the message says "no contact among the first '
+        '500". A warning never stops the create; a preview checks the whole audience '
+        "its start would take."
+    )
+
+    @classmethod
+    def of_created(cls, source: CreatedCampaign) -> Self:
+        """The campaign as :meth:`CampaignPublic.of` maps it, and its warnings."""
+        campaign = CampaignPublic.of(source.campaign)
+        return cls.model_validate({**dict(campaign), "warnings": source.warnings})
+
+
 class CampaignsPublic(PagePublic[CampaignPublic]):
     """A page of campaigns; ``next_cursor`` is ``null`` on the last page."""
 
@@ -519,7 +552,9 @@ class PreviewPublic(PublicModel):
     (the variant it gets; null if it is not a recipient of a started campaign, or if a
     draft's start would not take it) and, for a draft, ``left_out``: why its start would
     not take it (``not_in_audience``, ``opted_out``, ``not_textable``,
-    ``never_in_window``) or null; all null without one."""
+    ``never_in_window``) or null; all null without one. ``warnings``: the
+    ``{attributes.KEY}`` placeholders no contact of the current audience has a value
+    for (every one of its contacts is looked at)."""
 
     variants: list[PreviewVariantPublic]
     audience_recipients: int = Field(validation_alias=AliasPath("audience", "recipients"))
@@ -527,6 +562,11 @@ class PreviewPublic(PublicModel):
     first_text: bool | None
     assigned_variant: str | None
     left_out: LeftOutReason | None
+    warnings: list[TemplateWarningPublic] = Field(
+        description="`attribute_not_in_audience` for each `{attributes.KEY}` placeholder "
+        "that no contact of the current audience (the one `audience_recipients` counts) "
+        "has a value for: each of them would get the fallback. `[]` when there is none."
+    )
 
 
 class VariantStatsPublic(PublicModel):

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from itertools import batched
+from itertools import batched, islice
 from typing import Any
 
 from outreach.campaigns.domain import (
@@ -34,10 +34,16 @@ from outreach.campaigns.ports import (
     OrganizationReader,
     RecipientStore,
 )
-from outreach.campaigns.preview import LeftOutReason, Preview, assigned, preview_campaign
+from outreach.campaigns.preview import (
+    AUDIENCE_READ_BATCH,
+    LeftOutReason,
+    Preview,
+    assigned,
+    preview_campaign,
+)
 from outreach.campaigns.reach import Reach
 from outreach.campaigns.repository import CampaignRepository, RecipientRepository
-from outreach.campaigns.templates import check_placeholders
+from outreach.campaigns.templates import AttributeUse, TemplateWarning, check_placeholders
 from outreach.campaigns.winner import VariantOutcome, find_winner, reply_rate
 from outreach.clock import Clock, SystemClock
 from outreach.contacts.domain import Contact
@@ -59,6 +65,16 @@ from outreach.spend import org_day
 START_LEASE = timedelta(seconds=120)
 # Audience members whose places a start reads at once (DynamoDB's BatchGetItem takes 100).
 ZONE_READ_BATCH = 100
+# The most audience members a create reads the attributes of, for its warnings.
+ATTRIBUTE_CHECK_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class CreatedCampaign:
+    """A new draft, and what its author should know (:meth:`CampaignService.create_checked`)."""
+
+    campaign: Campaign
+    warnings: tuple[TemplateWarning, ...]
 
 
 class CampaignService:
@@ -118,6 +134,38 @@ class CampaignService:
         _check(campaign)
         self._campaigns.create(campaign)
         return campaign
+
+    def create_checked(self, org_id: str, draft: CampaignDraft) -> CreatedCampaign:
+        """:meth:`create`, then the new draft's ``{attributes.KEY}`` placeholders that no
+        contact of its audience has a value for (issue 17, point 4).
+
+        The check is bounded, so a create costs the same whatever the audience: it reads
+        the audience's first :data:`ATTRIBUTE_CHECK_LIMIT` (500) members (those its
+        selection lists first) and their contacts, in batches of
+        :data:`~outreach.campaigns.preview.AUDIENCE_READ_BATCH`, stopping as soon as every
+        attribute named has a value in one of them; nothing when no placeholder names an
+        attribute. A warning about an audience larger than that says "no contact among the
+        first 500": a later member may have the attribute. The audience is the selection
+        as it is now (opted-out and other numbers a start would leave out included); a
+        preview checks exactly the contacts its start would take.
+        """
+        campaign = self.create(org_id, draft)
+        return CreatedCampaign(campaign, self._attribute_warnings(campaign))
+
+    def _attribute_warnings(self, campaign: Campaign) -> tuple[TemplateWarning, ...]:
+        """The warnings of :meth:`create_checked`."""
+        uses = AttributeUse((v.name, v.body) for v in campaign.variants)
+        if uses.settled:
+            return ()
+        members = list(islice(self._audience(campaign), ATTRIBUTE_CHECK_LIMIT + 1))
+        for batch in batched(members[:ATTRIBUTE_CHECK_LIMIT], AUDIENCE_READ_BATCH):
+            found = self._contacts.get_many(campaign.org_id, (i for i, _ in batch))
+            for contact in found.values():
+                uses.add(contact.attributes)
+            if uses.settled:
+                return ()
+        more = len(members) > ATTRIBUTE_CHECK_LIMIT
+        return uses.warnings(checked_first=ATTRIBUTE_CHECK_LIMIT if more else None)
 
     def get(self, org_id: str, campaign_id: str) -> Campaign:
         """The campaign, or :class:`NotFound`."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -109,6 +111,9 @@ class Contact:
     updated_at: datetime
     opted_out: bool = False
     not_textable_reason: NotTextableReason | None = None
+    attribute_labels: dict[str, str] = field(default_factory=dict)
+    """The name each attribute was given where it differs from its key
+    (``{"contact_owner": "Contact owner"}``): shown, never matched (:func:`attribute_key`)."""
 
     @property
     def textable(self) -> bool:
@@ -148,35 +153,112 @@ class ContactChanges:
     timezone: str | None = None
     state: str | None = None  # a USPS code, already normalised (:func:`us_state`)
     tags: tuple[str, ...] | None = None
-    attributes: dict[str, str] | None = None
+    attributes: dict[str, str] | None = None  # keyed by attribute_key
+    # The names given for ``attributes`` where they differ from the keys (key -> name).
+    attribute_labels: dict[str, str] | None = None
     # Fields the client explicitly set to null (PATCH only): they are cleared.
     cleared: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
 class RowError:
-    """A problem with CSV row ``row`` (rows count from 1 at the first data row).
-
-    Most row errors mean the row was not imported. A cell the contact can do without
-    (a ``state`` that is not a US state) is reported here too, but its row is imported
-    without that value (issue 15, point 1: a bad cell never drops a good row); its
-    ``error`` names the field and says so.
-    """
+    """Why CSV row ``row`` (rows count from 1 at the first data row) was not imported:
+    no valid phone number, more non-empty cells than columns, a row that cannot be
+    parsed. A bad cell the contact can do without is a :class:`RowWarning` instead."""
 
     row: int
     error: str
 
 
+@dataclass(frozen=True)
+class RowWarning:
+    """A cell of CSV row ``row`` (from 1 at the first data row) left out of the imported
+    row: a bad email or time zone, a ``state`` that is not a US state, a value too long,
+    a column with no name (issue 17, point 3). ``warning`` names the cell and says why."""
+
+    row: int
+    warning: str
+
+
 @dataclass
 class ImportResult:
     """What an import did; every data row is counted once in ``created``, ``updated``,
-    ``skipped`` or ``errors`` (blank rows are ignored), but for a row imported despite a
-    bad cell, counted both as imported and in ``errors`` (:class:`RowError`)."""
+    ``skipped`` or ``errors`` (blank rows are ignored); ``warnings`` name the cells left
+    out of imported rows (:class:`RowWarning`), ``encoding`` the file's encoding as read
+    (``"utf-8"``, ``"windows-1252"``...; ``None`` before a file is read)."""
 
     created: int = 0
     updated: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
+    encoding: str | None = None
+
+
+_NOT_KEY_CHARACTERS = re.compile(r"[^a-z0-9]+")
+
+
+def attribute_key(name: str) -> str:
+    """The key an attribute is stored and matched under: ``name`` with accents removed,
+    lowercased, every run of other characters one ``_``, none at either end, at most
+    :data:`MAX_ATTRIBUTE_KEY_LENGTH` characters (``"Contact owner"`` -> ``"contact_owner"``,
+    ``"Favorite Color"`` -> ``"favorite_color"``, ``"Código Postal"`` -> ``"codigo_postal"``,
+    ``"lead-source"`` -> ``"lead_source"``).
+
+    ``api-contract.md``, Addendum 1 ("Attribute keys are stored normalised"); issue 17,
+    point 4: imports, contact writes and ``{attributes.KEY}`` placeholders all go through
+    it, so a header, a stored key and a placeholder that differ only in case, spacing or
+    punctuation name the same attribute. ``""`` when ``name`` has no letter or digit
+    (such a column cannot be named in a template: callers leave it out).
+    """
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    key = _NOT_KEY_CHARACTERS.sub("_", ascii_text.lower()).strip("_")
+    return key[:MAX_ATTRIBUTE_KEY_LENGTH].rstrip("_")
+
+
+def keyed_attributes(
+    attributes: Mapping[str, object], labels: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """``(attributes, labels)``: ``attributes`` (name -> value) keyed by
+    :func:`attribute_key`, and the name shown for each key where it differs from the key.
+
+    A key's label is the one ``labels`` (key -> name) gives, else the name it was found
+    under (``{"Favorite Color": "red"}`` gives ``({"favorite_color": "red"},
+    {"favorite_color": "Favorite Color"})``). Where two names give one key the first wins
+    (its value and its name); a name without a letter or digit is left out (no template
+    can name it). Values are read as text.
+
+    Used where attributes are written (a PATCH, an import row) and wherever stored ones
+    are read: contacts written before keys were normalised hold the names as given
+    (issue 17, point 4: read through the same normalisation, no table migration).
+    """
+    keyed: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for name, value in attributes.items():
+        key = attribute_key(str(name))
+        if not key or key in keyed:
+            continue
+        keyed[key] = str(value)
+        label = (labels or {}).get(key) or str(name)
+        if label != key:
+            names[key] = label
+    return keyed, names
+
+
+def stored_attributes(
+    attributes: Mapping[str, object], labels: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """:func:`keyed_attributes` of a contact's attributes as a store holds them, where two
+    names with one key (only in a contact written before keys were normalised) are
+    settled the same way by every reader, whatever order the store answers them in: a
+    name that is its key already wins, else the first in code-point order
+    (``{"Favorite Color": "red", "favorite color": "blue"}`` reads ``{"favorite_color":
+    "red"}``; issue 17, point 4). The contacts API and the sender both read through it,
+    so a preview and the text sent agree."""
+    ordered = sorted(
+        attributes.items(), key=lambda item: (attribute_key(item[0]) != item[0], item[0])
+    )
+    return keyed_attributes(dict(ordered), labels)
 
 
 def normalize_tag(tag: str) -> str:

@@ -26,6 +26,20 @@ class ContactPlace(NamedTuple):
     state: str | None
 
 
+class TagWrites(NamedTuple):
+    """What :meth:`ContactStore.retag_many` did, by contact id: ``written`` were stored;
+    ``current`` holds, for those stored otherwise than their ``old`` meanwhile (a PATCH, an
+    import), the contact as it is stored now (a consistent read); ``gone`` were deleted
+    meanwhile; ``held_off`` were not written because an import holds the organization's
+    lease, which ends in ``retry_after`` seconds (at least 1; 0 when none was held off)."""
+
+    written: list[str]
+    current: dict[str, Contact]
+    gone: list[str]
+    held_off: list[str]
+    retry_after: int
+
+
 class ContactStore(Protocol):
     """Contacts, with the one-contact-per-phone guard, tag memberships and the import lease.
 
@@ -46,7 +60,7 @@ class ContactStore(Protocol):
         ...
 
     def get_many(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, Contact]:
-        """The contacts among ``contact_ids`` that exist, by id."""
+        """The contacts among ``contact_ids`` that exist, by id (consistent)."""
         ...
 
     def ids_for_phones(self, org_id: str, phones: Iterable[str]) -> dict[str, str]:
@@ -85,6 +99,10 @@ class ContactStore(Protocol):
         unexpired lease is held."""
         ...
 
+    def renew_import_lease(self, org_id: str, token: str, *, until: datetime) -> bool:
+        """Extend the lease ``token`` holds to ``until``; ``False`` if it holds it no more."""
+        ...
+
     def release_import_lease(self, org_id: str, token: str) -> None:
         """Give the lease back if ``token`` still holds it (else do nothing)."""
         ...
@@ -118,6 +136,20 @@ class ContactStore(Protocol):
         id (unknown or malformed ids are left out), in one batch read. Read for the
         audience's members at a campaign start and for a page of pending sends, so only
         what the time rules need is read."""
+        ...
+
+    # --- Bulk tags (``POST /v1/contacts/tags``).
+
+    def retag_many(self, pairs: Sequence[tuple[Contact, Contact]]) -> TagWrites:
+        """Store the ``tags`` and ``updated_at`` of each ``new`` over ``old`` (the same
+        contact, of one organization; nothing else of it is written) and move its tag
+        memberships, each contact on its own and only if it is still stored as ``old``
+        (compared by ``updated_at``) and no unexpired import lease is held.
+
+        Never raises for one contact's condition: :class:`TagWrites` says which were
+        written, which changed meanwhile (with their current value, read consistently),
+        which are gone and which the import lease held off.
+        """
         ...
 
 

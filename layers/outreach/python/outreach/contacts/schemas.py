@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, NamedTuple, Self
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from outreach.api.fields import (
     NOT_BLANK_PATTERN,
     E164Number,
+    IdText,
     PhoneNumber,
     PublicModel,
     ResponseEmail,
@@ -37,13 +39,19 @@ from outreach.contacts.domain import (
     PROFILE_FIELDS,
     ContactChanges,
     ImportResult,
+    attribute_key,
+    keyed_attributes,
     normalize_tag,
     us_state,
 )
+from outreach.contacts.service import MAX_TAG_CHANGE_IDS, MAX_TAG_SELECTION
 from outreach.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
-"""The largest CSV an import takes (10 MiB), sent as the body or as a form's file."""
+MAX_IMPORT_BYTES = 4 * 1024 * 1024
+"""The largest CSV ``POST /v1/contacts/import`` takes (4 MiB), sent as the body or as a
+form's file. Lambda takes a request of at most 6 MB, and API Gateway may hand it the
+body base64-encoded (a third larger): 4 MiB and a form's overhead stay below that.
+Larger files go through an import job (``POST /v1/imports``, up to 100 MiB)."""
 CSV_MEDIA_TYPES = ("text/csv", "application/csv")
 FORM_MEDIA_TYPE = "multipart/form-data"
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -64,14 +72,45 @@ def _tags(values: list[str]) -> list[str]:
 
 
 def _attributes(values: dict[str, str]) -> dict[str, str]:
-    for key, value in values.items():
-        if not key.strip() or len(key) > MAX_ATTRIBUTE_KEY_LENGTH:
+    """``values`` as given, once each name is known to give a key of its own
+    (:func:`~outreach.contacts.domain.attribute_key`): a name without a letter or digit,
+    or one giving the same key as an earlier name, is a 422 at that name."""
+    keys: dict[str, str] = {}
+    for name, value in values.items():
+        if not name.strip() or len(name) > MAX_ATTRIBUTE_KEY_LENGTH:
             raise ValueError(f"attribute names are 1 to {MAX_ATTRIBUTE_KEY_LENGTH} characters")
         if len(value) > MAX_ATTRIBUTE_VALUE_LENGTH:
             raise ValueError(
                 f"attribute values are at most {MAX_ATTRIBUTE_VALUE_LENGTH} characters"
             )
+        key = attribute_key(name)
+        if not key:
+            raise _at_name(name, "an attribute name needs a letter or a digit")
+        if key in keys:
+            raise _at_name(
+                name, f"names the same attribute as {keys[key]!r} (both are stored as {key!r})"
+            )
+        keys[key] = name
     return values
+
+
+def _at_name(name: str, message: str) -> ValidationError:
+    """A 422 at the attribute ``name`` (``["body", "attributes", name]``)."""
+    return ValidationError.from_exception_data(
+        "Attributes",
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("value_error", message), loc=(name,), input=name
+            )
+        ],
+    )
+
+
+def _keyed(attributes: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """A body's checked ``attributes`` as stored: keyed by
+    :func:`~outreach.contacts.domain.attribute_key`, and each name that differs from its
+    key as that key's label."""
+    return keyed_attributes(attributes)
 
 
 Phone = PhoneNumber
@@ -116,6 +155,13 @@ Attributes = Annotated[
     ],
     Field(
         max_length=MAX_ATTRIBUTES,
+        description="Attributes by name (a spreadsheet's header is fine: `Contact owner`). "
+        "Each is stored under its key: the name without accents, lowercased, every run of "
+        "other characters one `_` (`Contact owner` -> `contact_owner`; api-contract.md, "
+        "Addendum 1), and the name kept as the key's label where it differs "
+        "(`attribute_labels`). A name without a letter or digit, or two names with one key, "
+        "is a 422 at that name. `{attributes.Contact owner}` and "
+        "`{attributes.contact_owner}` in a message both name it.",
         json_schema_extra={
             "propertyNames": {
                 "minLength": 1,
@@ -166,11 +212,14 @@ class ContactCreate(StrictModel):
     state: UsState | None = None
 
     def to_domain(self) -> ContactChanges:
-        """The new contact's values (tags and attributes empty when absent)."""
+        """The new contact's values (tags and attributes empty when absent); attributes
+        keyed as stored, with their labels."""
+        attributes, labels = _keyed(self.attributes)
         return ContactChanges(
             **self.model_dump(include=_SCALAR_FIELDS),
             tags=tuple(self.tags),
-            attributes=dict(self.attributes),
+            attributes=attributes,
+            attribute_labels=labels,
         )
 
 
@@ -181,7 +230,9 @@ _NOT_NULL_CONTACT_FIELDS = ("phone", "tags", "attributes")
 class ContactUpdate(StrictModel):
     """Any field of the create body. ``null`` clears a text field, the zone or the state;
     ``tags`` and ``attributes`` replace the stored ones (``[]``/``{}`` clear them);
-    ``phone``, ``tags`` and ``attributes`` cannot be ``null``."""
+    ``phone``, ``tags`` and ``attributes`` cannot be ``null``. An attribute given under
+    its key (``contact_owner``) keeps the label it had; one given under another name
+    (``Contact owner``) takes that name as its label."""
 
     model_config = ConfigDict(
         json_schema_extra=model_schema(
@@ -195,7 +246,12 @@ class ContactUpdate(StrictModel):
     last_name: Text | None = None
     email: ContactEmail | None = None
     company: Text | None = None
-    tags: Tags | None = None
+    tags: Tags | None = Field(
+        default=None,
+        description="Replaces the contact's whole tag list (`[]` clears it). To add or "
+        "remove some tags, on one contact or many, use `POST /v1/contacts/tags`; an "
+        "import's `?tags=` adds to each row's tags.",
+    )
     attributes: Attributes | None = None
     timezone: TimeZone | None = None
     state: UsState | None = None
@@ -214,10 +270,14 @@ class ContactUpdate(StrictModel):
             for name in PROFILE_FIELDS
             if name in self.model_fields_set and getattr(self, name) is None
         }
+        attributes, labels = (
+            _keyed(self.attributes) if self.attributes is not None else (None, None)
+        )
         return ContactChanges(
             **self.model_dump(include=_SCALAR_FIELDS),
             tags=tuple(self.tags) if self.tags is not None else None,
-            attributes=dict(self.attributes) if self.attributes is not None else None,
+            attributes=attributes,
+            attribute_labels=labels,
             cleared=cleared,
         )
 
@@ -232,7 +292,16 @@ class ContactPublic(PublicModel):
     email: ResponseEmail | None
     company: str | None
     tags: list[str]
-    attributes: dict[str, str]
+    attributes: dict[str, str] = Field(
+        description="Attributes by key: each name as given (a request, an import's "
+        "header) without accents, lowercased, every run of other characters one `_` "
+        "(api-contract.md, Addendum 1). `{attributes.KEY}` in a message names one by its "
+        "key or by any name with that key."
+    )
+    attribute_labels: dict[str, str] = Field(
+        description="The name each attribute was given, by key, where it differs from the "
+        'key (`{"contact_owner": "Contact owner"}`): for display; `{}` when there is none.'
+    )
     timezone: ZoneName | None
     state: str | None = Field(
         description="The contact's US state as a two-letter USPS code (e.g. FL), or null "
@@ -258,30 +327,50 @@ class ContactsPublic(PagePublic[ContactPublic]):
 
 
 class ImportRowErrorPublic(PublicModel):
-    """A problem with row ``row`` (from 1 at the first data row): why it was not imported,
-    or, for a cell the row can do without (a ``state`` that is not a US state), which
-    field was left out of the imported row (the ``error`` says so)."""
+    """Why row ``row`` (from 1 at the first data row) was not imported: no valid phone
+    number, more non-empty cells than the header has columns, a row that cannot be read."""
 
     row: int
     error: str
 
 
+class ImportRowWarningPublic(PublicModel):
+    """A cell of row ``row`` (from 1 at the first data row) left out of the imported row
+    (issue 17, point 3): a bad email or time zone, a ``state`` that is not a US state, a
+    value too long, a column with no name; ``warning`` names the cell and says why."""
+
+    row: int
+    warning: str
+
+
 class ImportPublic(PublicModel):
     """``created`` new contacts, ``updated`` changed ones, ``skipped`` rows that changed
-    nothing; rows in ``errors`` were not imported, but for those whose ``error`` says
-    the row was imported without a bad cell's value (a ``state`` that is not a US state:
-    issue 15, point 1), which are counted in ``created``/``updated``/``skipped`` too.
-    Blank rows are ignored.
+    nothing; rows in ``errors`` were not imported. A row with a bad optional cell is
+    imported without it (counted in ``created``/``updated``/``skipped``) and the cell
+    named in ``warnings``. Blank rows are ignored. ``encoding`` is the file's encoding
+    as read.
 
-    ``errors`` holds the first ``MAX_REPORTED_ROW_ERRORS`` (100) row errors in row order
-    and ``error_count`` counts them all (``api-contract.md``, Addendum 1; issue 14,
-    point 6: the answer stays small whatever the file)."""
+    ``errors`` and ``warnings`` hold the first ``MAX_REPORTED_ROW_ERRORS`` (100) of each
+    in row order, ``error_count`` and ``warning_count`` count them all
+    (``api-contract.md``, Addendum 1; issue 14, point 6: the answer stays small whatever
+    the file)."""
 
     created: int
     updated: int
     skipped: int
     errors: list[ImportRowErrorPublic]
     error_count: int
+    warnings: list[ImportRowWarningPublic] = Field(
+        description="The first 100 cells left out of imported rows, in row order: a bad "
+        "email, time zone or state, a value too long; the row itself was imported."
+    )
+    warning_count: int
+    encoding: str | None = Field(
+        description="The encoding the file was read in, as a lowercase name: `utf-8` "
+        "(with or without a byte-order mark), `utf-16`, `windows-1252` (Excel's \"CSV "
+        '(Comma delimited)"), `iso-8859-1`, `macintosh`...',
+        examples=["utf-8", "windows-1252"],
+    )
 
     @classmethod
     def of(cls, source: ImportResult) -> Self:
@@ -292,6 +381,9 @@ class ImportPublic(PublicModel):
                 "skipped": source.skipped,
                 "errors": source.errors[:MAX_REPORTED_ROW_ERRORS],
                 "error_count": len(source.errors),
+                "warnings": source.warnings[:MAX_REPORTED_ROW_ERRORS],
+                "warning_count": len(source.warnings),
+                "encoding": source.encoding,
             }
         )
 
@@ -303,7 +395,7 @@ class CsvUpload(NamedTuple):
     tags: str | None = None
 
 
-_TOO_LARGE = "The CSV is larger than 10 MB."
+_TOO_LARGE = "The CSV is larger than 4 MiB; import it with POST /v1/imports (up to 100 MiB)."
 
 
 async def read_csv_upload(request: Request) -> CsvUpload:
@@ -311,7 +403,7 @@ async def read_csv_upload(request: Request) -> CsvUpload:
 
     * 415 unless the body is ``text/csv`` (or ``application/csv``), or
       ``multipart/form-data``;
-    * 413 for a CSV over 10 MB (:data:`MAX_IMPORT_BYTES`): the declared length before
+    * 413 for a CSV over 4 MiB (:data:`MAX_IMPORT_BYTES`): the declared length before
       the body is read, then the body (a form's may be :data:`FORM_OVERHEAD_BYTES`
       more), then a form's file;
     * for a form: 400 when it cannot be parsed, 422 (naming the part) without exactly
@@ -391,9 +483,11 @@ IMPORT_EXAMPLE_CSV = (
 
 IMPORT_REQUEST_BODY: dict[str, Any] = {
     "required": True,
-    "description": "The CSV (UTF-8, comma-, semicolon- or tab-separated, a header row "
-    "first; at most 10 MB): as the body (`text/csv`; `application/csv` is taken too), or "
-    "as the `file` part of a form (`curl -F file=@contacts.csv`).",
+    "description": "The CSV (UTF-8, UTF-16 with a byte-order mark, or a single-byte "
+    "encoding such as Windows-1252, detected; comma-, semicolon- or tab-separated, an "
+    "Excel `sep=` line honoured; a header row first; at most 4 MiB, larger files through "
+    "`POST /v1/imports`): as the body (`text/csv`; `application/csv` is taken too), or as "
+    "the `file` part of a form (`curl -F file=@contacts.csv`).",
     "content": {
         "text/csv": {
             "schema": {"type": "string", "description": "The CSV's text."},
@@ -465,3 +559,114 @@ class OptOutPublic(PublicModel):
 
 class OptOutsPublic(PagePublic[OptOutPublic]):
     """A page of the opt-out list; ``next_cursor`` is ``null`` on the last page."""
+
+
+# --- Bulk tags: POST /v1/contacts/tags (issue 17, point 7) -----------------------------------
+
+MAX_REPORTED_SKIPPED = 100
+"""A bulk tag change lists the first this many ``skipped`` ids (``skipped_count`` counts
+them all), so its answer stays small."""
+BULK_TAG_PATTERN = rf"^\s*\S([\s\S]{{0,{MAX_TAG_LENGTH - 2}}}\S)?\s*$"
+"""A tag of a bulk change: not blank, at most ``MAX_TAG_LENGTH`` characters once stripped."""
+
+
+def _bulk_tag(value: str) -> str:
+    tag = normalize_tag(value)
+    if not tag:
+        raise ValueError("a tag cannot be blank")
+    if len(tag) > MAX_TAG_LENGTH:
+        raise ValueError(f"a tag is at most {MAX_TAG_LENGTH} characters")
+    return tag
+
+
+BulkTag = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": BULK_TAG_PATTERN}),
+    AfterValidator(_bulk_tag),
+]
+BulkTags = Annotated[list[BulkTag], Field(max_length=MAX_TAGS)]
+_SELECTORS = ("contact_ids", "tag")
+
+
+class TagChange(StrictModel):
+    """Add ``add`` then remove ``remove`` (tags compared as stored: trimmed, any case) on
+    the contacts ``contact_ids`` names or those carrying ``tag``: exactly one of the two
+    (``null`` counts as not given), and at least one tag to add or remove. A tag both
+    added and removed is a 422."""
+
+    model_config = ConfigDict(
+        json_schema_extra=model_schema(
+            examples=[
+                {"add": ["webinar"], "remove": ["cold"], "tag": "leads"},
+                {"add": ["vip"], "contact_ids": ["01JDQ8Z5C9W4K2M7N3P6R8T0V1"]},
+            ],
+            rules={
+                "not": {
+                    "anyOf": [
+                        # neither selector, or both
+                        {"properties": {name: {"type": "null"} for name in _SELECTORS}},
+                        {
+                            "required": list(_SELECTORS),
+                            "properties": {name: {"not": {"type": "null"}} for name in _SELECTORS},
+                        },
+                        # no tag to add nor to remove
+                        {"properties": {"add": {"maxItems": 0}, "remove": {"maxItems": 0}}},
+                    ]
+                }
+            },
+        )
+    )
+
+    add: BulkTags = Field(
+        default_factory=list,
+        description=f"Tags to add (at most {MAX_TAGS}); a contact keeps the tags it has.",
+    )
+    remove: BulkTags = Field(
+        default_factory=list,
+        description="Tags to remove, after adding; a tag the contact does not carry is no change.",
+    )
+    contact_ids: (
+        Annotated[list[IdText], Field(min_length=1, max_length=MAX_TAG_CHANGE_IDS)] | None
+    ) = Field(
+        default=None,
+        description=f"The contacts to change (at most {MAX_TAG_CHANGE_IDS:,}). Ids that name "
+        "no contact of the organization (another organization's included) match nothing.",
+    )
+    tag: BulkTag | None = Field(
+        default=None,
+        description=f"Change every contact carrying this tag (at most {MAX_TAG_SELECTION:,}: "
+        "a 422 otherwise, naming how many, and nothing is changed). It may be removed too.",
+    )
+
+    @model_validator(mode="after")
+    def _one_selector_and_a_change(self) -> TagChange:
+        if (self.contact_ids is None) == (self.tag is None):
+            raise ValueError("give exactly one of contact_ids or tag")
+        if not self.add and not self.remove:
+            raise ValueError("give a tag to add or to remove")
+        return self
+
+
+class TagChangePublic(PublicModel):
+    """What ``POST /v1/contacts/tags`` did."""
+
+    matched: int = Field(description="Selected contacts found in the organization.")
+    changed: int = Field(
+        description="Contacts whose tags changed; the others matched were already as "
+        "asked, or are in `skipped`."
+    )
+    skipped: list[str] = Field(
+        description=f"Ids of contacts left as they are because they would carry more "
+        f"than {MAX_TAGS} tags (the first {MAX_REPORTED_SKIPPED})."
+    )
+    skipped_count: int = Field(description="How many contacts were skipped.")
+
+    @classmethod
+    def of(cls, source: Any) -> Self:
+        """From a :class:`~outreach.contacts.service.TagChangeResult`."""
+        return cls(
+            matched=source.matched,
+            changed=source.changed,
+            skipped=list(source.skipped[:MAX_REPORTED_SKIPPED]),
+            skipped_count=len(source.skipped),
+        )

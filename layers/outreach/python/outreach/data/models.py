@@ -172,7 +172,11 @@ class ContactModel(Model):
     email = UnicodeAttribute(null=True)
     company = UnicodeAttribute(null=True)
     tags = ListAttribute[str](default=list)
+    # Keyed by outreach.contacts.domain.attribute_key; items written before issue 17 hold
+    # the names as given, read through the same normalisation (keyed_attributes).
     attributes = MapAttribute[str, Any](default=dict)
+    # key -> the name it was given, where they differ; absent when there is none.
+    attribute_labels = MapAttribute[str, Any](null=True)
     timezone = UnicodeAttribute(null=True)
     state = UnicodeAttribute(null=True)  # a USPS code (outreach.state_rules.US_STATES)
     created_at = UTCDateTimeAttribute()
@@ -216,6 +220,50 @@ class OptOutModel(Model):
     phone = UnicodeAttribute(range_key=True)
     source = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+
+
+class ImportModel(Model):
+    """A CSV import job (``POST /v1/imports``): the upload's place, then the run's progress.
+
+    ``rows_planned`` counts the rows whose outcome (``created`` ... ``warning_count``) is
+    already added in; ``rows_written`` those whose contacts are written too. A run that
+    stops between the two writes those rows again on resume, without counting them twice
+    (:mod:`outreach.imports.runner`). ``run_token`` and ``lease_until`` say which run holds
+    the job and until when.
+    """
+
+    class Meta(_Meta):
+        table_name = "imports"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    import_id = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    upload_key = UnicodeAttribute()
+    tags = ListAttribute[str](default=list)
+    phone_column = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    upload_expires_at = UTCDateTimeAttribute()
+    # The instant every contact the import writes carries (created_at, updated_at).
+    started_at = UTCDateTimeAttribute(null=True)
+    finished_at = UTCDateTimeAttribute(null=True)
+    run_token = UnicodeAttribute(null=True)
+    lease_until = UTCDateTimeAttribute(null=True)
+    encoding = UnicodeAttribute(null=True)
+    size = NumberAttribute(null=True)
+    rows_planned = NumberAttribute(default=0)
+    rows_written = NumberAttribute(default=0)
+    created = NumberAttribute(default=0)
+    updated = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)
+    error_count = NumberAttribute(default=0)
+    warning_count = NumberAttribute(default=0)
+    # The first problems, in row order ({row, error} / {row, warning}); all are in the report.
+    errors = ListAttribute[Any](default=list)
+    warnings = ListAttribute[Any](default=list)
+    report_key = UnicodeAttribute(null=True)
+    failure = UnicodeAttribute(null=True)
 
 
 # --- Campaigns and sending ---------------------------------------------------------
@@ -453,6 +501,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ContactPhoneModel,
     ContactTagModel,
     OptOutModel,
+    ImportModel,
     CampaignModel,
     CampaignStatsModel,
     RecipientModel,

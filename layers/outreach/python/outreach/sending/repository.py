@@ -33,7 +33,7 @@ from pynamodb.expressions.condition import Condition
 
 from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus
 from outreach.campaigns.repository import to_campaign
-from outreach.contacts.domain import template_values_from
+from outreach.contacts.domain import stored_attributes, template_values_from
 from outreach.data.counters import DynamoCounters
 from outreach.data.keys import campaign_key, daily_counter_key, open_key, sending_turn_key
 from outreach.data.models import (
@@ -182,7 +182,9 @@ class SendingRepository:
                     last_name=item.last_name,
                     company=item.company,
                     email=item.email,
-                    attributes=raw_map(item.attributes),
+                    # Keyed as templates name them, also for contacts stored before
+                    # keys were normalised (issue 17, point 4).
+                    attributes=stored_attributes(raw_map(item.attributes))[0],
                 ),
                 timezone=item.timezone,
                 state=item.state,
