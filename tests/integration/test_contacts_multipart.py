@@ -8,25 +8,18 @@ media types. Through the contacts function's Lambda handler, on the in-memory se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from outreach.api.deps import get_caller
 from outreach.api.openapi import deployed_document
-from outreach.clock import SimulatedClock
 from outreach.contacts.schemas import MAX_IMPORT_BYTES
-from outreach.contacts.service import ContactService, get_contact_service
-from outreach.identity.domain import Caller, Role
 from outreach.ids import new_id
-from tests.support import builders
 from tests.support.api import ApiClient, ApiResponse
-from tests.support.fakes.contacts import InMemoryContactStore, InMemoryOptOutList
-from tests.support.fakes.identity import InMemoryIdentityStore
-from tests.support.in_memory_api import api_with
+from tests.support.in_memory_api import contacts_api_for
 
 ORG = new_id(datetime.now(UTC))
 BOUNDARY = "------------------------d74496d66958873e"
@@ -39,24 +32,9 @@ CSV = (
 )
 
 
-@contextmanager
-def contacts_api() -> Iterator[ApiClient]:
+def contacts_api() -> AbstractContextManager[ApiClient]:
     """The contacts handler on a new in-memory service, called by an owner of ``ORG``."""
-    organizations = InMemoryIdentityStore()
-    organizations.organizations[ORG] = builders.organization(at=datetime.now(UTC), id=ORG)
-    service = ContactService(
-        contacts=InMemoryContactStore(),
-        opt_outs=InMemoryOptOutList(),
-        organizations=organizations,
-        clock=SimulatedClock(datetime.now(UTC)),
-    )
-    caller = Caller(user_id=new_id(datetime.now(UTC)), org_id=ORG, role=Role.OWNER, session_id="s")
-    overrides: dict[Callable[..., Any], Callable[..., Any]] = {
-        get_contact_service: lambda: service,
-        get_caller: lambda: caller,
-    }
-    with api_with("contacts", overrides) as client:
-        yield client
+    return contacts_api_for(ORG)
 
 
 @pytest.fixture

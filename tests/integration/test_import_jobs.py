@@ -26,7 +26,8 @@ from outreach.clock import SimulatedClock, SystemClock
 from outreach.contacts.service import ContactService
 from outreach.data.models import ContactModel, ContactPhoneModel, ImportModel
 from outreach.imports.domain import MAX_UPLOAD_BYTES, ImportStatus
-from outreach.imports.runner import ImportRunner, RunContinues, build_import_runner
+from outreach.imports.repository import ImportRepository
+from outreach.imports.runner import RunContinues, build_import_runner
 from outreach_local.runtime import LocalLambdaContext
 from outreach_local.uploads import object_created_event
 from tests.integration.identity_support import Account
@@ -204,14 +205,14 @@ class _Crash(Exception):
     pass
 
 
-def _runner(chunk_rows: int) -> ImportRunner:
-    return ImportRunner(
-        jobs=build_import_runner(SystemClock())._jobs,
-        contacts=build_import_runner(SystemClock())._contacts,
-        storage=build_import_runner(SystemClock())._storage,
-        clock=SystemClock(),
-        chunk_rows=chunk_rows,
-    )
+def uploaded(
+    api: ApiClient, owner: Account, bucket: str, content: bytes
+) -> tuple[dict[str, Any], str, int]:
+    """A new job with ``content`` uploaded: the job, its upload's key and size."""
+    job = create_job(api, owner)
+    upload(job, content)
+    landed = arrival(bucket, job)["detail"]["object"]
+    return job, landed["key"], landed["size"]
 
 
 @pytest.mark.parametrize("crash_in", ["new_contacts", "updates"])
@@ -226,12 +227,8 @@ def test_a_run_that_crashes_mid_chunk_resumes_with_exact_counts(
     # 10 of the 45 phones already exist (they will be updated: new email).
     for n in range(0, 10):
         api.call("POST", "/v1/contacts", headers=owner.auth, body={"phone": f"+1617555{n:04d}"})
-    job = create_job(api, owner)
-    upload(job, rows_csv(45, bad_every=15))
-    event = arrival(imports_bucket, job)
-    key, size = event["detail"]["object"]["key"], event["detail"]["object"]["size"]
-
-    runner = _runner(chunk_rows=10)
+    job, key, size = uploaded(api, owner, imports_bucket, rows_csv(45, bad_every=15))
+    runner = build_import_runner(SystemClock(), chunk_rows=10)
     calls = {"n": 0}
     original = ContactService.write_import
 
@@ -283,11 +280,8 @@ def _id_of(org_id: str, phone: str) -> str:
 def test_a_run_near_its_timeout_stops_at_a_checkpoint_and_the_retry_finishes(
     api: ApiClient, owner: Account, imports_bucket: str
 ) -> None:
-    job = create_job(api, owner)
-    upload(job, rows_csv(25))
-    event = arrival(imports_bucket, job)
-    key, size = event["detail"]["object"]["key"], event["detail"]["object"]["size"]
-    runner = _runner(chunk_rows=10)
+    job, key, size = uploaded(api, owner, imports_bucket, rows_csv(25))
+    runner = build_import_runner(SystemClock(), chunk_rows=10)
     with pytest.raises(RunContinues):
         runner.run(key, size, remaining_ms=lambda: 30_000)
     item = ImportModel.get(owner.organization["id"], job["id"])
@@ -302,13 +296,9 @@ def test_a_second_delivery_leaves_a_live_run_alone(
     api: ApiClient, owner: Account, imports_bucket: str
 ) -> None:
     org_id = owner.organization["id"]
-    job = create_job(api, owner)
-    upload(job, rows_csv(5))
-    event = arrival(imports_bucket, job)
-    key, size = event["detail"]["object"]["key"], event["detail"]["object"]["size"]
-    jobs = build_import_runner(SystemClock())._jobs
+    job, key, size = uploaded(api, owner, imports_bucket, rows_csv(5))
     now = datetime.now(UTC)
-    jobs.claim(
+    ImportRepository().claim(
         org_id, job["id"], token="LIVE", now=now, until=now + timedelta(seconds=90), size=size
     )
 
@@ -331,13 +321,9 @@ def test_a_retry_takes_over_from_a_dead_run_once_its_lease_lapses(
     api: ApiClient, owner: Account, imports_bucket: str
 ) -> None:
     org_id = owner.organization["id"]
-    job = create_job(api, owner)
-    upload(job, rows_csv(5))
-    event = arrival(imports_bucket, job)
-    key, size = event["detail"]["object"]["key"], event["detail"]["object"]["size"]
-    jobs = build_import_runner(SystemClock())._jobs
+    job, key, size = uploaded(api, owner, imports_bucket, rows_csv(5))
     now = datetime.now(UTC)
-    jobs.claim(
+    ImportRepository().claim(
         org_id, job["id"], token="DEAD", now=now, until=now + timedelta(seconds=90), size=size
     )
     clock = SimulatedClock(now)  # sleeping moves it past the dead run's lease

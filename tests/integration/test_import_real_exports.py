@@ -9,23 +9,16 @@ stored. Each failed before: a 400 for the whole file, or the row dropped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from outreach.api.deps import get_caller
-from outreach.clock import SimulatedClock
-from outreach.contacts.service import ContactService, get_contact_service
-from outreach.identity.domain import Caller, Role
 from outreach.ids import new_id
-from tests.support import builders
 from tests.support.api import ApiClient, ApiResponse
-from tests.support.fakes.contacts import InMemoryContactStore, InMemoryOptOutList
-from tests.support.fakes.identity import InMemoryIdentityStore
-from tests.support.in_memory_api import api_with
+from tests.support.in_memory_api import contacts_api_for
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
 ORG = new_id(datetime.now(UTC))
@@ -34,20 +27,7 @@ ORG = new_id(datetime.now(UTC))
 @pytest.fixture
 def api() -> Iterator[ApiClient]:
     """The contacts handler on a new in-memory service, called by an owner of ``ORG``."""
-    organizations = InMemoryIdentityStore()
-    organizations.organizations[ORG] = builders.organization(at=datetime.now(UTC), id=ORG)
-    service = ContactService(
-        contacts=InMemoryContactStore(),
-        opt_outs=InMemoryOptOutList(),
-        organizations=organizations,
-        clock=SimulatedClock(datetime.now(UTC)),
-    )
-    caller = Caller(user_id=new_id(datetime.now(UTC)), org_id=ORG, role=Role.OWNER, session_id="s")
-    overrides: dict[Callable[..., Any], Callable[..., Any]] = {
-        get_contact_service: lambda: service,
-        get_caller: lambda: caller,
-    }
-    with api_with("contacts", overrides) as client:
+    with contacts_api_for(ORG) as client:
         yield client
 
 

@@ -337,14 +337,15 @@ class ImportRunner:
             yield chunk
 
 
-def build_import_runner(clock: Clock) -> ImportRunner:
-    """The runner on DynamoDB and S3, with ``clock``."""
+def build_import_runner(clock: Clock, *, chunk_rows: int = CHUNK_ROWS) -> ImportRunner:
+    """The runner on DynamoDB and S3, with ``clock`` and chunks of ``chunk_rows`` rows."""
     ensure_models_bound()
     return ImportRunner(
         jobs=ImportRepository(),
         contacts=build_contact_service(clock),
         storage=ImportStorage(),
         clock=clock,
+        chunk_rows=chunk_rows,
     )
 
 
