@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from outreach_local.environment import apply_defaults, local_defaults, template_globals
-from outreach_local.runtime import service_for_path, service_name, service_scope
+from outreach_local.runtime import request_scope, service_for_path, service_name, service_scope
 from outreach_local.template import REPO_ROOT, load_template
 
 LOCAL_PATH = f"{REPO_ROOT / 'layers/outreach/python'}:{REPO_ROOT / 'infra/local'}"
@@ -120,6 +120,37 @@ def test_each_function_logs_under_its_template_service_name() -> None:
         ("outer", "sender"),
         ("outside", os.environ["POWERTOOLS_SERVICE_NAME"]),
     ]
+
+
+def test_an_api_request_logs_as_its_own_invocation_not_the_last_event_functions() -> None:
+    """An event function run in this process (an import, a tick) leaves its invocation's
+    keys in the logger's process-wide state; a request logs its own function's."""
+    from outreach.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    stale = {"function_name": "imports", "function_request_id": "stale", "cold_start": True}
+    logger.append_keys(**stale)
+    try:
+        with request_scope("/v1/contacts/tags"):
+            logger.info("request")
+        with request_scope("/v1/contacts/tags"):
+            logger.info("another request")
+        logger.info("event function")
+    finally:
+        logger.remove_keys(list(stale))
+        logging.getLogger(logger.name).removeHandler(handler)
+    first, second, after = (json.loads(line) for line in stream.getvalue().splitlines())
+    for line in (first, second):
+        assert line["service"] == "contacts"
+        assert line["function_name"] == "contacts"
+        assert line["function_arn"].endswith(":function:contacts")
+        assert line["cold_start"] is False
+        assert line["function_request_id"] not in ("stale", None)
+    assert first["function_request_id"] != second["function_request_id"]
+    assert (after["function_name"], after["function_request_id"]) == ("imports", "stale")
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,33 @@ def service_scope(service: str) -> Iterator[None]:
             logger.thread_safe_append_keys(**before)
 
 
+@contextmanager
+def request_scope(path: str) -> Iterator[None]:
+    """Log an API request as the invocation of the function API Gateway routes ``path`` to.
+
+    :func:`service_scope`, plus the Lambda context keys (``function_name``,
+    ``function_request_id``, ``cold_start``, ...) that function's
+    ``inject_lambda_context`` would log, for this request only. The local stack serves
+    the API without the Lambda handler, and the event functions it runs in the same
+    process leave their invocation's keys in the logger's process-wide state: without
+    these, a request's log lines named the last import or tick.
+    """
+    from outreach.observability import logger
+
+    service = service_for_path(path)
+    function = next((s.name for s in _specs().values() if s.serves(path)), service)
+    context = LocalLambdaContext(function_name=function)
+    with service_scope(service):
+        logger.thread_safe_append_keys(
+            cold_start=False,
+            function_name=context.function_name,
+            function_memory_size=context.memory_limit_in_mb,
+            function_arn=context.invoked_function_arn,
+            function_request_id=context.aws_request_id,
+        )
+        yield
+
+
 def load_function(name: str) -> ModuleType:
     """Import ``functions/<name>/app.py`` under a unique module name (every one is ``app``).
 

@@ -36,7 +36,7 @@ from outreach.campaigns.service import (
 from outreach.config import get_settings
 from outreach.contacts.service import ContactService, build_contact_service, get_contact_service
 from outreach_local.environment import apply_defaults
-from outreach_local.runtime import API_FUNCTIONS, load_function, service_for_path, service_scope
+from outreach_local.runtime import API_FUNCTIONS, load_function, request_scope, service_scope
 from outreach_local.streams import get_stats_pump
 from outreach_local.template import create_tables
 from outreach_local.ticks import get_timelines
@@ -75,8 +75,11 @@ def prepare_environment(dynamodb_endpoint: str | None = None) -> LocalEnvironmen
     """
     from moto.server import ThreadedMotoServer
 
+    from outreach_local import transactions
+
     apply_defaults()  # a no-op when the caller did it first, as it should
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call otherwise
+    transactions.install()  # moto copies whole tables per transaction write (see there)
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
@@ -139,7 +142,7 @@ def build_app() -> FastAPI:
     async def as_the_function(request: Request, call_next: Any) -> Any:
         """Log as the routed function; after a write, count the recipients' changes as the
         stats function would."""
-        with service_scope(service_for_path(request.url.path)):
+        with request_scope(request.url.path):
             response = await call_next(request)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             with service_scope("stats"):
