@@ -558,6 +558,14 @@ def main(argv: list[str] | None = None) -> int:
         default=120.0,
         help="seconds one child may take before it counts as failed (default: 120)",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="FUNCTION",
+        help="measure only this function (its logical id, e.g. SenderFunction; repeatable);"
+        " the baselines are always measured",
+    )
     args = parser.parse_args(argv)
 
     from infra.lambda_load import BUILD_DIR, STACK_NAME, prepare_layers, targets
@@ -574,6 +582,13 @@ def main(argv: list[str] | None = None) -> int:
     template = load_template(repo_root / "template.yaml")
     with tempfile.TemporaryDirectory(prefix="outreach-bench-") as scratch:
         functions = targets(template)
+        unknown = set(args.only) - {t.logical_id for t in functions}
+        if unknown:
+            names = ", ".join(sorted(unknown))
+            print(f"no such function in template.yaml: {names}", file=sys.stderr)
+            return 2
+        if args.only:
+            functions = [t for t in functions if t.logical_id in args.only]
         # Records each layer's size (build_targets reads them) and gives the host's copy.
         layer_dirs = prepare_layers(
             {"DependenciesLayer", *(x for t in functions for x in t.layers)}

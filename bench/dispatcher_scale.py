@@ -320,7 +320,7 @@ class Campaigns:
         """Add organizations of 10 active campaigns (the last maybe fewer) up to ``size``."""
         from bench._steps import write_raw
 
-        from outreach.campaigns.domain import CampaignStatus
+        from outreach.campaigns.statuses import CampaignStatus
         from outreach.data.models import dispatch_shard_for
         from outreach.ids import new_id
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from outreach.campaigns.domain import RecipientStatus
+from outreach.campaigns.statuses import RecipientStatus
 from outreach.data.keys import campaign_key, sender_key
 from outreach.data.models import (
     CampaignStatsModel,

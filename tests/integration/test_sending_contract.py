@@ -18,8 +18,9 @@ from typing import Protocol
 
 import pytest
 
-from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus, Transition
+from outreach.campaigns.domain import Campaign, Transition
 from outreach.campaigns.repository import CampaignRepository
+from outreach.campaigns.statuses import CampaignStatus, RecipientStatus
 from outreach.contacts.domain import TemplateValues, template_values_from
 from outreach.data.keys import campaign_key, open_key
 from outreach.data.models import (

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from outreach.campaigns.domain import Audience, CampaignDraft, RecipientStatus, Variant, Window
+from outreach.campaigns.domain import Audience, CampaignDraft, Variant, Window
 from outreach.campaigns.service import CampaignService, build_campaign_service
+from outreach.campaigns.statuses import RecipientStatus
 from outreach.clock import SimulatedClock
 from outreach.contacts.repository import ContactRepository, OptOutRepository
 from outreach.data.counters import DynamoCounters

@@ -12,7 +12,8 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from outreach.campaigns.domain import CampaignStatus, Window
+from outreach.campaigns.domain import Window
+from outreach.campaigns.statuses import CampaignStatus
 from outreach.clock import SimulatedClock
 from tests.support.builders import boston
 from tests.unit.test_sender import OFFICE_HOURS, ORG, Rig, rig_with

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from outreach.campaigns.domain import CampaignStatus, SendsQuery, Window
+from outreach.campaigns.domain import SendsQuery, Window
+from outreach.campaigns.statuses import CampaignStatus
 from outreach.sending.domain import WaitingReason
 from outreach.sending.waiting import CampaignMoment
 from tests.support import builders

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from outreach.api.deps import CallerDep
 from outreach.api.fields import instant_text
-from outreach.campaigns.domain import RecipientStatus
+from outreach.campaigns.statuses import RecipientStatus
 from outreach.clock import to_iso
 from outreach.errors import NotFound, ValidationFailed
 from outreach.identity.repository import IdentityRepository

@@ -21,8 +21,8 @@ from fastapi import Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from outreach.api.deps import get_caller
-from outreach.campaigns.domain import CampaignStatus
 from outreach.campaigns.service import get_campaign_service
+from outreach.campaigns.statuses import CampaignStatus
 from outreach.clock import SimulatedClock
 from outreach.contacts.domain import OptOutSource, normalize_tag
 from outreach.data.models import CampaignModel

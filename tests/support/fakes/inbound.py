@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from outreach.campaigns.domain import RecipientStatus
+from outreach.campaigns.statuses import RecipientStatus
 from outreach.inbound.domain import AutoReply, LastSend, RecordedText, SendRef
 from tests.support.fakes.conditional import update_if
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus
+from outreach.campaigns.domain import Campaign
+from outreach.campaigns.statuses import CampaignStatus, RecipientStatus
 from outreach.data.keys import campaign_key
 from outreach.sending.dispatch import CampaignWork
 from outreach.sending.domain import (

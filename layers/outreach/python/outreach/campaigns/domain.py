@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from enum import StrEnum
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
-from outreach.campaigns.winner import Winner
+from outreach.campaigns import statuses as _statuses
+
+if TYPE_CHECKING:  # the A/B statistics (and fractions) load only where they are computed
+    from outreach.campaigns.winner import Winner
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = get_args(Day)
@@ -32,23 +34,10 @@ MAX_AUDIENCE_IDS = 1_000
 # leaves once they return.
 SEND_DEADLINE_SECONDS = 1.0
 
-
-class CampaignStatus(StrEnum):
-    DRAFT = "draft"
-    ACTIVE = "active"
-    PAUSED = "paused"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-
-
-class RecipientStatus(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    UNKNOWN = "unknown"
+# The statuses live in outreach.campaigns.statuses, so that the inbound path can use
+# them without building this module's dataclasses; they are named here too.
+CampaignStatus = _statuses.CampaignStatus
+RecipientStatus = _statuses.RecipientStatus
 
 
 @dataclass(frozen=True)

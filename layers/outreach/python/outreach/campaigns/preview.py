@@ -31,9 +31,10 @@ from enum import StrEnum
 from itertools import batched
 from typing import Any
 
-from outreach.campaigns.domain import Campaign, CampaignStatus, Variant
+from outreach.campaigns.domain import Campaign, Variant
 from outreach.campaigns.ports import AudienceSource, RecipientStore
 from outreach.campaigns.sms_length import SmsLength, measure
+from outreach.campaigns.statuses import CampaignStatus
 from outreach.campaigns.templates import (
     AttributeUse,
     Template,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Response, status
 from outreach.api.deps import CallerDep, object_or_no_body
 from outreach.api.pagination import PageQueryDep
 from outreach.api.problems import problem_responses
-from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus, SendsQuery
+from outreach.campaigns.domain import Campaign, SendsQuery
 from outreach.campaigns.schemas import (
     CampaignCreate,
     CampaignCreatedPublic,
@@ -23,6 +23,7 @@ from outreach.campaigns.schemas import (
     StatsPublic,
 )
 from outreach.campaigns.service import CampaignService, get_campaign_service
+from outreach.campaigns.statuses import CampaignStatus, RecipientStatus
 
 CampaignServiceDep = Annotated[CampaignService, Depends(get_campaign_service)]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from outreach.campaigns.domain import RecipientStatus
+from outreach.campaigns.statuses import RecipientStatus
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from outreach.campaigns.domain import RecipientStatus
+from outreach.campaigns.statuses import RecipientStatus
 from outreach.inbound.domain import DeliveryReceipt, InboundText
 
 # Event types of pinpoint-sms-voice-v2's ``EventType`` enum (template.yaml's

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from outreach.campaigns.domain import RecipientStatus
+from outreach.campaigns.statuses import RecipientStatus
 from outreach.inbound.domain import AutoReply, LastSend, RecordedText, SendRef
 
 

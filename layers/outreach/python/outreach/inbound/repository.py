@@ -7,7 +7,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
-from outreach.campaigns.domain import RecipientStatus
+from outreach.campaigns.statuses import RecipientStatus
 from outreach.data.keys import campaign_key, help_answer_key, sender_key
 from outreach.data.models import (
     CampaignStatsModel,

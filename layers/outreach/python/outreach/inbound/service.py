@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
 
-from outreach.campaigns.domain import RecipientStatus
+from outreach.campaigns.statuses import RecipientStatus
 from outreach.clock import Clock, SystemClock
 from outreach.contacts.domain import OptOutSource
 from outreach.contacts.ports import OptOutList

@@ -14,7 +14,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from outreach.campaigns.domain import SEND_DEADLINE_SECONDS, Campaign, CampaignStatus
+from outreach.campaigns.domain import SEND_DEADLINE_SECONDS, Campaign
+from outreach.campaigns.statuses import CampaignStatus
 from outreach.clock import Clock
 from outreach.contacts.ports import OptOutList
 from outreach.sending.domain import Candidate

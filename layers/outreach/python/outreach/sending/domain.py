@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from outreach.campaigns.domain import RecipientStatus
+from outreach.campaigns.statuses import RecipientStatus
 from outreach.contacts.domain import TemplateValues
 from outreach.spend import within_window
 

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from outreach.campaigns.domain import Campaign, CampaignStatus
+from outreach.campaigns.domain import Campaign
+from outreach.campaigns.statuses import CampaignStatus
 from outreach.sending.domain import (
     Candidate,
     Claim,

@@ -31,8 +31,9 @@ from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
 
-from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus
+from outreach.campaigns.domain import Campaign
 from outreach.campaigns.repository import to_campaign
+from outreach.campaigns.statuses import CampaignStatus, RecipientStatus
 from outreach.contacts.domain import stored_attributes, template_values_from
 from outreach.data.counters import DynamoCounters
 from outreach.data.keys import campaign_key, daily_counter_key, open_key, sending_turn_key

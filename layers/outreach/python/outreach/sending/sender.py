@@ -36,7 +36,8 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any
 
-from outreach.campaigns.domain import Campaign, CampaignStatus, RecipientStatus
+from outreach.campaigns.domain import Campaign
+from outreach.campaigns.statuses import CampaignStatus, RecipientStatus
 from outreach.campaigns.templates import Template, parse_template, render_for_contact
 from outreach.clock import Clock, SystemClock
 from outreach.contacts.opt_outs import with_footer

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from functools import cached_property
 
-from outreach.campaigns.domain import Campaign, CampaignStatus
+from outreach.campaigns.domain import Campaign
+from outreach.campaigns.statuses import CampaignStatus
 from outreach.identity.domain import Organization
 from outreach.sending.domain import WaitingReason
 from outreach.sending.rules import (
