@@ -72,3 +72,11 @@ def test_no_function_imports_libphonenumber_before_it_parses_a_number(function: 
     # never needs: outreach.phones, destinations and phone_zones import it on first use.
     loaded = top_level_imported_by(function, {"phonenumbers"})
     assert loaded == [], f"{function} imports {loaded}"
+
+
+@pytest.mark.parametrize("function", ALL_FUNCTIONS)
+def test_no_function_imports_the_encoding_detector_before_a_file_needs_it(function: str) -> None:
+    # charset-normalizer reads only files that are not UTF-8 (contacts.csv_import's
+    # _candidates imports it): about 10 ms of the imports and contacts cold starts.
+    loaded = top_level_imported_by(function, {"charset_normalizer"})
+    assert loaded == [], f"{function} imports {loaded}"

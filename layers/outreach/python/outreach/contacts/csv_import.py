@@ -40,8 +40,6 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import BinaryIO, Final
 
-from charset_normalizer import from_bytes
-
 from outreach.contacts.domain import (
     MAX_ATTRIBUTE_VALUE_LENGTH,
     MAX_ATTRIBUTES,
@@ -750,7 +748,12 @@ def _scan(open_source: Callable[[], BinaryIO], codec: str) -> tuple[int | None, 
 def _candidates(sample: bytes) -> list[str]:
     """The codecs ``charset-normalizer`` finds ``sample`` may be in, most likely first
     (:data:`PREFERRED_ENCODING` first among those it ranks alike, and in place of any
-    that decodes the sample to the same text)."""
+    that decodes the sample to the same text).
+
+    The detector is imported here, on the first file that is not UTF-8: the imports
+    and contacts functions' cold starts (issue 16) need it for no UTF-8 file."""
+    from charset_normalizer import from_bytes  # noqa: PLC0415 - see the docstring
+
     matches = list(from_bytes(sample, cp_isolation=list(DETECTED_ENCODINGS)))
     if not matches:
         return []
