@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 import time as timer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +30,7 @@ from tests.support.readme_stack import shared_readme_stack
 
 __all__ = ["shared_readme_stack"]  # the session's stack, a fixture of this module too
 
+README = Path(__file__).resolve().parents[2] / "README.md"
 PASSWORD = "correct horse battery"
 DONE_WITHIN_SECONDS = 60.0
 TAG = "e2e spring leads"
@@ -41,6 +45,46 @@ CONTACTS_CSV = (
     b"not a phone,Di,,\r\n"
     b"+1 206 555 0103,Ed,ed@example.com,\r\n"
 )
+
+
+def readme_bulk_tag_example() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The body the README's bulk-tag example posts and the answer its comment shows."""
+    text = README.read_text()
+    section = text[text.index("## Exports from CRM tools") :]
+    example = re.search(
+        r"curl -s -X POST \"\$API/v1/contacts/tags\".*?-d '(\{.*?\})'\n# (\{.*?\})\n", section, re.S
+    )
+    assert example, "the README shows a bulk-tag call and its answer"
+    return json.loads(example.group(1)), json.loads(example.group(2))
+
+
+def check_readme_bulk_tag(base: str, headers: dict[str, str], phones: set[str]) -> None:
+    """The README's bulk-tag example on the job's contacts (``phones``), answered as the
+    README shows, then the contacts listed by the added tag, two to a page."""
+    body, shown = readme_bulk_tag_example()
+    body["tag"] = TAG
+    tagged = httpx.post(f"{base}/v1/contacts/tags", headers=headers, json=body, timeout=30)
+    assert tagged.status_code == 200, tagged.text
+    answer = tagged.json()
+    assert set(answer) == set(shown), (answer, shown)
+    assert answer == {"matched": 3, "changed": 3, "skipped": [], "skipped_count": 0}
+    again = httpx.post(f"{base}/v1/contacts/tags", headers=headers, json=body, timeout=30)
+    assert again.json() == {"matched": 3, "changed": 0, "skipped": [], "skipped_count": 0}
+    added = body["add"][0]
+    listed = httpx.get(
+        f"{base}/v1/contacts", headers=headers, params={"tag": added, "limit": "2"}, timeout=30
+    )
+    assert listed.status_code == 200, listed.text
+    first = listed.json()
+    rest = httpx.get(
+        f"{base}/v1/contacts",
+        headers=headers,
+        params={"tag": added, "limit": "2", "cursor": first["next_cursor"]},
+        timeout=30,
+    ).json()
+    assert rest["next_cursor"] is None
+    listed_phones = {item["phone"] for item in first["items"] + rest["items"]}
+    assert listed_phones == phones
 
 
 def owner_headers(base: str) -> dict[str, str]:
@@ -150,3 +194,5 @@ def test_an_upload_to_the_local_stack_is_imported_as_it_lands(shared_readme_stac
     jobs = httpx.get(f"{base}/v1/imports", headers=headers, timeout=30)
     assert jobs.status_code == 200, jobs.text
     assert [(item["id"], item["status"]) for item in jobs.json()["items"]] == [(job["id"], "done")]
+
+    check_readme_bulk_tag(base, headers, set(contacts))
