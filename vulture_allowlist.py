@@ -73,3 +73,5 @@ _.gone
 
 # copy.deepcopy reads a class's __deepcopy__ (outreach_local.transactions sets moto's Table's).
 _.__deepcopy__
+# moto's BaseModel.__new__ appends to instances_tracked (outreach_local.transactions replaces it).
+_.instances_tracked

@@ -21,6 +21,13 @@ back a whole table copied before another committed.
   not write) and the table's stream records (a new list, so a rollback also drops
   the records of the writes it undoes, as before).
 
+moto's models also keep every instance they ever built (``BaseModel.__new__`` appends
+it to ``instances_tracked``, for moto's dashboard and reset): every item written, and
+every table copied, is kept alive until the process ends. For the stack's DynamoDB, a
+process that serves for days, :func:`install` turns that tracking off, so that an item
+replaced or deleted, and a transaction's backup, are freed (a bulk tag of 3,000
+contacts left about 70 MB behind each time before).
+
 moto's own code still does every check and write and the rollback; only what its
 ``copy.deepcopy`` of a table returns, while a transaction runs, is this smaller
 copy. ``tests/integration/test_local_transactions.py`` checks the result against
@@ -46,6 +53,7 @@ def install() -> None:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
+    _stop_tracking_instances()
     Table.__deepcopy__ = _table_deepcopy  # type: ignore[attr-defined]
     original: Callable[..., None] = DynamoDBBackend.transact_write_items
     if getattr(original, "__outreach_local__", False):
@@ -58,6 +66,21 @@ def install() -> None:
     transact_write_items.__outreach_local__ = True  # type: ignore[attr-defined]
     transact_write_items.__doc__ = original.__doc__
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+class _Untracked(list[Any]):
+    """An ``instances_tracked`` list that keeps nothing."""
+
+    def append(self, instance: Any) -> None:
+        del instance
+
+
+def _stop_tracking_instances() -> None:
+    """moto's DynamoDB models keep no list of their instances (module docstring)."""
+    from moto.core.model_instances import model_data
+
+    for model in model_data["dynamodb"].values():
+        model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
 
 
 def _touched_keys(backend: Any, transact_items: list[dict[str, Any]]) -> dict[str, list[Any]]:
