@@ -261,10 +261,12 @@ class Walk:
         payload: Json = None,
         csv: str | None = None,
         params: dict[str, str | int] | None = None,
+        extra_headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """One HTTP call, recorded as (method, path template)."""
         self.calls.append((method, template))
         headers = {"authorization": f"Bearer {token}"} if token else {}
+        headers.update(extra_headers or {})
         content: bytes | None = None
         if csv is not None:
             headers["content-type"] = "text/csv"
@@ -425,6 +427,7 @@ class Walk:
             ("cap day", self.tick_the_cap_day),
             ("other organization's tick, outbox, receipts and inbound", self.act_as_another),
             ("inbound texts and receipts", self.answer),
+            ("the reply's conversation", self.converse),
             ("later days", self.tick_until_completed),
             ("final stats", self.check_final_stats),
             ("final sends", self.check_final_sends),
@@ -683,6 +686,59 @@ class Walk:
                 f"opt-out of {item['phone']} at {item['created_at']}: not the organization's "
                 f"clock (its last tick was {iso(clock)})",
             )
+
+    def converse(self) -> None:
+        """The README's last step: the reply is read in its conversation, and answered once
+        for its Idempotency-Key."""
+        unread = self.call("GET", "/v1/conversations", token=self.token, params={"unread": "true"})
+        if not self.expect(unread.status_code == 200, f"unread inbox: {short(unread)}"):
+            return
+        entries = {item["phone"]: item for item in body_of(unread)["items"]}
+        entry = entries.get(self.replier, {})
+        self.expect(
+            entry.get("unread_count") == 1
+            and entry.get("last_message", {}).get("body") == "Yes I'm interested, call me"
+            and ((entry.get("contact") or {}).get("first_name") or "") == FIRST_NAMES[self.replier],
+            f"the replier's conversation in the unread inbox: {entry}",
+        )
+        found = self.call(
+            "GET", "/v1/conversations/{id}/messages", token=self.token, id=self.replier
+        )
+        if not self.expect(found.status_code == 200, f"messages: {short(found)}"):
+            return
+        texts = [(m["kind"], m["body"]) for m in body_of(found)["items"]]
+        campaign_text = self.texted.get(self.replier)
+        self.expect(
+            texts[:2]
+            == [
+                ("inbound", "Yes I'm interested, call me"),
+                ("campaign", campaign_text.body if campaign_text else None),
+            ],
+            f"the replier's conversation: {texts}",
+        )
+        answer = "Thanks! We will call you this afternoon."
+        ids = []
+        for _ in range(2):  # a client's retry: sent once
+            sent = self.call(
+                "POST",
+                "/v1/conversations/{id}/messages",
+                token=self.token,
+                id=self.replier,
+                payload={"body": answer},
+                extra_headers={"idempotency-key": "walk-answer-1"},
+            )
+            self.expect(sent.status_code == 201, f"answer: {short(sent)}")
+            ids.append((body_of(sent) or {}).get("id"))
+        self.expect(ids[0] is not None and ids[0] == ids[1], f"answer ids {ids}")
+        answers = [m for m in self.outbox(self.token) if m["body"] == answer]
+        self.expect(
+            [m["to"] for m in answers] == [self.replier], f"the answer in the outbox: {answers}"
+        )
+        after = self.call("GET", "/v1/conversations", token=self.token, params={"unread": "true"})
+        self.expect(
+            self.replier not in {item["phone"] for item in body_of(after)["items"]},
+            "the answered conversation is still unread",
+        )
 
     def tick_until_completed(self) -> None:
         """Tuesday and Wednesday at 10:00 (Eastern numbers only) and 13:00, then until done."""

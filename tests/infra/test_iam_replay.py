@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
+from outreach.campaigns.statuses import RecipientStatus
 from outreach.contacts.domain import RowError, RowWarning
 from outreach.imports.domain import report_key, report_part_prefix, upload_key
 from outreach.imports.storage import ImportStorage
@@ -120,13 +121,13 @@ SENDER_NOTES_SENDS = Call(
     function="sender",
     operation="BatchWriteItem",
     action="dynamodb:BatchWriteItem",
-    resource=TABLE.format("phone_history"),
+    resource=TABLE.format("messages"),
     stack="test",
     sms_provider="sandbox",
 )
 
 
-def test_the_sender_may_batch_write_its_phone_history() -> None:
+def test_the_sender_may_batch_write_its_texts_into_conversations() -> None:
     """Fails on the template before the sender's NoteSends statement."""
     assert denied([SENDER_NOTES_SENDS]) == []
 
@@ -151,19 +152,24 @@ def test_a_missing_action_is_caught_and_named() -> None:
 def test_a_functions_calls_are_recorded_and_others_are_not(
     aws: None, iam_replay: list[Call]
 ) -> None:
-    from outreach.sending.domain import Candidate, history_with_text
+    from outreach.sending.domain import Candidate, Outcome, history_with_text
     from outreach.sending.repository import SendingRepository
+    from outreach.sending.sender import campaign_message
 
     now = datetime(2026, 11, 23, 15, tzinfo=UTC)
     candidate = Candidate("ORG1", "CAMPAIGN1", "CONTACT1", "+16175550100", "A", None)
     histories = {candidate.phone: history_with_text(None, candidate, now)}
+    sent = Outcome(RecipientStatus.SENT, message_id="provider-1")
+    messages = [campaign_message(candidate, "MESSAGE1", "Hi", sent, now)]
     repository = SendingRepository()
-    repository.note_texts("ORG1", histories)  # outside any function (test setup): not checked
+    # Outside any function (test setup): not checked.
+    repository.note_texts("ORG1", histories, messages)
     assert iam_replay == []
     with service_scope(service_name("sender")):
-        repository.note_texts("ORG1", histories)
+        repository.note_texts("ORG1", histories, messages)
     assert [(c.function, c.action, c.resource) for c in iam_replay] == [
-        ("sender", "dynamodb:BatchWriteItem", TABLE.format("phone_history"))
+        ("sender", "dynamodb:BatchWriteItem", TABLE.format("messages")),
+        ("sender", "dynamodb:UpdateItem", TABLE.format("phone_history")),
     ]
 
 

@@ -127,6 +127,8 @@ def test_http_api_routes_each_function_only_its_own_paths() -> None:
         "CampaignsFunction": {
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/campaigns",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/campaigns/{proxy+}",
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/conversations",
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/conversations/{proxy+}",
         },
     }
 

@@ -21,12 +21,13 @@ import pytest
 
 from outreach.contacts.repository import OptOutRepository
 from outreach.data.keys import campaign_key
-from outreach.data.models import InboundMessageModel, OutboxMessageModel
+from outreach.data.models import OutboxMessageModel
 from outreach.data.pynamo import raw_map
 from outreach.sms.outbox import sandbox_box
 from outreach_local.runtime import LocalLambdaContext
 from outreach_local.streams import StatsPump
 from tests.support.builders import boston
+from tests.support.conversations import inbound_texts
 from tests.support.engine import World, world_with
 from tests.support.iam_replay import function_handler
 from tests.support.inbound_events import (
@@ -106,7 +107,7 @@ def test_replies_count_for_the_campaign_and_variant_that_last_texted(
     inbound(text_event("Who is this?", sender=boston(1)))
     counts = stats(sent)
     assert (counts["replies"], counts["repliers"]) == (3, 2)
-    stored = [m for m in InboundMessageModel.query(sent.org_id) if m.kind == "reply"]
+    stored = [m for m in inbound_texts(sent.org_id) if m.keyword == "reply"]
     assert {m.campaign_id for m in stored} == {sent.campaign_id}
     variants = {r.contact_id: r.variant for r in sent.recipients()}
     assert {m.variant for m in stored} <= set(variants.values())
@@ -123,7 +124,7 @@ def test_help_answers_with_the_help_text_once_a_day_outside_the_campaigns_cap(
     # Issue 14 changed this on purpose: one HELP answer per number per 24 hours.
     assert Counter(outbox_to(sent, boston(2)))["Acme: call us."] == 1
     assert sends_on(sent.org_id, sent.campaign_id, "2026-11-23") == before
-    answered = [m.auto_reply for m in InboundMessageModel.query(sent.org_id) if m.kind == "help"]
+    answered = [m.auto_reply for m in inbound_texts(sent.org_id) if m.keyword == "help"]
     assert sorted(answered, key=str) == ["sent"] + ["suppressed:help_interval"] * 2
 
 

@@ -20,7 +20,7 @@ import pytest
 from outreach.clock import SimulatedClock
 from outreach.data.counters import DynamoCounters
 from outreach.data.keys import auto_reply_counter_key, org_daily_counter_key
-from outreach.data.models import InboundMessageModel, OutboxMessageModel
+from outreach.data.models import OutboxMessageModel
 from outreach.identity.domain import OrganizationChanges
 from outreach.identity.repository import IdentityRepository
 from outreach.inbound.domain import InboundText, Outcome
@@ -29,6 +29,7 @@ from outreach.sms.outbox import sandbox_box
 from outreach.spend import DAY_COUNTER_TTL
 from outreach_local.runtime import service_name, service_scope
 from tests.support.builders import boston
+from tests.support.conversations import inbound_text, inbound_texts
 from tests.support.engine import MONDAY_10AM_EASTERN, SENDER, make_org, world_with
 
 WORKERS = 8
@@ -65,7 +66,7 @@ def answers(org_id: str) -> Counter[str]:
 
 def recorded(org_id: str) -> Counter[str | None]:
     """What became of each recorded text's auto-reply."""
-    return Counter(m.auto_reply for m in InboundMessageModel.query(org_id, consistent_read=True))
+    return Counter(m.auto_reply for m in inbound_texts(org_id))
 
 
 def test_20_concurrent_helps_from_one_number_get_exactly_one_answer() -> None:
@@ -121,9 +122,8 @@ def test_an_organization_at_its_daily_limit_confirms_nothing_but_opts_out() -> N
     service = build_inbound_service(clock)
     assert text_from(service, boston(1), "STOP", message_id="in-stop") is Outcome.OPTED_OUT
     assert answers(org_id) == Counter()
-    stored = InboundMessageModel.get(org_id, "in-stop", consistent_read=True)
+    stored = inbound_text(org_id, "in-stop")
     assert stored.auto_reply == "suppressed:daily_limit"
-    assert stored.carrier_message_id is None
 
 
 def test_campaign_texts_and_auto_replies_share_the_organizations_daily_limit() -> None:

@@ -17,10 +17,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from outreach.campaigns.statuses import RecipientStatus
-from outreach.data.keys import campaign_key, sender_key
+from outreach.conversations.messages import Direction, Message, MessageKind, MessageStatus
+from outreach.conversations.recording import message_item, to_message
+from outreach.data.keys import campaign_key, conversation_key, sender_key
 from outreach.data.models import (
     CampaignStatsModel,
-    InboundMessageModel,
+    MessageModel,
     PhoneHistoryModel,
     RecipientModel,
     UniqueKeyModel,
@@ -43,9 +45,28 @@ PHONE = "+16175550001"
 COUNTERS = ("opt_outs", "replies", "repliers")
 
 
-def sent(contact_id: str, variant: str) -> SendRef:
-    """This campaign's recipient ``contact_id``, sent ``variant``."""
-    return SendRef(ORG, CAMPAIGN, contact_id, variant, RecipientStatus.SENT)
+def sent(contact_id: str, variant: str, message_id: str | None = None) -> SendRef:
+    """This campaign's recipient ``contact_id``, sent ``variant`` to :data:`PHONE` (its text
+    the conversation's ``message_id``, if given)."""
+    return SendRef(ORG, CAMPAIGN, contact_id, variant, RecipientStatus.SENT, PHONE, message_id)
+
+
+def outbound(message_id: str, provider_message_id: str | None, **changes: object) -> Message:
+    """An outbound text of :data:`PHONE`'s conversation, as the sender or the API wrote it."""
+    fields_ = {
+        "org_id": ORG,
+        "phone": PHONE,
+        "id": message_id,
+        "direction": Direction.OUTBOUND,
+        "kind": MessageKind.CAMPAIGN,
+        "body": "Hi",
+        "status": MessageStatus.SENT,
+        "created_at": NOW,
+        "updated_at": NOW,
+        "provider_message_id": provider_message_id,
+        **changes,
+    }
+    return Message(**fields_)  # type: ignore[arg-type]
 
 
 class OnDynamoDB:
@@ -73,7 +94,7 @@ class OnDynamoDB:
             ref.contact_id,
             org_id=ref.org_id,
             campaign_id=ref.campaign_id,
-            phone=PHONE,
+            phone=ref.phone or PHONE,
             variant=ref.variant,
             status=ref.status.value,
             provider_message_id=provider_message_id,
@@ -81,12 +102,33 @@ class OnDynamoDB:
             updated_at=NOW,
         ).save()
 
+    def add_message(self, message: Message) -> None:
+        message_item(message).save()
+
     def text(self, org_id: str, message_id: str) -> StoredText | None:
         try:
-            item = InboundMessageModel.get(org_id, message_id, consistent_read=True)
-        except InboundMessageModel.DoesNotExist:
+            item = MessageModel.get(
+                conversation_key(org_id, PHONE), message_id, consistent_read=True
+            )
+        except MessageModel.DoesNotExist:
             return None
-        return StoredText(**{field.name: getattr(item, field.name) for field in fields(StoredText)})
+        renamed = {"from_number": "phone", "kind": "keyword", "received_at": "created_at"}
+        renamed["carrier_id"] = "provider_message_id"
+        return StoredText(
+            **{
+                field.name: getattr(item, renamed.get(field.name, field.name))
+                for field in fields(StoredText)
+            }
+        )
+
+    def message(self, org_id: str, phone: str, message_id: str) -> Message | None:
+        try:
+            item = MessageModel.get(
+                conversation_key(org_id, phone), message_id, consistent_read=True
+            )
+        except MessageModel.DoesNotExist:
+            return None
+        return to_message(item)
 
     def recipient(self, org_id: str, campaign_id: str, contact_id: str) -> StoredSend | None:
         try:
@@ -102,6 +144,7 @@ class OnDynamoDB:
             error=item.error,
             replied_at=item.replied_at,
             updated_at=item.updated_at,
+            phone=item.phone,
         )
 
     def variant_counters(self, org_id: str, campaign_id: str, variant: str) -> Counter[str]:
@@ -128,12 +171,21 @@ def side(request: pytest.FixtureRequest) -> Side:
     return Side(fake, fake)
 
 
-def _record(side: Side, message_id: str, *, body: str = "STOP", org_id: str = ORG) -> bool:
+def _record(
+    side: Side,
+    message_id: str,
+    *,
+    body: str = "STOP",
+    org_id: str = ORG,
+    carrier_id: str | None = None,
+    phone: str = PHONE,
+) -> bool:
     return side.store.record_inbound(
         RecordedText(
             org_id=org_id,
             message_id=message_id,
-            from_number=PHONE,
+            carrier_id=carrier_id or f"carrier-{message_id}",
+            from_number=phone,
             to_number=SENDER,
             body=body,
             kind="opt_out",
@@ -158,29 +210,34 @@ def test_the_last_send_is_per_organization_and_phone(side: Side) -> None:
     assert side.store.last_send(ORG, "+16175550002") is None
 
 
-def test_a_text_is_recorded_once_per_message_id_with_its_attribution(side: Side) -> None:
+def test_a_text_is_recorded_once_per_carrier_id_with_its_attribution(side: Side) -> None:
     long_body = "x" * 2500
-    assert _record(side, "in-1", body=long_body)
-    assert side.arrange.text(ORG, "in-1") == StoredText(
+    first, again = new_id(NOW), new_id(NOW)
+    assert _record(side, first, body=long_body, carrier_id="c-1")
+    assert side.arrange.text(ORG, first) == StoredText(
         from_number=PHONE,
-        to_number=SENDER,
         body="x" * 2000,
         kind="opt_out",
         campaign_id=CAMPAIGN,
         variant="A",
         received_at=NOW,
+        carrier_id="c-1",
     )
     # The same carrier message again (another body even): not recorded, nothing changes.
-    assert not _record(side, "in-1", body="START")
-    stored = side.arrange.text(ORG, "in-1")
+    assert not _record(side, again, body="START", carrier_id="c-1")
+    assert side.arrange.text(ORG, again) is None
+    stored = side.arrange.text(ORG, first)
     assert stored is not None and stored.body == "x" * 2000
-    # Message ids are per organization.
-    assert _record(side, "in-1", org_id=OTHER_ORG)
+    # Carrier ids are per organization and number.
+    assert _record(side, new_id(NOW), org_id=OTHER_ORG, carrier_id="c-1")
+    assert _record(side, new_id(NOW), phone="+16175550002", carrier_id="c-1")
     # A number never texted: stored unattributed.
+    unattributed_id = new_id(LATER)
     assert side.store.record_inbound(
         RecordedText(
             org_id=ORG,
-            message_id="in-2",
+            message_id=unattributed_id,
+            carrier_id="c-2",
             from_number=PHONE,
             to_number=SENDER,
             body="hello?",
@@ -189,32 +246,47 @@ def test_a_text_is_recorded_once_per_message_id_with_its_attribution(side: Side)
             received_at=LATER,
         )
     )
-    unattributed = side.arrange.text(ORG, "in-2")
+    unattributed = side.arrange.text(ORG, unattributed_id)
     assert unattributed is not None
     assert (unattributed.campaign_id, unattributed.variant) == (None, None)
     assert unattributed.received_at == LATER
 
 
+def test_many_texts_are_each_recorded_once(side: Side) -> None:
+    """More texts than a conversation remembers carrier ids of: each new one is recorded,
+    and a redelivery of any recent one is not."""
+    ids = {f"c-{n}": new_id(NOW + timedelta(milliseconds=n)) for n in range(45)}
+    for carrier, message_id in ids.items():
+        assert _record(side, message_id, carrier_id=carrier)
+    assert not _record(side, new_id(LATER), carrier_id="c-44")
+    assert not _record(side, new_id(LATER), carrier_id="c-30")
+
+
 def test_the_auto_reply_is_noted_on_its_text(side: Side) -> None:
-    assert _record(side, "in-1")
-    side.store.note_auto_reply(ORG, "in-1", AutoReply.sent("reply-1"))
-    stored = side.arrange.text(ORG, "in-1")
-    assert stored is not None and stored.carrier_message_id == "reply-1"
+    message_id = new_id(NOW)
+    assert _record(side, message_id)
+    side.store.note_auto_reply(ORG, PHONE, message_id, AutoReply.sent("reply-1"))
+    stored = side.arrange.text(ORG, message_id)
+    assert stored is not None
     assert (stored.body, stored.auto_reply) == ("STOP", "sent")
 
 
-def test_a_suppressed_or_refused_auto_reply_is_noted_without_a_response_id(side: Side) -> None:
-    assert _record(side, "in-1")
-    assert _record(side, "in-2")
-    side.store.note_auto_reply(ORG, "in-1", AutoReply.suppressed(Suppressed.HOURLY_LIMIT))
-    side.store.note_auto_reply(ORG, "in-2", AutoReply.refused("x" * 300, maybe_sent=False))
-    suppressed, refused = side.arrange.text(ORG, "in-1"), side.arrange.text(ORG, "in-2")
+def test_a_suppressed_or_refused_auto_reply_is_noted_on_its_text(side: Side) -> None:
+    one, two = new_id(NOW), new_id(NOW)
+    assert _record(side, one)
+    assert _record(side, two)
+    side.store.note_auto_reply(ORG, PHONE, one, AutoReply.suppressed(Suppressed.HOURLY_LIMIT))
+    side.store.note_auto_reply(ORG, PHONE, two, AutoReply.refused("x" * 300, maybe_sent=False))
+    suppressed, refused = side.arrange.text(ORG, one), side.arrange.text(ORG, two)
     assert suppressed is not None and refused is not None
-    assert (suppressed.auto_reply, suppressed.carrier_message_id) == (
-        "suppressed:hourly_limit",
-        None,
-    )
-    assert (refused.auto_reply, refused.carrier_message_id) == ("failed:" + "x" * 100, None)
+    assert suppressed.auto_reply == "suppressed:hourly_limit"
+    assert refused.auto_reply == "failed:" + "x" * 100
+
+
+def test_an_auto_reply_is_an_outbound_message(side: Side) -> None:
+    reply = outbound(new_id(NOW), "p-1", kind=MessageKind.AUTO_REPLY, body="You are opted out.")
+    side.store.record_auto_reply(reply)
+    assert side.arrange.message(ORG, PHONE, reply.id) == reply
 
 
 def test_a_help_answer_is_marked_once_per_number_per_interval(side: Side) -> None:
@@ -266,8 +338,16 @@ def test_a_receipt_finds_its_recipient_only_by_context_and_message_id(side: Side
     side.arrange.add_sent(sent(LEE, "A"), "m-lee")
     context = {"org_id": ORG, "campaign_id": CAMPAIGN, "contact_id": DANA}
     assert side.store.send_for_receipt("m-dana", context) == SendRef(
-        org_id=ORG, campaign_id=CAMPAIGN, contact_id=DANA, variant="B", status=RecipientStatus.SENT
+        org_id=ORG,
+        campaign_id=CAMPAIGN,
+        contact_id=DANA,
+        variant="B",
+        status=RecipientStatus.SENT,
+        phone=PHONE,
     )
+    with_message = {**context, "message_id": "msg-1"}
+    found = side.store.send_for_receipt("m-dana", with_message)
+    assert found is not None and found.message_id == "msg-1"
     # The context names Dana, the message id is Lee's: no recipient.
     assert side.store.send_for_receipt("m-lee", context) is None
     assert side.store.send_for_receipt("m-dana", {}) is None
@@ -295,7 +375,7 @@ def test_a_receipt_moves_a_recipient_only_from_the_status_it_was_read_with(side:
     after = side.arrange.recipient(ORG, CAMPAIGN, DANA)
     assert after is not None and (after.status, after.error) == (RecipientStatus.DELIVERED, None)
     # A failure keeps its code (cut to 500 characters).
-    lee = SendRef(ORG, CAMPAIGN, LEE, "A", RecipientStatus.SENT)
+    lee = SendRef(ORG, CAMPAIGN, LEE, "A", RecipientStatus.SENT, PHONE)
     assert side.store.apply_receipt(lee, status=RecipientStatus.FAILED, error="E" * 600, now=LATER)
     failed = side.arrange.recipient(ORG, CAMPAIGN, LEE)
     assert failed is not None
@@ -305,3 +385,52 @@ def test_a_receipt_moves_a_recipient_only_from_the_status_it_was_read_with(side:
     assert not side.store.apply_receipt(
         ghost, status=RecipientStatus.DELIVERED, error=None, now=LATER
     )
+
+
+def test_a_campaign_receipt_moves_the_texts_message_once(side: Side) -> None:
+    text = outbound(new_id(NOW), "m-dana")
+    side.arrange.add_message(text)
+    dana = sent(DANA, "A", text.id)
+    side.arrange.add_sent(dana, "m-dana")
+    assert side.store.apply_receipt(dana, status=RecipientStatus.FAILED, error="E" * 600, now=LATER)
+    moved = side.arrange.message(ORG, PHONE, text.id)
+    assert moved is not None
+    assert (moved.status, moved.error, moved.updated_at) == (
+        MessageStatus.FAILED,
+        "E" * 500,
+        LATER,
+    )
+
+
+def test_a_receipt_for_a_text_of_no_campaign_moves_its_message_once(side: Side) -> None:
+    reply = outbound(new_id(NOW), "p-1", kind=MessageKind.AUTO_REPLY)
+    side.arrange.add_message(reply)
+    context = {"org_id": ORG, "phone": PHONE, "message_id": reply.id, "kind": "auto_reply"}
+    assert side.store.apply_message_receipt(
+        "p-1", context, status=MessageStatus.DELIVERED, error=None, now=LATER
+    )
+    moved = side.arrange.message(ORG, PHONE, reply.id)
+    assert moved is not None and (moved.status, moved.updated_at) == (
+        MessageStatus.DELIVERED,
+        LATER,
+    )
+    # Once: a late "failed" changes nothing.
+    assert (
+        side.store.apply_message_receipt(
+            "p-1", context, status=MessageStatus.FAILED, error="x", now=LATER
+        )
+        is False
+    )
+    # Another provider id, another organization, a missing message: no message of ours.
+    for wrong_id, wrong in (
+        ("p-2", context),
+        ("p-1", {**context, "org_id": OTHER_ORG}),
+        ("p-1", {**context, "message_id": new_id(NOW)}),
+        ("p-1", {"org_id": ORG}),
+    ):
+        assert (
+            side.store.apply_message_receipt(
+                wrong_id, wrong, status=MessageStatus.DELIVERED, error=None, now=LATER
+            )
+            is None
+        )

@@ -21,13 +21,14 @@ from fastapi.testclient import TestClient
 
 from outreach.contacts.repository import OptOutRepository
 from outreach.data.keys import campaign_key
-from outreach.data.models import CampaignStatsModel, InboundMessageModel, OutboxMessageModel
+from outreach.data.models import CampaignStatsModel, OutboxMessageModel
 from outreach.identity.repository import IdentityRepository
 from outreach.replies import Language, opt_out_confirmation
 from outreach.sms.outbox import sandbox_box
 from outreach_local.runtime import LocalLambdaContext
 from outreach_local.server import build_app
 from tests.support.builders import boston
+from tests.support.conversations import inbound_texts
 from tests.support.engine import World, start_campaign, world_with
 from tests.support.inbound_events import (
     all_processed,
@@ -102,7 +103,7 @@ def test_foreign_stops_opt_out_confirm_in_their_language_and_stop_later_campaign
         assert entry is not None and entry.source.value == "keyword"
         assert outbox_to(sent, boston(index))[-1] == opt_out_confirmation(organization, language)
     assert campaign_counts(sent)["opt_outs"] == 5
-    kinds = Counter(m.kind for m in InboundMessageModel.query(sent.org_id))
+    kinds = Counter(m.keyword for m in inbound_texts(sent.org_id))
     assert kinds == {"opt_out": 5}
     # And a later campaign to everyone texts only the number that did not opt out
     first_campaign = sent.campaign_id
@@ -124,8 +125,12 @@ def test_a_bare_yes_from_a_number_never_opted_out_counts_as_a_reply(
     assert inbound(text_event(body, sender=boston(1))) == {"reply": 1}
     counts = campaign_counts(sent)
     assert (counts["replies"], counts["repliers"]) == (1, 1)
-    (stored,) = list(InboundMessageModel.query(sent.org_id))
-    assert (stored.kind, stored.campaign_id, stored.variant) == ("reply", sent.campaign_id, variant)
+    (stored,) = inbound_texts(sent.org_id)
+    assert (stored.keyword, stored.campaign_id, stored.variant) == (
+        "reply",
+        sent.campaign_id,
+        variant,
+    )
     assert stored.auto_reply is None
     # No confirmation, and nothing was on the list or is now.
     assert len(outbox_to(sent, boston(1))) == 1

@@ -35,12 +35,16 @@ from outreach.api.deps import get_caller
 from outreach.campaigns.service import get_campaign_service
 from outreach.clock import SystemClock
 from outreach.contacts.service import ContactService, get_contact_service
+from outreach.conversations.service import ConversationService, get_conversation_service
 from outreach.identity.service import get_identity_service
 from outreach_local.runtime import LocalLambdaContext, load_function
 from tests.integration.campaigns.support import SENDER, FakeCampaigns, campaign_body
 from tests.integration.identity_support import add_user, register
 from tests.support.api import ApiClient, ApiResponse
+from tests.support.fakes.conversations import InMemoryConversations
+from tests.support.fakes.counters import InMemoryCounters
 from tests.support.fakes.identity import in_memory_identity_service
+from tests.support.fakes.sending import ScriptedProvider
 from tests.support.in_memory_api import api_with
 from tests.support.openapi_conformance import deployed_conformance
 
@@ -215,6 +219,15 @@ def fake_world(imports_bucket: str) -> Iterator[World]:
         clock=fake.clock,
     )
     campaign_service = fake.service
+    conversation_service = ConversationService(
+        conversations=InMemoryConversations(),
+        contacts=fake.contacts,
+        opt_outs=fake.opt_outs,
+        organizations=fake.organizations,
+        counters=InMemoryCounters(),
+        provider=ScriptedProvider(),
+        clock=fake.clock,
+    )
     identity_service = in_memory_identity_service(SystemClock())
     with (
         api_with("identity", {get_identity_service: lambda: identity_service}) as identity,
@@ -224,7 +237,11 @@ def fake_world(imports_bucket: str) -> Iterator[World]:
         ) as contacts_api,
         api_with(
             "campaigns",
-            {get_campaign_service: lambda: campaign_service, get_caller: fake.caller_for},
+            {
+                get_campaign_service: lambda: campaign_service,
+                get_conversation_service: lambda: conversation_service,
+                get_caller: fake.caller_for,
+            },
         ) as campaigns_api,
     ):
         boss = register(identity, "boss@acme.test")

@@ -13,7 +13,6 @@ person gets ``contact_daily_limit`` campaign texts a day and the organization se
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -33,30 +32,11 @@ from outreach.inbound.domain import InboundText
 from outreach.inbound.service import build_inbound_service
 from outreach_local.runtime import service_name, service_scope
 from tests.support.builders import boston, los_angeles
+from tests.support.concurrency import at_once
 from tests.support.engine import SENDER, World, add_contacts, start_campaign, world_with
 
 pytestmark = pytest.mark.usefixtures("aws")
 DAY = "2026-11-23"
-
-
-def at_once(jobs: list[Callable[[], object]]) -> None:
-    """Run every job in its own thread, all released together; re-raise the first error."""
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def run(job: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            job()
-        except BaseException as error:  # a thread's failure must fail the test
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
 
 
 def campaigns_to_the_same_people(

@@ -68,7 +68,7 @@ class Org:
         outcome = self.service.handle_text(
             InboundText(from_number=sender, to_number=SENDER, body=body, message_id=message_id)
         )
-        stored = self.store.text(ORG_ID, message_id)
+        stored = self.store.carrier_text(ORG_ID, message_id)
         assert stored is not None
         return outcome, stored
 
@@ -137,7 +137,6 @@ def test_15_helps_from_a_foreign_number_never_texted_send_nothing(
         outcome, stored = org.text("HELP", sender=UK_NEVER_TEXTED)
         assert outcome is Outcome.HELP_NOT_ANSWERED  # handled: recorded, not answered
         assert stored.auto_reply == "suppressed:country_not_allowed"
-        assert stored.carrier_message_id is None
     assert org.provider.sent == []
     assert len(org.store.texts(ORG_ID)) == 15
     # Nothing was taken from the organization's limits for texts never sent.
@@ -153,7 +152,8 @@ def test_15_helps_from_an_allowed_number_get_one_answer_a_day(org: Org) -> None:
     assert [stored.auto_reply for _, stored in results] == ["sent"] + [
         "suppressed:help_interval"
     ] * 14
-    assert results[0][1].carrier_message_id == "fake-1"
+    (answer,) = org.store.auto_replies(ORG_ID)
+    assert (answer.provider_message_id, answer.body) == ("fake-1", "Acme: call us.")
     # A minute short of 24 hours: still not; at 24 hours: answered again.
     org.clock.advance(timedelta(hours=24) - timedelta(minutes=1))
     assert org.text("info", sender=boston(1))[1].auto_reply == "suppressed:help_interval"

@@ -35,6 +35,7 @@ from outreach.campaigns.statuses import RecipientStatus
 from outreach.clock import SimulatedClock
 from outreach.config import get_settings
 from outreach.contacts.domain import OptOutSource
+from outreach.conversations.messages import Direction, MessageKind
 from outreach.identity.domain import Organization
 from outreach.ids import new_id
 from outreach.inbound.domain import DeliveryReceipt, InboundText, LastSend, Outcome, SendRef
@@ -293,17 +294,27 @@ def test_stop_keywords_opt_out_once_with_one_confirmation(world: World, body: st
 def test_the_confirmation_names_the_organization_and_is_an_auto_reply(world: World) -> None:
     world.text("STOP", sender=boston(0), message_id="in-stop")
     message, sent_at = world.provider.sent[-1]
+    recorded = world.store.auto_replies(ORG_ID)[-1]
     assert message == OutboundMessage(
         org_id=ORG_ID,
         from_number=SENDER,
         to_number=boston(0),
         body="Acme: you are unsubscribed and will receive no more messages. "
         "Reply START to resubscribe.",
-        context={"kind": "auto-reply"},
+        context={
+            "org_id": ORG_ID,
+            "phone": boston(0),
+            "message_id": recorded.id,
+            "kind": "auto_reply",
+        },
     )
     assert sent_at == world.clock.now()
-    stored = world.store.text(ORG_ID, "in-stop")
-    assert stored is not None and stored.carrier_message_id == f"fake-{world.provider.calls}"
+    assert recorded.provider_message_id == f"fake-{world.provider.calls}"
+    assert (recorded.kind, recorded.direction, recorded.body) == (
+        MessageKind.AUTO_REPLY,
+        Direction.OUTBOUND,
+        message.body,
+    )
 
 
 @pytest.mark.parametrize(
@@ -369,13 +380,10 @@ def test_replies_count_for_the_campaign_and_variant_that_last_texted(world: Worl
 
 def test_a_reply_is_stored_as_sent_and_answered_with_nothing(world: World) -> None:
     world.text("Tuesday works", sender=boston(1), message_id="in-reply")
-    stored = world.store.text(ORG_ID, "in-reply")
+    stored = world.store.carrier_text(ORG_ID, "in-reply")
     assert stored is not None
-    assert (stored.body, stored.to_number, stored.received_at) == (
-        "Tuesday works",
-        SENDER,
-        world.clock.now(),
-    )
+    assert (stored.body, stored.received_at) == ("Tuesday works", world.clock.now())
+    assert world.store.auto_replies(ORG_ID) == []
     assert world.outbox_to(boston(1)) == ["Hi there, B"]
 
 
@@ -420,8 +428,9 @@ def test_a_confirmation_the_provider_refuses_leaves_the_opt_out_in_place(world: 
     assert world.text("STOP", sender=boston(0), message_id="in-refused") is Outcome.OPTED_OUT
     assert world.opt_outs.get(ORG_ID, boston(0)) is not None
     assert world.stats()["opt_outs"] == 1
-    stored = world.store.text(ORG_ID, "in-refused")
-    assert stored is not None and stored.carrier_message_id is None
+    stored = world.store.carrier_text(ORG_ID, "in-refused")
+    assert stored is not None and stored.auto_reply == "failed:ThrottlingException"
+    assert world.store.auto_replies(ORG_ID) == []  # refused: no text went
 
 
 def test_a_text_to_an_unknown_number_is_dropped(world: World) -> None:
@@ -501,7 +510,7 @@ def test_spanish_and_french_opt_outs_are_honoured_and_confirmed_in_their_languag
     entry = world.opt_outs.get(ORG_ID, boston(0))
     assert entry is not None and entry.source is OptOutSource.KEYWORD
     assert world.stats()["opt_outs"] == 1
-    stored = world.store.text(ORG_ID, "in-foreign-stop")
+    stored = world.store.carrier_text(ORG_ID, "in-foreign-stop")
     assert stored is not None and stored.kind == "opt_out"
     organization = world.identity.organizations[ORG_ID]
     assert world.outbox_to(boston(0)) == [
@@ -558,7 +567,7 @@ def test_an_opt_in_word_from_a_number_never_opted_out_is_a_counted_reply(
     # Issue 15, "Why": a bare "Yes" was filed as an opt-in and not counted as a reply,
     # biasing reply rates and the A/B winner against a variant asking a yes/no question.
     assert world.text(body, sender=boston(1), message_id="in-yes") is Outcome.REPLY
-    stored = world.store.text(ORG_ID, "in-yes")
+    stored = world.store.carrier_text(ORG_ID, "in-yes")
     assert stored is not None
     assert (stored.kind, stored.campaign_id, stored.variant) == ("reply", CAMPAIGN_ID, "B")
     assert world.store.variant_counters(ORG_ID, CAMPAIGN_ID, "B")["replies"] == 1
@@ -586,7 +595,7 @@ def test_an_opt_in_word_from_a_number_on_the_list_opts_in_and_confirms_in_its_la
     world.text("STOP", sender=boston(0))
     assert world.text(body, sender=boston(0), message_id="in-opt-in") is Outcome.OPTED_IN
     assert world.opt_outs.get(ORG_ID, boston(0)) is None
-    stored = world.store.text(ORG_ID, "in-opt-in")
+    stored = world.store.carrier_text(ORG_ID, "in-opt-in")
     assert stored is not None and stored.kind == "opt_in"
     organization = world.identity.organizations[ORG_ID]
     assert world.outbox_to(boston(0))[-1] == opt_in_confirmation(organization, language)

@@ -35,6 +35,7 @@ from outreach.api.openapi import deployed_document, operations
 from outreach.campaigns import schemas as campaign_schemas
 from outreach.contacts import schemas as contact_schemas
 from outreach.contacts.csv_import import parse_csv
+from outreach.conversations import schemas as conversation_schemas
 from outreach.errors import ValidationFailed
 from outreach.identity import schemas as identity_schemas
 from outreach.imports import schemas as import_schemas
@@ -92,7 +93,13 @@ def field(document: dict[str, Any], model: str, name: str) -> dict[str, Any]:
 def request_models() -> dict[str, type[BaseModel]]:
     """Every request model of the API, by component name."""
     models: dict[str, type[BaseModel]] = {}
-    for module in (identity_schemas, contact_schemas, import_schemas, campaign_schemas):
+    for module in (
+        identity_schemas,
+        contact_schemas,
+        import_schemas,
+        campaign_schemas,
+        conversation_schemas,
+    ):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, StrictModel):
                 models[value.__name__] = value

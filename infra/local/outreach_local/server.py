@@ -35,6 +35,11 @@ from outreach.campaigns.service import (
 )
 from outreach.config import get_settings
 from outreach.contacts.service import ContactService, build_contact_service, get_contact_service
+from outreach.conversations.service import (
+    ConversationService,
+    build_conversation_service,
+    get_conversation_service,
+)
 from outreach_local.environment import apply_defaults
 from outreach_local.runtime import API_FUNCTIONS, load_function, request_scope, service_scope
 from outreach_local.streams import get_stats_pump
@@ -137,6 +142,7 @@ def build_app() -> FastAPI:
     app = create_app([*api_routers(), dev_router], title="Outreach API (local stack)")
     app.dependency_overrides[get_campaign_service] = _campaign_service_for
     app.dependency_overrides[get_contact_service] = _contact_service_for
+    app.dependency_overrides[get_conversation_service] = _conversation_service_for
 
     @app.middleware("http")
     async def as_the_function(request: Request, call_next: Any) -> Any:
@@ -158,6 +164,17 @@ def _campaign_service_for(caller: CallerDep) -> CampaignService:
 
 def _contact_service_for(caller: CallerDep) -> ContactService:
     return _contact_service(caller.org_id)
+
+
+def _conversation_service_for(caller: CallerDep) -> ConversationService:
+    return _conversation_service(caller.org_id)
+
+
+@lru_cache(maxsize=1024)
+def _conversation_service(org_id: str) -> ConversationService:
+    """The conversation service on ``org_id``'s timeline (a manual text's quiet hours are
+    the organization's simulated time's, as its campaign texts' are)."""
+    return build_conversation_service(get_timelines().clock(org_id))
 
 
 @lru_cache(maxsize=1024)

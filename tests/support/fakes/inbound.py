@@ -3,18 +3,20 @@
 ``tests/integration/test_inbound_contract.py``.
 
 It keeps what the inbound rules depend on: a sender number routes to one
-organization; a text is recorded once per (organization, carrier message id), its
-body cut to 2,000 characters; the last send per (organization, phone); a reply
+organization; a text is recorded once per (organization, number, carrier message id),
+its body cut to 2,000 characters; the last send per (organization, phone); a reply
 counts a replier only on the recipient's first reply, and only for a recipient of
 that campaign; a receipt finds its recipient only by the context's ids *and* the
-same provider message id, and moves it only from the status it was read with; a
+same provider message id, and moves it only from the status it was read with (and
+its conversation message from ``sent`` or ``unknown``); a
 HELP answer's mark is taken only when absent or at least the interval old, and given
 back only by the time it was taken at.
 
 Besides the Protocol's methods it has the arranging calls the sender and identity
-would make on DynamoDB (:meth:`own_number`, :meth:`remember_send`, :meth:`add_sent`)
-and the reads a test asserts on (:meth:`text`, :meth:`recipient`, :meth:`counters`,
-:meth:`statuses`); ``reads`` counts the Protocol's read calls by name.
+would make on DynamoDB (:meth:`own_number`, :meth:`remember_send`, :meth:`add_sent`,
+:meth:`add_message`) and the reads a test asserts on (:meth:`text`, :meth:`recipient`,
+:meth:`counters`, :meth:`statuses`, :meth:`message`); ``reads`` counts the Protocol's
+read calls by name.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from outreach.campaigns.statuses import RecipientStatus
+from outreach.conversations.messages import RECEIPT_STATUSES, Message, MessageStatus
 from outreach.inbound.domain import AutoReply, LastSend, RecordedText, SendRef
 from tests.support.fakes.conditional import update_if
 
@@ -34,16 +37,15 @@ ERROR_LIMIT = 500
 
 @dataclass(frozen=True)
 class StoredText:
-    """A recorded inbound text (the ``inbound_messages`` item's fields)."""
+    """A recorded inbound text (its ``messages`` item's fields)."""
 
     from_number: str
-    to_number: str
     body: str
     kind: str
     campaign_id: str | None
     variant: str | None
     received_at: datetime
-    carrier_message_id: str | None = None
+    carrier_id: str
     auto_reply: str | None = None  # AutoReply.recorded
 
 
@@ -57,6 +59,7 @@ class StoredSend:
     error: str | None = None
     replied_at: datetime | None = None
     updated_at: datetime | None = None
+    phone: str = ""
 
 
 class InMemoryInboundStore:
@@ -66,6 +69,9 @@ class InMemoryInboundStore:
         self._senders: dict[str, str] = {}  # sender number -> org id
         self._history: dict[tuple[str, str], LastSend] = {}  # (org, phone)
         self._texts: dict[tuple[str, str], StoredText] = {}  # (org, message id)
+        self._carrier_ids: set[tuple[str, str, str]] = set()  # (org, phone, carrier id)
+        # Outbound messages of conversations: (org, phone, message id).
+        self._messages: dict[tuple[str, str, str], Message] = {}
         self._sends: dict[tuple[str, str, str], StoredSend] = {}  # (org, campaign, contact)
         self._counters: dict[tuple[str, str, str], Counter[str]] = {}  # (org, campaign, variant)
         self._help_answers: dict[tuple[str, str], datetime] = {}  # (org, phone) -> last mark
@@ -84,10 +90,34 @@ class InMemoryInboundStore:
     def add_sent(self, ref: SendRef, provider_message_id: str | None) -> None:
         """A recipient of the campaign, as the sender left it."""
         self._sends[ref.org_id, ref.campaign_id, ref.contact_id] = StoredSend(
-            variant=ref.variant, status=ref.status, provider_message_id=provider_message_id
+            variant=ref.variant,
+            status=ref.status,
+            provider_message_id=provider_message_id,
+            phone=ref.phone,
         )
 
+    def add_message(self, message: Message) -> None:
+        """An outbound message of a conversation, as the sender or the API wrote it."""
+        self._messages[message.org_id, message.phone, message.id] = message
+
     # --- Reading back what the service did -----------------------------------------------
+
+    def carrier_text(self, org_id: str, carrier_id: str) -> StoredText | None:
+        """The recorded text the carrier sent with message id ``carrier_id``, or ``None``."""
+        found = [
+            text
+            for (org, _), text in self._texts.items()
+            if org == org_id and text.carrier_id == carrier_id
+        ]
+        return found[0] if found else None
+
+    def auto_replies(self, org_id: str) -> list[Message]:
+        """The auto-replies recorded as messages of ``org_id``'s conversations, in order."""
+        return [m for (org, _, _), m in self._messages.items() if org == org_id]
+
+    def message(self, org_id: str, phone: str, message_id: str) -> Message | None:
+        """An outbound message of ``phone``'s conversation, or ``None``."""
+        return self._messages.get((org_id, phone, message_id))
 
     def text(self, org_id: str, message_id: str) -> StoredText | None:
         """The recorded text, or ``None``."""
@@ -133,28 +163,30 @@ class InMemoryInboundStore:
 
     def record_inbound(self, text: RecordedText) -> bool:
         key, last = (text.org_id, text.message_id), text.last
-        if key in self._texts:
+        carrier = (text.org_id, text.from_number, text.carrier_id)
+        if carrier in self._carrier_ids:
             return False
+        self._carrier_ids.add(carrier)
         self._texts[key] = StoredText(
             from_number=text.from_number,
-            to_number=text.to_number,
             body=text.body[:BODY_LIMIT],
             kind=text.kind,
             campaign_id=last.campaign_id if last else None,
             variant=last.variant if last else None,
             received_at=text.received_at,
+            carrier_id=text.carrier_id,
         )
         return True
 
-    def note_auto_reply(self, org_id: str, message_id: str, reply: AutoReply) -> None:
+    def note_auto_reply(self, org_id: str, phone: str, message_id: str, reply: AutoReply) -> None:
         text = self._texts.get((org_id, message_id))
-        if text is None:
+        if text is None or text.from_number != phone:
             # DynamoDB's update creates a bare item; the service only notes recorded texts.
             raise AssertionError(f"no recorded text {message_id} to note a response on")
-        changes: dict[str, Any] = {"auto_reply": reply.recorded}
-        if reply.response_id is not None:
-            changes["carrier_message_id"] = reply.response_id
-        self._texts[org_id, message_id] = replace(text, **changes)
+        self._texts[org_id, message_id] = replace(text, auto_reply=reply.recorded)
+
+    def record_auto_reply(self, message: Message) -> None:
+        self.add_message(message)
 
     def take_help_answer(
         self, org_id: str, phone: str, *, now: datetime, interval: timedelta
@@ -196,6 +228,8 @@ class InMemoryInboundStore:
             contact_id=contact_id,
             variant=send.variant,
             status=send.status,
+            phone=send.phone,
+            message_id=context.get("message_id") or None,
         )
 
     def apply_receipt(
@@ -205,7 +239,46 @@ class InMemoryInboundStore:
         changes: dict[str, Any] = {"status": status, "updated_at": now}
         if error:  # without one, the stored error stays
             changes["error"] = error[:ERROR_LIMIT]
-        return update_if(self._sends, key, lambda send: send.status is ref.status, **changes)
+        if not update_if(self._sends, key, lambda send: send.status is ref.status, **changes):
+            return False
+        if ref.message_id:
+            self._move_message(
+                (ref.org_id, ref.phone, ref.message_id), MessageStatus(status.value), error, now
+            )
+        return True
+
+    def apply_message_receipt(
+        self,
+        message_id: str,
+        context: dict[str, str],
+        *,
+        status: MessageStatus,
+        error: str | None,
+        now: datetime,
+    ) -> bool | None:
+        org_id, phone = context.get("org_id"), context.get("phone")
+        conversation_message = context.get("message_id")
+        if not (org_id and phone and conversation_message):
+            return None
+        key = (org_id, phone, conversation_message)
+        found = self._messages.get(key)
+        if found is None or found.provider_message_id != message_id:
+            return None
+        return self._move_message(key, status, error, now)
+
+    def _move_message(
+        self,
+        key: tuple[str, str, str],
+        status: MessageStatus,
+        error: str | None,
+        now: datetime,
+    ) -> bool:
+        changes: dict[str, Any] = {"status": status, "updated_at": now}
+        if error:
+            changes["error"] = error[:ERROR_LIMIT]
+        return update_if(
+            self._messages, key, lambda message: message.status in RECEIPT_STATUSES, **changes
+        )
 
     def _count(self, org_id: str, last: LastSend) -> Counter[str]:
         return self._counters.setdefault((org_id, last.campaign_id, last.variant), Counter())

@@ -25,6 +25,7 @@ from typing import Any
 
 from outreach.campaigns.domain import Campaign
 from outreach.campaigns.statuses import CampaignStatus, RecipientStatus
+from outreach.conversations.messages import Message
 from outreach.data.keys import campaign_key
 from outreach.sending.dispatch import CampaignWork
 from outreach.sending.domain import (
@@ -94,6 +95,8 @@ class InMemorySendingStore:
         self.contact_fields: dict[tuple[str, str], ContactFields] = {}
         self.day_counters: dict[tuple[str, str, str], int] = {}
         self.history: dict[tuple[str, str], PhoneHistory] = {}
+        # The campaign texts written into conversations, in the order they were noted.
+        self.messages: list[Message] = []
         # Every recipient write as a stream record (NEW_AND_OLD_IMAGES), as DynamoDB keeps it.
         self.stream: list[dict[str, Any]] = []
 
@@ -270,9 +273,18 @@ class InMemorySendingStore:
         self._streamed(old, found)
         return True
 
-    def note_texts(self, org_id: str, histories: Mapping[str, PhoneHistory]) -> None:
+    def note_texts(
+        self,
+        org_id: str,
+        histories: Mapping[str, PhoneHistory],
+        messages: Sequence[Message] = (),
+    ) -> None:
+        self.messages.extend(messages)
         for phone, history in histories.items():
-            self.history[(org_id, phone)] = history
+            earlier = self.history.get((org_id, phone))
+            # The first text's instant is kept.
+            first = earlier.first_sent_at if earlier else history.first_sent_at
+            self.history[(org_id, phone)] = replace(history, first_sent_at=first)
 
     def hold_back(
         self, candidate: Candidate, *, until: datetime, reason: WaitingReason, now: datetime

@@ -109,3 +109,15 @@ class TooManyRequests(DomainError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(DomainError):
+    """A service the request needs (the SMS provider) cannot take it now; ``retry_after``
+    seconds until the caller may try again. Nothing was done."""
+
+    status = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})

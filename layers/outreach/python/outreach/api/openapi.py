@@ -109,6 +109,11 @@ TAGS: list[dict[str, str]] = [
         "description": "Campaigns with A/B variants: author, preview, start, pause, resume, "
         "cancel; their statistics and sends.",
     },
+    {
+        "name": "conversations",
+        "description": "The inbox: every text in and out, one conversation per number; "
+        "read them and answer.",
+    },
 ]
 
 _FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
@@ -202,6 +207,7 @@ def _deployed_routers() -> list[Any]:
     from outreach.api.health import router as health_router  # noqa: PLC0415
     from outreach.campaigns.routes import routers as campaign_routers  # noqa: PLC0415
     from outreach.contacts.routes import routers as contact_routers  # noqa: PLC0415
+    from outreach.conversations.routes import routers as conversation_routers  # noqa: PLC0415
     from outreach.identity.routes import routers as identity_routers  # noqa: PLC0415
     from outreach.imports.routes import routers as import_routers  # noqa: PLC0415
 
@@ -211,6 +217,7 @@ def _deployed_routers() -> list[Any]:
         *contact_routers,
         *import_routers,
         *campaign_routers,
+        *conversation_routers,
     ]
 
 

@@ -49,15 +49,19 @@ _ERROR_DESCRIPTIONS = {
     415: "The body's content type is not one this route takes.",
     422: "The request breaks the schema or a rule; `errors` says where and what.",
     429: "Too many attempts: try again after `Retry-After` seconds.",
+    503: "The SMS provider cannot take the text now: nothing was sent; try again after "
+    "`Retry-After` seconds.",
+}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "schema": {"type": "integer", "minimum": 1},
+        "description": "Seconds until the next attempt may succeed.",
+    }
 }
 _ERROR_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "`Bearer`"}},
-    429: {
-        "Retry-After": {
-            "schema": {"type": "integer", "minimum": 1},
-            "description": "Seconds until the next attempt may succeed.",
-        }
-    },
+    429: _RETRY_AFTER,
+    503: _RETRY_AFTER,
 }
 
 

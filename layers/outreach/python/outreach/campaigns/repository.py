@@ -409,13 +409,10 @@ class RecipientRepository:
     def texted_numbers(self, org_id: str, phones: Iterable[str]) -> set[str]:
         """The ``phone_history`` items the sender reads for its footer decision
         (``SendingRepository.phone_histories``, consistent), projected to what decides it:
-        an item counts as a history only with its first and last text set, as there."""
+        a number was texted once its first text's instant is set, as there (a number
+        whose conversation holds only inbound texts was never texted)."""
         keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
         items = PhoneHistoryModel.batch_get(
-            keys, consistent_read=True, attributes_to_get=["phone", "first_sent_at", "last_sent_at"]
+            keys, consistent_read=True, attributes_to_get=["phone", "first_sent_at"]
         )
-        return {
-            item.phone
-            for item in items
-            if item.first_sent_at is not None and item.last_sent_at is not None
-        }
+        return {item.phone for item in items if item.first_sent_at is not None}

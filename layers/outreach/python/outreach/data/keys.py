@@ -61,3 +61,18 @@ def sender_key(number: str) -> str:
 def tag_key(org_id: str, tag: str) -> str:
     """The ``by_tag`` index key of an organization's contacts with ``tag``."""
     return f"{org_id}#{tag}"
+
+
+def conversation_key(org_id: str, phone: str) -> str:
+    """The messages table's partition of one conversation: ``<org_id>#<E.164 number>``."""
+    return f"{org_id}#{phone}"
+
+
+def inbox_key(org_id: str, *, unread: bool) -> str:
+    """The ``inbox`` index partition of an organization's unread or read conversations."""
+    return f"{org_id}#{'unread' if unread else 'read'}"
+
+
+def manual_send_key(org_id: str, idempotency_key: str) -> str:
+    """The item that records which message a manual send's ``Idempotency-Key`` made."""
+    return f"idem#{org_id}#{idempotency_key}"

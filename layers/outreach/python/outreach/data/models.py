@@ -155,6 +155,22 @@ class SendingTurnModel(Model):
     expires_at = TTLAttribute(null=True)
 
 
+class ManualSendModel(Model):
+    """A manual text's ``Idempotency-Key`` (issue 19), in the counters table: ``key`` is
+    :func:`outreach.data.keys.manual_send_key`; the message it made, a digest of the
+    request it came with, and whether that request finished. Kept a day (TTL)."""
+
+    class Meta(_Meta):
+        table_name = "counters"
+
+    key = UnicodeAttribute(hash_key=True)
+    message_id = UnicodeAttribute()
+    request_digest = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    finished = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+
 # --- Contacts and opt-outs -------------------------------------------------------
 
 
@@ -430,11 +446,33 @@ class RecipientModel(Model):
     by_status = RecipientStatusIndex()
 
 
-class PhoneHistoryModel(Model):
-    """What an organization last sent a number, and when it first did.
+class InboxIndex(GlobalSecondaryIndex["PhoneHistoryModel"]):
+    """An organization's conversations, newest activity first: ``inbox`` is
+    ``<org_id>#unread`` while inbound texts wait to be read, else ``<org_id>#read``
+    (:func:`outreach.data.keys.inbox_key`); ``last_at`` is the last message's instant.
 
-    Inbound replies and opt-outs are attributed through ``last_*``; the opt-out
-    footer goes on the first message ever (``first_sent_at`` unset).
+    Only numbers with a message carry ``inbox`` (sparse). A message moves the entry
+    (its ``last_at`` changes): 2 index writes, as DynamoDB bills a key change.
+    """
+
+    class Meta:
+        index_name = "inbox"
+        projection = IncludeProjection(["last_message", "unread_count", "last_campaign_id"])
+
+    inbox = UnicodeAttribute(hash_key=True)
+    last_at = UTCDateTimeAttribute(range_key=True)
+
+
+class PhoneHistoryModel(Model):
+    """One number of one organization: its conversation's summary and its campaign history.
+
+    The history: what the organization last sent the number (inbound replies and
+    opt-outs are attributed through ``last_*``), when it first texted it (the opt-out
+    footer goes on the first text ever: ``first_sent_at`` unset), and its campaign texts
+    of the last 24 hours. The conversation (:mod:`outreach.conversations`): its last
+    message, unread inbound texts, when the person last texted, and the carrier ids of
+    their latest texts (a redelivered text is recorded once). The messages themselves
+    are in ``messages``.
     """
 
     class Meta(_Meta):
@@ -450,6 +488,17 @@ class PhoneHistoryModel(Model):
     # The campaign texts of the last 24 hours (the contact_daily_limit). (PynamoDB's
     # stubs type ``of`` as the element type, not as its attribute class.)
     recent = ListAttribute[datetime](of=UTCDateTimeAttribute, null=True)  # type: ignore[arg-type]
+    # The conversation (issue 19); absent on numbers no message was recorded for.
+    inbox = UnicodeAttribute(null=True)
+    last_at = UTCDateTimeAttribute(null=True)
+    # {id, direction, kind, preview, at}: outreach.conversations.domain.LastMessage.
+    last_message = MapAttribute[str, Any](null=True)
+    unread_count = NumberAttribute(null=True)
+    last_inbound_at = UTCDateTimeAttribute(null=True)
+    # carrier message id -> message id, the latest RECENT_INBOUND_KEPT inbound texts.
+    recent_inbound = MapAttribute[str, Any](null=True)
+
+    by_inbox = InboxIndex()
 
 
 class OutboxMessageModel(Model):
@@ -469,25 +518,35 @@ class OutboxMessageModel(Model):
     context = MapAttribute[str, Any](null=True)
 
 
-class InboundMessageModel(Model):
-    """A text received from a number, classified, and attributed to a campaign."""
+class MessageModel(Model):
+    """One text of a conversation (:class:`outreach.conversations.messages.Message`).
+
+    ``conversation_key`` is ``<org_id>#<E.164>``; ``message_id`` is time-ordered, so a
+    Query on the partition reads the conversation newest first.
+    """
 
     class Meta(_Meta):
-        table_name = "inbound_messages"
+        table_name = "messages"
 
-    org_id = UnicodeAttribute(hash_key=True)
+    conversation_key = UnicodeAttribute(hash_key=True)
     message_id = UnicodeAttribute(range_key=True)
-    from_number = UnicodeAttribute()
-    to_number = UnicodeAttribute()
-    body = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    direction = UnicodeAttribute()
     kind = UnicodeAttribute()
+    body = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
     campaign_id = UnicodeAttribute(null=True)
     variant = UnicodeAttribute(null=True)
-    carrier_message_id = UnicodeAttribute(null=True)
-    received_at = UTCDateTimeAttribute()
-    # What became of the auto-reply it called for: ``sent``, ``suppressed:<reason>``, ...
-    # (outreach.inbound.domain.AutoReply); unset when it called for none.
+    contact_id = UnicodeAttribute(null=True)
+    user_id = UnicodeAttribute(null=True)
+    # An inbound text's keyword outcome, and what became of the answer it called for.
+    keyword = UnicodeAttribute(null=True)
     auto_reply = UnicodeAttribute(null=True)
+    provider_message_id = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
 
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -497,6 +556,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AuthSessionModel,
     CounterModel,
     SendingTurnModel,
+    ManualSendModel,
     ContactModel,
     ContactPhoneModel,
     ContactTagModel,
@@ -507,7 +567,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     RecipientModel,
     PhoneHistoryModel,
     OutboxMessageModel,
-    InboundMessageModel,
+    MessageModel,
 )
 
 

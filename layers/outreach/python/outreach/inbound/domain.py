@@ -77,14 +77,16 @@ class LastSend:
 
 @dataclass(frozen=True)
 class RecordedText:
-    """An inbound text as the store records it: by the organization and the carrier's
-    message id, when it came, its numbers in E.164, its body, its keyword ``kind``
-    (an :class:`~outreach.inbound.keywords.InboundKind` value: what was done, so an
-    opt-in word from a number not opted out is ``reply``) and the send it answers
-    (``None``: unattributed)."""
+    """An inbound text as the store records it, a message of the sender's conversation:
+    its ``message_id`` there (time-ordered), the carrier's message id ``carrier_id`` (a
+    text redelivered with it is recorded once), when it came, its numbers in E.164, its
+    body, its keyword ``kind`` (an :class:`~outreach.inbound.keywords.InboundKind` value:
+    what was done, so an opt-in word from a number not opted out is ``reply``) and the
+    send it answers (``None``: unattributed)."""
 
     org_id: str
     message_id: str
+    carrier_id: str
     received_at: datetime
     from_number: str
     to_number: str
@@ -95,13 +97,17 @@ class RecordedText:
 
 @dataclass(frozen=True)
 class SendRef:
-    """The recipient a delivery receipt is about, and its status when the receipt came."""
+    """The recipient a delivery receipt is about, and its status when the receipt came;
+    ``phone`` its number and ``message_id`` the text's message in the conversation
+    (``None`` for a text sent before conversations were recorded)."""
 
     org_id: str
     campaign_id: str
     contact_id: str
     variant: str
     status: RecipientStatus
+    phone: str = ""
+    message_id: str | None = None
 
 
 class Suppressed(StrEnum):

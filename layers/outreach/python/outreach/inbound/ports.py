@@ -23,11 +23,14 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from outreach.campaigns.statuses import RecipientStatus
+from outreach.conversations.messages import Message, MessageStatus
 from outreach.inbound.domain import AutoReply, LastSend, RecordedText, SendRef
 
 
 class InboundStore(Protocol):
-    """Routing by sender number, the inbound log, attribution to campaigns, and receipts.
+    """Routing by sender number, conversations (inbound texts and auto-replies are
+    messages of the number's conversation, :mod:`outreach.conversations`), attribution
+    to campaigns, and receipts.
 
     Counters (``opt_outs``, ``replies``, ``repliers``) are per campaign and variant, the
     campaign's statistics; receipts change a recipient's status, and the delivered and
@@ -45,14 +48,20 @@ class InboundStore(Protocol):
         ...
 
     def record_inbound(self, text: RecordedText) -> bool:
-        """Store the text once, attributed to ``text.last`` (the body cut to 2,000
-        characters); ``False``, and nothing changes, if its ``message_id`` was recorded for
-        its ``org_id`` before."""
+        """Record the text once as an inbound message of the conversation with
+        ``text.from_number``, attributed to ``text.last`` (the body cut to 2,000
+        characters): one more unread text, its last message. ``False``, and nothing is
+        counted again, if its ``carrier_id`` was recorded for that conversation before."""
         ...
 
-    def note_auto_reply(self, org_id: str, message_id: str, reply: AutoReply) -> None:
-        """Remember on the recorded text what became of its auto-reply: ``reply.recorded``
-        (``sent``, ``suppressed:<reason>``, ...) and, when sent, the provider's message id."""
+    def note_auto_reply(self, org_id: str, phone: str, message_id: str, reply: AutoReply) -> None:
+        """Remember on the recorded text ``message_id`` of ``phone``'s conversation what
+        became of its auto-reply: ``reply.recorded`` (``sent``, ``suppressed:<reason>``, ...)."""
+        ...
+
+    def record_auto_reply(self, message: Message) -> None:
+        """Record an auto-reply the provider took (or may have) as an outbound message of
+        its conversation, which becomes its last message (its unread texts stay unread)."""
         ...
 
     def take_help_answer(
@@ -83,14 +92,31 @@ class InboundStore(Protocol):
         ...
 
     def send_for_receipt(self, message_id: str, context: dict[str, str]) -> SendRef | None:
-        """The recipient named by ``context`` (``org_id``, ``campaign_id``, ``contact_id``)
-        if the provider's message id stored on it is ``message_id``; else ``None``."""
+        """The recipient named by ``context`` (``org_id``, ``campaign_id``, ``contact_id``;
+        ``message_id``, the conversation's message, when the sender gave one) if the
+        provider's message id stored on it is ``message_id``; else ``None``."""
         ...
 
     def apply_receipt(
         self, ref: SendRef, *, status: RecipientStatus, error: str | None, now: datetime
     ) -> bool:
         """Move the recipient from ``ref.status`` to ``status`` (with ``error``, cut to 500
-        characters, and ``updated_at`` = ``now``); ``False``, and nothing changes, if its
-        status is no longer ``ref.status``."""
+        characters, and ``updated_at`` = ``now``), and its message in the conversation
+        (``ref.message_id``) from ``sent`` or ``unknown`` to the same; ``False``, and
+        nothing changes, if the recipient's status is no longer ``ref.status``."""
+        ...
+
+    def apply_message_receipt(
+        self,
+        message_id: str,
+        context: dict[str, str],
+        *,
+        status: MessageStatus,
+        error: str | None,
+        now: datetime,
+    ) -> bool | None:
+        """A receipt for a text of no campaign (an auto-reply, a manual text): move the
+        message ``context`` names (``org_id``, ``phone``, ``message_id``) from ``sent`` or
+        ``unknown`` to ``status`` if the provider's message id on it is ``message_id``.
+        ``None`` when the context names no such message, ``False`` when it had moved."""
         ...

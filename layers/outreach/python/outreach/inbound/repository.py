@@ -1,18 +1,25 @@
-"""Inbound persistence: routing by sender number, the inbound log, attribution, receipts."""
+"""Inbound persistence: routing by sender number, conversations, attribution, receipts."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from outreach.campaigns.statuses import RecipientStatus
+from outreach.conversations.messages import (
+    MESSAGE_BODY_LIMIT,
+    Direction,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
+from outreach.conversations.recording import ConversationWriter
 from outreach.data.keys import campaign_key, help_answer_key, sender_key
 from outreach.data.models import (
     CampaignStatsModel,
     CounterModel,
-    InboundMessageModel,
     PhoneHistoryModel,
     RecipientModel,
     UniqueKeyModel,
@@ -35,33 +42,38 @@ class InboundRepository:
         except DoesNotExist:
             return None
 
-    def record_inbound(self, text: RecordedText) -> bool:
-        """Store the text once; ``False`` if this carrier message id was seen before."""
-        last = text.last
-        try:
-            InboundMessageModel(
-                text.org_id,
-                text.message_id,
-                from_number=text.from_number,
-                to_number=text.to_number,
-                body=text.body[:2000],
-                kind=text.kind,
-                campaign_id=last.campaign_id if last else None,
-                variant=last.variant if last else None,
-                received_at=text.received_at,
-            ).save(condition=InboundMessageModel.message_id.does_not_exist())
-        except PutError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+    def __init__(self) -> None:
+        self._conversations = ConversationWriter()
 
-    def note_auto_reply(self, org_id: str, message_id: str, reply: AutoReply) -> None:
-        """Keep what became of the auto-reply (and its provider message id) on the text."""
-        actions: list[Any] = [InboundMessageModel.auto_reply.set(reply.recorded)]
-        if reply.response_id is not None:
-            actions.append(InboundMessageModel.carrier_message_id.set(reply.response_id))
-        update_quietly(InboundMessageModel(org_id, message_id), actions=actions)
+    def record_inbound(self, text: RecordedText) -> bool:
+        """The text as an inbound message of its conversation, once per carrier id
+        (:meth:`~outreach.conversations.repository.ConversationWriter.record_inbound`)."""
+        last = text.last
+        message = Message(
+            org_id=text.org_id,
+            phone=text.from_number,
+            id=text.message_id,
+            direction=Direction.INBOUND,
+            kind=MessageKind.INBOUND,
+            body=text.body[:MESSAGE_BODY_LIMIT],
+            status=MessageStatus.RECEIVED,
+            created_at=text.received_at,
+            updated_at=text.received_at,
+            campaign_id=last.campaign_id if last else None,
+            variant=last.variant if last else None,
+            contact_id=last.contact_id if last else None,
+            keyword=text.kind,
+            provider_message_id=text.carrier_id,
+        )
+        return self._conversations.record_inbound(message, carrier_id=text.carrier_id)
+
+    def note_auto_reply(self, org_id: str, phone: str, message_id: str, reply: AutoReply) -> None:
+        """Keep what became of the auto-reply on the inbound text's message."""
+        self._conversations.note_auto_reply(org_id, phone, message_id, reply.recorded)
+
+    def record_auto_reply(self, message: Message) -> None:
+        """The auto-reply as an outbound message of its conversation."""
+        self._conversations.record_outbound(message)
 
     # --- One HELP answer per number per interval ---------------------------------------------
     # An item of the counters table per (organization, number) whose ``value`` is the
@@ -151,12 +163,18 @@ class InboundRepository:
             return None
         if item.provider_message_id != message_id:
             return None
-        return from_item(SendRef, item, status=RecipientStatus(item.status))
+        return from_item(
+            SendRef,
+            item,
+            status=RecipientStatus(item.status),
+            message_id=context.get("message_id") or None,
+        )
 
     def apply_receipt(
         self, ref: SendRef, *, status: RecipientStatus, error: str | None, now: datetime
     ) -> bool:
-        """``sent``/``unknown`` -> ``delivered``/``failed``, once (counters follow the stream)."""
+        """``sent``/``unknown`` -> ``delivered``/``failed``, once (counters follow the
+        stream); then the text's message in the conversation, if the sender named one."""
         actions: list[Any] = [
             RecipientModel.status.set(status.value),
             RecipientModel.updated_at.set(now),
@@ -171,7 +189,48 @@ class InboundRepository:
             if condition_failed(failure):
                 return False
             raise
+        if ref.message_id:
+            # The recipient's provider message id matched the receipt's (send_for_receipt).
+            self._conversations.apply_receipt(
+                ref.org_id,
+                ref.phone,
+                ref.message_id,
+                provider_message_id=None,
+                status=MessageStatus(status.value),
+                error=error,
+                now=now,
+            )
         return True
+
+    def apply_message_receipt(
+        self,
+        message_id: str,
+        context: dict[str, str],
+        *,
+        status: MessageStatus,
+        error: str | None,
+        now: datetime,
+    ) -> bool | None:
+        """A receipt for an auto-reply or a manual text, by the message its context names."""
+        org_id, phone = context.get("org_id"), context.get("phone")
+        conversation_message = context.get("message_id")
+        if not (org_id and phone and conversation_message):
+            return None
+        moved = self._conversations.apply_receipt(
+            org_id,
+            phone,
+            conversation_message,
+            provider_message_id=message_id,
+            status=status,
+            error=error,
+            now=now,
+        )
+        if moved:
+            return True
+        found = self._conversations.has_message(
+            org_id, phone, conversation_message, provider_message_id=message_id
+        )
+        return False if found else None
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

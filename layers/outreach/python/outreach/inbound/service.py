@@ -17,6 +17,13 @@ from outreach.clock import Clock, SystemClock
 from outreach.contacts.domain import OptOutSource
 from outreach.contacts.ports import OptOutList
 from outreach.contacts.repository import OptOutRepository
+from outreach.conversations.messages import (
+    Direction,
+    Message,
+    MessageKind,
+    MessageStatus,
+    receipt_context,
+)
 from outreach.data.binding import ensure_models_bound
 from outreach.data.counters import DynamoCounters
 from outreach.data.keys import auto_reply_counter_key
@@ -123,12 +130,13 @@ class InboundService:
             )
             return Outcome.UNKNOWN_NUMBER
         classification = self._opt_in_only_if_listed(org_id, from_number, classify(text.body))
-        message_id = text.message_id or new_id(now)
+        message_id = new_id(now)
         last = self._store.last_send(org_id, from_number)
         if not self._store.record_inbound(
             RecordedText(
                 org_id=org_id,
                 message_id=message_id,
+                carrier_id=text.message_id or message_id,
                 from_number=from_number,
                 to_number=to_number,
                 body=text.body,
@@ -259,7 +267,7 @@ class InboundService:
         became of it, and answer that; a suppressed one is also logged and counted in the
         ``AutoRepliesSuppressed`` metric. The opt-out or opt-in is already written."""
         reply = self._auto_reply(organization, phone, body, now=now, help_answer=help_answer)
-        self._store.note_auto_reply(organization.id, message_id, reply)
+        self._store.note_auto_reply(organization.id, phone, message_id, reply)
         if reply.reason is not None:
             logger.info(
                 "auto-reply suppressed",
@@ -316,6 +324,8 @@ class InboundService:
             if help_answer:
                 self._store.give_back_help_answer(org_id, phone, taken_at=now)
             return AutoReply.suppressed(give_back)
+        sent_at = self._clock.now()
+        message_id = new_id(sent_at)
         try:
             result = self._provider.send(
                 OutboundMessage(
@@ -323,18 +333,29 @@ class InboundService:
                     from_number=organization.sender_number,
                     to_number=phone,
                     body=body,
-                    context={"kind": "auto-reply"},
+                    # Carried back on delivery receipts: they find the message by it.
+                    context=receipt_context(org_id, phone, message_id, MessageKind.AUTO_REPLY),
                 ),
-                sent_at=self._clock.now(),
+                sent_at=sent_at,
             )
         except UnknownOutcomeError as error:
-            return AutoReply.refused(error.code, maybe_sent=True)
+            reply = AutoReply.refused(error.code, maybe_sent=True)
+            self._store.record_auto_reply(
+                auto_reply_message(
+                    org_id, phone, message_id, body=body, reply=reply, sent_at=sent_at
+                )
+            )
+            return reply
         except SendError as error:
             give_back()
             if help_answer:
                 self._store.give_back_help_answer(org_id, phone, taken_at=now)
             return AutoReply.refused(error.code, maybe_sent=False)
-        return AutoReply.sent(result.message_id)
+        reply = AutoReply.sent(result.message_id)
+        self._store.record_auto_reply(
+            auto_reply_message(org_id, phone, message_id, body=body, reply=reply, sent_at=sent_at)
+        )
+        return reply
 
     def _reserve(
         self, organization: Organization, now: datetime
@@ -370,6 +391,8 @@ class InboundService:
         :attr:`Outcome.UNKNOWN_MESSAGE` when the receipt's context and message id name no
         recipient of ours.
         """
+        if not receipt.context.get("campaign_id"):
+            return self._message_receipt(receipt)
         ref = self._store.send_for_receipt(receipt.message_id, receipt.context)
         if ref is None:
             logger.warning(
@@ -383,6 +406,45 @@ class InboundService:
             ref, status=receipt.status, error=receipt.error_code, now=self._clock.now()
         )
         return Outcome.RECEIPT_APPLIED if applied else Outcome.RECEIPT_IGNORED
+
+    def _message_receipt(self, receipt: DeliveryReceipt) -> Outcome:
+        """A receipt for a text of no campaign (an auto-reply, a manual text): its message
+        in the conversation moves, once, from ``sent`` or ``unknown``."""
+        moved = self._store.apply_message_receipt(
+            receipt.message_id,
+            receipt.context,
+            status=MessageStatus(receipt.status.value),
+            error=receipt.error_code,
+            now=self._clock.now(),
+        )
+        if moved is None:
+            logger.warning(
+                "receipt for an unknown message id dropped",
+                extra={"message_id": receipt.message_id},
+            )
+            return Outcome.UNKNOWN_MESSAGE
+        return Outcome.RECEIPT_APPLIED if moved else Outcome.RECEIPT_IGNORED
+
+
+def auto_reply_message(
+    org_id: str, phone: str, message_id: str, *, body: str, reply: AutoReply, sent_at: datetime
+) -> Message:
+    """The outbound message an auto-reply the provider took (or may have) is."""
+    return Message(
+        org_id=org_id,
+        phone=phone,
+        id=message_id,
+        direction=Direction.OUTBOUND,
+        kind=MessageKind.AUTO_REPLY,
+        body=body,
+        status=MessageStatus.SENT
+        if reply.status is AutoReplyStatus.SENT
+        else MessageStatus.UNKNOWN,
+        created_at=sent_at,
+        updated_at=sent_at,
+        provider_message_id=reply.response_id,
+        error=reply.code,
+    )
 
 
 def build_inbound_service(clock: Clock) -> InboundService:

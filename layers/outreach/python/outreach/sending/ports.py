@@ -36,6 +36,7 @@ from outreach.sending.domain import (
 )
 
 if TYPE_CHECKING:
+    from outreach.conversations.messages import Message
     from outreach.sending.dispatch import CampaignWork
 
 
@@ -130,8 +131,15 @@ class SendingStore(DayCounter, CampaignStatusSource, Protocol):
         """
         ...
 
-    def note_texts(self, org_id: str, histories: Mapping[str, PhoneHistory]) -> None:
-        """Write the numbers' histories (by phone) once a page's texts went."""
+    def note_texts(
+        self,
+        org_id: str,
+        histories: Mapping[str, PhoneHistory],
+        messages: Sequence[Message] = (),
+    ) -> None:
+        """Write the numbers' histories (by phone) once a page's texts went, and the texts
+        into their conversations (``messages``: the campaign texts the provider took or
+        may have, each its number's last message unless a later one was recorded)."""
         ...
 
     def hold_back(

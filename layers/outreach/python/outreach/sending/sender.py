@@ -43,12 +43,14 @@ from outreach.clock import Clock, SystemClock
 from outreach.contacts.opt_outs import with_footer
 from outreach.contacts.ports import OptOutList
 from outreach.contacts.repository import OptOutRepository
+from outreach.conversations.messages import Direction, Message, MessageKind, MessageStatus
 from outreach.data.binding import ensure_models_bound
 from outreach.data.counters import DynamoCounters
 from outreach.destinations import allowed_regions, not_textable_reason
 from outreach.identity.domain import Organization
 from outreach.identity.ports import OrganizationReader
 from outreach.identity.repository import IdentityRepository
+from outreach.ids import new_id
 from outreach.observability import logger
 from outreach.sending.checkpoint import Checkpoints, Upcoming
 from outreach.sending.daily_cap import CampaignDay, Slots
@@ -190,6 +192,34 @@ class _Page:
     contacts: dict[str, ContactFields]
     histories: dict[str, PhoneHistory]
     texted: dict[str, PhoneHistory] = field(default_factory=dict)  # this page's, to write
+    messages: list[Message] = field(default_factory=list)  # its texts, for conversations
+
+
+# A recipient given back (a retry, a paused campaign): no text went.
+_PENDING = Outcome(RecipientStatus.PENDING)
+
+
+def campaign_message(
+    candidate: Candidate, message_id: str, body: str, outcome: Outcome, now: datetime
+) -> Message:
+    """A campaign text the provider took (``sent``, with its id) or may have (``unknown``),
+    as a message of the number's conversation."""
+    return Message(
+        org_id=candidate.org_id,
+        phone=candidate.phone,
+        id=message_id,
+        direction=Direction.OUTBOUND,
+        kind=MessageKind.CAMPAIGN,
+        body=body,
+        status=MessageStatus(outcome.status.value),
+        created_at=now,
+        updated_at=now,
+        campaign_id=candidate.campaign_id,
+        variant=candidate.variant,
+        contact_id=candidate.contact_id,
+        provider_message_id=outcome.message_id,
+        error=outcome.error,
+    )
 
 
 class CampaignSender:
@@ -332,7 +362,7 @@ class CampaignSender:
             return Step.NEXT
         finally:
             if page.texted:
-                self._repo.note_texts(org_id, page.texted)
+                self._repo.note_texts(org_id, page.texted, page.messages)
 
     def _turn(self, tick: _Tick, page: _Page, candidate: Candidate, upcoming: Upcoming) -> Step:
         """One recipient's turn: the tick's limits, the contact, where the number may be
@@ -422,23 +452,27 @@ class CampaignSender:
             put_back()
             report.skipped += 1
             return Step.NEXT
+        message_id = new_id(now)
         message = OutboundMessage(
             org_id=campaign.org_id,
             from_number=tick.sender_number,
             to_number=candidate.phone,
             body=body,
-            # Carried back on delivery receipts: they find the recipient by it.
+            # Carried back on delivery receipts: they find the recipient, and the text's
+            # message in the conversation, by it.
             context={
                 "org_id": campaign.org_id,
                 "campaign_id": campaign.id,
                 "contact_id": candidate.contact_id,
+                "message_id": message_id,
             },
         )
         outcome, step = self._deliver(candidate, message, claim, now=now, report=report)
-        if outcome in (RecipientStatus.SENT, RecipientStatus.UNKNOWN):
+        if outcome.status in (RecipientStatus.SENT, RecipientStatus.UNKNOWN):
             # It went (or may have): its slots stay used and it counts in the number's window.
             history = history_with_text(page.histories.get(candidate.phone), candidate, now)
             page.histories[candidate.phone] = page.texted[candidate.phone] = history
+            page.messages.append(campaign_message(candidate, message_id, body, outcome, now))
         else:
             put_back()
         return step
@@ -468,7 +502,7 @@ class CampaignSender:
         *,
         now: datetime,
         report: SendReport,
-    ) -> tuple[RecipientStatus, Step]:
+    ) -> tuple[Outcome, Step]:
         """Call the provider and record what happened: the outcome (``pending``: a retry)
         and whether the tick goes on (an account refusal or throttling ends it)."""
         try:
@@ -486,17 +520,17 @@ class CampaignSender:
                     "code": error.code,
                 },
             )
-            return RecipientStatus.PENDING, report.stop(f"paused: {error.code}")
+            return _PENDING, report.stop(f"paused: {error.code}")
         except ThrottledSendError as error:
             # The provider's rate, not the recipient: no attempt spent; the next tick goes on.
             self._repo.release(candidate, claim, Retry(refund_attempt=True), now=now)
             report.retried += 1
-            return RecipientStatus.PENDING, report.stop(f"throttled: {error.code}")
+            return _PENDING, report.stop(f"throttled: {error.code}")
         except PermanentSendError as error:
             failed = Outcome(RecipientStatus.FAILED, error=error.code)
             self._repo.record(candidate, failed, claim=claim, now=now)
             report.failed += 1
-            return RecipientStatus.FAILED, Step.NEXT
+            return failed, Step.NEXT
         except TransientSendError as error:
             state = self._repo.recipient_state(candidate)
             attempts = state.attempts if state else MAX_ATTEMPTS
@@ -504,25 +538,25 @@ class CampaignSender:
                 failed = Outcome(RecipientStatus.FAILED, error=error.code)
                 self._repo.record(candidate, failed, claim=claim, now=now)
                 report.failed += 1
-                return RecipientStatus.FAILED, Step.NEXT
+                return failed, Step.NEXT
             retry_at = now + retry_delay(attempts)
             retry = Retry(at=retry_at, reason=WaitingReason.RETRY)
             self._repo.release(candidate, claim, retry, now=now)
             report.retried += 1
-            return RecipientStatus.PENDING, Step.NEXT
+            return _PENDING, Step.NEXT
         except UnknownOutcomeError as error:
             # It may have been sent: report it, never send it again (its slot stays used).
             unknown = Outcome(RecipientStatus.UNKNOWN, error=error.code)
             self._repo.record(candidate, unknown, claim=claim, now=now)
             report.unknown += 1
-            return RecipientStatus.UNKNOWN, Step.NEXT
+            return unknown, Step.NEXT
         if self._hooks.after_provider:
             self._hooks.after_provider(candidate)
         sent = Outcome(RecipientStatus.SENT, message_id=result.message_id)
         self._repo.record(candidate, sent, claim=claim, now=now)
         self._last_send = now
         report.sent += 1
-        return RecipientStatus.SENT, Step.NEXT
+        return sent, Step.NEXT
 
     def _abandon(
         self,

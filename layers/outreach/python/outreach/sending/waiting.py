@@ -149,3 +149,15 @@ def _next_midnight(now: datetime, timezone: str) -> datetime:
     local = now.astimezone(zone(timezone))
     tomorrow = local.date() + timedelta(days=1)
     return datetime.combine(tomorrow, time(0, 0), tzinfo=zone(timezone)).astimezone(UTC)
+
+
+def next_allowed_minute(now: datetime, quiet: QuietHours, place: RecipientPlace) -> datetime | None:
+    """The first whole minute after ``now`` at which the organization's quiet hours and the
+    states' rules of ``place`` allow a text (``None``: none within eight days): when a
+    manual text held back by them may go."""
+    return _first_minute(now, lambda at: recipient_allows(at, quiet, place), _PLACE_HORIZON)
+
+
+def next_day_start(now: datetime, timezone: str) -> datetime:
+    """The next day's start in ``timezone`` (UTC): when a text a day's limit refused may go."""
+    return _next_midnight(now, timezone)

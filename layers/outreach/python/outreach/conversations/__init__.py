@@ -1,0 +1,1 @@
+"""Conversations: the texts an organization exchanges with each number, and its inbox."""
