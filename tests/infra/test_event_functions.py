@@ -27,12 +27,12 @@ EVENT_FUNCTIONS = _functions_by_trigger()["event"]
 # The services and routes each API function may load: its own domain's, and identity's
 # (every route authenticates its caller). Another domain's service costs a cold start
 # its imports (about 65 ms for the campaigns service in the contacts function). The
-# contacts function also serves the import jobs (/v1/imports), the campaigns function
-# the conversations campaigns start (/v1/conversations).
+# contacts function also serves the import jobs (/v1/imports).
 API_DOMAINS = {
     "identity": {"identity"},
     "contacts": {"contacts", "imports", "identity"},
-    "campaigns": {"campaigns", "conversations", "identity"},
+    "campaigns": {"campaigns", "identity"},
+    "conversations": {"conversations", "identity"},
 }
 ALL_FUNCTIONS = sorted({*EVENT_FUNCTIONS, *API_DOMAINS})
 

@@ -127,6 +127,8 @@ def test_http_api_routes_each_function_only_its_own_paths() -> None:
         "CampaignsFunction": {
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/campaigns",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/campaigns/{proxy+}",
+        },
+        "ConversationsFunction": {
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/conversations",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/conversations/{proxy+}",
         },
@@ -268,6 +270,7 @@ def _physical_id(stack: dict[str, dict[str, Any]], logical_id: str) -> str:
         "IdentityFunction",
         "ContactsFunction",
         "CampaignsFunction",
+        "ConversationsFunction",
         "DispatcherFunction",
         "SenderFunction",
     ],

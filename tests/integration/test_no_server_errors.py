@@ -48,7 +48,7 @@ from tests.support.fakes.sending import ScriptedProvider
 from tests.support.in_memory_api import api_with
 from tests.support.openapi_conformance import deployed_conformance
 
-FUNCTIONS = ("identity", "contacts", "campaigns")
+FUNCTIONS = ("identity", "contacts", "campaigns", "conversations")
 # Examples per operation: about 500 requests on the fakes, about 100 on moto.
 FAKE_EXAMPLES = 15
 MOTO_EXAMPLES = 3
@@ -237,18 +237,31 @@ def fake_world(imports_bucket: str) -> Iterator[World]:
         ) as contacts_api,
         api_with(
             "campaigns",
+            {get_campaign_service: lambda: campaign_service, get_caller: fake.caller_for},
+        ) as campaigns_api,
+        api_with(
+            "conversations",
             {
-                get_campaign_service: lambda: campaign_service,
                 get_conversation_service: lambda: conversation_service,
                 get_caller: fake.caller_for,
             },
-        ) as campaigns_api,
+        ) as conversations_api,
     ):
         boss = register(identity, "boss@acme.test")
         member = add_user(identity, boss, "member@acme.test")
         yield World(
-            clients={"identity": identity, "contacts": contacts_api, "campaigns": campaigns_api},
-            auth={"identity": boss.auth, "contacts": owner.auth, "campaigns": owner.auth},
+            clients={
+                "identity": identity,
+                "contacts": contacts_api,
+                "campaigns": campaigns_api,
+                "conversations": conversations_api,
+            },
+            auth={
+                "identity": boss.auth,
+                "contacts": owner.auth,
+                "campaigns": owner.auth,
+                "conversations": owner.auth,
+            },
             known={
                 "campaign_id": [
                     _created(campaigns_api, "/v1/campaigns", owner.auth, body)["id"]

@@ -16,7 +16,7 @@ from types import ModuleType
 from outreach_local.template import REPO_ROOT, FunctionSpec, function_specs
 
 FUNCTIONS_DIR = REPO_ROOT / "functions"
-API_FUNCTIONS = ("identity", "contacts", "campaigns")
+API_FUNCTIONS = ("identity", "contacts", "campaigns", "conversations")
 
 
 _loading = threading.Lock()

@@ -284,8 +284,8 @@ class ConversationService:
         if hold is not None:
             raise _refused(
                 hold.value,
-                "Outside the hours this number may be texted (the organization's quiet "
-                "hours, or its state's rules); it has not texted you in the last "
+                "Outside the hours this number may be texted where it is (the quiet "
+                "hours, or its state's rules), and it has not texted you in the last "
                 f"{REPLY_WINDOW_HOURS} hours.",
                 next_allowed_at=next_allowed_minute(now, quiet, place),
             )
