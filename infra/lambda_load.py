@@ -560,12 +560,12 @@ def main() -> int:
         results = list(pool.map(lambda t: run_target(t, layer_dirs, tables, allowed), found))
     out = sys.stdout
     out.write(
-        f"{'function':<20} {'import':>8} {'1st event':>10} {'modules':>8} {'size MB':>8}  events\n"
+        f"{'function':<22} {'import':>8} {'1st event':>10} {'modules':>8} {'size MB':>8}  events\n"
     )
     failed = False
     for target, result in zip(found, results, strict=True):
         out.write(
-            f"{target.logical_id:<20} {result.get('import_s', 0):>7.2f}s"
+            f"{target.logical_id:<22} {result.get('import_s', 0):>7.2f}s"
             f" {result.get('first_event_s', 0):>9.2f}s {result.get('layer_modules', 0):>8}"
             f" {result['size'] / 2**20:>8.1f}  {', '.join(result.get('answers', []))}\n"
         )
