@@ -168,8 +168,9 @@ def test_a_functions_calls_are_recorded_and_others_are_not(
     with service_scope(service_name("sender")):
         repository.note_texts("ORG1", histories, messages)
     assert [(c.function, c.action, c.resource) for c in iam_replay] == [
+        ("sender", "dynamodb:BatchWriteItem", TABLE.format("phone_history")),
         ("sender", "dynamodb:BatchWriteItem", TABLE.format("messages")),
-        ("sender", "dynamodb:UpdateItem", TABLE.format("phone_history")),
+        ("sender", "dynamodb:BatchGetItem", TABLE.format("conversations")),
     ]
 
 

@@ -72,23 +72,18 @@ def test_a_campaign_its_reply_and_the_answer_live_in_one_conversation(client: Te
     campaign_id = start_campaign(client, auth, [phone[2:] for phone in PHONES])
     assert tick(client, auth, MONDAY_10AM_EASTERN)["sent"] == 3
 
-    # Every text in the inbox, read (nothing came back yet), with its contact.
-    listed = inbox(client, auth)
-    assert sorted(item["phone"] for item in listed) == PHONES
-    for item in listed:
-        assert (item["unread_count"], item["opted_out"]) == (0, False)
-        assert item["last_campaign_id"] == campaign_id
-        assert item["last_message"]["kind"] == "campaign"
-        assert item["last_message"]["direction"] == "outbound"
-        assert item["contact"]["first_name"] == "Pat"
+    # Campaign texts alone are no conversation: the inbox waits for an answer.
+    assert inbox(client, auth) == []
+    assert [m["kind"] for m in messages(client, auth, PHONES[0])] == ["campaign"]
 
     # A reply: first in the inbox, unread, the campaign's.
     assert text_in(client, auth, PHONES[1], "Yes! Can you come Tuesday?") == "reply"
-    first = inbox(client, auth)[0]
-    assert (first["phone"], first["unread_count"]) == (PHONES[1], 1)
+    (first,) = inbox(client, auth)
+    assert (first["phone"], first["unread_count"], first["opted_out"]) == (PHONES[1], 1, False)
     assert first["last_message"]["body"] == "Yes! Can you come Tuesday?"
+    assert (first["last_campaign_id"], first["contact"]["first_name"]) == (campaign_id, "Pat")
     assert [item["phone"] for item in inbox(client, auth, unread="true")] == [PHONES[1]]
-    assert len(inbox(client, auth, campaign_id=campaign_id)) == 3
+    assert [item["phone"] for item in inbox(client, auth, campaign_id=campaign_id)] == [PHONES[1]]
     conversation = messages(client, auth, "%2B" + PHONES[1][1:])
     assert [(m["direction"], m["kind"]) for m in conversation] == [
         ("inbound", "inbound"),
@@ -119,7 +114,7 @@ def test_a_campaign_its_reply_and_the_answer_live_in_one_conversation(client: Te
     other = client.post(path, headers={**auth, **key}, json={"body": "Wednesday instead"})
     assert other.status_code == 422, other.text
     assert outbox_bodies(client, auth, PHONES[1]).count("Tuesday 10am works.") == 1
-    first = inbox(client, auth)[0]
+    (first,) = inbox(client, auth)
     assert (first["phone"], first["unread_count"]) == (PHONES[1], 0)
     assert first["last_message"]["kind"] == "manual"
     assert inbox(client, auth, unread="true") == []
@@ -141,7 +136,7 @@ def test_an_opt_out_shows_at_once_and_stops_manual_texts(client: TestClient) -> 
     start_campaign(client, auth, [phone[2:] for phone in PHONES])
     assert tick(client, auth, MONDAY_10AM_EASTERN)["sent"] == 3
     assert text_in(client, auth, PHONES[2], "STOP") == "opted_out"
-    first = inbox(client, auth)[0]
+    (first,) = inbox(client, auth)
     assert (first["phone"], first["opted_out"]) == (PHONES[2], True)
     assert first["last_message"]["kind"] == "auto_reply"
     kinds = [(m["kind"], m["keyword"]) for m in messages(client, auth, PHONES[2])]
@@ -204,6 +199,8 @@ def test_another_organization_sees_none_of_it(client: TestClient) -> None:
     start_campaign(client, auth, [phone[2:] for phone in PHONES])
     assert tick(client, auth, MONDAY_10AM_EASTERN)["sent"] == 3
     assert text_in(client, auth, PHONES[0], "Yes") == "reply"
+    assert text_in(client, auth, PHONES[1], "Maybe") == "reply"
+    assert client.post(f"/v1/conversations/{PHONES[1]}/read", headers=auth).status_code == 204
     cursor = client.get("/v1/conversations", headers=auth, params={"limit": "1"}).json()[
         "next_cursor"
     ]
@@ -214,6 +211,7 @@ def test_another_organization_sees_none_of_it(client: TestClient) -> None:
     rival = sign_up(client, "Rival", sender="+16175550199")
     assert inbox(client, rival) == []
     assert inbox(client, rival, unread="true") == []
+    # A number A's campaign texted but that never answered: no conversation of A's either.
     for phone in PHONES:
         found = client.get(f"/v1/conversations/{phone}/messages", headers=rival)
         assert found.status_code == 404, found.text
@@ -290,6 +288,6 @@ def test_a_deleted_contacts_conversation_stays(client: TestClient) -> None:
         if item["phone"] == PHONES[0]
     ]
     assert client.delete(f"/v1/contacts/{contact['id']}", headers=auth).status_code == 204
-    entry = next(item for item in inbox(client, auth) if item["phone"] == PHONES[0])
-    assert (entry["contact"], entry["unread_count"]) == (None, 1)
+    (entry,) = inbox(client, auth)
+    assert (entry["phone"], entry["contact"], entry["unread_count"]) == (PHONES[0], None, 1)
     assert [m["kind"] for m in messages(client, auth, PHONES[0])] == ["inbound", "campaign"]

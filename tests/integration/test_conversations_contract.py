@@ -39,7 +39,14 @@ def at(minutes: float) -> datetime:
     return NOW + timedelta(minutes=minutes)
 
 
-def inbound(index: int, minutes: float, body: str = "Yes please", org_id: str = ORG) -> Message:
+def inbound(
+    index: int,
+    minutes: float,
+    body: str = "Yes please",
+    org_id: str = ORG,
+    campaign_id: str | None = None,
+) -> Message:
+    """A text from number ``index`` at ``minutes``, answering ``campaign_id`` (if any)."""
     when = at(minutes)
     return Message(
         org_id=org_id,
@@ -52,6 +59,7 @@ def inbound(index: int, minutes: float, body: str = "Yes please", org_id: str = 
         created_at=when,
         updated_at=when,
         keyword="reply",
+        campaign_id=campaign_id,
         provider_message_id=f"carrier-{index}-{minutes}",
     )
 
@@ -97,8 +105,10 @@ class OnDynamoDB:
             "A",
             None,
         )
-        history = history_with_text(None, candidate, message.created_at)
-        SendingRepository().note_texts(message.org_id, {message.phone: history}, [message])
+        sending = SendingRepository()
+        earlier = sending.phone_histories(message.org_id, [message.phone]).get(message.phone)
+        history = history_with_text(earlier, candidate, message.created_at)
+        sending.note_texts(message.org_id, {message.phone: history}, [message])
 
 
 @dataclass(frozen=True)
@@ -134,62 +144,53 @@ def test_the_inbox_lists_newest_activity_first_across_read_and_unread(side: Side
     side.arrange.add_campaign_text(campaign_text(1, 0))
     side.arrange.add_campaign_text(campaign_text(2, 1))
     side.arrange.add_campaign_text(campaign_text(3, 2))
-    side.arrange.add_inbound(inbound(1, 3))  # 1 replies: newest, unread
+    assert listed(side) == []  # campaign texts alone are messages, not conversations
+    side.arrange.add_inbound(inbound(1, 3, campaign_id=CAMPAIGN))  # 1 answers
     side.arrange.add_campaign_text(campaign_text(4, 4, OTHER_CAMPAIGN))
     side.arrange.add_inbound(inbound(5, 5))  # a number never texted
-    side.arrange.add_inbound(inbound(1, 6))
-    assert listed(side) == [
-        (phone(1), 2),
-        (phone(5), 1),
-        (phone(4), 0),
-        (phone(3), 0),
-        (phone(2), 0),
-    ]
+    side.arrange.add_inbound(inbound(3, 6, campaign_id=CAMPAIGN))
+    assert side.store.mark_read(ORG, phone(3))
+    side.arrange.add_campaign_text(campaign_text(3, 7, OTHER_CAMPAIGN))  # names, no move
+    side.arrange.add_inbound(inbound(1, 8, campaign_id=CAMPAIGN))
+    assert listed(side) == [(phone(1), 2), (phone(3), 0), (phone(5), 1)]
     assert listed(side, unread_only=True) == [(phone(1), 2), (phone(5), 1)]
-    assert listed(side, campaign_id=CAMPAIGN) == [(phone(1), 2), (phone(3), 0), (phone(2), 0)]
-    assert listed(side, campaign_id=OTHER_CAMPAIGN) == [(phone(4), 0)]
+    assert listed(side, campaign_id=CAMPAIGN) == [(phone(1), 2)]
+    assert listed(side, campaign_id=OTHER_CAMPAIGN) == [(phone(3), 0)]
     assert listed(side, unread_only=True, campaign_id=OTHER_CAMPAIGN) == []
     # Another organization's inbox is its own.
     assert listed(side, OTHER_ORG) == []
 
 
-def test_the_last_message_is_the_newest_shortened(side: Side) -> None:
-    side.arrange.add_campaign_text(campaign_text(1, 0))
+def test_the_last_message_is_the_conversations_own_newest_shortened(side: Side) -> None:
+    side.arrange.add_inbound(inbound(1, 0, body="y" * 200, campaign_id=CAMPAIGN))
     (summary,) = side.store.inbox(
         ORG, unread_only=False, campaign_id=None, limit=50, cursor=None
     ).items
     assert (summary.last_message.kind, summary.last_message.direction) == (
-        MessageKind.CAMPAIGN,
-        Direction.OUTBOUND,
-    )
-    assert summary.last_message.preview == "x" * 160
-    assert summary.last_message.at == at(0)
-    assert summary.last_campaign_id == CAMPAIGN
-    side.arrange.add_inbound(inbound(1, 1, body="Tuesday?"))
-    (summary,) = side.store.inbox(
-        ORG, unread_only=False, campaign_id=None, limit=50, cursor=None
-    ).items
-    assert (summary.last_message.preview, summary.last_message.kind) == (
-        "Tuesday?",
         MessageKind.INBOUND,
+        Direction.INBOUND,
     )
-    # A campaign text recorded late (its page was written after the reply came) does not
-    # hide the newer reply.
-    side.arrange.add_campaign_text(campaign_text(1, 0.5, OTHER_CAMPAIGN))
+    assert summary.last_message.preview == "y" * 160
+    assert (summary.last_message.at, summary.last_campaign_id) == (at(0), CAMPAIGN)
+    # A campaign's text names its campaign, and neither moves the conversation nor
+    # becomes its last message (a broadcast does not bury the replies).
+    side.arrange.add_campaign_text(campaign_text(1, 1, OTHER_CAMPAIGN))
     (summary,) = side.store.inbox(
         ORG, unread_only=False, campaign_id=None, limit=50, cursor=None
     ).items
-    assert summary.last_message.preview == "Tuesday?"
+    assert (summary.last_message.preview, summary.last_message.at) == ("y" * 160, at(0))
     assert summary.last_campaign_id == OTHER_CAMPAIGN
+    # It is a message of the conversation all the same.
+    newest = side.store.messages(ORG, phone(1), limit=1, cursor=None).items
+    assert [(m.kind, m.campaign_id) for m in newest] == [(MessageKind.CAMPAIGN, OTHER_CAMPAIGN)]
 
 
 def test_a_read_mark_needs_a_conversation_and_clears_its_unread(side: Side) -> None:
     assert not side.store.mark_read(ORG, phone(1))
-    assert not side.store.exists(ORG, phone(1))
+    side.arrange.add_campaign_text(campaign_text(1, 0))
+    assert not side.store.mark_read(ORG, phone(1))  # campaign texts only: nothing to read
     side.arrange.add_inbound(inbound(1, 0))
     side.arrange.add_inbound(inbound(1, 1))
-    assert side.store.exists(ORG, phone(1))
-    assert not side.store.exists(OTHER_ORG, phone(1))
     assert not side.store.mark_read(OTHER_ORG, phone(1))
     assert side.store.mark_read(ORG, phone(1))
     assert listed(side) == [(phone(1), 0)]
@@ -254,9 +255,9 @@ def test_the_texting_state_says_when_first_texted_and_last_texted_back(side: Sid
     side.arrange.add_campaign_text(campaign_text(1, 2))
     assert side.store.texting_state(ORG, phone(1)) == TextingState(at(1), at(0))
     assert side.store.texting_state(OTHER_ORG, phone(1)) == TextingState(None, None)
-    # A manual text (recorded read) counts as texted: the footer went on it.
+    # A first manual text counts as texted: the footer went on it.
     manual = replace(campaign_text(2, 3), kind=MessageKind.MANUAL, campaign_id=None)
-    side.store.record_outbound(manual, mark_read=True)
+    side.store.record_outbound(manual, mark_read=True, first_text=True)
     assert side.store.texting_state(ORG, phone(2)) == TextingState(at(3), None)
     assert side.store.message(ORG, phone(2), manual.id) == manual
     assert side.store.message(OTHER_ORG, phone(2), manual.id) is None

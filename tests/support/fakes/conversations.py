@@ -2,11 +2,12 @@
 it by ``tests/integration/test_conversations_contract.py``.
 
 It keeps what the API's rules depend on: one conversation per (organization, number),
-listed newest activity first (unread ones only, or those whose last campaign text was
-from a campaign, on request) in pages whose cursor is sealed to the organization and
-the listing; a conversation's messages newest first; a read mark only on a
-conversation that has a message; an outbound text that becomes the last message, and
-marks the conversation read when asked.
+in the inbox once the number texted or was texted by a user or an auto-reply (campaign
+texts alone are messages, not an inbox entry), listed newest activity first (unread
+ones only, or those whose last campaign text was from a campaign, on request) in pages
+whose cursor is sealed to the organization and the listing; a number's messages newest
+first; a read mark only on a conversation of the inbox; an outbound text that becomes the
+last message (starting a conversation), and marks the conversation read when asked.
 
 Besides the repository's methods it has the arranging calls the sender and the inbound
 function make on DynamoDB (:meth:`add_inbound`, :meth:`add_campaign_text`).
@@ -34,7 +35,6 @@ class _Conversation:
     unread: int = 0
     last_campaign_id: str | None = None
     last_inbound_at: datetime | None = None
-    first_sent_at: datetime | None = None
 
 
 class InMemoryConversations:
@@ -44,6 +44,7 @@ class InMemoryConversations:
         self._conversations: dict[tuple[str, str], _Conversation] = {}
         self._messages: dict[tuple[str, str], dict[str, Message]] = {}
         self._send_keys: dict[tuple[str, str], SendKey] = {}
+        self._first_texts: dict[tuple[str, str], datetime] = {}  # the numbers' histories
 
     # --- Arranging: what the sender and the inbound function write -------------------------
 
@@ -55,24 +56,19 @@ class InMemoryConversations:
         self._conversations[key] = _Conversation(
             last=message,
             unread=(found.unread if found else 0) + 1,
-            last_campaign_id=found.last_campaign_id if found else None,
+            last_campaign_id=message.campaign_id or (found.last_campaign_id if found else None),
             last_inbound_at=message.created_at,
-            first_sent_at=found.first_sent_at if found else None,
         )
 
     def add_campaign_text(self, message: Message) -> None:
-        """A campaign text, written by the sender with the number's history."""
+        """A campaign text, written by the sender with the number's history: a message; a
+        number with a conversation has its campaign named on it (nothing else moves)."""
         key = (message.org_id, message.phone)
         self._messages.setdefault(key, {})[message.id] = message
+        self._first_texts.setdefault(key, message.created_at)
         found = self._conversations.get(key)
-        latest = message if found is None or found.last.created_at <= message.created_at else None
-        self._conversations[key] = _Conversation(
-            last=latest or (found.last if found else message),
-            unread=found.unread if found else 0,
-            last_campaign_id=message.campaign_id,
-            last_inbound_at=found.last_inbound_at if found else None,
-            first_sent_at=(found.first_sent_at if found else None) or message.created_at,
-        )
+        if found is not None:
+            self._conversations[key] = replace(found, last_campaign_id=message.campaign_id)
 
     # --- The repository's reads and writes ----------------------------------------------------
 
@@ -117,9 +113,6 @@ class InMemoryConversations:
             next_key = {"at": at.isoformat(), "phone": phone}
         return Page(items, encode_cursor(next_key, org_id=org_id, listing=listing))
 
-    def exists(self, org_id: str, phone: str) -> bool:
-        return (org_id, phone) in self._conversations
-
     def messages(self, org_id: str, phone: str, *, limit: int, cursor: str | None) -> Page[Message]:
         listing = f"messages:{phone}"
         after = decode_cursor(cursor, org_id=org_id, listing=listing)
@@ -138,24 +131,26 @@ class InMemoryConversations:
         self._conversations[org_id, phone] = replace(found, unread=0)
         return True
 
-    def record_outbound(self, message: Message, *, mark_read: bool = False) -> None:
+    def record_outbound(
+        self, message: Message, *, mark_read: bool = False, first_text: bool = False
+    ) -> None:
         key = (message.org_id, message.phone)
         self._messages.setdefault(key, {})[message.id] = message
         found = self._conversations.get(key)
-        first_sent_at = found.first_sent_at if found else None
         self._conversations[key] = _Conversation(
             last=message,
             unread=0 if mark_read or found is None else found.unread,
             last_campaign_id=found.last_campaign_id if found else None,
             last_inbound_at=found.last_inbound_at if found else None,
-            first_sent_at=first_sent_at or (message.created_at if mark_read else None),
         )
+        if first_text:
+            self._first_texts.setdefault(key, message.created_at)
 
     def texting_state(self, org_id: str, phone: str) -> TextingState:
         found = self._conversations.get((org_id, phone))
-        if found is None:
-            return TextingState(None, None)
-        return TextingState(found.first_sent_at, found.last_inbound_at)
+        return TextingState(
+            self._first_texts.get((org_id, phone)), found.last_inbound_at if found else None
+        )
 
     def message(self, org_id: str, phone: str, message_id: str) -> Message | None:
         return self._messages.get((org_id, phone), {}).get(message_id)

@@ -30,15 +30,14 @@ class ConversationStore(Protocol):
         """Conversations newest activity first, ``limit`` a page from ``cursor`` (sealed to
         the organization and these filters: another's is a ``BadRequest``); only those
         with unread texts with ``unread_only``; only those whose last campaign text was
-        from ``campaign_id`` when given. The summaries carry no contact and no opt-out."""
-        ...
-
-    def exists(self, org_id: str, phone: str) -> bool:
-        """Whether the organization has a conversation (a message) with ``phone``."""
+        from ``campaign_id`` when given. A conversation is listed once the number texted the
+        organization or was texted by a user or an auto-reply; numbers only campaigns
+        texted are not. The summaries carry no contact and no opt-out."""
         ...
 
     def messages(self, org_id: str, phone: str, *, limit: int, cursor: str | None) -> Page[Message]:
-        """The conversation's messages, newest first, ``limit`` a page from ``cursor``."""
+        """The messages of ``phone``'s conversation (a number only campaigns texted has its
+        texts too), newest first, ``limit`` a page from ``cursor``."""
         ...
 
     def message(self, org_id: str, phone: str, message_id: str) -> Message | None:
@@ -49,10 +48,13 @@ class ConversationStore(Protocol):
         """The conversation's unread count becomes 0; ``False`` if there is none."""
         ...
 
-    def record_outbound(self, message: Message, *, mark_read: bool = False) -> None:
-        """Record a text the organization sent as the conversation's last message
-        (``mark_read``: a user's answer, which reads the conversation and counts the
-        number as texted)."""
+    def record_outbound(
+        self, message: Message, *, mark_read: bool = False, first_text: bool = False
+    ) -> None:
+        """Record a text the organization sent as the conversation's last message, which
+        starts a conversation if the number had none (``mark_read``: a user's answer,
+        which reads the conversation; ``first_text``: the first text the organization
+        ever sent the number, which counts it as texted from then on)."""
         ...
 
     def texting_state(self, org_id: str, phone: str) -> TextingState:

@@ -1,13 +1,14 @@
 """Recording texts into conversations on DynamoDB: the ``messages`` table and the
-conversation's summary on the number's ``phone_history`` item (its ``inbox`` index lists
-the inbox). What the event functions write (the sender, the inbound function); the API's
-reads are :mod:`outreach.conversations.repository`.
+``conversations`` items (the inbox's summaries, listed by their ``inbox`` index). What the
+event functions write (the sender, the inbound function); the API's reads are
+:mod:`outreach.conversations.repository`.
 
-What each message costs (the sending path's budget, issue 19): the message item (1 write)
-and the conversation's summary on the number's item, which moves its ``inbox`` index
-entry (2 index writes). For a campaign text the item's write is the history write the
-sender made before conversations existed; an inbound text's message item replaces the
-inbound log item of before.
+What each message costs (issue 19): the message item (1 write); a text that starts or
+moves a conversation (an inbound text, a user's, an auto-reply) also its summary (1 write)
+and its ``inbox`` index entry (2 writes for a key change, 1 for a new entry); an inbound
+text's message replaces the inbound log item of before. A campaign text is a message, and
+for a number with a conversation it names the campaign on the summary (1 write, 1 index
+write of a projected attribute); the sender's history write stays the batched put it was.
 
 The models must be bound first (the services' factories do it).
 """
@@ -31,7 +32,7 @@ from outreach.conversations.messages import (
     preview,
 )
 from outreach.data.keys import conversation_key, inbox_key
-from outreach.data.models import MessageModel, PhoneHistoryModel
+from outreach.data.models import ConversationModel, MessageModel, PhoneHistoryModel
 from outreach.data.pynamo import condition_failed, raw_map, update_quietly
 
 # A redelivered text whose message is not among a conversation's newest this many is
@@ -99,14 +100,35 @@ def to_message(item: MessageModel) -> Message:
 
 def summary_actions(message: Message) -> list[Any]:
     """The update actions that make ``message`` its conversation's last message (and keep
-    the conversation in the inbox index, read or unread as it was)."""
+    the conversation in the inbox index, read or unread as it was; a new one read)."""
     return [
-        PhoneHistoryModel.last_message.set(last_message_map(message)),
-        PhoneHistoryModel.last_at.set(message.created_at),
-        PhoneHistoryModel.inbox.set(
-            PhoneHistoryModel.inbox | inbox_key(message.org_id, unread=False)
+        ConversationModel.last_message.set(last_message_map(message)),
+        ConversationModel.last_at.set(message.created_at),
+        ConversationModel.inbox.set(
+            ConversationModel.inbox | inbox_key(message.org_id, unread=False)
         ),
     ]
+
+
+def note_campaign_texts(org_id: str, messages: Sequence[Message]) -> None:
+    """A page's campaign texts (the sender's): the messages in batches; and for the numbers
+    that have a conversation (one batch read), its campaign is now the last to have texted
+    the number (``?campaign_id=``). A campaign text does not move a conversation in the
+    inbox nor become its ``last_message``: the inbox follows the conversation proper
+    (the person's texts, a user's, auto-replies), and a broadcast does not bury replies."""
+    if not messages:
+        return
+    write_messages(messages)
+    campaign_by_phone = {message.phone: message.campaign_id or "" for message in messages}
+    keys = [(org_id, phone) for phone in campaign_by_phone]
+    found = ConversationModel.batch_get(keys, attributes_to_get=["phone", "last_campaign_id"])
+    for item in found:
+        campaign_id = campaign_by_phone[item.phone]
+        if item.last_campaign_id != campaign_id:
+            update_quietly(
+                ConversationModel(org_id, item.phone),
+                actions=[ConversationModel.last_campaign_id.set(campaign_id)],
+            )
 
 
 class ConversationWriter:
@@ -133,23 +155,25 @@ class ConversationWriter:
         id is not among the latest ones; ``False`` if it is. The id map is created by the
         first text (a second conditional form), and cut back to the latest
         :data:`RECENT_INBOUND_KEPT` once it holds twice as many."""
-        item = PhoneHistoryModel(message.org_id, message.phone)
+        item = ConversationModel(message.org_id, message.phone)
         common = [
-            PhoneHistoryModel.last_message.set(last_message_map(message)),
-            PhoneHistoryModel.last_at.set(message.created_at),
-            PhoneHistoryModel.inbox.set(inbox_key(message.org_id, unread=True)),
-            PhoneHistoryModel.unread_count.add(1),
-            PhoneHistoryModel.last_inbound_at.set(message.created_at),
+            ConversationModel.last_message.set(last_message_map(message)),
+            ConversationModel.last_at.set(message.created_at),
+            ConversationModel.inbox.set(inbox_key(message.org_id, unread=True)),
+            ConversationModel.unread_count.add(1),
+            ConversationModel.last_inbound_at.set(message.created_at),
         ]
+        if message.campaign_id:  # the campaign that last texted the number
+            common.append(ConversationModel.last_campaign_id.set(message.campaign_id))
         forms = (
             (
-                [*common, PhoneHistoryModel.recent_inbound[carrier_id].set(message.id)],
-                PhoneHistoryModel.recent_inbound.exists()
-                & PhoneHistoryModel.recent_inbound[carrier_id].does_not_exist(),
+                [*common, ConversationModel.recent_inbound[carrier_id].set(message.id)],
+                ConversationModel.recent_inbound.exists()
+                & ConversationModel.recent_inbound[carrier_id].does_not_exist(),
             ),
             (
-                [*common, PhoneHistoryModel.recent_inbound.set({carrier_id: message.id})],
-                PhoneHistoryModel.recent_inbound.does_not_exist(),
+                [*common, ConversationModel.recent_inbound.set({carrier_id: message.id})],
+                ConversationModel.recent_inbound.does_not_exist(),
             ),
         )
         hash_key, range_key = item._get_hash_range_key_serialized_values()
@@ -178,7 +202,7 @@ class ConversationWriter:
     @staticmethod
     def _has_carrier_id(message: Message, carrier_id: str) -> bool:
         try:
-            item = PhoneHistoryModel.get(
+            item = ConversationModel.get(
                 message.org_id,
                 message.phone,
                 consistent_read=True,
@@ -195,9 +219,9 @@ class ConversationWriter:
             return
         by_age = sorted(stored, key=lambda carrier: stored[carrier].get("S", ""))
         update_quietly(
-            PhoneHistoryModel(message.org_id, message.phone),
+            ConversationModel(message.org_id, message.phone),
             actions=[
-                PhoneHistoryModel.recent_inbound[carrier].remove()
+                ConversationModel.recent_inbound[carrier].remove()
                 for carrier in by_age[: len(stored) - RECENT_INBOUND_KEPT]
             ],
         )
@@ -224,22 +248,31 @@ class ConversationWriter:
             actions=[MessageModel.auto_reply.set(recorded)],
         )
 
-    def record_outbound(self, message: Message, *, mark_read: bool = False) -> None:
+    def record_outbound(
+        self, message: Message, *, mark_read: bool = False, first_text: bool = False
+    ) -> None:
         """Record a text the organization sent (an auto-reply, a manual text): the message,
-        then the conversation's summary. ``mark_read``: its unread texts are read too, as
-        a user who answers has read them; and the number counts as texted (the opt-out
-        footer went on it if it was the first text ever)."""
+        then the conversation's summary (a conversation starts here if the number had
+        none). ``mark_read``: a user's answer, so its unread texts are read too.
+        ``first_text``: the first text the organization ever sent the number (the opt-out
+        footer went on it), so its history says it was texted."""
         message_item(message).save()
         actions = summary_actions(message)
         if mark_read:
-            actions[-1] = PhoneHistoryModel.inbox.set(inbox_key(message.org_id, unread=False))
-            actions += [
-                PhoneHistoryModel.unread_count.set(0),
-                PhoneHistoryModel.first_sent_at.set(
-                    PhoneHistoryModel.first_sent_at | message.created_at
-                ),
-            ]
-        update_quietly(PhoneHistoryModel(message.org_id, message.phone), actions=actions)
+            actions[-1] = ConversationModel.inbox.set(inbox_key(message.org_id, unread=False))
+            actions.append(ConversationModel.unread_count.set(0))
+        else:
+            actions.append(ConversationModel.unread_count.set(ConversationModel.unread_count | 0))
+        update_quietly(ConversationModel(message.org_id, message.phone), actions=actions)
+        if first_text:
+            update_quietly(
+                PhoneHistoryModel(message.org_id, message.phone),
+                actions=[
+                    PhoneHistoryModel.first_sent_at.set(
+                        PhoneHistoryModel.first_sent_at | message.created_at
+                    )
+                ],
+            )
 
     def apply_receipt(
         self,

@@ -1,5 +1,5 @@
-"""Conversations for the API on DynamoDB: the inbox (the ``inbox`` index of the numbers'
-``phone_history`` items), a conversation's messages, read marks, manual texts and their
+"""Conversations for the API on DynamoDB: the inbox (the ``inbox`` index of the
+``conversations`` items), a conversation's messages, read marks, manual texts and their
 ``Idempotency-Key`` items. The writers the event functions share are in
 :mod:`outreach.conversations.recording`.
 
@@ -23,7 +23,12 @@ from outreach.conversations.domain import (
 from outreach.conversations.messages import Direction, Message, MessageKind
 from outreach.conversations.recording import ConversationWriter, to_message
 from outreach.data.keys import conversation_key, inbox_key, manual_send_key
-from outreach.data.models import ManualSendModel, MessageModel, PhoneHistoryModel
+from outreach.data.models import (
+    ConversationModel,
+    ManualSendModel,
+    MessageModel,
+    PhoneHistoryModel,
+)
 from outreach.data.pages import Page, decode_cursor, encode_cursor, sealed_page
 from outreach.data.pynamo import condition_failed, raw_map, update_quietly
 
@@ -41,11 +46,11 @@ def _last_message(stored: Any) -> LastMessage:
     )
 
 
-def _entry_key(item: PhoneHistoryModel) -> dict[str, Any]:
+def _entry_key(item: ConversationModel) -> dict[str, Any]:
     """The ``inbox`` index's key of an entry: where a Query goes on after it."""
     return {
         "inbox": {"S": item.inbox},
-        "last_at": {"S": PhoneHistoryModel.last_at.serialize(item.last_at)},  # type: ignore[no-untyped-call]
+        "last_at": {"S": ConversationModel.last_at.serialize(item.last_at)},  # type: ignore[no-untyped-call]
         "org_id": {"S": item.org_id},
         "phone": {"S": item.phone},
     }
@@ -73,24 +78,24 @@ class ConversationRepository(ConversationWriter):
         positions = decode_cursor(cursor, org_id=org_id, listing=listing) or {}
         partitions = ("unread",) if unread_only else _PARTITIONS
         results: dict[str, Any] = {}
-        heads: dict[str, PhoneHistoryModel | None] = {}
+        heads: dict[str, ConversationModel | None] = {}
         for partition in partitions:
             start = positions.get(partition)
             if start is None and cursor is not None:
                 continue  # this partition was read to its end on an earlier page
-            results[partition] = PhoneHistoryModel.by_inbox.query(
+            results[partition] = ConversationModel.by_inbox.query(
                 inbox_key(org_id, unread=partition == "unread"),
                 scan_index_forward=False,
                 limit=limit,
                 page_size=limit,
                 last_evaluated_key=start or None,
-                filter_condition=(PhoneHistoryModel.last_campaign_id == campaign_id)
+                filter_condition=(ConversationModel.last_campaign_id == campaign_id)
                 if campaign_id
                 else None,
             )
             heads[partition] = next(results[partition], None)
         # Merged newest first, each item read as it is taken (one ahead per partition).
-        page: list[tuple[str, PhoneHistoryModel]] = []
+        page: list[tuple[str, ConversationModel]] = []
         while len(page) < limit:
             ready = [(item.last_at, item.phone, name) for name, item in heads.items() if item]
             if not ready:
@@ -123,14 +128,6 @@ class ConversationRepository(ConversationWriter):
             else None,
         )
 
-    def exists(self, org_id: str, phone: str) -> bool:
-        """Whether the organization has a conversation with ``phone`` (a message of it)."""
-        try:
-            item = PhoneHistoryModel.get(org_id, phone, attributes_to_get=["inbox"])
-        except DoesNotExist:
-            return False
-        return item.inbox is not None
-
     def messages(self, org_id: str, phone: str, *, limit: int, cursor: str | None) -> Page[Message]:
         """The conversation's messages, newest first, ``limit`` a page."""
         listing = f"messages:{phone}"
@@ -143,18 +140,23 @@ class ConversationRepository(ConversationWriter):
         return sealed_page(result, to_message, org_id=org_id, listing=listing)
 
     def texting_state(self, org_id: str, phone: str) -> TextingState:
-        """When the organization first texted ``phone`` and when the number last texted
-        it (each ``None`` if never), read consistently."""
+        """When the organization first texted ``phone`` (its history) and when the number
+        last texted it (its conversation), each ``None`` if never; read consistently."""
         try:
-            item = PhoneHistoryModel.get(
-                org_id,
-                phone,
-                consistent_read=True,
-                attributes_to_get=["first_sent_at", "last_inbound_at"],
+            history = PhoneHistoryModel.get(
+                org_id, phone, consistent_read=True, attributes_to_get=["first_sent_at"]
             )
+            first_sent_at = history.first_sent_at
         except DoesNotExist:
-            return TextingState(None, None)
-        return TextingState(item.first_sent_at, item.last_inbound_at)
+            first_sent_at = None
+        try:
+            conversation = ConversationModel.get(
+                org_id, phone, consistent_read=True, attributes_to_get=["last_inbound_at"]
+            )
+            last_inbound_at = conversation.last_inbound_at
+        except DoesNotExist:
+            last_inbound_at = None
+        return TextingState(first_sent_at, last_inbound_at)
 
     def message(self, org_id: str, phone: str, message_id: str) -> Message | None:
         """One message of the conversation, read consistently; ``None`` if there is none."""
@@ -213,12 +215,12 @@ class ConversationRepository(ConversationWriter):
         if there is no conversation with ``phone``."""
         try:
             update_quietly(
-                PhoneHistoryModel(org_id, phone),
+                ConversationModel(org_id, phone),
                 actions=[
-                    PhoneHistoryModel.unread_count.set(0),
-                    PhoneHistoryModel.inbox.set(inbox_key(org_id, unread=False)),
+                    ConversationModel.unread_count.set(0),
+                    ConversationModel.inbox.set(inbox_key(org_id, unread=False)),
                 ],
-                condition=PhoneHistoryModel.inbox.exists(),
+                condition=ConversationModel.inbox.exists(),
             )
         except UpdateError as error:
             if condition_failed(error):

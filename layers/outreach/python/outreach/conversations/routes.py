@@ -41,8 +41,11 @@ def list_conversations(
         Query(description="Only conversations whose last campaign text was from it."),
     ] = None,
 ) -> ConversationsPublic:
-    """The inbox: one conversation per number the organization texted or was texted by,
-    newest activity first, with its last message, unread count, contact and opt-out."""
+    """The inbox: one conversation per number that texted the organization, or that a user
+    or an auto-reply texted (numbers a campaign texted and that never answered are not in
+    it), newest activity first, with its last message, unread count, contact and opt-out.
+    A campaign's text names its campaign (`last_campaign_id`) but does not move the
+    conversation nor become its last message."""
     return ConversationsPublic.of(
         service.inbox(
             caller.org_id,
@@ -58,8 +61,9 @@ def list_conversations(
 def list_messages(
     phone: str, caller: CallerDep, service: ConversationServiceDep, page: PageQueryDep
 ) -> ConversationMessagesPublic:
-    """The conversation's messages, newest first: campaign texts, manual texts,
-    auto-replies and the person's texts. `phone` in any common format (URL-encoded)."""
+    """The number's messages, newest first: campaign texts, manual texts, auto-replies
+    and the person's texts. `phone` in any common format (URL-encoded); 404 for a number
+    never texted and that never texted."""
     return ConversationMessagesPublic.of(
         service.messages(caller.org_id, phone, limit=page.limit, cursor=page.cursor)
     )

@@ -30,7 +30,7 @@ class ContactNamePublic(PublicModel):
 
 
 class LastMessagePublic(PublicModel):
-    """A conversation's newest message, shortened."""
+    """A conversation's newest message but a campaign's, shortened."""
 
     direction: DirectionText
     kind: KindText

@@ -126,16 +126,18 @@ class ConversationService:
     def messages(
         self, org_id: str, raw_phone: str, *, limit: int, cursor: str | None
     ) -> Page[Message]:
-        """The conversation's messages, newest first; 404 when the organization has no
-        conversation with the number (any common format; one that cannot be read has
-        none)."""
+        """The number's messages (any common format), newest first, a campaign's texts
+        included; 404 when the organization never texted it nor was texted by it (a
+        number that cannot be read has none)."""
         phone = self._phone(raw_phone)
-        if not self._conversations.exists(org_id, phone):
+        page = self._conversations.messages(org_id, phone, limit=limit, cursor=cursor)
+        if cursor is None and not page.items:
             raise NotFound(_NOT_FOUND)
-        return self._conversations.messages(org_id, phone, limit=limit, cursor=cursor)
+        return page
 
     def mark_read(self, org_id: str, raw_phone: str) -> None:
-        """The conversation's texts are read (its unread count is 0); 404 as :meth:`messages`."""
+        """The conversation's texts are read (its unread count is 0); 404 when the number
+        has no conversation in the inbox."""
         if not self._conversations.mark_read(org_id, self._phone(raw_phone)):
             raise NotFound(_NOT_FOUND)
 
@@ -243,7 +245,9 @@ class ConversationService:
             ) from error
         else:
             message = replace(base, provider_message_id=result.message_id)
-        self._conversations.record_outbound(message, mark_read=True)
+        self._conversations.record_outbound(
+            message, mark_read=True, first_text=state.first_sent_at is None
+        )
         return message
 
     def _check_may_text(

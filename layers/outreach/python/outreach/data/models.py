@@ -446,33 +446,14 @@ class RecipientModel(Model):
     by_status = RecipientStatusIndex()
 
 
-class InboxIndex(GlobalSecondaryIndex["PhoneHistoryModel"]):
-    """An organization's conversations, newest activity first: ``inbox`` is
-    ``<org_id>#unread`` while inbound texts wait to be read, else ``<org_id>#read``
-    (:func:`outreach.data.keys.inbox_key`); ``last_at`` is the last message's instant.
-
-    Only numbers with a message carry ``inbox`` (sparse). A message moves the entry
-    (its ``last_at`` changes): 2 index writes, as DynamoDB bills a key change.
-    """
-
-    class Meta:
-        index_name = "inbox"
-        projection = IncludeProjection(["last_message", "unread_count", "last_campaign_id"])
-
-    inbox = UnicodeAttribute(hash_key=True)
-    last_at = UTCDateTimeAttribute(range_key=True)
-
-
 class PhoneHistoryModel(Model):
-    """One number of one organization: its conversation's summary and its campaign history.
+    """What an organization's campaigns last sent a number, and when it first texted it.
 
-    The history: what the organization last sent the number (inbound replies and
-    opt-outs are attributed through ``last_*``), when it first texted it (the opt-out
-    footer goes on the first text ever: ``first_sent_at`` unset), and its campaign texts
-    of the last 24 hours. The conversation (:mod:`outreach.conversations`): its last
-    message, unread inbound texts, when the person last texted, and the carrier ids of
-    their latest texts (a redelivered text is recorded once). The messages themselves
-    are in ``messages``.
+    Inbound replies and opt-outs are attributed through ``last_*``; the opt-out footer
+    goes on the first text ever (``first_sent_at`` unset: a campaign's, or a manual
+    one's). Only the organization's sending turn writes the campaign fields, in batches
+    (whole items), so no other writer keeps anything else here: the conversation's
+    summary is its own item (:class:`ConversationModel`).
     """
 
     class Meta(_Meta):
@@ -488,12 +469,44 @@ class PhoneHistoryModel(Model):
     # The campaign texts of the last 24 hours (the contact_daily_limit). (PynamoDB's
     # stubs type ``of`` as the element type, not as its attribute class.)
     recent = ListAttribute[datetime](of=UTCDateTimeAttribute, null=True)  # type: ignore[arg-type]
-    # The conversation (issue 19); absent on numbers no message was recorded for.
-    inbox = UnicodeAttribute(null=True)
-    last_at = UTCDateTimeAttribute(null=True)
+
+
+class InboxIndex(GlobalSecondaryIndex["ConversationModel"]):
+    """An organization's conversations, newest activity first: ``inbox`` is
+    ``<org_id>#unread`` while inbound texts wait to be read, else ``<org_id>#read``
+    (:func:`outreach.data.keys.inbox_key`); ``last_at`` is the last message's instant.
+    A message moves the entry (its ``last_at`` changes): 2 index writes, as DynamoDB
+    bills a key change.
+    """
+
+    class Meta:
+        index_name = "inbox"
+        projection = IncludeProjection(["last_message", "unread_count", "last_campaign_id"])
+
+    inbox = UnicodeAttribute(hash_key=True)
+    last_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ConversationModel(Model):
+    """A conversation of the inbox (:mod:`outreach.conversations`): an organization and a
+    number that texted it, or that a user or an auto-reply texted. Its last message, its
+    unread inbound texts, when the person last texted, the carrier ids of their latest
+    texts (a redelivered text is recorded once), and the campaign that last texted the
+    number. Numbers only campaigns texted have none (their texts are messages all the
+    same). The messages themselves are in ``messages``.
+    """
+
+    class Meta(_Meta):
+        table_name = "conversations"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    phone = UnicodeAttribute(range_key=True)
+    inbox = UnicodeAttribute()
+    last_at = UTCDateTimeAttribute()
     # {id, direction, kind, preview, at}: outreach.conversations.domain.LastMessage.
-    last_message = MapAttribute[str, Any](null=True)
-    unread_count = NumberAttribute(null=True)
+    last_message = MapAttribute[str, Any]()
+    unread_count = NumberAttribute(default=0)
+    last_campaign_id = UnicodeAttribute(null=True)
     last_inbound_at = UTCDateTimeAttribute(null=True)
     # carrier message id -> message id, the latest RECENT_INBOUND_KEPT inbound texts.
     recent_inbound = MapAttribute[str, Any](null=True)
@@ -566,6 +579,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     CampaignStatsModel,
     RecipientModel,
     PhoneHistoryModel,
+    ConversationModel,
     OutboxMessageModel,
     MessageModel,
 )

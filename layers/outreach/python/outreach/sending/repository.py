@@ -23,6 +23,7 @@ The repositories bind no models themselves: their factories
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +36,7 @@ from outreach.campaigns.repository import to_campaign
 from outreach.campaigns.statuses import CampaignStatus, RecipientStatus
 from outreach.contacts.domain import stored_attributes, template_values_from
 from outreach.conversations.messages import Message
-from outreach.conversations.recording import summary_actions, write_messages
+from outreach.conversations.recording import note_campaign_texts
 from outreach.data.counters import DynamoCounters
 from outreach.data.keys import campaign_key, daily_counter_key, open_key, sending_turn_key
 from outreach.data.models import (
@@ -78,9 +79,9 @@ _RENDER_ATTRIBUTES = [
 
 
 def _history(item: PhoneHistoryModel) -> PhoneHistory | None:
-    """The history an item holds; ``None`` for a number the organization never texted
-    (a conversation of inbound texts only). A number only manual texts went to has no
-    campaign fields: it was texted (no footer), at ``first_sent_at``."""
+    """The history an item holds; ``None`` for a number the organization never texted. A
+    number only manual texts went to has no campaign fields: it was texted (no footer),
+    at ``first_sent_at``."""
     if item.first_sent_at is None:
         return None
     return PhoneHistory(
@@ -349,41 +350,17 @@ class SendingRepository:
         histories: Mapping[str, PhoneHistory],
         messages: Sequence[Message] = (),
     ) -> None:
-        """Write the numbers' histories once a page's texts went, and the texts into their
-        conversations: the messages in batches, then one update per number (its history
-        and, unless a later message was recorded meanwhile, its conversation's last
-        message). Only the organization's sending turn writes the histories; the first
-        text's instant is kept if a manual text set it first."""
-        if messages:
-            write_messages(messages)
-        last_by_phone = {message.phone: message for message in messages}
-        for phone, history in histories.items():
-            item = PhoneHistoryModel(org_id, phone)
-            actions: list[Any] = [
-                PhoneHistoryModel.first_sent_at.set(
-                    PhoneHistoryModel.first_sent_at | history.first_sent_at
-                ),
-                PhoneHistoryModel.last_campaign_id.set(history.last_campaign_id),
-                PhoneHistoryModel.last_variant.set(history.last_variant),
-                PhoneHistoryModel.last_contact_id.set(history.last_contact_id),
-                PhoneHistoryModel.last_sent_at.set(history.last_sent_at),
-                PhoneHistoryModel.recent.set(list(history.recent)),
-            ]
-            message = last_by_phone.get(phone)
-            if message is None:
-                update_quietly(item, actions=actions)
-                continue
-            try:
-                update_quietly(
-                    item,
-                    actions=[*actions, *summary_actions(message)],
-                    condition=PhoneHistoryModel.last_at.does_not_exist()
-                    | (PhoneHistoryModel.last_at <= message.created_at),
+        """Write the numbers' histories once a page's texts went (batched puts: only the
+        organization's sending turn writes them), then the texts into their
+        conversations (:func:`~outreach.conversations.recording.note_campaign_texts`)."""
+        with PhoneHistoryModel.batch_write() as batch:
+            for phone, history in histories.items():
+                batch.save(
+                    PhoneHistoryModel(
+                        org_id, phone, **{**asdict(history), "recent": list(history.recent)}
+                    )
                 )
-            except UpdateError as error:
-                if not condition_failed(error):
-                    raise
-                update_quietly(item, actions=actions)  # a later message stays the last
+        note_campaign_texts(org_id, messages)
 
     def pause_for_account(self, org_id: str, campaign_id: str, reason: str, now: datetime) -> bool:
         """``active -> paused`` by the engine, with ``reason`` (leaves the dispatch index).
