@@ -59,9 +59,9 @@ class CampaignMoment:
         if not self._in_window(now):
             return WaitingReason.WINDOW, _first_minute(now, self._in_window, _WINDOW_HORIZON)
         if self.campaign_sends_today >= campaign.daily_limit:
-            return WaitingReason.DAILY_LIMIT, _next_midnight(now, campaign.timezone)
+            return WaitingReason.DAILY_LIMIT, next_day_start(now, campaign.timezone)
         if self.org_sends_today >= self.organization.daily_message_limit:
-            return WaitingReason.ORG_DAILY_LIMIT, _next_midnight(now, self.organization.timezone)
+            return WaitingReason.ORG_DAILY_LIMIT, next_day_start(now, self.organization.timezone)
         return None, None
 
     def reason_for(
@@ -99,11 +99,7 @@ class CampaignMoment:
         held = self._held.get(place)
         if held is None:  # worked out once per place
             hold = recipient_hold(self.now, self._quiet, place)
-            until = (
-                None
-                if hold is None
-                else _first_minute(self.now, self._place_allows(place), _PLACE_HORIZON)
-            )
+            until = None if hold is None else next_allowed_minute(self.now, self._quiet, place)
             held = self._held[place] = (hold, until)
         return held
 
@@ -117,9 +113,6 @@ class CampaignMoment:
 
     def _in_window(self, at: datetime) -> bool:
         return campaign_allows(at, self.campaign, self._window)
-
-    def _place_allows(self, place: RecipientPlace) -> Callable[[datetime], bool]:
-        return lambda at: recipient_allows(at, self._quiet, place)
 
 
 # How far ahead the first allowed minute is looked for: a week for the campaign's window
@@ -144,8 +137,9 @@ def _first_minute(
     return None
 
 
-def _next_midnight(now: datetime, timezone: str) -> datetime:
-    """The next day's start in ``timezone`` (UTC): when a day's counter no longer counts."""
+def next_day_start(now: datetime, timezone: str) -> datetime:
+    """The next day's start in ``timezone`` (UTC): when a day's counter no longer counts
+    (a recipient, or a manual text, a day's limit held back may go)."""
     local = now.astimezone(zone(timezone))
     tomorrow = local.date() + timedelta(days=1)
     return datetime.combine(tomorrow, time(0, 0), tzinfo=zone(timezone)).astimezone(UTC)
@@ -154,10 +148,5 @@ def _next_midnight(now: datetime, timezone: str) -> datetime:
 def next_allowed_minute(now: datetime, quiet: QuietHours, place: RecipientPlace) -> datetime | None:
     """The first whole minute after ``now`` at which the organization's quiet hours and the
     states' rules of ``place`` allow a text (``None``: none within eight days): when a
-    manual text held back by them may go."""
+    recipient, or a manual text, they held back may go."""
     return _first_minute(now, lambda at: recipient_allows(at, quiet, place), _PLACE_HORIZON)
-
-
-def next_day_start(now: datetime, timezone: str) -> datetime:
-    """The next day's start in ``timezone`` (UTC): when a text a day's limit refused may go."""
-    return _next_midnight(now, timezone)
