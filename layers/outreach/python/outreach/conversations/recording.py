@@ -33,7 +33,13 @@ from outreach.conversations.messages import (
 )
 from outreach.data.keys import conversation_key, inbox_key
 from outreach.data.models import ConversationModel, MessageModel, PhoneHistoryModel
-from outreach.data.pynamo import condition_failed, raw_map, update_quietly
+from outreach.data.pynamo import (
+    condition_failed,
+    from_item,
+    raw_map,
+    to_item,
+    update_quietly,
+)
 
 # A redelivered text whose message is not among a conversation's newest this many is
 # taken as recorded (a redelivery comes within minutes of the first delivery).
@@ -53,60 +59,38 @@ def last_message_map(message: Message) -> dict[str, Any]:
 
 def message_item(message: Message) -> MessageModel:
     """The ``messages`` item of ``message``."""
-    return MessageModel(
-        conversation_key(message.org_id, message.phone),
-        message.id,
-        org_id=message.org_id,
-        phone=message.phone,
+    return to_item(
+        MessageModel,
+        message,
+        conversation_key=conversation_key(message.org_id, message.phone),
+        message_id=message.id,
         direction=message.direction.value,
         kind=message.kind.value,
-        body=message.body,
         status=message.status.value,
-        created_at=message.created_at,
-        updated_at=message.updated_at,
-        campaign_id=message.campaign_id,
-        variant=message.variant,
-        contact_id=message.contact_id,
-        user_id=message.user_id,
-        keyword=message.keyword,
-        auto_reply=message.auto_reply,
-        provider_message_id=message.provider_message_id,
-        error=message.error,
     )
 
 
 def to_message(item: MessageModel) -> Message:
     """The :class:`Message` a ``messages`` item holds."""
-    return Message(
-        org_id=item.org_id,
-        phone=item.phone,
+    return from_item(
+        Message,
+        item,
         id=item.message_id,
         direction=Direction(item.direction),
         kind=MessageKind(item.kind),
-        body=item.body,
         status=MessageStatus(item.status),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-        campaign_id=item.campaign_id,
-        variant=item.variant,
-        contact_id=item.contact_id,
-        user_id=item.user_id,
-        keyword=item.keyword,
-        auto_reply=item.auto_reply,
-        provider_message_id=item.provider_message_id,
-        error=item.error,
     )
 
 
-def summary_actions(message: Message) -> list[Any]:
-    """The update actions that make ``message`` its conversation's last message (and keep
-    the conversation in the inbox index, read or unread as it was; a new one read)."""
+def summary_actions(message: Message, *, read: bool = False) -> list[Any]:
+    """The update actions that make ``message`` its conversation's last message and keep
+    the conversation in the inbox index: read with ``read``, else read or unread as it
+    was (a new one read)."""
+    read_key = inbox_key(message.org_id, unread=False)
     return [
         ConversationModel.last_message.set(last_message_map(message)),
         ConversationModel.last_at.set(message.created_at),
-        ConversationModel.inbox.set(
-            ConversationModel.inbox | inbox_key(message.org_id, unread=False)
-        ),
+        ConversationModel.inbox.set(read_key if read else ConversationModel.inbox | read_key),
     ]
 
 
@@ -257,13 +241,14 @@ class ConversationWriter:
         ``first_text``: the first text the organization ever sent the number (the opt-out
         footer went on it), so its history says it was texted."""
         message_item(message).save()
-        actions = summary_actions(message)
-        if mark_read:
-            actions[-1] = ConversationModel.inbox.set(inbox_key(message.org_id, unread=False))
-            actions.append(ConversationModel.unread_count.set(0))
-        else:
-            actions.append(ConversationModel.unread_count.set(ConversationModel.unread_count | 0))
-        update_quietly(ConversationModel(message.org_id, message.phone), actions=actions)
+        unread = 0 if mark_read else ConversationModel.unread_count | 0
+        update_quietly(
+            ConversationModel(message.org_id, message.phone),
+            actions=[
+                *summary_actions(message, read=mark_read),
+                ConversationModel.unread_count.set(unread),
+            ],
+        )
         if first_text:
             update_quietly(
                 PhoneHistoryModel(message.org_id, message.phone),
