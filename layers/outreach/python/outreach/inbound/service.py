@@ -395,11 +395,7 @@ class InboundService:
             return self._message_receipt(receipt)
         ref = self._store.send_for_receipt(receipt.message_id, receipt.context)
         if ref is None:
-            logger.warning(
-                "receipt for an unknown message id dropped",
-                extra={"message_id": receipt.message_id},
-            )
-            return Outcome.UNKNOWN_MESSAGE
+            return _unknown_message(receipt)
         if ref.status not in (RecipientStatus.SENT, RecipientStatus.UNKNOWN):
             return Outcome.RECEIPT_IGNORED
         applied = self._store.apply_receipt(
@@ -418,12 +414,16 @@ class InboundService:
             now=self._clock.now(),
         )
         if moved is None:
-            logger.warning(
-                "receipt for an unknown message id dropped",
-                extra={"message_id": receipt.message_id},
-            )
-            return Outcome.UNKNOWN_MESSAGE
+            return _unknown_message(receipt)
         return Outcome.RECEIPT_APPLIED if moved else Outcome.RECEIPT_IGNORED
+
+
+def _unknown_message(receipt: DeliveryReceipt) -> Outcome:
+    """A receipt naming no message of ours: logged and dropped."""
+    logger.warning(
+        "receipt for an unknown message id dropped", extra={"message_id": receipt.message_id}
+    )
+    return Outcome.UNKNOWN_MESSAGE
 
 
 def auto_reply_message(
