@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from pynamodb.attributes import ListAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from outreach.contacts.domain import RowError, RowWarning
@@ -170,26 +172,8 @@ class ImportRepository:
             if value:
                 actions.append(getattr(ImportModel, name).add(value))
                 setattr(job, name, getattr(job, name) + value)
-        kept_errors = list(errors[: max(0, MAX_REPORTED - len(job.errors))])
-        if kept_errors:
-            actions.append(
-                ImportModel.errors.set(
-                    ImportModel.errors.append(
-                        [{"row": e.row, "error": e.error} for e in kept_errors]
-                    )
-                )
-            )
-            job.errors.extend(kept_errors)
-        kept_warnings = list(warnings[: max(0, MAX_REPORTED - len(job.warnings))])
-        if kept_warnings:
-            actions.append(
-                ImportModel.warnings.set(
-                    ImportModel.warnings.append(
-                        [{"row": w.row, "warning": w.warning} for w in kept_warnings]
-                    )
-                )
-            )
-            job.warnings.extend(kept_warnings)
+        actions += _report_first(ImportModel.errors, job.errors, errors)
+        actions += _report_first(ImportModel.warnings, job.warnings, warnings)
         self._update_held(job, token, actions)
 
     def finish(
@@ -234,3 +218,16 @@ class ImportRepository:
             if condition_failed(error):
                 raise LostLease(f"import {job.id}: another run holds it now") from error
             raise
+
+
+def _report_first[P: (RowError, RowWarning)](
+    attribute: ListAttribute[Any], reported: list[P], problems: Sequence[P]
+) -> list[Any]:
+    """The action appending ``problems`` (``{row, error}`` or ``{row, warning}``) to the
+    job's ``attribute`` while it holds fewer than :data:`MAX_REPORTED`; ``reported`` is the
+    run's copy of that list, extended in step."""
+    kept = list(problems[: max(0, MAX_REPORTED - len(reported))])
+    if not kept:
+        return []
+    reported.extend(kept)
+    return [attribute.set(attribute.append([asdict(problem) for problem in kept]))]
