@@ -25,7 +25,7 @@ import requests
 from outreach.clock import SimulatedClock, SystemClock
 from outreach.contacts.service import ContactService
 from outreach.data.models import ContactModel, ContactPhoneModel, ImportModel
-from outreach.imports.domain import MAX_UPLOAD_BYTES, ImportStatus
+from outreach.imports.domain import MAX_REPORTED, MAX_UPLOAD_BYTES, ImportStatus
 from outreach.imports.repository import ImportRepository
 from outreach.imports.runner import RunContinues, build_import_runner
 from outreach_local.runtime import LocalLambdaContext
@@ -290,6 +290,31 @@ def test_a_run_near_its_timeout_stops_at_a_checkpoint_and_the_retry_finishes(
     assert outcome is not None and outcome.skipped_rows == 10
     done = get_job(api, owner, job["id"])
     assert (done["status"], done["rows"], done["created"]) == ("done", 25, 25)
+
+
+def test_a_job_keeps_its_first_errors_and_warnings_across_chunks_and_counts_them_all(
+    api: ApiClient, owner: Account, imports_bucket: str
+) -> None:
+    """250 rows, every second one without a phone and every third a bad email, read 40
+    rows a checkpoint: the job keeps the first MAX_REPORTED of each, in row order."""
+    lines = ["Phone Number,Email"]
+    for n in range(250):
+        phone = "" if n % 2 else f"+1617555{n:04d}"
+        email = "not-an-email" if n % 3 == 0 else f"person{n}@example.com"
+        lines.append(f"{phone},{email}")
+    content = ("\r\n".join(lines) + "\r\n").encode()
+    job, key, size = uploaded(api, owner, imports_bucket, content)
+    outcome = build_import_runner(SystemClock(), chunk_rows=40).run(
+        key, size, remaining_ms=lambda: 900_000
+    )
+    assert outcome is not None and outcome.status is ImportStatus.DONE
+    done = get_job(api, owner, job["id"])
+    bad_phones = [n + 1 for n in range(250) if n % 2]
+    bad_emails = [n + 1 for n in range(250) if n % 2 == 0 and n % 3 == 0]
+    assert (done["error_count"], done["warning_count"]) == (len(bad_phones), len(bad_emails))
+    assert len(bad_phones) > MAX_REPORTED and len(bad_emails) < MAX_REPORTED
+    assert [error["row"] for error in done["errors"]] == bad_phones[:MAX_REPORTED]
+    assert [warning["row"] for warning in done["warnings"]] == bad_emails
 
 
 def test_a_second_delivery_leaves_a_live_run_alone(
