@@ -36,7 +36,10 @@ with the same wheels on the path (none written):
 
 * ``baseline:boto3``: a bare handler that imports boto3, creates a DynamoDB
   client and returns, from the built dependency layer with its ``.pyc`` (as
-  the runtime's own boto3 comes precompiled): the reference for event functions;
+  the runtime's own boto3 comes precompiled) and with botocore's data for every
+  service, as the runtime's boto3 and a plain install carry it (the layer keeps
+  only the services Outreach calls: layers/dependencies/botocore-services.txt):
+  the reference for event functions;
 * ``baseline:fastapi-sam``: a minimal FastAPI + Mangum hello with one GET route,
   serving one API Gateway HTTP API (v2) event, infra/events/api-health.json, as
   a plain ``sam build`` ships it: the same wheels without usable bytecode (the
@@ -100,6 +103,9 @@ def handler(event, context):
 '''
 
 NO_BYTECODE_LAYER = "DependenciesLayer:no-bytecode"  # the layer's wheels as `sam build` ships them
+# The layer with botocore's data for every service (.venv's, the same version), as the
+# runtime's own boto3 and a plain `pip install boto3` carry it.
+RUNTIME_BOTO3_LAYER = "DependenciesLayer:every-service"
 BASELINE_FASTAPI_SOURCE = '''\
 """Baseline: a minimal FastAPI app with one GET route, behind Mangum."""
 
@@ -308,7 +314,7 @@ def build_targets(functions: list[LoadTarget], scratch: Path) -> list[Measured]:
         found.append(Measured(target, task, target.events[0], kind, size))
     dependencies = "DependenciesLayer"
     for name, source, event, layer in (
-        ("baseline:boto3", BASELINE_BOTO3_SOURCE, "scheduler-tick.json", dependencies),
+        ("baseline:boto3", BASELINE_BOTO3_SOURCE, "scheduler-tick.json", RUNTIME_BOTO3_LAYER),
         ("baseline:fastapi-sam", BASELINE_FASTAPI_SOURCE, "api-health.json", NO_BYTECODE_LAYER),
         ("baseline:fastapi", BASELINE_FASTAPI_SOURCE, "api-health.json", dependencies),
     ):
@@ -333,6 +339,26 @@ def without_bytecode(layer: Path, copy: Path) -> Path:
             shutil.copy2(source, target)
 
     shutil.copytree(layer, copy, ignore=shutil.ignore_patterns("__pycache__"), copy_function=link)
+    return copy
+
+
+def with_every_service(layer: Path, copy: Path) -> Path:
+    """A hard-linked copy of ``layer`` whose ``botocore/data`` holds every service's data:
+    .venv's botocore data, which must be of the layer's botocore version."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    import botocore
+
+    ours = (layer / "botocore" / "__init__.py").read_text()
+    if f"__version__ = '{botocore.__version__}'" not in ours:
+        raise SystemExit(f"the layer's botocore is not .venv's {botocore.__version__}")
+    shutil.copytree(layer, copy, copy_function=os.link)
+    shutil.rmtree(copy / "botocore" / "data")
+    shutil.copytree(
+        Path(botocore.__file__).parent / "data", copy / "botocore" / "data", copy_function=os.link
+    )
     return copy
 
 
@@ -595,6 +621,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         layer_dirs[NO_BYTECODE_LAYER] = without_bytecode(
             layer_dirs["DependenciesLayer"], Path(scratch, "no-bytecode", "python")
+        )
+        layer_dirs[RUNTIME_BOTO3_LAYER] = with_every_service(
+            layer_dirs["DependenciesLayer"], Path(scratch, "every-service", "python")
         )
         found = build_targets(functions, Path(scratch))
         print("Outreach cold start, from .aws-sam/build: import the handler + answer one event")

@@ -361,6 +361,31 @@ def venv_site() -> Path:
     return Path(next(p for p in sys.path if p.endswith("site-packages")))
 
 
+BOTOCORE_SERVICES_FILE = REPO_ROOT / "layers/dependencies/botocore-services.txt"
+
+
+def botocore_services() -> set[str]:
+    """The services whose botocore data the dependencies layer keeps (its build prunes
+    the rest: layers/dependencies/botocore-services.txt)."""
+    lines = BOTOCORE_SERVICES_FILE.read_text().splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+def check_botocore_data(layer: str, layer_python: Path) -> None:
+    """Exit unless a layer shipping botocore holds the data of exactly the listed services."""
+    data = layer_python / "botocore" / "data"
+    if not data.is_dir():
+        return
+    shipped = {p.name for p in data.iterdir() if p.is_dir()}
+    wanted = botocore_services()
+    if shipped != wanted:
+        raise SystemExit(
+            f"{layer}: botocore/data holds {sorted(shipped - wanted)[:5]} beyond"
+            f" {BOTOCORE_SERVICES_FILE.name} and lacks {sorted(wanted - shipped)}"
+            " (layers/dependencies/Makefile prunes it)"
+        )
+
+
 def prepare_layers(names: set[str]) -> dict[str, Path]:
     """Each built layer's ``python`` folder as this host can load it; records layer_sizes."""
     site = venv_site()
@@ -373,6 +398,7 @@ def prepare_layers(names: set[str]) -> dict[str, Path]:
             )
         if (built / "python").exists():
             raise SystemExit(f"{layer}: built as /opt/python/python/... (Lambda won't find it)")
+        check_botocore_data(layer, built)
         layer_sizes[layer] = tree_size(BUILD_DIR / layer)
         layer_dirs[layer] = layer_for_host(built, site)
     return layer_dirs
