@@ -10,6 +10,11 @@ paid that four times. Here every client comes from one session, created on first
 (after moto is active in tests), and PynamoDB's models share one connection
 (:class:`SharedSessionConnection`, bound in :mod:`outreach.data.binding`).
 
+The clients are botocore's own (``Session.create_client``), the very objects boto3
+hands out, without boto3's session around them: importing boto3 and building its session
+cost about 18 ms of every cold start for nothing the functions use (its resources and
+the S3 transfer methods; the error report's upload calls ``boto3.s3.inject`` itself).
+
 botocore clients are thread-safe once made; their creation from one session is not
 (boto3's guidance), so it is serialised by a lock. Nothing here runs at import.
 """
@@ -20,7 +25,6 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-import boto3.session
 import botocore.session
 from pynamodb.connection import Connection
 
@@ -33,17 +37,14 @@ def botocore_session() -> botocore.session.Session:
     return botocore.session.get_session()
 
 
-@lru_cache(maxsize=1)
-def _boto3_session() -> boto3.session.Session:
-    return boto3.session.Session(botocore_session=botocore_session())
-
-
 def client(service: str, **kwargs: Any) -> Any:
-    """A boto3 client of ``service`` (``"sqs"``, ``"secretsmanager"``, ...) from the shared
-    session; ``kwargs`` go to :meth:`boto3.session.Session.client` (``region_name``,
-    ``config``, ``endpoint_url``). Each call makes a new client: callers keep theirs."""
+    """A client of ``service`` (botocore's name: ``"sqs"``, ``"secretsmanager"``, ...)
+    from the shared session; ``kwargs`` go to :meth:`botocore.session.Session.create_client`
+    (``region_name``, ``config``, ``endpoint_url``). Each call makes a new client: callers
+    keep theirs. ``botocore.exceptions.UnknownServiceError`` for a service whose data the
+    dependencies layer does not keep (layers/dependencies/botocore-services.txt)."""
     with _creating:
-        return _boto3_session().client(service, **kwargs)  # type: ignore[call-overload]
+        return botocore_session().create_client(service, **kwargs)
 
 
 class SharedSessionConnection(Connection):

@@ -145,7 +145,11 @@ class ImportStorage:
                 while block := body.read(_READ_BUFFER):
                     report.write(block)
             report.seek(0)
-            self._s3.upload_fileobj(
+            # boto3's managed transfer (multipart above 8 MB) on our botocore client.
+            from boto3.s3.inject import upload_fileobj  # noqa: PLC0415 - the report's upload only
+
+            upload_fileobj(
+                self._s3,
                 report,
                 self.bucket,
                 key,
