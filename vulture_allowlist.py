@@ -54,6 +54,7 @@ _.assigned_variant
 _.repeat
 _.effective_date
 _.sources
+_.created_by  # an API key's maker: stored by to_item, read by from_item and the answer
 
 # Stored attributes no code reads back yet, kept for the record an operator reads in the
 # table (docs/data-model.md): when a number was last texted.

@@ -29,10 +29,10 @@ EVENT_FUNCTIONS = _functions_by_trigger()["event"]
 # its imports (about 65 ms for the campaigns service in the contacts function). The
 # contacts function also serves the import jobs (/v1/imports).
 API_DOMAINS = {
-    "identity": {"identity"},
-    "contacts": {"contacts", "imports", "identity"},
-    "campaigns": {"campaigns", "identity"},
-    "conversations": {"conversations", "identity"},
+    "identity": {"identity", "api_keys"},
+    "contacts": {"contacts", "imports", "identity", "api_keys"},
+    "campaigns": {"campaigns", "identity", "api_keys"},
+    "conversations": {"conversations", "identity", "api_keys"},
 }
 ALL_FUNCTIONS = sorted({*EVENT_FUNCTIONS, *API_DOMAINS})
 

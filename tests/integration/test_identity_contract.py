@@ -22,7 +22,7 @@ from outreach.identity.repository import (
 )
 from outreach.ids import new_id
 from tests.support import builders
-from tests.support.contract import IMPLEMENTATIONS, use_dynamodb
+from tests.support.contract import IMPLEMENTATIONS, use_dynamodb, walk_pages
 from tests.support.fakes.identity import (
     InMemoryIdentityStore,
     InMemoryLoginFailureStore,
@@ -162,19 +162,11 @@ def test_users_page_oldest_first_with_sealed_cursors(store: IdentityStore) -> No
         store.create_user(user, "hash")
         users.append(user)
     _tenant(store, "else@other.test", "Other Co")  # never in Acme's pages
-    seen: list[domain.User] = []
-    cursor = None
-    pages = 0
-    while True:
-        page = store.list_users(organization.id, limit=2, cursor=cursor)
-        assert len(page.items) <= 2
-        seen.extend(page.items)
-        pages += 1
-        if len(seen) < len(users):
-            assert page.next_cursor is not None
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+    seen, pages = walk_pages(
+        lambda cursor: store.list_users(organization.id, limit=2, cursor=cursor),
+        limit=2,
+        total=len(users),
+    )
     assert seen == users
     assert pages >= 3
 

@@ -271,6 +271,12 @@ def fake_world(imports_bucket: str) -> Iterator[World]:
                 "import_id": [_created(contacts_api, "/v1/imports", owner.auth, None)["id"]],
                 "phone": list(PHONES),
                 "user_id": [member.user["id"], boss.user["id"]],
+                "key_id": [
+                    _created(identity, "/v1/api-keys", boss.auth, {"name": n, "role": "member"})[
+                        "id"
+                    ]
+                    for n in ("CRM", "Sync")
+                ],
             },
         )
 
@@ -314,6 +320,12 @@ def moto_world(aws: None, imports_bucket: str, lambda_context: LocalLambdaContex
             "import_id": [_created(clients["contacts"], "/v1/imports", owner.auth, None)["id"]],
             "phone": list(PHONES),
             "user_id": [member.user["id"], owner.user["id"]],
+            "key_id": [
+                _created(
+                    clients["identity"], "/v1/api-keys", owner.auth, {"name": n, "role": "admin"}
+                )["id"]
+                for n in ("CRM", "Sync")
+            ],
         },
     )
 

@@ -32,6 +32,7 @@ from outreach.api.fields import (
     TimeZone,
 )
 from outreach.api.openapi import deployed_document, operations
+from outreach.api_keys import schemas as api_key_schemas
 from outreach.campaigns import schemas as campaign_schemas
 from outreach.contacts import schemas as contact_schemas
 from outreach.contacts.csv_import import parse_csv
@@ -95,6 +96,7 @@ def request_models() -> dict[str, type[BaseModel]]:
     models: dict[str, type[BaseModel]] = {}
     for module in (
         identity_schemas,
+        api_key_schemas,
         contact_schemas,
         import_schemas,
         campaign_schemas,

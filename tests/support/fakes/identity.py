@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from outreach.api_keys.service import ApiKeyService
 from outreach.clock import Clock
 from outreach.config import get_settings
 from outreach.data.pages import Page, decode_cursor, encode_cursor
@@ -29,6 +30,7 @@ from outreach.identity.service import IdentityService
 from outreach.identity.tokens import AccessTokens
 from outreach.ids import is_id
 from outreach.secrets import get_signing_key
+from tests.support.fakes.api_keys import InMemoryApiKeyStore
 
 EMAIL_TAKEN = "An account with this email already exists."
 
@@ -300,10 +302,11 @@ def in_memory_identity_service(
     sessions: InMemorySessionStore | None = None,
     login_failures: InMemoryLoginFailureStore | None = None,
     passwords: Passwords | None = None,
+    api_keys: InMemoryApiKeyStore | None = None,
 ) -> IdentityService:
     """An :class:`IdentityService` as ``get_identity_service()`` builds it (the settings'
     token lifetimes, issuer, audience and signing key), on the in-memory stores given
-    (fresh ones otherwise) and :func:`fast_passwords`."""
+    (fresh ones otherwise) and :func:`fast_passwords`; API keys on ``api_keys``."""
     settings = get_settings()
     return IdentityService(
         users=users if users is not None else InMemoryIdentityStore(),
@@ -320,4 +323,7 @@ def in_memory_identity_service(
         ),
         clock=clock,
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+        api_keys=ApiKeyService(
+            keys=api_keys if api_keys is not None else InMemoryApiKeyStore(), clock=clock
+        ),
     )

@@ -98,6 +98,12 @@ TAGS: list[dict[str, str]] = [
     {"name": "auth", "description": "Register an organization, log in, refresh, log out."},
     {"name": "organization", "description": "The caller's organization and its settings."},
     {"name": "users", "description": "The organization's users and their roles."},
+    {
+        "name": "api-keys",
+        "description": "Long-lived, revocable keys for servers (a CRM's sync), sent as "
+        "`Authorization: Bearer <key>`: each acts with its role and never manages users, "
+        "keys or webhooks.",
+    },
     {"name": "contacts", "description": "Contacts: one per phone, with tags; CSV imports."},
     {"name": "opt-outs", "description": "Numbers the organization must never text."},
     {
@@ -205,6 +211,7 @@ def _deployed_routers() -> list[Any]:
     """Every API function's routers, in ``template.yaml``'s order of the functions."""
     # Imported here: finishing one function's own document needs no other domain.
     from outreach.api.health import router as health_router  # noqa: PLC0415
+    from outreach.api_keys.routes import routers as api_key_routers  # noqa: PLC0415
     from outreach.campaigns.routes import routers as campaign_routers  # noqa: PLC0415
     from outreach.contacts.routes import routers as contact_routers  # noqa: PLC0415
     from outreach.conversations.routes import routers as conversation_routers  # noqa: PLC0415
@@ -214,6 +221,7 @@ def _deployed_routers() -> list[Any]:
     return [
         health_router,
         *identity_routers,
+        *api_key_routers,
         *contact_routers,
         *import_routers,
         *campaign_routers,

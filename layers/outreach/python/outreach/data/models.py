@@ -126,6 +126,25 @@ class AuthSessionModel(Model):
     expires_at = TTLAttribute()
 
 
+class ApiKeyModel(Model):
+    """An organization's API key: name, role, the shown prefix and the SHA-256 of its
+    secret (:mod:`outreach.api_keys.domain`; the key itself is never stored). Keyed by
+    organization, so a listing is a Query; ids are ULIDs, oldest first."""
+
+    class Meta(_Meta):
+        table_name = "api_keys"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    prefix = UnicodeAttribute()
+    secret_hash = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    last_used_at = UTCDateTimeAttribute(null=True)
+
+
 class CounterModel(Model):
     """A number that expires: login failures, a campaign's sends per day, rate windows."""
 
@@ -567,6 +586,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     UserModel,
     UniqueKeyModel,
     AuthSessionModel,
+    ApiKeyModel,
     CounterModel,
     SendingTurnModel,
     ManualSendModel,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from outreach.errors import Forbidden
 from outreach.spend import (
     DEFAULT_AUTO_REPLY_HOURLY_LIMIT,
     DEFAULT_CONTACT_DAILY_LIMIT,
@@ -119,12 +120,31 @@ class User:
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated user a request acts as."""
+    """Who a request acts as: a signed-in user (``session_id``: their login) or an API key
+    of the organization (``api_key_id``; its ``user_id`` is the key's id too, what a
+    message or an import made with it names as its author)."""
 
     user_id: str
     org_id: str
     role: Role
-    session_id: str
+    session_id: str | None = None
+    api_key_id: str | None = None
+
+
+def require_manager(caller: Caller) -> None:
+    """Owners and admins only (else :class:`~outreach.errors.Forbidden`): user management
+    and organization settings."""
+    if not caller.role.manages:
+        raise Forbidden("Only owners and admins may do this.")
+
+
+def require_person(caller: Caller) -> None:
+    """A signed-in user, not an API key (else :class:`~outreach.errors.Forbidden`): keys
+    never manage users, API keys or webhooks (issue 20, point 1)."""
+    if caller.api_key_id is not None:
+        raise Forbidden(
+            "API keys cannot manage users, API keys or webhooks: sign in as an owner or admin."
+        )
 
 
 @dataclass(frozen=True)

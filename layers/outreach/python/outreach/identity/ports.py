@@ -13,6 +13,7 @@ from typing import Protocol
 from outreach.data.pages import Page
 from outreach.identity.domain import (
     AttemptWindow,
+    Caller,
     Organization,
     OrganizationChanges,
     RefreshRecord,
@@ -94,6 +95,15 @@ class IdentityStore(OrganizationReader, Protocol):
 
     def delete_user(self, user: User) -> None:
         """Delete the user and free their email; :class:`~outreach.errors.NotFound` if gone."""
+        ...
+
+
+class ApiKeyAuthenticator(Protocol):
+    """Who an API key presented as a bearer token stands for
+    (:class:`outreach.api_keys.service.ApiKeyService`)."""
+
+    def authenticate(self, token: str) -> Caller:
+        """The key's caller, or :class:`~outreach.errors.Unauthorized`."""
         ...
 
 

@@ -6,6 +6,9 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
 
+from outreach.api_keys.domain import looks_like_key
+from outreach.api_keys.repository import ApiKeyRepository
+from outreach.api_keys.service import ApiKeyService
 from outreach.clock import Clock, SystemClock
 from outreach.config import get_settings
 from outreach.data.binding import ensure_models_bound
@@ -28,9 +31,16 @@ from outreach.identity.domain import (
     TokenPair,
     User,
     UserChanges,
+    require_manager,
+    require_person,
 )
 from outreach.identity.passwords import Passwords
-from outreach.identity.ports import IdentityStore, LoginFailureStore, SessionStore
+from outreach.identity.ports import (
+    ApiKeyAuthenticator,
+    IdentityStore,
+    LoginFailureStore,
+    SessionStore,
+)
 from outreach.identity.repository import (
     IdentityRepository,
     LoginFailureRepository,
@@ -50,19 +60,14 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def require_manager(caller: Caller) -> None:
-    """Owners and admins only: user management and organization settings."""
-    if not caller.role.manages:
-        raise Forbidden("Only owners and admins may do this.")
-
-
 class IdentityService:
     """Every identity rule; routes only parse and map.
 
     ``users`` holds organizations and users, ``sessions`` the logins and refresh
     tokens, ``login_failures`` the failed sign-ins the throttle counts
     (:data:`~outreach.identity.domain.LOGIN_THROTTLE`). ``refresh_ttl`` is how long
-    a login lives without a refresh.
+    a login lives without a refresh. ``api_keys`` answers for a bearer token that is an
+    API key (:mod:`outreach.api_keys`).
     """
 
     def __init__(
@@ -75,8 +80,10 @@ class IdentityService:
         tokens: AccessTokens,
         clock: Clock,
         refresh_ttl: timedelta,
+        api_keys: ApiKeyAuthenticator,
     ) -> None:
         self._users = users
+        self._api_keys = api_keys
         self._sessions = sessions
         self._login_failures = login_failures
         self._passwords = passwords
@@ -214,13 +221,16 @@ class IdentityService:
         """The caller an ``Authorization`` header stands for, or :class:`Unauthorized`.
 
         The login must still be active and the user must still exist; the role is
-        read from the user, so a demotion takes effect at once.
+        read from the user, so a demotion takes effect at once. A token with the API key
+        prefix is an API key, checked against its stored hash (a revoked key at once).
         """
         if not bearer:
             raise Unauthorized("Missing bearer token")
         scheme, _, token = bearer.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Missing bearer token")
+        if looks_like_key(token.strip()):
+            return self._api_keys.authenticate(token.strip())
         now = self._clock.now()
         claims = self._tokens.verify(token.strip(), now=now)
         if not self._sessions.family_is_active(claims.session_id, now=now):
@@ -250,7 +260,8 @@ class IdentityService:
     # --- Users and the organization ------------------------------------------------
 
     def me(self, caller: Caller) -> User:
-        """The signed-in user."""
+        """The signed-in user (:class:`Forbidden` for an API key: it is no user)."""
+        require_person(caller)
         return self._users.get_user(caller.org_id, caller.user_id)
 
     def get_organization(self, caller: Caller) -> Organization:
@@ -286,7 +297,8 @@ class IdentityService:
 
     def create_user(self, caller: Caller, new: NewUser) -> User:
         """Owners and admins add a user to their organization (else :class:`Forbidden`);
-        :class:`Conflict` if the email is taken anywhere in the product."""
+        :class:`Conflict` if the email is taken anywhere in the product. Never an API key."""
+        require_person(caller)
         require_manager(caller)
         now = self._clock.now()
         user = User(
@@ -311,7 +323,8 @@ class IdentityService:
 
     def update_user(self, caller: Caller, user_id: str, changes: UserChanges) -> User:
         """Owners and admins rename users or change their role (else :class:`Forbidden`);
-        the owner cannot be demoted (:class:`Conflict`)."""
+        the owner cannot be demoted (:class:`Conflict`). Never an API key."""
+        require_person(caller)
         require_manager(caller)
         target = self._users.get_user(caller.org_id, user_id)
         role = changes.role
@@ -325,7 +338,8 @@ class IdentityService:
 
     def delete_user(self, caller: Caller, user_id: str) -> None:
         """Owners and admins remove a user (else :class:`Forbidden`), freeing the email; the
-        owner cannot be deleted (:class:`Conflict`)."""
+        owner cannot be deleted (:class:`Conflict`). Never an API key."""
+        require_person(caller)
         require_manager(caller)
         target = self._users.get_user(caller.org_id, user_id)
         if target.role is Role.OWNER:
@@ -358,4 +372,5 @@ def build_identity_service(clock: Clock, *, passwords: Passwords | None = None) 
         ),
         clock=clock,
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+        api_keys=ApiKeyService(keys=ApiKeyRepository(), clock=clock),
     )

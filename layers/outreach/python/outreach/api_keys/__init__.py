@@ -1,0 +1,1 @@
+"""API keys: long-lived, revocable server credentials of an organization."""
