@@ -106,6 +106,7 @@ def test_a_key_never_manages_users_keys_or_itself(client: TestClient) -> None:
     ]
     assert [answer.status_code for answer in attempts] == [403] * len(attempts)
     assert attempts[0].headers["content-type"] == "application/problem+json"
+    assert "no user" in attempts[-1].json()["detail"]  # /v1/auth/me
     owner_id = client.get("/v1/auth/me", headers=owner).json()["id"]
     renamed = client.patch(f"/v1/users/{owner_id}", headers=key, json={"full_name": "X"})
     assert renamed.status_code == 403

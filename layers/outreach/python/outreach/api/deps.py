@@ -19,7 +19,11 @@ from outreach.errors import ValidationFailed
 from outreach.identity.domain import Caller
 from outreach.identity.service import IdentityService, get_identity_service
 
-_bearer = HTTPBearer(auto_error=False, description="An access token from /v1/auth/login.")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An access token from /v1/auth/login, or an API key (otr_..., made with "
+    "POST /v1/api-keys).",
+)
 
 IdentityServiceDep = Annotated[IdentityService, Depends(get_identity_service)]
 

@@ -98,9 +98,11 @@ def logout(body: RefreshBody, caller: CallerDep, service: IdentityServiceDep) ->
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@auth_router.get("/me")
+@auth_router.get(
+    "/me", responses=problem_responses(described={403: "The caller is an API key, no user."})
+)
 def get_current_user(caller: CallerDep, service: IdentityServiceDep) -> UserPublic:
-    """The signed-in user."""
+    """The signed-in user (403 for an API key)."""
     return UserPublic.of(service.me(caller))
 
 

@@ -261,7 +261,8 @@ class IdentityService:
 
     def me(self, caller: Caller) -> User:
         """The signed-in user (:class:`Forbidden` for an API key: it is no user)."""
-        require_person(caller)
+        if caller.api_key_id is not None:
+            raise Forbidden("An API key is no user: /v1/auth/me answers a signed-in user.")
         return self._users.get_user(caller.org_id, caller.user_id)
 
     def get_organization(self, caller: Caller) -> Organization:
