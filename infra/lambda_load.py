@@ -215,6 +215,8 @@ def targets(template: dict[str, Any]) -> list[Target]:
                         continue
                     if prefix == "sqs-" and not from_queue(resolver, source, name):
                         continue
+                    if prefix == "dynamodb-" and not from_stream(resolver, source, name):
+                        continue
                     if source["Type"] == "EventBridgeRule" and not rule_matches(
                         resolver, source, name
                     ):
@@ -239,6 +241,20 @@ def from_queue(resolver: Resolver, source: dict[str, Any], event_name: str) -> b
         return False
     name = resolver.physical_name(logical)
     return bool(str(records[0].get("eventSourceARN", "")).rsplit(":", 1)[-1].startswith(name))
+
+
+def from_stream(resolver: Resolver, source: dict[str, Any], event_name: str) -> bool:
+    """Whether a sample DynamoDB stream event comes from the table this source streams:
+    its records' ``eventSourceARN`` names ``table/<physical name>``, or, for the older
+    samples written before a table had a stack prefix, ``table/<...>-<logical name>``."""
+    records = json.loads((EVENTS_DIR / event_name).read_text()).get("Records", [])
+    stream = source["Properties"]["Stream"]
+    logical = stream["Fn::GetAtt"][0] if isinstance(stream, dict) else None
+    if not records or logical is None:
+        return False
+    table = str(records[0].get("eventSourceARN", "")).split(":table/", 1)[-1].split("/", 1)[0]
+    name = resolver.physical_name(logical)
+    return table == name or table.rsplit("-", 1)[-1] == name.rsplit("-", 1)[-1]
 
 
 def rule_matches(resolver: Resolver, source: dict[str, Any], event_name: str) -> bool:

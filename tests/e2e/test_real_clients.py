@@ -112,6 +112,14 @@ EXCUSED = (
     Excuse(
         "positive_data_acceptance",
         422,
+        r"^The URL |^The host .* (resolves to|does not resolve)",
+        "a webhook URL's host must resolve to public addresses only (no server-side "
+        "request forgery): DNS's to say at the time, not a pattern; the document gives "
+        "the https scheme",
+    ),
+    Excuse(
+        "positive_data_acceptance",
+        422,
         r"^no such contact$",
         "a body's contact_id that names no contact of the organization: state, not schema",
     ),

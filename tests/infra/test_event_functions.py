@@ -3,6 +3,8 @@ never import FastAPI (it costs ~650 ms of cold start); an API function loads onl
 domain's service and routes (and identity's, which authenticates); and no function loads
 libphonenumber before it parses a number."""
 
+from pathlib import Path
+
 import pytest
 
 from outreach_local.runtime import API_FUNCTIONS
@@ -29,7 +31,7 @@ EVENT_FUNCTIONS = _functions_by_trigger()["event"]
 # its imports (about 65 ms for the campaigns service in the contacts function). The
 # contacts function also serves the import jobs (/v1/imports).
 API_DOMAINS = {
-    "identity": {"identity", "api_keys"},
+    "identity": {"identity", "api_keys", "webhooks"},
     "contacts": {"contacts", "imports", "identity", "api_keys"},
     "campaigns": {"campaigns", "identity", "api_keys"},
     "conversations": {"conversations", "identity", "api_keys"},
@@ -81,3 +83,11 @@ def test_no_function_imports_the_encoding_detector_before_a_file_needs_it(functi
     # _candidates imports it): about 10 ms of the imports and contacts cold starts.
     loaded = top_level_imported_by(function, {"charset_normalizer"})
     assert loaded == [], f"{function} imports {loaded}"
+
+
+def test_no_deployed_function_may_deliver_webhooks_to_loopback() -> None:
+    # WEBHOOK_ALLOW_LOOPBACK is the local stack's alone (issue 20, point 4): neither the
+    # template (Globals or a function) nor sam local's env-vars file sets it.
+    root = Path(__file__).resolve().parents[2]
+    assert "WEBHOOK_ALLOW_LOOPBACK" not in (root / "template.yaml").read_text()
+    assert "WEBHOOK_ALLOW_LOOPBACK" not in (root / "infra/local/env.json").read_text()

@@ -117,6 +117,8 @@ def test_http_api_routes_each_function_only_its_own_paths() -> None:
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/users/{proxy+}",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/api-keys",
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/api-keys/{proxy+}",
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/webhooks",
+            "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/webhooks/{proxy+}",
         },
         "ContactsFunction": {
             "X-AMAZON-APIGATEWAY-ANY-METHOD /v1/contacts",

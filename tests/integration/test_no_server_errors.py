@@ -37,6 +37,7 @@ from outreach.clock import SystemClock
 from outreach.contacts.service import ContactService, get_contact_service
 from outreach.conversations.service import ConversationService, get_conversation_service
 from outreach.identity.service import get_identity_service
+from outreach.webhooks import addresses
 from outreach_local.runtime import LocalLambdaContext, load_function
 from tests.integration.campaigns.support import SENDER, FakeCampaigns, campaign_body
 from tests.integration.identity_support import add_user, register
@@ -201,6 +202,26 @@ def _created(client: ApiClient, path: str, auth: dict[str, str], body: Any) -> d
     return created
 
 
+def _dns(host: str, port: int) -> list[str]:
+    """A stand-in for DNS (no network here): every name resolves to one public address,
+    but names of ``internal`` hosts, which resolve to a private one."""
+    return ["10.0.0.9"] if "internal" in host else ["93.184.215.14"]
+
+
+@pytest.fixture(autouse=True)
+def _no_real_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(addresses, "system_resolver", _dns)
+
+
+def _webhook_ids(client: ApiClient, auth: dict[str, str]) -> dict[str, list[str]]:
+    """Two endpoints of the organization, and a delivery id (one no delivery has)."""
+    body = {"url": "https://hooks.example.com/in", "events": ["message.received"]}
+    return {
+        "webhook_id": [_created(client, "/v1/webhooks", auth, body)["id"] for _ in range(2)],
+        "delivery_id": ["01M8R6TNQJ87YX76Q4S9KCHC7B"],
+    }
+
+
 @pytest.fixture
 def fake_world(imports_bucket: str) -> Iterator[World]:
     """The three API handlers on in-memory services. Campaigns and contacts share one
@@ -277,6 +298,7 @@ def fake_world(imports_bucket: str) -> Iterator[World]:
                     ]
                     for n in ("CRM", "Sync")
                 ],
+                **_webhook_ids(identity, boss.auth),
             },
         )
 
@@ -326,6 +348,7 @@ def moto_world(aws: None, imports_bucket: str, lambda_context: LocalLambdaContex
                 )["id"]
                 for n in ("CRM", "Sync")
             ],
+            **_webhook_ids(clients["identity"], owner.auth),
         },
     )
 

@@ -47,9 +47,11 @@ def test_the_walk_finds_the_factories() -> None:
 
 
 def test_no_factory_keeps_its_instance_across_tests(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given every factory built once (a queue URL set, so that the dispatcher builds too;
+    # Given every factory built once (queue URLs set, so that the dispatcher and the
+    # webhooks worker build too;
     # the local stack's per-organization services for one organization),
     monkeypatch.setenv("SEND_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/test-send.fifo")
+    monkeypatch.setenv("WEBHOOK_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/1/test-webhooks")
 
     def build(factory: Any) -> Any:
         return factory(*(["ORG1"] * len(inspect.signature(factory.__wrapped__).parameters)))

@@ -41,6 +41,7 @@ from outreach.errors import ValidationFailed
 from outreach.identity import schemas as identity_schemas
 from outreach.imports import schemas as import_schemas
 from outreach.timezones import parse_hhmm
+from outreach.webhooks import schemas as webhook_schemas
 
 DOCUMENT_URI = "urn:outreach:openapi"
 
@@ -97,6 +98,7 @@ def request_models() -> dict[str, type[BaseModel]]:
     for module in (
         identity_schemas,
         api_key_schemas,
+        webhook_schemas,
         contact_schemas,
         import_schemas,
         campaign_schemas,

@@ -5,6 +5,8 @@ Environment:
   HOST               interface to listen on (default 127.0.0.1)
   TICK_SECONDS       run the scheduled functions every N seconds (default 60; 0 = never)
   DYNAMODB_ENDPOINT  use this DynamoDB (e.g. DynamoDB Local) instead of the embedded one
+  WEBHOOK_ALLOW_LOOPBACK  true: webhook endpoints on http://127.0.0.1 and localhost are
+                     allowed (never in the cloud); default false
 
 Importing this module imports the ``outreach`` package, whose Powertools objects
 read the environment at import: run :func:`outreach_local.environment.apply_defaults`
@@ -40,12 +42,14 @@ from outreach.conversations.service import (
     build_conversation_service,
     get_conversation_service,
 )
+from outreach.webhooks.service import get_webhook_service
 from outreach_local.environment import apply_defaults
 from outreach_local.runtime import API_FUNCTIONS, load_function, request_scope, service_scope
 from outreach_local.streams import get_stats_pump
 from outreach_local.template import create_tables
 from outreach_local.ticks import get_timelines
 from outreach_local.uploads import UploadWatcher
+from outreach_local.webhooks import get_webhook_runner, local_webhook_service
 
 
 @dataclass
@@ -143,6 +147,7 @@ def build_app() -> FastAPI:
     app.dependency_overrides[get_campaign_service] = _campaign_service_for
     app.dependency_overrides[get_contact_service] = _contact_service_for
     app.dependency_overrides[get_conversation_service] = _conversation_service_for
+    app.dependency_overrides[get_webhook_service] = local_webhook_service
 
     @app.middleware("http")
     async def as_the_function(request: Request, call_next: Any) -> Any:
@@ -228,6 +233,8 @@ def main() -> None:
     app = build_app()
     ticker = Ticker(tick_seconds) if tick_seconds > 0 else None
     uploads = environment.upload_watcher()
+    webhooks = get_webhook_runner()
+    loopback = get_settings().webhook_allow_loopback
     base = f"http://{host}:{port}"
     print(
         "\nOutreach local stack\n"
@@ -239,15 +246,19 @@ def main() -> None:
         f"  S3        {environment.s3_endpoint}   (POST /v1/imports upload forms post here;\n"
         "            an upload is imported as soon as it lands)\n"
         "  SMS       sandbox (GET /v1/dev/outbox)\n"
+        f"  Webhooks  delivered for real; http://127.0.0.1 and localhost endpoints "
+        f"{'allowed' if loopback else 'refused (WEBHOOK_ALLOW_LOOPBACK=true allows them)'}\n"
         "Press Ctrl+C to stop.\n",
         flush=True,
     )
     if ticker:
         ticker.start()
     uploads.start()
+    webhooks.start()
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
+        webhooks.stop()
         uploads.stop()
         if ticker:
             ticker.stop()

@@ -24,6 +24,8 @@ again when restarted (locally only).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -42,10 +44,14 @@ from outreach.stats.stream import handle_window
 from outreach_local.runtime import EVENT_SOURCE_SERVICE_NAME, service_name, service_scope
 
 
-class StatsPump:
-    """Drains the recipients stream into the statistics (thread-safe, one drain at a time)."""
+class StreamPump:
+    """Drains one table's stream into ``handle`` (a Lambda-shaped event per shard and
+    read, ``Records`` and ``eventSourceARN``), checkpointed in the counters table under
+    ``name`` (thread-safe, one drain at a time)."""
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(
+        self, model: type[Any], name: str, handle: Callable[[dict[str, Any], str], None]
+    ) -> None:
         settings = get_settings()
         kwargs: dict[str, Any] = {"region_name": settings.aws_region}
         if settings.dynamodb_endpoint:
@@ -55,15 +61,16 @@ class StatsPump:
         self._streams = boto3.client(
             "dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"), **kwargs
         )
-        self._table = settings.table_prefix + logical_table_name(RecipientModel)
-        self._clock = clock or SystemClock()
+        self._table = settings.table_prefix + logical_table_name(model)
+        self._name = name
+        self._handle = handle
         self._lock = threading.Lock()
 
     def drain(self) -> int:
-        """Count every change not counted yet; return how many records were read.
+        """Hand every change not handled yet; return how many records were read.
 
-        The stream reads and the checkpoint are Lambda's work; only the window's handling is
-        the stats function's (and logs, and is checked against its role, as that function).
+        The stream reads and the checkpoint are Lambda's work; only ``handle`` is the
+        function's (and logs, and is checked against its role, as that function).
         """
         with self._lock, service_scope(EVENT_SOURCE_SERVICE_NAME):
             arn = self._dynamodb.describe_table(TableName=self._table)["Table"]["LatestStreamArn"]
@@ -95,7 +102,7 @@ class StatsPump:
 
     def _drain_shard(self, arn: str, shard_id: str) -> int:
         ensure_models_bound()
-        checkpoint_key = f"stats-pump#{arn}#{shard_id}"
+        checkpoint_key = f"{self._name}#{arn}#{shard_id}"
         try:
             done = int(CounterModel.get(checkpoint_key, consistent_read=True).value)
         except DoesNotExist:
@@ -111,22 +118,48 @@ class StatsPump:
                 return total
             if not records:
                 continue
-            first = records[0]["dynamodb"]["SequenceNumber"]
-            last = records[-1]["dynamodb"]["SequenceNumber"]
             event = {
-                "Records": [{**record, "eventSourceARN": arn} for record in records],
-                "shardId": shard_id,
+                "Records": [_as_lambda_gives(record, arn) for record in records],
                 "eventSourceARN": arn,
-                "window": {"start": f"local-{first}-{last}", "end": f"local-{first}-{last}"},
-                "state": {},
-                "isFinalInvokeForWindow": True,
-                "isWindowTerminatedEarly": False,
             }
-            with service_scope(service_name("stats")):
-                handle_window(DynamoDBStreamEvent(event), StatsRepository(), self._clock.now())
-            done = int(last)
+            self._handle(event, shard_id)
+            done = int(records[-1]["dynamodb"]["SequenceNumber"])
             CounterModel(checkpoint_key, value=done).save()
             total += len(records)
+
+
+def _as_lambda_gives(record: dict[str, Any], arn: str) -> dict[str, Any]:
+    """A record as Lambda's JSON event carries it: boto3 parsed the change's time into a
+    ``datetime``; Lambda gives epoch seconds. With the stream's ARN."""
+    change = dict(record["dynamodb"])
+    created = change.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        change["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {**record, "dynamodb": change, "eventSourceARN": arn}
+
+
+class StatsPump(StreamPump):
+    """Drains the recipients stream into the statistics: each read is one tumbling window,
+    ended at once."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        super().__init__(RecipientModel, "stats-pump", self._window)
+        self._clock = clock or SystemClock()
+
+    def _window(self, event: dict[str, Any], shard_id: str) -> None:
+        records = event["Records"]
+        first = records[0]["dynamodb"]["SequenceNumber"]
+        last = records[-1]["dynamodb"]["SequenceNumber"]
+        window = {
+            **event,
+            "shardId": shard_id,
+            "window": {"start": f"local-{first}-{last}", "end": f"local-{first}-{last}"},
+            "state": {},
+            "isFinalInvokeForWindow": True,
+            "isWindowTerminatedEarly": False,
+        }
+        with service_scope(service_name("stats")):
+            handle_window(DynamoDBStreamEvent(window), StatsRepository(), self._clock.now())
 
 
 @lru_cache(maxsize=1)

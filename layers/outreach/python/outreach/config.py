@@ -54,6 +54,15 @@ def _seconds(value: str) -> int:
     return number
 
 
+def _flag(value: str) -> bool:
+    text = value.strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("", "false", "0", "no"):
+        return False
+    raise ValueError("give true or false")
+
+
 def _read(parse: Callable[[str], Any], env: str = "") -> dict[str, Any]:
     """A field's metadata: read from the environment variable ``env`` (default: the
     field's name in upper case), converted by ``parse``; its default when absent."""
@@ -95,6 +104,10 @@ class Settings:
     delivery_events_topic_arn: str | None = field(default=None, metadata=_read(_optional))
     # The S3 bucket of import uploads and error reports (issue 17, point 6).
     imports_bucket: str | None = field(default=None, metadata=_read(_optional))
+    # Webhooks (issue 20): the work queue of the deliveries, and (the local stack only,
+    # never the template) whether endpoints on http://127.0.0.1 and localhost are allowed.
+    webhook_queue_url: str | None = field(default=None, metadata=_read(_optional))
+    webhook_allow_loopback: bool = field(default=False, metadata=_read(_flag))
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import datetime
 
@@ -31,3 +32,12 @@ def new_id(at: datetime) -> str:
 def is_id(value: str) -> bool:
     """Tell whether ``value`` has the shape of an id made by :func:`new_id`."""
     return len(value) == 26 and all(char in _ALPHABET for char in value)
+
+
+def stable_id(at: datetime, seed: str) -> str:
+    """An id with :func:`new_id`'s shape and order (its first 10 characters are ``at``'s
+    milliseconds) whose other 16 come from ``seed``'s SHA-256: the same ``at`` and
+    ``seed`` give the same id, as a fact seen twice (a stream record read again) must."""
+    millis = int(at.timestamp() * 1000)
+    digest = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:10], "big")
+    return _encode(millis, 10) + _encode(digest, 16)

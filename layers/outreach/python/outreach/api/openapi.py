@@ -104,6 +104,11 @@ TAGS: list[dict[str, str]] = [
         "`Authorization: Bearer <key>`: each acts with its role and never manages users, "
         "keys or webhooks.",
     },
+    {
+        "name": "webhooks",
+        "description": "Endpoints Outreach posts events to, signed per the Standard Webhooks "
+        "specification, retried for more than a day; their recent deliveries.",
+    },
     {"name": "contacts", "description": "Contacts: one per phone, with tags; CSV imports."},
     {"name": "opt-outs", "description": "Numbers the organization must never text."},
     {
@@ -217,11 +222,13 @@ def _deployed_routers() -> list[Any]:
     from outreach.conversations.routes import routers as conversation_routers  # noqa: PLC0415
     from outreach.identity.routes import routers as identity_routers  # noqa: PLC0415
     from outreach.imports.routes import routers as import_routers  # noqa: PLC0415
+    from outreach.webhooks.routes import routers as webhook_routers  # noqa: PLC0415
 
     return [
         health_router,
         *identity_routers,
         *api_key_routers,
+        *webhook_routers,
         *contact_routers,
         *import_routers,
         *campaign_routers,

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -145,6 +146,54 @@ class ApiKeyModel(Model):
     last_used_at = UTCDateTimeAttribute(null=True)
 
 
+class WebhookModel(Model):
+    """An organization's webhook endpoint (:mod:`outreach.webhooks.domain`), with its
+    signing secret (and the one it replaced, which signs until ``previous_until``)."""
+
+    class Meta(_Meta):
+        table_name = "webhooks"
+
+    org_id = UnicodeAttribute(hash_key=True)
+    webhook_id = UnicodeAttribute(range_key=True)
+    url = UnicodeAttribute()
+    events = ListAttribute[str]()
+    description = UnicodeAttribute(default="")
+    enabled = BooleanAttribute()
+    secret = UnicodeAttribute()
+    previous_secret = UnicodeAttribute(null=True)
+    previous_until = UTCDateTimeAttribute(null=True)
+    disabled_reason = UnicodeAttribute(null=True)
+    failing_since = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class WebhookDeliveryModel(Model):
+    """One event's delivery to one endpoint: ``endpoint_key`` is ``<org_id>#<webhook_id>``,
+    ``delivery_id`` the event's id (time-ordered: newest last; one delivery per event and
+    endpoint). Kept :data:`~outreach.webhooks.domain.DELIVERIES_KEPT` (``expires_at``)."""
+
+    class Meta(_Meta):
+        table_name = "webhook_deliveries"
+
+    endpoint_key = UnicodeAttribute(hash_key=True)
+    delivery_id = UnicodeAttribute(range_key=True)
+    org_id = UnicodeAttribute()
+    webhook_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    body = UnicodeAttribute()
+    status = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    status_code = NumberAttribute(null=True)
+    duration_ms = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    response_excerpt = UnicodeAttribute(null=True)
+    next_attempt_at = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    expires_at = TTLAttribute()
+
+
 class CounterModel(Model):
     """A number that expires: login failures, a campaign's sends per day, rate windows."""
 
@@ -250,6 +299,7 @@ class OptOutModel(Model):
 
     class Meta(_Meta):
         table_name = "opt_outs"
+        stream_view_type = "NEW_AND_OLD_IMAGES"  # facts for webhooks (outreach.webhooks.facts)
 
     org_id = UnicodeAttribute(hash_key=True)
     phone = UnicodeAttribute(range_key=True)
@@ -269,6 +319,7 @@ class ImportModel(Model):
 
     class Meta(_Meta):
         table_name = "imports"
+        stream_view_type = "NEW_AND_OLD_IMAGES"  # facts for webhooks (outreach.webhooks.facts)
 
     org_id = UnicodeAttribute(hash_key=True)
     import_id = UnicodeAttribute(range_key=True)
@@ -342,6 +393,7 @@ class CampaignModel(Model):
 
     class Meta(_Meta):
         table_name = "campaigns"
+        stream_view_type = "NEW_AND_OLD_IMAGES"  # facts for webhooks (outreach.webhooks.facts)
 
     org_id = UnicodeAttribute(hash_key=True)
     campaign_id = UnicodeAttribute(range_key=True)
@@ -559,6 +611,7 @@ class MessageModel(Model):
 
     class Meta(_Meta):
         table_name = "messages"
+        stream_view_type = "NEW_AND_OLD_IMAGES"  # facts for webhooks (outreach.webhooks.facts)
 
     conversation_key = UnicodeAttribute(hash_key=True)
     message_id = UnicodeAttribute(range_key=True)
@@ -587,6 +640,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     UniqueKeyModel,
     AuthSessionModel,
     ApiKeyModel,
+    WebhookModel,
+    WebhookDeliveryModel,
     CounterModel,
     SendingTurnModel,
     ManualSendModel,

@@ -1,0 +1,1 @@
+"""Webhooks: an organization's endpoints, and the signed, retried delivery of its events."""
