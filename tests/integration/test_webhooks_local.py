@@ -159,6 +159,9 @@ def test_every_kind_of_event_is_delivered_signed_and_once(
     assert started["data"]["campaign_id"] == campaign_id
     received = [p["data"] for p in seen.handled.values() if p["type"] == "message.received"]
     assert {"Yes, Tuesday works", "STOP", "START"} == {d["body"] for d in received}
+    # Instants in the API's form (UTC, milliseconds, Z), as the stored ones are not.
+    assert all(d["created_at"].endswith(".000Z") or d["created_at"].endswith("Z") for d in received)
+    assert all("+0000" not in str(p) for p in seen.handled.values())
 
     listed = client.get(f"/v1/webhooks/{made.json()['id']}/deliveries", headers=auth).json()
     assert len(listed["items"]) == len(seen.handled)
@@ -238,10 +241,13 @@ def test_a_failing_endpoint_is_recorded_and_retried(
     (delivery,) = client.get(f"/v1/webhooks/{made['id']}/deliveries", headers=auth).json()["items"]
     assert delivery["status"] == "pending" and delivery["status_code"] == 500
     assert delivery["attempts"] == 1 and delivery["next_attempt_at"] is not None
-    retried = client.post(
-        f"/v1/webhooks/{made['id']}/deliveries/{delivery['id']}/retry", headers=auth
-    )
+    retry = f"/v1/webhooks/{made['id']}/deliveries/{delivery['id']}/retry"
+    client.patch(f"/v1/webhooks/{made['id']}", headers=auth, json={"enabled": False})
+    assert client.post(retry, headers=auth).status_code == 409  # disabled: enable it first
+    client.patch(f"/v1/webhooks/{made['id']}", headers=auth, json={"enabled": True})
+    retried = client.post(retry, headers=auth)
     assert retried.status_code == 202, retried.text
+    assert retried.json()["attempts"] == 0  # a new round
     deliver_all()
     assert types_of(seen) == ["message.received"]
     (after,) = client.get(f"/v1/webhooks/{made['id']}/deliveries", headers=auth).json()["items"]

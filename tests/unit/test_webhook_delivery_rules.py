@@ -116,6 +116,10 @@ def test_the_local_stack_may_deliver_to_loopback_only_when_allowed() -> None:
         "http://localhost:9000/hook", allow_loopback=True, resolver=resolving_to("127.0.0.1", "::1")
     )
     assert localhost.address == "127.0.0.1"
+    for url in ("http://[::1]:9000/hook", "http://127.0.0.2:9000/hook"):  # any loopback
+        assert destination(url, allow_loopback=True).scheme == "http"
+    with pytest.raises(RefusedDestination, match="WEBHOOK_ALLOW_LOOPBACK=true"):
+        check_url("http://127.0.0.1:9000/hook")  # the refusal says how to allow it
     # Loopback only: a private address stays refused with the flag.
     assert refusal(ipaddress.ip_address("10.0.0.1"), allow_loopback=True)
     with pytest.raises(RefusedDestination, match="must be https"):

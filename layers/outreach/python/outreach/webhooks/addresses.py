@@ -74,9 +74,20 @@ def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
+def _is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    if host.lower() in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def check_url(url: str, *, allow_loopback: bool = False) -> tuple[str, str, int, str]:
     """The URL's scheme, host, port and request target, or :class:`RefusedDestination`:
-    ``https`` only (``http`` to a loopback host when ``allow_loopback``), no user info,
+    ``https`` only (``http`` to ``localhost`` or a loopback address when
+    ``allow_loopback``), no user info,
     at most :data:`MAX_URL_LENGTH` characters."""
     if len(url) > MAX_URL_LENGTH:
         raise RefusedDestination(f"The URL is longer than {MAX_URL_LENGTH} characters.")
@@ -90,9 +101,15 @@ def check_url(url: str, *, allow_loopback: bool = False) -> tuple[str, str, int,
         raise RefusedDestination("The URL has no host.")
     if parts.username is not None or parts.password is not None:
         raise RefusedDestination("The URL may not carry a user name or password.")
-    loopback_http = allow_loopback and parts.scheme == "http" and host in LOOPBACK_HOSTS
-    if parts.scheme != "https" and not loopback_http:
-        raise RefusedDestination("The URL must be https.")
+    loopback = _is_loopback_host(host)
+    if parts.scheme != "https" and not (allow_loopback and parts.scheme == "http" and loopback):
+        hint = (
+            " (the local stack takes http to a loopback address when started with"
+            " WEBHOOK_ALLOW_LOOPBACK=true)"
+            if loopback and parts.scheme == "http"
+            else ""
+        )
+        raise RefusedDestination(f"The URL must be https{hint}.")
     default_port = 443 if parts.scheme == "https" else 80
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return parts.scheme, host, port or default_port, target

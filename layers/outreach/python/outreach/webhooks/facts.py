@@ -17,6 +17,7 @@ change's time and the record's ``eventID``), so a record read twice fans out onc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,9 +25,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from outreach.clock import to_iso
 from outreach.ids import stable_id
 from outreach.webhooks.domain import Event
 
+_STORED_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+0000")
 MESSAGE_FIELDS = (
     "message_id",
     "phone",
@@ -57,9 +60,13 @@ def _plain(image: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _number(value: Any) -> Any:
-    """A Decimal (DynamoDB's numbers) as an int or a float; anything else as it is."""
+    """A Decimal (DynamoDB's numbers) as an int or a float; an instant as stored
+    (PynamoDB's ``...000000+0000``) in the API's form (``...000Z``); anything else as it
+    is."""
     if isinstance(value, Decimal):
         return int(value) if value == int(value) else float(value)
+    if isinstance(value, str) and _STORED_INSTANT.fullmatch(value):
+        return to_iso(datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z"))
     return value
 
 

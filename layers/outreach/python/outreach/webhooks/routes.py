@@ -119,12 +119,15 @@ def list_webhook_deliveries(
 @router.post(
     "/{webhook_id}/deliveries/{delivery_id}/retry",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problem_responses(described=FORBIDDEN),
+    responses=problem_responses(
+        described={**FORBIDDEN, 409: "The endpoint is disabled: enable it first."}
+    ),
 )
 def retry_webhook_delivery(
     webhook_id: str, delivery_id: str, caller: CallerDep, service: WebhookServiceDep
 ) -> DeliveryPublic:
-    """Send a delivery again now (202: queued), whatever became of it."""
+    """Send a delivery again now (202: queued), whatever became of it; its attempts count
+    from 0 again. 409 while the endpoint is disabled."""
     return DeliveryPublic.of(service.retry(caller, webhook_id, delivery_id))
 
 

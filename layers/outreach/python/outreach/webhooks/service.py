@@ -131,12 +131,15 @@ class WebhookService:
         return self._store.list_deliveries(caller.org_id, endpoint.id, limit=limit, cursor=cursor)
 
     def retry(self, caller: Caller, webhook_id: str, delivery_id: str) -> Delivery:
-        """Send a delivery again now, whatever its state: it is pending again, with one
-        more round of retries if this attempt fails. 404 for an unknown delivery."""
+        """Send a delivery again now, whatever its state: it is pending again, its
+        attempts counted from 0 (a new round of retries if this attempt fails). 404 for an
+        unknown delivery, 409 when the endpoint is disabled."""
         endpoint = self.endpoint(caller, webhook_id)
         found = self._store.delivery(caller.org_id, endpoint.id, delivery_id)
         if found is None:
             raise NotFound("Delivery not found.")
+        if not endpoint.enabled:
+            raise Conflict("The endpoint is disabled: enable it (PATCH enabled: true) first.")
         now = self._clock.now()
         again = replace(
             found, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now
