@@ -30,8 +30,10 @@ _.index_name
 _.stream_view_type
 _._connection
 
-# PynamoDB keys given positionally (OutboxMessageModel(box, message_id)).
+# PynamoDB keys given positionally (OutboxMessageModel(box, message_id)) or by to_item's
+# keywords (WebhookDeliveryModel's endpoint_key).
 _.box
+_.endpoint_key
 
 # Values parsed from text (Role("member")), never named in code.
 _.MEMBER

@@ -76,3 +76,8 @@ def inbox_key(org_id: str, *, unread: bool) -> str:
 def manual_send_key(org_id: str, idempotency_key: str) -> str:
     """The item that records which message a manual send's ``Idempotency-Key`` made."""
     return f"idem#{org_id}#{idempotency_key}"
+
+
+def webhook_endpoint_key(org_id: str, webhook_id: str) -> str:
+    """The ``webhook_deliveries`` partition of one endpoint's deliveries."""
+    return f"{org_id}#{webhook_id}"

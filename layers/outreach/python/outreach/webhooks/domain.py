@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, get_args
 
 from standardwebhooks import Webhook as StandardWebhook
 
 from outreach.clock import to_iso
 
-EVENT_TYPES = (
+EventType = Literal[
     "message.received",
     "message.sent",
     "message.delivered",
@@ -42,7 +42,8 @@ EVENT_TYPES = (
     "campaign.paused",
     "campaign.completed",
     "import.completed",
-)
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the form's prefix, not a secret
 SECRET_BYTES = 32
 ATTEMPT_TIMEOUT_SECONDS = 5.0

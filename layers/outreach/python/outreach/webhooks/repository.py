@@ -8,6 +8,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
+from outreach.data.keys import webhook_endpoint_key
 from outreach.data.models import WebhookDeliveryModel, WebhookModel
 from outreach.data.pages import Page, decode_cursor, sealed_page
 from outreach.data.pynamo import condition_failed, from_item, to_item
@@ -25,10 +26,6 @@ from outreach.webhooks.domain import (
 WEBHOOKS_LISTING = "webhooks"
 DELIVERIES_LISTING = "webhook_deliveries"
 NOT_FOUND = "Webhook not found."
-
-
-def endpoint_key(org_id: str, webhook_id: str) -> str:
-    return f"{org_id}#{webhook_id}"
 
 
 def _endpoint(item: WebhookModel) -> Endpoint:
@@ -178,7 +175,7 @@ class WebhookRepository:
         return to_item(
             WebhookDeliveryModel,
             delivery,
-            endpoint_key=endpoint_key(delivery.org_id, delivery.webhook_id),
+            endpoint_key=webhook_endpoint_key(delivery.org_id, delivery.webhook_id),
             delivery_id=delivery.id,
             status=delivery.status.value,
             expires_at=delivery.created_at + DELIVERIES_KEPT,
@@ -187,7 +184,7 @@ class WebhookRepository:
     def delivery(self, org_id: str, webhook_id: str, delivery_id: str) -> Delivery | None:
         try:
             item = WebhookDeliveryModel.get(
-                endpoint_key(org_id, webhook_id), delivery_id, consistent_read=True
+                webhook_endpoint_key(org_id, webhook_id), delivery_id, consistent_read=True
             )
         except DoesNotExist:
             return None
@@ -202,7 +199,7 @@ class WebhookRepository:
         listing = f"{DELIVERIES_LISTING}:{webhook_id}"
         start = decode_cursor(cursor, org_id=org_id, listing=listing)
         result = WebhookDeliveryModel.query(
-            endpoint_key(org_id, webhook_id),
+            webhook_endpoint_key(org_id, webhook_id),
             scan_index_forward=False,
             limit=limit,
             last_evaluated_key=start,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, Field
 
@@ -15,22 +15,8 @@ from outreach.webhooks.domain import (
     DeliveryStatus,
     Endpoint,
     EndpointChanges,
+    EventType,
 )
-
-EventType = Literal[
-    "message.received",
-    "message.sent",
-    "message.delivered",
-    "message.failed",
-    "contact.opted_out",
-    "contact.opted_in",
-    "campaign.started",
-    "campaign.paused",
-    "campaign.completed",
-    "import.completed",
-]
-if set(get_args(EventType)) != set(EVENT_TYPES):  # one list, two spellings
-    raise RuntimeError("EventType and EVENT_TYPES name different events")
 
 
 def _distinct(events: list[str]) -> list[str]:
