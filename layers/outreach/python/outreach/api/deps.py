@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from outreach.errors import ValidationFailed
@@ -49,3 +49,11 @@ async def object_or_no_body(request: Request) -> None:
             "The body is an object, or left out.",
             [{"loc": ["body"], "msg": "give an object, or no body"}],
         )
+
+
+def no_store(response: Response) -> None:
+    """An answer that carries a secret (a token, an API key, a signing secret) must never
+    be kept by a browser or a proxy cache (RFC 9111 ``no-store``; ``Pragma`` for HTTP/1.0
+    caches; issue 14, point 10)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from outreach.api.deps import CallerDep
+from outreach.api.deps import CallerDep, no_store
 from outreach.api.pagination import PageQueryDep
 from outreach.api.problems import problem_responses
 from outreach.api_keys.schemas import (
@@ -34,8 +34,7 @@ def create_api_key(
     in this answer only (`Cache-Control: no-store`): send it as
     `Authorization: Bearer <key>`."""
     issued = service.create(caller, name=body.name, role=body.grant)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
+    no_store(response)
     return ApiKeyCreatedPublic.of_issued(issued)
 
 

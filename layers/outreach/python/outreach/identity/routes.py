@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from outreach.api.deps import CallerDep, IdentityServiceDep
+from outreach.api.deps import CallerDep, IdentityServiceDep, no_store
 from outreach.api.pagination import PageQueryDep
 from outreach.api.problems import problem_responses
 from outreach.identity.schemas import (
@@ -45,13 +45,6 @@ def register(body: RegisterBody, service: IdentityServiceDep) -> RegisterPublic:
     )
 
 
-def _no_store(response: Response) -> None:
-    """An answer that carries a token must never be kept by a browser or a proxy cache
-    (RFC 9111 ``no-store``; ``Pragma`` for HTTP/1.0 caches; issue 14, point 10)."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-
-
 @auth_router.post(
     "/login",
     responses=problem_responses(
@@ -68,7 +61,7 @@ def login(body: LoginBody, service: IdentityServiceDep, response: Response) -> T
     (with `Retry-After`), counted before the password is checked so parallel guesses
     get no more."""
     pair = service.login(email=body.email, password=body.password)
-    _no_store(response)
+    no_store(response)
     return TokenPairPublic.of(pair)
 
 
@@ -85,7 +78,7 @@ def refresh(body: RefreshBody, service: IdentityServiceDep, response: Response) 
     """Rotate a refresh token (``Cache-Control: no-store``). Presenting an
     already-rotated token revokes the whole login."""
     pair = service.refresh(body.refresh_token)
-    _no_store(response)
+    no_store(response)
     return TokenPairPublic.of(pair)
 
 

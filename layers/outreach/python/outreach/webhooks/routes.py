@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from outreach.api.deps import CallerDep
+from outreach.api.deps import CallerDep, no_store
 from outreach.api.pagination import PageQueryDep
 from outreach.api.problems import problem_responses
 from outreach.webhooks.schemas import (
@@ -24,11 +24,6 @@ WebhookServiceDep = Annotated[WebhookService, Depends(get_webhook_service)]
 FORBIDDEN = {403: "The caller is a member, or an API key (keys never manage webhooks)."}
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-
-
-def _no_store(response: Response) -> None:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
 
 
 @router.post(
@@ -51,7 +46,7 @@ def create_webhook(
     endpoint, secret = service.create(
         caller, url=body.url, events=tuple(body.events), description=body.description
     )
-    _no_store(response)
+    no_store(response)
     return WebhookWithSecretPublic.with_secret(endpoint, secret)
 
 
@@ -101,7 +96,7 @@ def rotate_webhook_secret(
     """A new signing secret, shown in this answer only; the old one signs too (a second
     signature) for 24 hours, so the receiver can switch without losing deliveries."""
     endpoint, secret = service.rotate_secret(caller, webhook_id)
-    _no_store(response)
+    no_store(response)
     return WebhookWithSecretPublic.with_secret(endpoint, secret)
 
 
