@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from outreach.api_keys.domain import ApiKey
 from outreach.data.models import ApiKeyModel
 from outreach.data.pages import Page, decode_cursor, sealed_page
-from outreach.data.pynamo import condition_failed, from_item, to_item
+from outreach.data.pynamo import condition_failed, delete_if_present, from_item, to_item
 from outreach.identity.domain import Role
 
 # The listing name sealed into the keys' cursor (a cursor of another listing is a 400).
@@ -46,13 +46,7 @@ class ApiKeyRepository:
         return _api_key(item), item.secret_hash
 
     def revoke(self, org_id: str, key_id: str) -> bool:
-        try:
-            ApiKeyModel(org_id, key_id).delete(condition=ApiKeyModel.key_id.exists())
-        except DeleteError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return delete_if_present(ApiKeyModel(org_id, key_id))
 
     def note_used(self, org_id: str, key_id: str, *, now: datetime, every: timedelta) -> bool:
         try:

@@ -20,7 +20,7 @@ from outreach.contacts.ports import ContactPlace, TagWrites
 from outreach.data.keys import tag_key
 from outreach.data.models import ContactModel, ContactPhoneModel, ContactTagModel, OptOutModel
 from outreach.data.pages import Page, decode_cursor, sealed_page
-from outreach.data.pynamo import condition_failed, from_item, raw_map, to_item
+from outreach.data.pynamo import condition_failed, delete_if_present, from_item, raw_map, to_item
 from outreach.data.transactions import ConditionsFailed, Transaction
 from outreach.errors import Conflict, NotFound
 from outreach.ids import is_id, new_id
@@ -511,13 +511,7 @@ class OptOutRepository:
 
     def remove(self, org_id: str, phone: str) -> bool:
         """Take the number off the list; ``False`` if it was not on it."""
-        try:
-            OptOutModel(org_id, phone).delete(condition=OptOutModel.phone.exists())
-        except DeleteError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return delete_if_present(OptOutModel(org_id, phone))
 
     def all_phones(self, org_id: str) -> set[str]:
         """Every number on the organization's list (a Query of the keys)."""

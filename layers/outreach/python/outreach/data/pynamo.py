@@ -6,6 +6,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from pynamodb.constants import NONE
+from pynamodb.exceptions import DeleteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
@@ -39,6 +40,19 @@ def update_quietly(item: Model, actions: list[Any], condition: Condition | None 
     item._get_connection().update_item(
         hash_key, range_key=range_key, actions=actions, condition=condition, return_values=NONE
     )
+
+
+def delete_if_present(item: Model) -> bool:
+    """Delete ``item``'s key on condition that it exists; ``False`` when it did not (a
+    conditional delete, so a concurrent delete leaves exactly one ``True``)."""
+    hash_key = next(a for a in type(item).get_attributes().values() if a.is_hash_key)
+    try:
+        item.delete(condition=hash_key.exists())
+    except DeleteError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
 
 
 def from_item[T: DataclassInstance](cls: type[T], item: Model, **converted: Any) -> T:

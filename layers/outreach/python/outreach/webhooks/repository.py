@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from outreach.data.keys import webhook_endpoint_key
 from outreach.data.models import WebhookDeliveryModel, WebhookModel
 from outreach.data.pages import Page, decode_cursor, sealed_page
-from outreach.data.pynamo import condition_failed, from_item, to_item
+from outreach.data.pynamo import condition_failed, delete_if_present, from_item, to_item
 from outreach.errors import NotFound
 from outreach.webhooks.domain import (
     DELIVERIES_KEPT,
@@ -124,13 +124,7 @@ class WebhookRepository:
         )
 
     def delete_endpoint(self, org_id: str, webhook_id: str) -> bool:
-        try:
-            WebhookModel(org_id, webhook_id).delete(condition=WebhookModel.webhook_id.exists())
-        except DeleteError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return delete_if_present(WebhookModel(org_id, webhook_id))
 
     def note_outcome(
         self, org_id: str, webhook_id: str, *, succeeded: bool, now: datetime
