@@ -29,8 +29,11 @@ class WebhookStore(Protocol):
         """One endpoint; :class:`NotFound` if the organization has none of that id."""
         ...
 
-    def secrets(self, org_id: str, webhook_id: str) -> EndpointSecrets:
-        """The endpoint's signing secrets; :class:`NotFound` if it is gone."""
+    def endpoint_and_secrets(
+        self, org_id: str, webhook_id: str
+    ) -> tuple[Endpoint, EndpointSecrets]:
+        """One endpoint and its signing secrets, in one read; :class:`NotFound` if it is
+        gone."""
         ...
 
     def update_endpoint(
@@ -42,8 +45,9 @@ class WebhookStore(Protocol):
 
     def rotate_secret(
         self, org_id: str, webhook_id: str, secret: str, *, previous_until: datetime, now: datetime
-    ) -> None:
-        """Make ``secret`` the signing one; the old one signs too until ``previous_until``."""
+    ) -> Endpoint:
+        """Make ``secret`` the signing one; the old one signs too until ``previous_until``.
+        The endpoint after it; :class:`NotFound` if it is gone."""
         ...
 
     def delete_endpoint(self, org_id: str, webhook_id: str) -> bool:

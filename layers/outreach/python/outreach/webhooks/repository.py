@@ -75,9 +75,13 @@ class WebhookRepository:
     def endpoint(self, org_id: str, webhook_id: str) -> Endpoint:
         return _endpoint(self._item(org_id, webhook_id))
 
-    def secrets(self, org_id: str, webhook_id: str) -> EndpointSecrets:
+    def endpoint_and_secrets(
+        self, org_id: str, webhook_id: str
+    ) -> tuple[Endpoint, EndpointSecrets]:
         item = self._item(org_id, webhook_id)
-        return EndpointSecrets(item.secret, item.previous_secret, item.previous_until)
+        return _endpoint(item), EndpointSecrets(
+            item.secret, item.previous_secret, item.previous_until
+        )
 
     def _update(self, org_id: str, webhook_id: str, actions: list[Any]) -> WebhookModel:
         item = WebhookModel(org_id, webhook_id)
@@ -110,9 +114,9 @@ class WebhookRepository:
 
     def rotate_secret(
         self, org_id: str, webhook_id: str, secret: str, *, previous_until: datetime, now: datetime
-    ) -> None:
+    ) -> Endpoint:
         current = self._item(org_id, webhook_id).secret
-        self._update(
+        item = self._update(
             org_id,
             webhook_id,
             [
@@ -122,6 +126,7 @@ class WebhookRepository:
                 WebhookModel.updated_at.set(now),
             ],
         )
+        return _endpoint(item)
 
     def delete_endpoint(self, org_id: str, webhook_id: str) -> bool:
         return delete_if_present(WebhookModel(org_id, webhook_id))

@@ -109,14 +109,14 @@ class WebhookService:
         _guard(caller)
         now = self._clock.now()
         secret = new_secret()
-        self._store.rotate_secret(
+        endpoint = self._store.rotate_secret(
             caller.org_id,
             self._id(webhook_id),
             secret,
             previous_until=now + ROTATION_GRACE,
             now=now,
         )
-        return self._store.endpoint(caller.org_id, webhook_id), secret
+        return endpoint, secret
 
     def delete(self, caller: Caller, webhook_id: str) -> None:
         _guard(caller)

@@ -26,6 +26,7 @@ from outreach.webhooks.domain import (
     AttemptResult,
     Delivery,
     DeliveryStatus,
+    EndpointSecrets,
     Event,
     next_attempt_at,
     should_disable,
@@ -110,12 +111,12 @@ class DeliveryWorker:
             self._requeue(delivery, now)
             return delivery
         try:
-            endpoint = self._store.endpoint(org_id, webhook_id)
+            endpoint, secrets = self._store.endpoint_and_secrets(org_id, webhook_id)
         except NotFound:  # deleted since: the delivery ends
             return self._finish(delivery, DeliveryStatus.FAILED, "the endpoint was deleted", now)
         if not endpoint.enabled:
             return self._finish(delivery, DeliveryStatus.FAILED, "the endpoint is disabled", now)
-        result = self._send(delivery, endpoint.url, now)
+        result = self._send(delivery, endpoint.url, secrets, now)
         attempts = delivery.attempts + 1
         after = self._clock.now()
         following = next_attempt_at(attempts, result, after)
@@ -153,12 +154,13 @@ class DeliveryWorker:
         )
         return recorded
 
-    def _send(self, delivery: Delivery, url: str, now: datetime) -> AttemptResult:
+    def _send(
+        self, delivery: Delivery, url: str, secrets: EndpointSecrets, now: datetime
+    ) -> AttemptResult:
         try:
             destination = self._resolve(url)
         except RefusedDestination as refused:  # DNS changed since the endpoint was saved
             return AttemptResult(status_code=None, duration_ms=0, error=str(refused))
-        secrets = self._store.secrets(delivery.org_id, delivery.webhook_id)
         headers = signature_headers(delivery.id, delivery.body, secrets.signing(now), now)
         return self._post(destination, delivery.body, headers)
 
