@@ -6,6 +6,7 @@ status and retried; another organization sees none of it."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -114,29 +115,35 @@ def inbound(client: TestClient, auth: dict[str, str], phone: str, body: str) -> 
     assert answer.status_code == 200, answer.text
 
 
+def subscribe(
+    client: TestClient, auth: dict[str, str], receiver: tuple[Receiver, str], *events: str
+) -> dict[str, Any]:
+    """Register the receiver's endpoint for ``events``; the receiver keeps its secret."""
+    seen, url = receiver
+    made = client.post("/v1/webhooks", headers=auth, json={"url": url, "events": list(events)})
+    assert made.status_code == 201, made.text
+    endpoint: dict[str, Any] = made.json()
+    seen.secret = endpoint["secret"]
+    return endpoint
+
+
 def test_every_kind_of_event_is_delivered_signed_and_once(
     client: TestClient, receiver: tuple[Receiver, str]
 ) -> None:
-    seen, url = receiver
+    seen, _ = receiver
     auth = sign_up(client, sender=SENDER)
-    made = client.post(
-        "/v1/webhooks",
-        headers=auth,
-        json={
-            "url": url,
-            "events": [
-                "message.received",
-                "message.sent",
-                "contact.opted_out",
-                "contact.opted_in",
-                "campaign.started",
-                "campaign.completed",
-                "import.completed",
-            ],
-        },
+    made = subscribe(
+        client,
+        auth,
+        receiver,
+        "message.received",
+        "message.sent",
+        "contact.opted_out",
+        "contact.opted_in",
+        "campaign.started",
+        "campaign.completed",
+        "import.completed",
     )
-    assert made.status_code == 201, made.text
-    seen.secret = made.json()["secret"]
     assert seen.secret.startswith("whsec_")
     deliver_all()  # nothing yet: the registration is no event
 
@@ -160,10 +167,10 @@ def test_every_kind_of_event_is_delivered_signed_and_once(
     received = [p["data"] for p in seen.handled.values() if p["type"] == "message.received"]
     assert {"Yes, Tuesday works", "STOP", "START"} == {d["body"] for d in received}
     # Instants in the API's form (UTC, milliseconds, Z), as the stored ones are not.
-    assert all(d["created_at"].endswith(".000Z") or d["created_at"].endswith("Z") for d in received)
+    assert all(re.search(r"T\d\d:\d\d:\d\d\.\d{3}Z$", d["created_at"]) for d in received)
     assert all("+0000" not in str(p) for p in seen.handled.values())
 
-    listed = client.get(f"/v1/webhooks/{made.json()['id']}/deliveries", headers=auth).json()
+    listed = client.get(f"/v1/webhooks/{made['id']}/deliveries", headers=auth).json()
     assert len(listed["items"]) == len(seen.handled)
     assert {item["status"] for item in listed["items"]} == {"succeeded"}
     assert all(item["status_code"] == 204 for item in listed["items"])
@@ -178,23 +185,18 @@ def test_each_remaining_event_type_is_delivered(
     # not make, each through the path a user takes.
     from tests.integration.test_import_jobs import arrival, run_imports, upload
 
-    seen, url = receiver
+    seen, _ = receiver
     auth = sign_up(client, sender=SENDER)
-    made = client.post(
-        "/v1/webhooks",
-        headers=auth,
-        json={
-            "url": url,
-            "events": [
-                "message.delivered",
-                "message.failed",
-                "campaign.paused",
-                "campaign.completed",
-                "import.completed",
-            ],
-        },
-    ).json()
-    seen.secret = made["secret"]
+    subscribe(
+        client,
+        auth,
+        receiver,
+        "message.delivered",
+        "message.failed",
+        "campaign.paused",
+        "campaign.completed",
+        "import.completed",
+    )
     campaign_id = start_campaign(client, auth, ["6175550123", "6175550124"])
     paused = client.post(f"/v1/campaigns/{campaign_id}/pause", headers=auth)
     assert paused.status_code == 200, paused.text
@@ -228,12 +230,9 @@ def test_each_remaining_event_type_is_delivered(
 def test_a_failing_endpoint_is_recorded_and_retried(
     client: TestClient, receiver: tuple[Receiver, str]
 ) -> None:
-    seen, url = receiver
+    seen, _ = receiver
     auth = sign_up(client, sender=SENDER)
-    made = client.post(
-        "/v1/webhooks", headers=auth, json={"url": url, "events": ["message.received"]}
-    ).json()
-    seen.secret = made["secret"]
+    made = subscribe(client, auth, receiver, "message.received")
     seen.fail_next = 1
     inbound(client, auth, "+16175550123", "Hello?")
     deliver_all()
@@ -257,13 +256,10 @@ def test_a_failing_endpoint_is_recorded_and_retried(
 def test_another_organizations_events_never_reach_an_endpoint(
     client: TestClient, receiver: tuple[Receiver, str]
 ) -> None:
-    seen, url = receiver
+    seen, _ = receiver
     acme = sign_up(client, "Acme", sender=SENDER)
     other = sign_up(client, "Other", sender="+16175550199")
-    made = client.post(
-        "/v1/webhooks", headers=acme, json={"url": url, "events": ["message.received"]}
-    ).json()
-    seen.secret = made["secret"]
+    made = subscribe(client, acme, receiver, "message.received")
     answer = client.post(
         "/v1/dev/inbound",
         headers=other,
