@@ -4,6 +4,7 @@ or one delivery's attempt, so one slow endpoint holds up nothing else)."""
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from outreach import aws
@@ -24,3 +25,13 @@ class SqsWebhookQueue:
             MessageBody=json.dumps(message, separators=(",", ":")),
             DelaySeconds=max(0, min(MAX_QUEUE_DELAY_SECONDS, delay_seconds)),
         )
+
+
+@lru_cache(maxsize=1)
+def configured_queue() -> SqsWebhookQueue:
+    """The process's queue of ``WEBHOOK_QUEUE_URL``, made on first use; ``RuntimeError``
+    when the variable is not set."""
+    url = get_settings().webhook_queue_url
+    if not url:
+        raise RuntimeError("WEBHOOK_QUEUE_URL is not set: the webhook queue is unknown")
+    return SqsWebhookQueue(url)

@@ -23,7 +23,7 @@ from outreach.data.binding import ensure_models_bound
 from outreach.webhooks import http
 from outreach.webhooks.addresses import destination
 from outreach.webhooks.facts import events_of, stream_record
-from outreach.webhooks.queue import SqsWebhookQueue
+from outreach.webhooks.queue import configured_queue
 from outreach.webhooks.repository import WebhookRepository
 from outreach.webhooks.worker import DeliveryWorker
 
@@ -34,11 +34,9 @@ def get_worker() -> DeliveryWorker:
     clock, addresses checked as ``WEBHOOK_ALLOW_LOOPBACK`` allows."""
     ensure_models_bound()
     settings = get_settings()
-    if not settings.webhook_queue_url:
-        raise RuntimeError("WEBHOOK_QUEUE_URL is not set: the webhook queue is unknown")
     return DeliveryWorker(
         store=WebhookRepository(),
-        queue=SqsWebhookQueue(settings.webhook_queue_url),
+        queue=configured_queue(),
         resolve=partial(destination, allow_loopback=settings.webhook_allow_loopback),
         post=http.post,
         clock=SystemClock(),

@@ -26,7 +26,7 @@ from outreach.webhooks.domain import (
     new_secret,
 )
 from outreach.webhooks.ports import WebhookStore, WorkQueue
-from outreach.webhooks.queue import SqsWebhookQueue
+from outreach.webhooks.queue import configured_queue
 from outreach.webhooks.repository import WebhookRepository
 from outreach.webhooks.worker import deliver_message
 
@@ -173,7 +173,4 @@ class LazyQueue:
     queues from the API)."""
 
     def send(self, message: dict[str, Any], *, delay_seconds: int = 0) -> None:
-        url = get_settings().webhook_queue_url
-        if not url:
-            raise RuntimeError("WEBHOOK_QUEUE_URL is not set: the webhook queue is unknown")
-        SqsWebhookQueue(url).send(message, delay_seconds=delay_seconds)
+        configured_queue().send(message, delay_seconds=delay_seconds)
