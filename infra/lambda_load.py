@@ -245,16 +245,14 @@ def from_queue(resolver: Resolver, source: dict[str, Any], event_name: str) -> b
 
 def from_stream(resolver: Resolver, source: dict[str, Any], event_name: str) -> bool:
     """Whether a sample DynamoDB stream event comes from the table this source streams:
-    its records' ``eventSourceARN`` names ``table/<physical name>``, or, for the older
-    samples written before a table had a stack prefix, ``table/<...>-<logical name>``."""
+    its records' ``eventSourceARN`` names ``table/<physical name>``."""
     records = json.loads((EVENTS_DIR / event_name).read_text()).get("Records", [])
     stream = source["Properties"]["Stream"]
     logical = stream["Fn::GetAtt"][0] if isinstance(stream, dict) else None
     if not records or logical is None:
         return False
     table = str(records[0].get("eventSourceARN", "")).split(":table/", 1)[-1].split("/", 1)[0]
-    name = resolver.physical_name(logical)
-    return table == name or table.rsplit("-", 1)[-1] == name.rsplit("-", 1)[-1]
+    return table == resolver.physical_name(logical)
 
 
 def rule_matches(resolver: Resolver, source: dict[str, Any], event_name: str) -> bool:
