@@ -272,3 +272,22 @@ def test_the_sqs_queue_carries_a_message_and_holds_a_delayed_one(aws: None) -> N
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_the_roles_that_queue_attempts_may_send_to_the_queue(
+    aws: None, iam_replay: list[Any]
+) -> None:
+    # The worker re-queues attempts and the API queues a retry by hand: both SendMessage
+    # calls are checked against the template's roles (the IAM replay), as the functions.
+    from outreach_local.runtime import service_name, service_scope
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="test-WebhookQueue")["QueueUrl"]  # the stack's name
+    queue = SqsWebhookQueue(url, client=sqs)
+    for function in ("webhooks", "identity"):
+        with service_scope(service_name(function)):
+            queue.send({"kind": "deliver", "delivery_id": function})
+    assert [(c.function, c.action) for c in iam_replay] == [
+        ("webhooks", "sqs:SendMessage"),
+        ("identity", "sqs:SendMessage"),
+    ]
