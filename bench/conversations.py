@@ -10,8 +10,9 @@ change, 2 writes).
    one with ``--large`` (default 10,000); a tenth of each unread. Their items are written
    in batches with the writers' own shapes (``last_message_map``, ``message_item``): the
    setup, not measured. Then ``ConversationService.inbox`` (the route's call: the inbox
-   index's two partitions Queried and merged, then the page's contacts and opt-outs in
-   three batch reads), first page of 50, ``--runs`` times each, interleaved. Printed per
+   index's two partitions Queried and merged, the page's numbers' last campaigns in one
+   batch read of their histories, then the page's contacts and opt-outs in three batch
+   reads), first page of 50, ``--runs`` times each, interleaved. Printed per
    organization: the calls and the read units of a page (what DynamoDB does and bills:
    a Query reads the page's entries from the key on, whatever the partition holds),
    and the median time spent outside the AWS calls (Outreach's own work on the page).
@@ -20,14 +21,15 @@ change, 2 writes).
    reading every item of the table (both organizations'), so it grows with the table.
 2. **Writes per text.** Priced on fresh numbers and on numbers with a conversation:
    an inbound text (``InboundRepository.record_inbound``: the conversation's update, the
-   message), a page of campaign texts (``SendingRepository.note_texts`` with the
-   messages: the number's history update, which carries the conversation, and the
-   messages in batches), an auto-reply or manual text (``record_outbound``). Beside each,
-   what the same text cost before conversations: an inbound text one ``inbound_messages``
-   item (1 write), a campaign text its number's history put (1 write; it still is). A
-   campaign text to a number with no conversation (nobody answered) is a message only;
-   to one with a conversation it also moves the conversation's summary. Goal: at most 3
-   writes added per text. ``bench/sending.py`` prints the sending path's total.
+   message), a page of campaign texts (each number's claim, ``SendingRepository.claim``:
+   its history's update, which the sender made before conversations too, then
+   ``note_texts``: the messages in batches), an auto-reply or manual text
+   (``record_outbound``). Beside each, what the same text cost before conversations: an
+   inbound text one ``inbound_messages`` item (1 write), a campaign text its number's
+   history write (1 write; it still is). A campaign text is a message and nothing more,
+   with or without a conversation: the inbox reads the campaign that last texted a
+   number from its history. Goal: at most 3 writes added per text. ``bench/sending.py``
+   prints the sending path's total.
 
     PYTHONPATH=layers/outreach/python:infra/local .venv/bin/python bench/conversations.py
     ... bench/conversations.py --runs 5 --large 2000     # a quick run
@@ -91,7 +93,7 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
     from outreach.inbound.domain import RecordedText
     from outreach.inbound.repository import InboundRepository
     from outreach.observability import logger
-    from outreach.sending.domain import Candidate, Outcome, history_with_text
+    from outreach.sending.domain import Candidate, Claim, Outcome
     from outreach.sending.repository import SendingRepository
     from outreach.sending.sender import campaign_message
     from outreach_local.template import create_tables
@@ -258,15 +260,17 @@ def main() -> None:  # noqa: PLR0915 - one linear measurement script
 
         def campaign_texts(offset: int, minutes: int) -> None:
             at = NOW + timedelta(minutes=minutes)
-            histories, messages = {}, []
+            messages = []
             phones = [phone_of(5, offset + index) for index in range(n)]
             earlier = sending.phone_histories(org_id, phones)
+            campaign_id = f"CAMPAIGN{minutes}"
             for index, phone in enumerate(phones):
-                candidate = Candidate(org_id, "CAMPAIGN1", f"CONTACT{index}", phone, "A", None)
-                histories[phone] = history_with_text(earlier.get(phone), candidate, at)
+                candidate = Candidate(org_id, campaign_id, f"CONTACT{index}", phone, "A", None)
+                claim = Claim.of("bench", at + timedelta(minutes=5))
+                assert sending.claim(candidate, earlier.get(phone), claim, now=at) is not None
                 sent = Outcome(RecipientStatus.SENT, message_id=f"provider-{index}-{minutes}")
                 messages.append(campaign_message(candidate, new_id(at), "x" * 150, sent, at))
-            sending.note_texts(org_id, histories, messages)
+            sending.note_texts(messages)
 
         def outbound_texts(offset: int, minutes: int) -> None:
             for index in range(n):

@@ -152,25 +152,28 @@ def test_a_missing_action_is_caught_and_named() -> None:
 def test_a_functions_calls_are_recorded_and_others_are_not(
     aws: None, iam_replay: list[Call]
 ) -> None:
-    from outreach.sending.domain import Candidate, Outcome, history_with_text
+    from outreach.sending.domain import Candidate, Claim, Outcome
     from outreach.sending.repository import SendingRepository
     from outreach.sending.sender import campaign_message
 
     now = datetime(2026, 11, 23, 15, tzinfo=UTC)
-    candidate = Candidate("ORG1", "CAMPAIGN1", "CONTACT1", "+16175550100", "A", None)
-    histories = {candidate.phone: history_with_text(None, candidate, now)}
+    first = Candidate("ORG1", "CAMPAIGN1", "CONTACT1", "+16175550100", "A", None)
+    second = Candidate("ORG1", "CAMPAIGN2", "CONTACT1", "+16175550100", "A", None)
+    claim = Claim.of("t", now + timedelta(minutes=5))
     sent = Outcome(RecipientStatus.SENT, message_id="provider-1")
-    messages = [campaign_message(candidate, "MESSAGE1", "Hi", sent, now)]
+    messages = [campaign_message(first, "MESSAGE1", "Hi", sent, now)]
     repository = SendingRepository()
     # Outside any function (test setup): not checked.
-    repository.note_texts("ORG1", histories, messages)
+    assert repository.claim(first, None, claim, now=now) is not None
+    repository.note_texts(messages)
+    earlier = repository.phone_histories("ORG1", [first.phone])[first.phone]
     assert iam_replay == []
     with service_scope(service_name("sender")):
-        repository.note_texts("ORG1", histories, messages)
+        assert repository.claim(second, earlier, claim, now=now) is not None
+        repository.note_texts(messages)
     assert [(c.function, c.action, c.resource) for c in iam_replay] == [
-        ("sender", "dynamodb:BatchWriteItem", TABLE.format("phone_history")),
+        ("sender", "dynamodb:PutItem", TABLE.format("phone_history")),
         ("sender", "dynamodb:BatchWriteItem", TABLE.format("messages")),
-        ("sender", "dynamodb:BatchGetItem", TABLE.format("conversations")),
     ]
 
 

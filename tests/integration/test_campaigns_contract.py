@@ -23,7 +23,7 @@ from outreach.data.keys import campaign_key, daily_counter_key
 from outreach.data.models import CampaignStatsModel, CounterModel, PhoneHistoryModel
 from outreach.errors import BadRequest, Conflict, NotFound
 from outreach.ids import new_id
-from outreach.sending.domain import PhoneHistory
+from outreach.sending.domain import Candidate, Claim
 from outreach.sending.repository import SendingRepository
 from outreach_local.streams import StatsPump
 from tests.support import builders
@@ -74,15 +74,10 @@ def _stored_sends(org_id: str, campaign_id: str, day: str, sends: int) -> None:
 
 
 def _stored_history(org_id: str, phone: str) -> None:
-    history = PhoneHistory(
-        first_sent_at=NOW,
-        last_campaign_id=CAMPAIGN,
-        last_variant="A",
-        last_contact_id=_contact_id(0),
-        last_sent_at=NOW,
-        recent=(NOW,),
-    )
-    SendingRepository().note_texts(org_id, {phone: history})
+    """A campaign text to ``phone``, as the sender counts it (its claim)."""
+    candidate = Candidate(org_id, CAMPAIGN, _contact_id(0), phone, "A", None)
+    claim = Claim.of("sender", NOW + timedelta(minutes=5))
+    assert SendingRepository().claim(candidate, None, claim, now=NOW) is not None
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
@@ -386,12 +381,12 @@ def test_a_snapshot_lists_in_contact_order_as_written(recipients: Recipients) ->
 
 def test_a_status_filter_applies_to_each_page_read(recipients: Recipients) -> None:
     store = recipients.store
-    pending, sending, sent = (
+    pending, failed, sent = (
         domain.RecipientStatus.PENDING,
-        domain.RecipientStatus.SENDING,
+        domain.RecipientStatus.FAILED,
         domain.RecipientStatus.SENT,
     )
-    statuses = [pending, sending, pending, pending, sending, sent, sent]
+    statuses = [pending, failed, pending, pending, failed, sent, sent]
     written = [_recipient(_contact_id(i), status) for i, status in enumerate(statuses)]
     store.write_snapshot(written)
     first = store.list(ORG, domain.SendsQuery(CAMPAIGN, pending), limit=2, cursor=None)
@@ -401,15 +396,15 @@ def test_a_status_filter_applies_to_each_page_read(recipients: Recipients) -> No
     )
     assert second.items == [written[3]]
     # Read pages [0, 1], [2, 3]: the page is full at the end of a read page, and
-    # more items follow (none of them sent): the next page is empty and the last.
-    full = store.list(ORG, domain.SendsQuery(CAMPAIGN, sending), limit=2, cursor=None)
+    # more items follow (none of them failed): the next page is empty and the last.
+    full = store.list(ORG, domain.SendsQuery(CAMPAIGN, failed), limit=2, cursor=None)
     assert full.items == [written[1], written[4]]
     assert full.next_cursor
-    after = store.list(ORG, domain.SendsQuery(CAMPAIGN, sending), limit=2, cursor=full.next_cursor)
+    after = store.list(ORG, domain.SendsQuery(CAMPAIGN, failed), limit=2, cursor=full.next_cursor)
     assert after.items == []
     assert after.next_cursor is None
     assert store.list(
-        ORG, domain.SendsQuery(CAMPAIGN, domain.RecipientStatus.FAILED), limit=50, cursor=None
+        ORG, domain.SendsQuery(CAMPAIGN, domain.RecipientStatus.UNKNOWN), limit=50, cursor=None
     ) == (
         store.list(
             ORG, domain.SendsQuery(CAMPAIGN, domain.RecipientStatus.SKIPPED), limit=50, cursor=None
@@ -573,11 +568,18 @@ def test_texted_numbers_are_those_with_a_phone_history(recipients: Recipients) -
 
 @pytest.mark.usefixtures("aws")
 def test_texted_numbers_decide_the_footer_as_the_sender_does() -> None:
-    """The preview's read and the sender's (``phone_histories``, whose absence is the
-    sender's ``first_text``) agree, also on an item no campaign text wrote."""
-    texted, new, bare = "+16175550101", "+16175550102", "+16175550104"
+    """The preview's read and the sender's (``phone_histories``, where a number with no
+    history or an untexted one gets the footer) agree, also on an item no campaign text
+    wrote and on a number whose first text did not go (only its closed claim is kept)."""
+    texted, new, bare, refused = "+16175550101", "+16175550102", "+16175550104", "+16175550105"
     _stored_history(ORG, texted)
     PhoneHistoryModel(ORG, bare).save()
-    phones = [texted, new, bare]
+    sending = SendingRepository()
+    candidate = Candidate(ORG, CAMPAIGN, _contact_id(1), refused, "A", None)
+    claim = Claim.of("sender", NOW + timedelta(minutes=5))
+    assert sending.claim(candidate, None, claim, now=NOW) is not None
+    assert sending.unclaim(candidate, claim, None, closed_at=NOW)
+    phones = [texted, new, bare, refused]
     assert RecipientRepository().texted_numbers(ORG, phones) == {texted}
-    assert set(SendingRepository().phone_histories(ORG, phones)) == {texted}
+    histories = sending.phone_histories(ORG, phones)
+    assert {phone for phone, history in histories.items() if history.texted} == {texted}

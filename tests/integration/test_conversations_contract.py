@@ -15,13 +15,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from outreach.conversations import repository as conversations_repository
 from outreach.conversations.domain import SendKey, TextingState
 from outreach.conversations.messages import Direction, Message, MessageKind, MessageStatus
 from outreach.conversations.ports import ConversationStore
 from outreach.conversations.repository import ConversationRepository
 from outreach.errors import BadRequest
 from outreach.ids import new_id
-from outreach.sending.domain import Candidate, history_with_text
+from outreach.sending.domain import Candidate, Claim
 from outreach.sending.repository import SendingRepository
 from tests.support.contract import IMPLEMENTATIONS, use_dynamodb
 from tests.support.fakes.conversations import InMemoryConversations
@@ -107,8 +108,9 @@ class OnDynamoDB:
         )
         sending = SendingRepository()
         earlier = sending.phone_histories(message.org_id, [message.phone]).get(message.phone)
-        history = history_with_text(earlier, candidate, message.created_at)
-        sending.note_texts(message.org_id, {message.phone: history}, [message])
+        claim = Claim.of("sender", message.created_at + timedelta(minutes=5))
+        assert sending.claim(candidate, earlier, claim, now=message.created_at) is not None
+        sending.note_texts([message])
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,43 @@ def test_the_inbox_lists_newest_activity_first_across_read_and_unread(side: Side
     assert listed(side, OTHER_ORG) == []
 
 
+def test_the_last_campaign_is_the_numbers_whoever_began_the_conversation(side: Side) -> None:
+    # A campaign texted the number before anyone answered; a user's text began the
+    # conversation: it names the campaign that last texted the number all the same.
+    side.arrange.add_campaign_text(campaign_text(1, 0))
+    manual = replace(campaign_text(1, 1), kind=MessageKind.MANUAL, campaign_id=None)
+    side.store.record_outbound(manual, mark_read=True)
+    (summary,) = side.store.inbox(
+        ORG, unread_only=False, campaign_id=None, limit=50, cursor=None
+    ).items
+    assert (summary.phone, summary.last_campaign_id) == (phone(1), CAMPAIGN)
+    assert listed(side, campaign_id=CAMPAIGN) == [(phone(1), 0)]
+    # A number only the organization's users texted names none.
+    other = replace(campaign_text(2, 2), kind=MessageKind.MANUAL, campaign_id=None)
+    side.store.record_outbound(other, mark_read=True)
+    assert [
+        (s.phone, s.last_campaign_id)
+        for s in side.store.inbox(
+            ORG, unread_only=False, campaign_id=None, limit=50, cursor=None
+        ).items
+    ] == [(phone(2), None), (phone(1), CAMPAIGN)]
+
+
+def test_a_campaign_filter_reads_on_through_sparse_matches_in_short_pages(
+    side: Side, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One page reads on through at most 3 entries (1000 in production): a page may be
+    # short or empty, with a cursor, and walking the cursors finds every match once.
+    monkeypatch.setattr(conversations_repository, "INBOX_EXAMINED_AT_MOST", 3)
+    for index in range(9):
+        chosen = CAMPAIGN if index in (0, 7) else OTHER_CAMPAIGN
+        side.arrange.add_campaign_text(campaign_text(index, index, chosen))
+        side.arrange.add_inbound(inbound(index, 10 + index, campaign_id=chosen))
+    assert listed(side, campaign_id=CAMPAIGN) == [(phone(7), 1), (phone(0), 1)]
+    assert len(listed(side, campaign_id=OTHER_CAMPAIGN)) == 7
+    assert len(listed(side)) == 9
+
+
 def test_the_last_message_is_the_conversations_own_newest_shortened(side: Side) -> None:
     side.arrange.add_inbound(inbound(1, 0, body="y" * 200, campaign_id=CAMPAIGN))
     (summary,) = side.store.inbox(
@@ -200,7 +239,7 @@ def test_a_read_mark_needs_a_conversation_and_clears_its_unread(side: Side) -> N
 
 
 def test_messages_list_newest_first_in_pages(side: Side) -> None:
-    texts = [campaign_text(1, 0), inbound(1, 1), inbound(1, 2), campaign_text(1, 3)]
+    texts = [campaign_text(1, 0), inbound(1, 1), inbound(1, 2), campaign_text(1, 3, OTHER_CAMPAIGN)]
     for message in texts:
         if message.direction is Direction.INBOUND:
             side.arrange.add_inbound(message)
@@ -252,7 +291,7 @@ def test_the_texting_state_says_when_first_texted_and_last_texted_back(side: Sid
     side.arrange.add_inbound(inbound(1, 0))
     assert side.store.texting_state(ORG, phone(1)) == TextingState(None, at(0))
     side.arrange.add_campaign_text(campaign_text(1, 1))
-    side.arrange.add_campaign_text(campaign_text(1, 2))
+    side.arrange.add_campaign_text(campaign_text(1, 2, OTHER_CAMPAIGN))
     assert side.store.texting_state(ORG, phone(1)) == TextingState(at(1), at(0))
     assert side.store.texting_state(OTHER_ORG, phone(1)) == TextingState(None, None)
     # A first manual text counts as texted: the footer went on it.

@@ -31,6 +31,8 @@ from outreach.campaigns.service import CampaignService
 from outreach.errors import Conflict
 from outreach.sending.daily_cap import sends_on
 from outreach.sending.dispatch import CampaignWork
+from outreach.sending.domain import Claim, Outcome
+from outreach.sending.repository import SendingRepository
 from outreach.sending.send_queue import handle_send_batch
 from outreach.sending.sender import CLAIM_LEASE, TIME_MARGIN_SECONDS, FaultHooks, SenderFactory
 from outreach.sending.work_queue import ActiveCampaignRepository
@@ -117,6 +119,58 @@ def test_cancel_mid_batch_leaves_no_recipient_pending(aws: None) -> None:
     assert_accounted(world)
 
 
+def test_cancel_leaves_a_text_in_flight_to_its_run_and_a_dead_runs_claim_unknown(
+    aws: None,
+) -> None:
+    # Given three pending recipients: one whose number a run is texting right now (its
+    # claim's lease lasts), one a dead run claimed (its lease is over), one untouched
+    world = world_with(3)
+    store = SendingRepository()
+    in_flight, dead, untouched = store.open_recipients(world.org_id, world.campaign_id)
+    now = world.clock.now()
+    live = Claim.of("live", now + CLAIM_LEASE)
+    assert store.claim(in_flight, None, live, now=now) is not None
+    earlier = now - CLAIM_LEASE - timedelta(seconds=1)
+    assert store.claim(dead, None, Claim.of("dead", now - timedelta(seconds=1)), now=earlier)
+    # When the campaign is cancelled
+    skipped = RecipientRepository().skip_pending(
+        world.org_id, world.campaign_id, reason="campaign cancelled", now=now
+    )
+    # Then the dead run's recipient is unknown (maybe sent), the untouched one skipped,
+    # and the one in flight is left to its run, which records what it sent
+    assert sum(skipped.values()) == 1
+    by_contact = {item.contact_id: item.status for item in world.recipients()}
+    assert [by_contact[c.contact_id] for c in (in_flight, dead, untouched)] == [
+        "pending",
+        "unknown",
+        "skipped",
+    ]
+    sent = Outcome(RecipientStatus.SENT, message_id="provider-1")
+    assert store.record(in_flight, sent, attempted=True, now=now)
+    assert world.statuses() == Counter({"sent": 1, "unknown": 1, "skipped": 1})
+    assert_accounted(world)
+
+
+def test_a_recipient_the_open_index_still_shows_after_its_text_is_never_texted_again(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The open index is eventually consistent: a duplicated delivery may read the
+    # recipients an earlier run recorded a moment ago as still open.
+    world = world_with(4)
+    stale = list(SendingRepository().open_recipients(world.org_id, world.campaign_id))
+    assert world.sender().run(world.work(), budget=3).sent == 3
+    monkeypatch.setattr(SendingRepository, "open_recipients", lambda *_: iter(stale))
+    report = world.sender().run(world.work())
+    assert (report.sent, report.unknown, report.skipped) == (1, 0, 0)
+    assert not report.completed, "what the walk saw was not all closed by it"
+    monkeypatch.undo()  # the index caught up
+    assert world.sender().run(world.work()).completed
+    assert len(world.outbox()) == 4
+    assert_no_duplicates(world)
+    assert world.statuses() == Counter({"sent": 4})
+    assert_accounted(world)
+
+
 class ScriptedProvider:
     """Answers each call from a script of outcomes, then sends normally."""
 
@@ -169,7 +223,7 @@ def test_a_worker_killed_between_claim_and_provider_ends_unknown_and_sends_nothi
 
     with pytest.raises(Killed):
         world.sender(hooks=KILLED_AFTER_CLAIM).run(world.work())
-    assert world.statuses() == Counter({"sending": 1})
+    assert world.statuses() == Counter({"pending": 1}), "the claim is on the number"
     assert world.sender().run(world.work()).sent == 0  # the lease still holds
     world.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
     report = world.sender().run(world.work())

@@ -22,11 +22,12 @@ from outreach.campaigns.domain import Campaign, Transition
 from outreach.campaigns.repository import CampaignRepository
 from outreach.campaigns.statuses import CampaignStatus, RecipientStatus
 from outreach.contacts.domain import TemplateValues, template_values_from
-from outreach.data.keys import campaign_key, open_key
+from outreach.data.keys import campaign_key, open_key, sending_turn_key
 from outreach.data.models import (
     CampaignModel,
     ContactModel,
     RecipientModel,
+    SendingTurnModel,
     dispatch_shard_for,
 )
 from outreach.sending import domain
@@ -216,7 +217,7 @@ def test_a_campaign_and_its_status_are_read_back(side: Side) -> None:
     assert side.store.campaign_status(ORG, CAMPAIGN) is CampaignStatus.PAUSED
 
 
-def test_open_recipients_are_the_pending_and_claimed_ones_in_contact_order(side: Side) -> None:
+def test_open_recipients_are_the_pending_ones_in_contact_order(side: Side) -> None:
     candidates = [side.seed.recipient(index) for index in (2, 0, 1)]
     assert [c.contact_id for c in side.store.open_recipients(ORG, CAMPAIGN)] == [
         _contact_id(0),
@@ -224,12 +225,11 @@ def test_open_recipients_are_the_pending_and_claimed_ones_in_contact_order(side:
         _contact_id(2),
     ]
     assert side.store.has_open(ORG, CAMPAIGN)
-    claim = side.store.claim(candidates[1], token="t", now=NOW, lease=LEASE)
-    assert claim is not None
+    assert side.store.claim(candidates[1], None, _claim("t"), now=NOW) is not None
     assert len(list(side.store.open_recipients(ORG, CAMPAIGN))) == 3, "a claim stays open"
     for candidate in candidates:
-        held = claim if candidate == candidates[1] else None
-        side.store.record(candidate, domain.Outcome(RecipientStatus.SKIPPED), claim=held, now=NOW)
+        skipped = domain.Outcome(RecipientStatus.SKIPPED)
+        side.store.record(candidate, skipped, attempted=False, now=NOW)
     assert list(side.store.open_recipients(ORG, CAMPAIGN)) == []
     assert not side.store.has_open(ORG, CAMPAIGN)
     assert not side.store.has_open(ORG, "01KAXQ3Y0000000000000000XX")
@@ -249,82 +249,139 @@ def _candidate(index: int, campaign_id: str = CAMPAIGN) -> domain.Candidate:
     return domain.Candidate(ORG, campaign_id, _contact_id(index), _phone(index), "A", None)
 
 
-def test_phone_histories_remember_the_first_and_last_text_per_number(side: Side) -> None:
+def _claim(token: str, at: datetime = NOW) -> domain.Claim:
+    return domain.Claim.of(token, at + LEASE)
+
+
+SECOND_CAMPAIGN = "01KAXQ3Y00000000000000CA02"
+
+
+def test_a_claim_counts_the_text_in_the_numbers_history(side: Side) -> None:
     assert side.store.phone_histories(ORG, [_phone(1)]) == {}
-    first = domain.history_with_text(None, _candidate(1), NOW)
-    side.store.note_texts(ORG, {_phone(1): first})
-    second = _candidate(1, campaign_id="01KAXQ3Y00000000000000CA02")
+    first = side.store.claim(_candidate(1), None, _claim("a"), now=NOW)
+    assert first == domain.history_with_text(None, _candidate(1), NOW, _claim("a"))
     read = side.store.phone_histories(ORG, [_phone(1)])[_phone(1)]
     assert read == first
-    side.store.note_texts(ORG, {_phone(1): domain.history_with_text(read, second, LATER)})
+    second = _candidate(1, campaign_id=SECOND_CAMPAIGN)
+    assert side.store.claim(second, read, _claim("b", LATER), now=LATER) is not None
     histories = side.store.phone_histories(ORG, [_phone(1), _phone(2)])
     assert histories == {
         _phone(1): domain.PhoneHistory(
             first_sent_at=NOW,
-            last_campaign_id=second.campaign_id,
+            last_campaign_id=SECOND_CAMPAIGN,
             last_variant="A",
             last_contact_id=_contact_id(1),
             last_sent_at=LATER,
             recent=(NOW, LATER),
+            claims={CAMPAIGN: _claim("a"), SECOND_CAMPAIGN: _claim("b", LATER)},
         )
     }
     assert side.store.phone_histories(OTHER_ORG, [_phone(1)]) == {}
 
 
+def test_a_campaign_claims_a_number_once(side: Side) -> None:
+    candidate = _candidate(1)
+    assert side.store.claim(candidate, None, _claim("first"), now=NOW) is not None
+    assert side.store.claim(candidate, None, _claim("second"), now=NOW) is None
+    held = side.store.phone_histories(ORG, [_phone(1)])[_phone(1)]
+    assert held.claim_of(CAMPAIGN) == _claim("first"), "the first claim holds"
+    other = _candidate(1, campaign_id=SECOND_CAMPAIGN)
+    assert side.store.claim(other, held, _claim("third"), now=NOW) is not None
+
+
+def test_a_text_that_did_not_go_gives_the_history_back(side: Side) -> None:
+    # Given a number texted once (campaign two), then claimed by the campaign
+    earlier = side.store.claim(_candidate(1, SECOND_CAMPAIGN), None, _claim("x"), now=NOW)
+    candidate = _candidate(1)
+    claim = _claim("t", LATER)
+    assert side.store.claim(candidate, earlier, claim, now=LATER) is not None
+    # Only the claim held gives it back
+    assert not side.store.unclaim(candidate, _claim("other"), earlier, closed_at=None)
+    # A recipient to be retried: the history is as it was, without the claim
+    assert side.store.unclaim(candidate, claim, earlier, closed_at=None)
+    assert side.store.phone_histories(ORG, [_phone(1)]) == {_phone(1): earlier}
+    assert not side.store.unclaim(candidate, claim, earlier, closed_at=None), "given back"
+    # A recipient closed: as it was, and the campaign's claim closed, never taken again
+    assert side.store.claim(candidate, earlier, claim, now=LATER) is not None
+    assert side.store.unclaim(candidate, claim, earlier, closed_at=LATER)
+    assert earlier is not None
+    closed = replace(earlier, claims={**earlier.claims, CAMPAIGN: domain.Claim.closed(LATER)})
+    assert side.store.phone_histories(ORG, [_phone(1)]) == {_phone(1): closed}
+    assert side.store.claim(candidate, closed, _claim("again", LATER), now=LATER) is None
+
+
+def test_a_first_text_that_did_not_go_leaves_the_number_untexted(side: Side) -> None:
+    candidate = _candidate(1)
+    claim = _claim("t")
+    assert side.store.claim(candidate, None, claim, now=NOW) is not None
+    assert side.store.unclaim(candidate, claim, None, closed_at=None)
+    assert side.store.phone_histories(ORG, [_phone(1)]) == {}, "its footer is still due"
+    assert side.store.claim(candidate, None, claim, now=NOW) is not None
+    assert side.store.unclaim(candidate, claim, None, closed_at=NOW)
+    (history,) = side.store.phone_histories(ORG, [_phone(1)]).values()
+    assert history == domain.PhoneHistory(
+        first_sent_at=None, claims={CAMPAIGN: domain.Claim.closed(NOW)}
+    )
+    assert not history.texted
+
+
 @pytest.fixture
 def turns(side: Side) -> SendingTurns:
-    """The turns on the same side (they read its recipients when a run died)."""
+    """The turns on the same side."""
     if isinstance(side.store, InMemorySendingStore):
-        return InMemorySendingTurns(side.store)
+        return InMemorySendingTurns()
     return SendingTurnRepository()
 
 
 def test_one_run_holds_the_turn_until_it_gives_it_back_or_it_runs_out(turns: SendingTurns) -> None:
     mine = turns.take(ORG, token="a", now=NOW, until=LATER)
-    assert mine == domain.Turn(ORG, "a", LATER, {})
+    assert mine == domain.Turn(ORG, "a", LATER)
     assert turns.take(ORG, token="b", now=NOW, until=LATER) is None
+    assert turns.take(ORG, token="b", now=LATER, until=LATER + LEASE) is None, "to its end"
     assert turns.take(OTHER_ORG, token="b", now=NOW, until=LATER) is not None
-    assert turns.mark(ORG, token="a", campaign_id=CAMPAIGN, contact_ids=[_contact_id(1)])
-    assert not turns.mark(ORG, token="b", campaign_id=CAMPAIGN, contact_ids=[_contact_id(2)])
     turns.give_back(ORG, token="b")  # not b's: nothing
     assert turns.take(ORG, token="c", now=NOW, until=LATER) is None
     turns.give_back(ORG, token="a")
-    taken = turns.take(ORG, token="c", now=NOW, until=LATER)
-    assert taken is not None and taken.maybe_sent == {}, "given back: nothing in flight"
+    assert turns.take(ORG, token="c", now=NOW, until=LATER) == domain.Turn(ORG, "c", LATER)
+    after = LATER + timedelta(microseconds=1)
+    ran_out = turns.take(ORG, token="d", now=after, until=after + LEASE)
+    assert ran_out == domain.Turn(ORG, "d", after + LEASE), "c died: its turn ran out"
 
 
-def test_a_turn_that_ran_out_hands_on_what_its_page_may_have_texted(
-    side: Side, turns: SendingTurns
-) -> None:
-    # Given a run that claimed recipient 1, sent recipient 2 and had 3 and 4 still pending
-    claimed, sent, _pending, refused = (side.seed.recipient(i) for i in range(1, 5))
-    lease = timedelta(minutes=5)
-    side.store.claim(claimed, token="dead", now=NOW, lease=lease)
-    token = side.store.claim(sent, token="dead", now=NOW, lease=lease)
-    assert token is not None
-    side.store.record(sent, domain.Outcome(RecipientStatus.SENT, "m2"), claim=token, now=NOW)
-    token = side.store.claim(refused, token="dead", now=NOW, lease=lease)
-    assert token is not None
-    failed = domain.Outcome(RecipientStatus.FAILED, error="refused")
-    side.store.record(refused, failed, claim=token, now=NOW)
-    turns.take(ORG, token="dead", now=NOW, until=LATER)
-    page = [_contact_id(i) for i in range(1, 5)]
-    turns.mark(ORG, token="dead", campaign_id=CAMPAIGN, contact_ids=page)
-    # When it died, and its turn ran out
-    assert turns.take(ORG, token="next", now=LATER, until=LATER + lease) is None
-    after = LATER + timedelta(seconds=1)
-    taken = turns.take(ORG, token="next", now=after, until=after + lease)
-    # Then the claimed number counts as texted at the turn's end, the sent one when sent
-    assert taken is not None
-    assert taken.maybe_sent == {claimed.phone: LATER, sent.phone: NOW}
-    turns.give_back(ORG, token="next")
-    # And later turns keep them until the day has passed, then forget them
-    again = turns.take(ORG, token="n2", now=after, until=after + lease)
-    assert again is not None and set(again.maybe_sent) == {claimed.phone, sent.phone}
-    turns.give_back(ORG, token="n2")
-    day_later = LATER + timedelta(hours=24, seconds=1)
-    last = turns.take(ORG, token="n3", now=day_later, until=day_later + lease)
-    assert last is not None and last.maybe_sent == {}
+@pytest.mark.usefixtures("aws")
+def test_the_first_turn_after_a_dead_run_of_the_older_protocol_closes_its_claim() -> None:
+    # Given a run of the protocol before stop 31 that died: recipient 1 claimed
+    # ("sending"), 2 recorded sent, 3 pending, all on its page in flight
+    seed = DynamoSeeder()
+    claimed, sent, pending = (seed.recipient(i) for i in (1, 2, 3))
+    RecipientModel(campaign_key(ORG, CAMPAIGN), claimed.contact_id).update(
+        actions=[
+            RecipientModel.status.set(RecipientStatus.SENDING.value),
+            RecipientModel.claim.set(_claim("dead").value),
+        ]
+    )
+    store = SendingRepository()
+    assert store.record(sent, domain.Outcome(RecipientStatus.SENT, "m2"), attempted=True, now=NOW)
+    SendingTurnModel(
+        sending_turn_key(ORG),
+        holder="dead",
+        until=NOW,
+        in_flight=[c.contact_id for c in (claimed, sent, pending)],
+        in_flight_campaign=CAMPAIGN,
+    ).save()
+    # When the next run takes the turn
+    turns = SendingTurnRepository()
+    assert turns.take(ORG, token="next", now=LATER, until=LATER + LEASE) is not None
+    # Then the claimed recipient ends unknown (maybe sent), the others are as they were
+    states = [store.recipient_state(c) for c in (claimed, sent, pending)]
+    assert [state.status if state else None for state in states] == [
+        RecipientStatus.UNKNOWN,
+        RecipientStatus.SENT,
+        RecipientStatus.PENDING,
+    ]
+    assert [c.contact_id for c in store.open_recipients(ORG, CAMPAIGN)] == [pending.contact_id]
+    turn_item = SendingTurnModel.get(sending_turn_key(ORG), consistent_read=True)
+    assert turn_item.in_flight is None, "once"
 
 
 @pytest.mark.usefixtures("aws")
@@ -338,17 +395,15 @@ def test_racing_runs_on_dynamodb_take_the_turn_once() -> None:
         assert sum(pool.map(take, range(8))) == 1
 
 
-def test_a_held_back_recipient_waits_with_its_reason_and_cannot_be_claimed(side: Side) -> None:
+def test_a_held_back_recipient_waits_with_its_reason(side: Side) -> None:
     candidate = side.seed.recipient(1)
     until = NOW + timedelta(hours=20)
     reason = domain.WaitingReason.FREQUENCY_CAP
     assert side.store.hold_back(candidate, until=until, reason=reason, now=NOW)
     assert not side.store.hold_back(candidate, until=until, reason=reason, now=NOW)
-    assert side.store.claim(candidate, token="t", now=NOW, lease=timedelta(minutes=5)) is None
     (waiting,) = side.store.open_recipients(ORG, CAMPAIGN)
     assert waiting.retry_at == until
-    claimed = side.store.claim(waiting, token="t", now=until, lease=timedelta(minutes=5))
-    assert claimed is not None
+    assert side.store.hold_back(waiting, until=until + LEASE, reason=reason, now=until)
 
 
 # --- The day's cap -------------------------------------------------------------------------
@@ -369,93 +424,54 @@ def test_slots_never_pass_the_limit_and_unused_ones_go_back(side: Side) -> None:
     assert reserve(ORG, CAMPAIGN, "2026-11-24", limit=3, wanted=10, now=NOW) == 3
 
 
-# --- Claims and outcomes -------------------------------------------------------------------
+# --- Outcomes ------------------------------------------------------------------------------
 
 
-def test_a_recipient_is_claimed_once_and_counts_an_attempt(side: Side) -> None:
+def test_an_outcome_closes_a_pending_recipient_once(side: Side) -> None:
     candidate = side.seed.recipient(1)
-    claim = side.store.claim(candidate, token="first", now=NOW, lease=LEASE)
-    assert claim == domain.Claim.of("first", NOW + LEASE)
-    assert side.store.claim(candidate, token="second", now=NOW, lease=LEASE) is None
     assert side.store.recipient_state(candidate) == domain.RecipientState(
-        RecipientStatus.SENDING, (NOW + LEASE).replace(microsecond=123000), 1
-    )
-    missing = replace(candidate, contact_id=_contact_id(9))
-    assert side.store.recipient_state(missing) is None
-
-
-def test_a_release_needs_the_claim_and_may_refund_or_delay(side: Side) -> None:
-    candidate = side.seed.recipient(1)
-    claim = side.store.claim(candidate, token="t", now=NOW, lease=LEASE)
-    assert claim is not None
-    assert not side.store.release(
-        candidate, domain.Claim.of("other", NOW + LEASE), domain.Retry(), now=NOW
-    )
-    assert side.store.release(candidate, claim, domain.Retry(refund_attempt=True), now=NOW)
-    assert side.store.recipient_state(candidate) == domain.RecipientState(
-        RecipientStatus.PENDING, None, 0
-    )
-    # A transient error: the attempt counts, and the recipient waits for its retry.
-    claim = side.store.claim(candidate, token="t2", now=NOW, lease=LEASE)
-    assert claim is not None
-    retry_at = NOW + timedelta(minutes=1)
-    assert side.store.release(candidate, claim, domain.Retry(at=retry_at), now=NOW)
-    assert [c.retry_at for c in side.store.open_recipients(ORG, CAMPAIGN)] == [retry_at]
-    assert side.store.claim(candidate, token="t3", now=NOW, lease=LEASE) is None, "backing off"
-    waited = replace(candidate, retry_at=retry_at)
-    again = side.store.claim(waited, token="t4", now=retry_at, lease=LEASE)
-    assert again is not None
-    assert side.store.recipient_state(candidate) == domain.RecipientState(
-        RecipientStatus.SENDING, retry_at + LEASE, 2
-    )
-    sent = domain.Outcome(RecipientStatus.SENT, message_id="m-1")
-    assert side.store.record(waited, sent, claim=again, now=retry_at)
-    assert [c.retry_at for c in side.store.open_recipients(ORG, CAMPAIGN)] == []
-
-
-def test_an_outcome_needs_the_claim_held(side: Side) -> None:
-    candidate = side.seed.recipient(1)
-    claim = side.store.claim(candidate, token="t", now=NOW, lease=LEASE)
-    assert claim is not None
-    stale = domain.Claim.of("other", NOW + LEASE)
-    sent = domain.Outcome(RecipientStatus.SENT)
-    assert not side.store.record(candidate, sent, claim=stale, now=NOW)
-    assert not side.store.record(
-        candidate, domain.Outcome(RecipientStatus.SKIPPED), claim=None, now=NOW
+        RecipientStatus.PENDING, 0
     )
     failed = domain.Outcome(RecipientStatus.FAILED, error="x" * 600)
-    assert side.store.record(candidate, failed, claim=claim, now=NOW)
-    assert side.store.recipient_state(candidate) == domain.RecipientState(
-        RecipientStatus.FAILED, None, 1
-    )
-    assert not side.store.record(candidate, sent, claim=claim, now=NOW)
+    assert side.store.record(candidate, failed, attempted=True, now=NOW)
+    assert side.store.recipient_state(candidate) == domain.RecipientState(RecipientStatus.FAILED, 1)
+    sent = domain.Outcome(RecipientStatus.SENT, message_id="m-1")
+    assert not side.store.record(candidate, sent, attempted=True, now=NOW)
+    assert list(side.store.open_recipients(ORG, CAMPAIGN)) == []
+    missing = replace(candidate, contact_id=_contact_id(9))
+    assert side.store.recipient_state(missing) is None
+    assert not side.store.record(missing, sent, attempted=True, now=NOW)
 
 
-def test_a_skip_needs_a_pending_recipient(side: Side) -> None:
+def test_a_skip_counts_no_attempt(side: Side) -> None:
     candidate = side.seed.recipient(1)
     skipped = domain.Outcome(RecipientStatus.SKIPPED, error="opted out")
-    assert side.store.record(candidate, skipped, claim=None, now=NOW)
-    assert not side.store.record(
-        candidate, domain.Outcome(RecipientStatus.SKIPPED), claim=None, now=NOW
-    )
+    assert side.store.record(candidate, skipped, attempted=False, now=NOW)
     assert side.store.recipient_state(candidate) == domain.RecipientState(
-        RecipientStatus.SKIPPED, None, 0
+        RecipientStatus.SKIPPED, 0
     )
 
 
-def test_an_expired_claim_ends_unknown_only_after_its_lease(side: Side) -> None:
+def test_a_release_counts_an_attempt_if_made_and_may_delay(side: Side) -> None:
     candidate = side.seed.recipient(1)
-    unknown = domain.Outcome(RecipientStatus.UNKNOWN)
-    assert not side.store.record(candidate, unknown, claim=None, now=NOW)
-    assert side.store.claim(candidate, token="dead", now=NOW, lease=LEASE) is not None
-    at_lease_end = NOW + LEASE
-    assert not side.store.record(candidate, unknown, claim=None, now=at_lease_end)
-    after = at_lease_end + timedelta(microseconds=1)
-    expired = domain.Outcome(RecipientStatus.UNKNOWN, error="claim expired")
-    assert side.store.record(candidate, expired, claim=None, now=after)
+    assert side.store.release(candidate, domain.Retry(), attempted=False, now=NOW)
     assert side.store.recipient_state(candidate) == domain.RecipientState(
-        RecipientStatus.UNKNOWN, None, 1
+        RecipientStatus.PENDING, 0
     )
+    retry_at = NOW + timedelta(minutes=1)
+    retry = domain.Retry(at=retry_at, reason=domain.WaitingReason.RETRY)
+    assert side.store.release(candidate, retry, attempted=True, now=NOW)
+    assert side.store.recipient_state(candidate) == domain.RecipientState(
+        RecipientStatus.PENDING, 1
+    )
+    (waiting,) = side.store.open_recipients(ORG, CAMPAIGN)
+    assert waiting.retry_at == retry_at
+    reason = domain.WaitingReason.FREQUENCY_CAP
+    assert not side.store.hold_back(candidate, until=LATER, reason=reason, now=NOW), "waiting"
+    sent = domain.Outcome(RecipientStatus.SENT, message_id="m-1")
+    assert side.store.record(waiting, sent, attempted=True, now=retry_at)
+    assert side.store.recipient_state(candidate) == domain.RecipientState(RecipientStatus.SENT, 2)
+    assert not side.store.release(candidate, domain.Retry(), attempted=False, now=NOW)
 
 
 # --- The campaign leaving active -----------------------------------------------------------
@@ -495,15 +511,14 @@ def test_the_dispatch_index_holds_the_active_campaigns(
 
 
 @pytest.mark.usefixtures("aws")
-def test_racing_claims_of_one_recipient_on_dynamodb_have_one_winner() -> None:
+def test_racing_claims_of_one_number_on_dynamodb_have_one_winner() -> None:
     # One run per organization holds its turn, so the sender no longer races itself;
     # the claim stays the at-most-once guarantee (a turn that ran out, a crash).
     candidate = DynamoSeeder().recipient(1)
     store = SendingRepository()
 
     def claim(index: int) -> bool:
-        won = store.claim(candidate, token=f"w{index}", now=NOW, lease=timedelta(minutes=5))
-        return won is not None
+        return store.claim(candidate, None, _claim(f"w{index}"), now=NOW) is not None
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert sum(pool.map(claim, range(8))) == 1

@@ -29,7 +29,7 @@ from outreach.clock import SimulatedClock
 from outreach.contacts.domain import OptOutSource, TemplateValues, template_values_from
 from outreach.sending import checkpoint as checkpoint_module
 from outreach.sending.dispatch import CampaignWork
-from outreach.sending.domain import ContactFields
+from outreach.sending.domain import Claim, ContactFields
 from outreach.sending.sender import CLAIM_LEASE, CampaignSender, FaultHooks, SendReport
 from outreach.sms.providers import (
     AccountSendError,
@@ -78,7 +78,7 @@ class Rig:
     campaigns: int = 0
 
     def __post_init__(self) -> None:
-        self.turns = InMemorySendingTurns(self.store)
+        self.turns = InMemorySendingTurns()
 
     def sender(
         self, provider: SmsProvider | None = None, hooks: FaultHooks | None = None
@@ -559,7 +559,9 @@ def test_a_claim_whose_worker_died_ends_unknown_once_its_lease_is_over() -> None
 
     with pytest.raises(Killed):
         rig.sender(hooks=KILLED_AFTER_CLAIM).run(rig.work())
-    assert rig.statuses() == Counter({"sending": 1})
+    assert rig.statuses() == Counter({"pending": 1})
+    claim = rig.store.history[(ORG, boston(0))].claim_of(rig.campaign_id)
+    assert claim is not None and claim.until == rig.clock.now() + CLAIM_LEASE
     assert rig.run().sent == 0  # the lease still holds
     rig.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
     report = rig.run()
@@ -571,11 +573,59 @@ def test_a_claim_whose_worker_died_ends_unknown_once_its_lease_is_over() -> None
 def test_a_recipient_claimed_by_another_worker_is_left_to_it() -> None:
     rig = rig_with(2)
     other = rig.store.recipients[(ORG, rig.campaign_id, f"C{boston(0)}")]
-    assert rig.store.claim(other.candidate(), token="other", now=rig.clock.now(), lease=CLAIM_LEASE)
+    now = rig.clock.now()
+    claim = Claim.of("other", now + CLAIM_LEASE)
+    assert rig.store.claim(other.candidate(), None, claim, now=now)
     report = rig.run()
     assert (report.sent, report.unknown, report.completed) == (1, 0, False)
     assert rig.provider.numbers == [boston(1)]
     assert rig.store.sends_on(ORG, rig.campaign_id, DAY) == 1, "the untaken slot went back"
+
+
+def test_a_recipient_the_open_index_still_shows_after_its_text_is_never_texted_again() -> None:
+    # The open index is eventually consistent: a second run (a duplicated delivery)
+    # may read recipients the first one recorded a moment ago as still open.
+    rig = rig_with(3)
+    stale = list(rig.store.open_recipients(ORG, rig.campaign_id))
+    assert rig.run().sent == 3
+    rig.store.open_recipients = lambda org_id, campaign_id: iter(stale)  # type: ignore[method-assign]
+    for _ in range(2):  # while the claims' leases last, and after
+        report = rig.run()
+        assert (report.sent, report.unknown, report.skipped) == (0, 0, 0)
+        rig.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
+    assert len(rig.provider.sent) == 3
+    assert rig.statuses() == Counter({"sent": 3})
+    assert_accounted(rig)
+
+
+def test_a_recipient_whose_text_failed_is_never_taken_again_and_leaves_its_footer_due() -> None:
+    rig = rig_with(1)
+    stale = list(rig.store.open_recipients(ORG, rig.campaign_id))
+    assert rig.sender(ScriptedProvider([PermanentSendError("invalid")])).run(rig.work()).failed
+    history = rig.store.history[(ORG, boston(0))]
+    assert not history.texted and history.recent == (), "no text went"
+    rig.store.open_recipients = lambda org_id, campaign_id: iter(stale)  # type: ignore[method-assign]
+    rig.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
+    assert rig.run().sent == 0
+    assert rig.provider.calls == 0
+    del rig.store.open_recipients  # the index caught up
+    # The number's first text, from another campaign, carries the footer.
+    rig.start([boston(0)])
+    assert rig.run().sent == 1
+    assert rig.provider.bodies[0].endswith(FOOTER)
+
+
+def test_a_campaign_past_its_end_leaves_a_claimed_recipient_unknown_not_skipped() -> None:
+    rig = rig_with(2)
+    with pytest.raises(Killed):  # the process died: its turn runs out, not given back
+        rig.sender(hooks=KILLED_AFTER_CLAIM).run(rig.work())
+    rig.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
+    campaign = rig.store.campaigns[(ORG, rig.campaign_id)]
+    rig.store.add_campaign(replace(campaign, end_at=rig.clock.now()))
+    report = rig.run()
+    assert (report.completed, report.unknown, report.skipped) == (True, 1, 1)
+    assert rig.statuses() == Counter({"unknown": 1, "skipped": 1})
+    assert rig.provider.sent == []
 
 
 # --- Checkpoints: opt-outs and pause or cancel, right before the provider ------------------

@@ -44,7 +44,9 @@ class InMemoryConversations:
         self._conversations: dict[tuple[str, str], _Conversation] = {}
         self._messages: dict[tuple[str, str], dict[str, Message]] = {}
         self._send_keys: dict[tuple[str, str], SendKey] = {}
-        self._first_texts: dict[tuple[str, str], datetime] = {}  # the numbers' histories
+        # The numbers' histories: first text, and the campaign that last texted each.
+        self._first_texts: dict[tuple[str, str], datetime] = {}
+        self._last_campaigns: dict[tuple[str, str], str] = {}
 
     # --- Arranging: what the sender and the inbound function write -------------------------
 
@@ -61,14 +63,17 @@ class InMemoryConversations:
         )
 
     def add_campaign_text(self, message: Message) -> None:
-        """A campaign text, written by the sender with the number's history: a message; a
-        number with a conversation has its campaign named on it (nothing else moves)."""
+        """A campaign text, written by the sender with the number's history: a message,
+        and the history's last campaign (no conversation moves)."""
         key = (message.org_id, message.phone)
         self._messages.setdefault(key, {})[message.id] = message
         self._first_texts.setdefault(key, message.created_at)
-        found = self._conversations.get(key)
-        if found is not None:
-            self._conversations[key] = replace(found, last_campaign_id=message.campaign_id)
+        if message.campaign_id:
+            self._last_campaigns[key] = message.campaign_id
+
+    def _last_campaign(self, org_id: str, phone: str, found: _Conversation) -> str | None:
+        """The number's history's last campaign, else the one the conversation names."""
+        return self._last_campaigns.get((org_id, phone)) or found.last_campaign_id
 
     # --- The repository's reads and writes ----------------------------------------------------
 
@@ -89,7 +94,7 @@ class InMemoryConversations:
                 for (org, phone), found in self._conversations.items()
                 if org == org_id
                 and (found.unread > 0 or not unread_only)
-                and (campaign_id is None or found.last_campaign_id == campaign_id)
+                and (campaign_id is None or self._last_campaign(org, phone, found) == campaign_id)
             ),
             key=lambda row: (row[0], row[1]),
             reverse=True,
@@ -103,7 +108,7 @@ class InMemoryConversations:
                 phone=phone,
                 last_message=LastMessage.of(found.last),
                 unread_count=found.unread,
-                last_campaign_id=found.last_campaign_id,
+                last_campaign_id=self._last_campaign(org_id, phone, found),
             )
             for _, phone, found in page
         ]

@@ -18,9 +18,9 @@ the DynamoDB repository. The opt-out list is contacts' (its fake is
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from outreach.campaigns.domain import Campaign
@@ -38,10 +38,10 @@ from outreach.sending.domain import (
     Retry,
     Turn,
     WaitingReason,
-    claim_instant,
+    history_with_text,
+    history_without_text,
 )
 from outreach.sms.providers import OutboundMessage, SendResult, UnknownOutcomeError
-from outreach.spend import FREQUENCY_WINDOW
 from outreach.stats.projection import PROJECTED_COUNTERS, deltas, split_stats_key
 from tests.support.fakes.conditional import update_if
 
@@ -163,10 +163,7 @@ class InMemorySendingStore:
 
     def recipient_state(self, candidate: Candidate) -> RecipientState | None:
         found = self.recipients.get(_key(candidate))
-        if found is None:
-            return None
-        lease = Claim.lease_end(found.claim) if found.claim else None
-        return RecipientState(found.status, lease, found.attempts)
+        return None if found is None else RecipientState(found.status, found.attempts)
 
     def contacts(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, ContactFields]:
         return {
@@ -212,59 +209,62 @@ class InMemorySendingStore:
     # --- Claims and outcomes ------------------------------------------------------------------
 
     def claim(
-        self, candidate: Candidate, *, token: str, now: datetime, lease: timedelta
-    ) -> Claim | None:
-        found = self.recipients.get(_key(candidate))
-        if found is None or not _pending_and_due(found, now):
+        self, candidate: Candidate, earlier: PhoneHistory | None, claim: Claim, *, now: datetime
+    ) -> PhoneHistory | None:
+        key = (candidate.org_id, candidate.phone)
+        stored = self.history.get(key)
+        read = earlier.claims if earlier else {}
+        if candidate.campaign_id in read or (stored.claims if stored else {}) != read:
             return None
-        claim = Claim.of(token, now + lease)
-        old = found.image()
-        found.status = RecipientStatus.SENDING
-        found.claim = claim.value
-        found.attempts += 1
-        self._streamed(old, found)
-        return claim
+        history = history_with_text(earlier, candidate, now, claim)
+        self.history[key] = history
+        return history
 
-    def release(self, candidate: Candidate, claim: Claim, retry: Retry, *, now: datetime) -> bool:
+    def unclaim(
+        self,
+        candidate: Candidate,
+        claim: Claim,
+        earlier: PhoneHistory | None,
+        *,
+        closed_at: datetime | None,
+    ) -> bool:
+        key = (candidate.org_id, candidate.phone)
+        stored = self.history.get(key)
+        if stored is None or stored.claims.get(candidate.campaign_id) != claim:
+            return False
+        restored = history_without_text(earlier, candidate.campaign_id, closed_at=closed_at)
+        if restored is None:
+            del self.history[key]
+        else:
+            self.history[key] = restored
+        return True
+
+    def release(
+        self, candidate: Candidate, retry: Retry, *, attempted: bool, now: datetime
+    ) -> bool:
         found = self.recipients.get(_key(candidate))
-        if found is None or found.claim != claim.value:
+        if found is None or found.status is not RecipientStatus.PENDING:
             return False
         old = found.image()
-        found.status = RecipientStatus.PENDING
-        found.claim = None
         found.updated_at = now
-        if retry.refund_attempt:
-            found.attempts -= 1
+        found.attempts += int(attempted)
         found.retry_at = retry.at
         found.waiting_reason = retry.reason if retry.at else None
         self._streamed(old, found)
         return True
 
     def record(
-        self, candidate: Candidate, outcome: Outcome, *, claim: Claim | None, now: datetime
+        self, candidate: Candidate, outcome: Outcome, *, attempted: bool, now: datetime
     ) -> bool:
         found = self.recipients.get(_key(candidate))
-        if found is None:
-            return False
-        if claim is not None:
-            allowed = found.claim == claim.value
-        elif outcome.status is RecipientStatus.UNKNOWN:
-            allowed = (
-                found.status is RecipientStatus.SENDING
-                and found.claim is not None
-                and found.claim < claim_instant(now)
-            )
-        else:
-            allowed = found.status is RecipientStatus.PENDING
-        if not allowed:
+        if found is None or found.status is not RecipientStatus.PENDING:
             return False
         old = found.image()
         found.status = outcome.status
         found.updated_at = now
-        found.claim = None
-        if claim is None or candidate.retry_at is not None:
-            found.retry_at = None
-            found.waiting_reason = None
+        found.attempts += int(attempted)
+        found.retry_at = None
+        found.waiting_reason = None
         if outcome.message_id is not None:
             found.provider_message_id = outcome.message_id
             found.sent_at = now
@@ -273,18 +273,8 @@ class InMemorySendingStore:
         self._streamed(old, found)
         return True
 
-    def note_texts(
-        self,
-        org_id: str,
-        histories: Mapping[str, PhoneHistory],
-        messages: Sequence[Message] = (),
-    ) -> None:
+    def note_texts(self, messages: Sequence[Message]) -> None:
         self.messages.extend(messages)
-        for phone, history in histories.items():
-            earlier = self.history.get((org_id, phone))
-            # The first text's instant is kept.
-            first = earlier.first_sent_at if earlier else history.first_sent_at
-            self.history[(org_id, phone)] = replace(history, first_sent_at=first)
 
     def hold_back(
         self, candidate: Candidate, *, until: datetime, reason: WaitingReason, now: datetime
@@ -385,55 +375,27 @@ class ScriptedProvider:
 
 @dataclass
 class StoredTurn:
-    """An organization's turn item: its holder until when, the page in flight, maybe sent."""
+    """An organization's turn item: its holder, until when."""
 
     holder: str | None = None
     until: datetime | None = None
-    campaign_id: str = ""
-    in_flight: tuple[str, ...] = ()
-    maybe_sent: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass
 class InMemorySendingTurns:
     """:class:`~outreach.sending.ports.SendingTurns` in a dictionary: taken only when free
-    or run out; a dead run's page in flight is looked up in ``store`` (its recipients
-    claimed or sent may have been texted) and handed on as maybe sent for 24 hours."""
+    or run out."""
 
-    store: InMemorySendingStore
     turns: dict[str, StoredTurn] = field(default_factory=dict)
 
     def take(self, org_id: str, *, token: str, now: datetime, until: datetime) -> Turn | None:
         stored = self.turns.setdefault(org_id, StoredTurn())
         if stored.holder is not None and stored.until is not None and stored.until >= now:
             return None
-        if stored.holder is not None and stored.until is not None:
-            for contact_id in stored.in_flight:
-                found = self.store.recipients.get((org_id, stored.campaign_id, contact_id))
-                if found is None or found.status in (
-                    RecipientStatus.PENDING,
-                    RecipientStatus.SKIPPED,
-                ):
-                    continue
-                if found.status is RecipientStatus.FAILED and found.sent_at is None:
-                    continue
-                stored.maybe_sent[found.phone] = found.sent_at or stored.until
-        stored.maybe_sent = {
-            phone: at for phone, at in stored.maybe_sent.items() if at > now - FREQUENCY_WINDOW
-        }
-        stored.holder, stored.until, stored.in_flight = token, until, ()
-        return Turn(org_id, token, until, dict(stored.maybe_sent))
-
-    def mark(
-        self, org_id: str, *, token: str, campaign_id: str, contact_ids: Sequence[str]
-    ) -> bool:
-        stored = self.turns.get(org_id)
-        if stored is None or stored.holder != token:
-            return False
-        stored.campaign_id, stored.in_flight = campaign_id, tuple(contact_ids)
-        return True
+        stored.holder, stored.until = token, until
+        return Turn(org_id, token, until)
 
     def give_back(self, org_id: str, *, token: str) -> None:
         stored = self.turns.get(org_id)
         if stored is not None and stored.holder == token:
-            stored.holder, stored.until, stored.in_flight = None, None, ()
+            stored.holder, stored.until = None, None

@@ -6,11 +6,12 @@ Every call takes the caller's organization id; composite keys start with it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.expressions.condition import Condition
 
 from outreach.campaigns.domain import (
     COUNTERS,
@@ -41,6 +42,7 @@ from outreach.data.pynamo import condition_failed, from_item, raw_map
 from outreach.errors import Conflict, NotFound
 from outreach.ids import is_id
 from outreach.sending import daily_cap
+from outreach.sending.domain import Claim
 
 OPEN_STATUSES = frozenset({RecipientStatus.PENDING, RecipientStatus.SENDING})
 
@@ -332,21 +334,48 @@ class RecipientRepository:
     def list(
         self, org_id: str, query: SendsQuery, *, limit: int, cursor: str | None
     ) -> Page[Recipient]:
-        """In contact-id order; ``status`` filters after ``limit`` items are read."""
+        """In contact-id order; ``status`` filters after ``limit`` items are read.
+
+        A pending recipient whose number its campaign holds a claim on is being sent (or
+        its run died, and it ends ``unknown`` once the lease is over): it is listed as
+        ``sending`` (one batch read of the page's pending numbers' claims). A page of
+        ``sending`` or ``pending`` ones may then be short, with a cursor.
+        """
         campaign_id, status, listing = query.campaign_id, query.status, query.listing
         start_key = decode_cursor(cursor, org_id=org_id, listing=listing)
         if not is_id(campaign_id):
             # No campaign has this id, and a long one is not even a valid key.
             return Page([], None)
-        # The table, not the open index: the index holds no status (a claim
-        # would have to rewrite it) and only the open recipients.
+        # The table, not the open index: the index holds no status and only the open
+        # recipients. A claim is on the number: ``sending`` is a pending recipient (or one
+        # a run of the protocol before stop 31 left ``sending``).
+        wanted: Condition | None
+        if status is RecipientStatus.SENDING:
+            wanted = RecipientModel.status.is_in(
+                RecipientStatus.PENDING.value, RecipientStatus.SENDING.value
+            )
+        else:
+            wanted = None if status is None else RecipientModel.status == status.value
         result = RecipientModel.query(
             campaign_key(org_id, campaign_id),
-            filter_condition=None if status is None else RecipientModel.status == status.value,
+            filter_condition=wanted,
             limit=limit,
             last_evaluated_key=start_key,
         )
-        return sealed_page(result, to_recipient, org_id=org_id, listing=listing)
+        page = sealed_page(result, to_recipient, org_id=org_id, listing=listing)
+        pending = [r.phone for r in page.items if r.status is RecipientStatus.PENDING]
+        if not pending:
+            return page
+        claimed = _claims_on(org_id, campaign_id, pending)
+        items = [
+            replace(r, status=RecipientStatus.SENDING, waiting_reason=None, next_attempt_at=None)
+            if r.status is RecipientStatus.PENDING and r.phone in claimed
+            else r
+            for r in page.items
+        ]
+        if status is not None:
+            items = [r for r in items if r.status is status]
+        return Page(items, page.next_cursor)
 
     def pending_contact_ids(self, org_id: str, campaign_id: str) -> Iterator[str]:
         """Contacts whose recipient the status index shows pending (eventually consistent)."""
@@ -356,13 +385,17 @@ class RecipientRepository:
     def skip_pending(
         self, org_id: str, campaign_id: str, *, reason: str, now: datetime
     ) -> dict[str, int]:
-        """Mark every still-pending recipient skipped; return how many per variant.
+        """Close every still-pending recipient; return how many were skipped per variant.
 
-        The counters follow from the recipients' stream.
+        A recipient whose number the campaign holds a claim on was being sent when the
+        campaign stopped: while the claim's lease lasts, its run records it (it is left
+        pending); past the lease, its run died and it ends ``unknown`` (maybe sent).
+        Every other pending recipient ends ``skipped`` with ``reason``. The counters
+        follow from the recipients' stream.
 
-        Call only once the campaign can no longer be claimed from (cancelled or
-        ended): then a consistent read of a recipient as pending is final, and
-        batch writes cannot overwrite a claim.
+        Call only once the campaign can no longer be sent from (cancelled or ended, and
+        the send deadline passed): then a consistent read of a recipient as pending
+        with no claim on its number is final, and batch writes overwrite no send.
         """
         key = campaign_key(org_id, campaign_id)
         skipped: dict[str, int] = {}
@@ -371,14 +404,23 @@ class RecipientRepository:
             chunk = ids[offset : offset + 100]
             items = RecipientModel.batch_get([(key, i) for i in chunk], consistent_read=True)
             still_pending = [item for item in items if item.status == RecipientStatus.PENDING.value]
+            claims = _claims_on(org_id, campaign_id, (item.phone for item in still_pending))
             with RecipientModel.batch_write() as batch:
                 for item in still_pending:
-                    item.status = RecipientStatus.SKIPPED.value
+                    claim = claims.get(item.phone)
+                    if claim is not None and claim.until >= now:
+                        continue  # being sent: its run records it
+                    item.status = (
+                        RecipientStatus.SKIPPED.value
+                        if claim is None
+                        else RecipientStatus.UNKNOWN.value
+                    )
                     item.campaign_status = None  # leaves the open index
-                    item.error = reason
+                    item.error = reason if claim is None else "claim expired"
                     item.updated_at = now
                     batch.save(item)
-                    skipped[item.variant] = skipped.get(item.variant, 0) + 1
+                    if claim is None:
+                        skipped[item.variant] = skipped.get(item.variant, 0) + 1
         return skipped
 
     def sends_on(self, org_id: str, campaign_id: str, day: str) -> int:
@@ -416,3 +458,17 @@ class RecipientRepository:
             keys, consistent_read=True, attributes_to_get=["phone", "first_sent_at"]
         )
         return {item.phone for item in items if item.first_sent_at is not None}
+
+
+def _claims_on(org_id: str, campaign_id: str, phones: Iterable[str]) -> dict[str, Claim]:
+    """The claim ``campaign_id`` holds on each of ``phones`` that has one (their phone
+    histories, read consistently; :mod:`outreach.sending.repository`)."""
+    keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
+    found: dict[str, Claim] = {}
+    for item in PhoneHistoryModel.batch_get(
+        keys, consistent_read=True, attributes_to_get=["phone", "claims"]
+    ):
+        value = raw_map(item.claims).get(campaign_id)
+        if value is not None:
+            found[item.phone] = Claim(str(value))
+    return found

@@ -22,8 +22,9 @@ class CampaignStatus(StrEnum):
 
 
 class RecipientStatus(StrEnum):
-    """Where one recipient of a campaign stands; ``sending`` is held by a sender
-    between its claim and the provider's answer (``sending-rules.md``)."""
+    """Where one recipient of a campaign stands. ``sending``: a pending recipient whose
+    number its campaign claimed, between the claim and the outcome (the claim is on the
+    number's history, :mod:`outreach.sending.repository`; ``sending-rules.md``)."""
 
     PENDING = "pending"
     SENDING = "sending"

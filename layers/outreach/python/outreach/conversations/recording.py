@@ -6,9 +6,9 @@ event functions write (the sender, the inbound function); the API's reads are
 What each message costs (issue 19): the message item (1 write); a text that starts or
 moves a conversation (an inbound text, a user's, an auto-reply) also its summary (1 write)
 and its ``inbox`` index entry (2 writes for a key change, 1 for a new entry); an inbound
-text's message replaces the inbound log item of before. A campaign text is a message, and
-for a number with a conversation it names the campaign on the summary (1 write, 1 index
-write of a projected attribute); the sender's history write stays the batched put it was.
+text's message replaces the inbound log item of before. A campaign text is a message and
+nothing more: the campaign that last texted a number is its phone history's, which the
+sender writes with every text anyway, and the inbox reads it from there.
 
 The models must be bound first (the services' factories do it).
 """
@@ -94,25 +94,15 @@ def summary_actions(message: Message, *, read: bool = False) -> list[Any]:
     ]
 
 
-def note_campaign_texts(org_id: str, messages: Sequence[Message]) -> None:
-    """A page's campaign texts (the sender's): the messages in batches; and for the numbers
-    that have a conversation (one batch read), its campaign is now the last to have texted
-    the number (``?campaign_id=``). A campaign text does not move a conversation in the
-    inbox nor become its ``last_message``: the inbox follows the conversation proper
-    (the person's texts, a user's, auto-replies), and a broadcast does not bury replies."""
-    if not messages:
-        return
-    write_messages(messages)
-    campaign_by_phone = {message.phone: message.campaign_id or "" for message in messages}
-    keys = [(org_id, phone) for phone in campaign_by_phone]
-    found = ConversationModel.batch_get(keys, attributes_to_get=["phone", "last_campaign_id"])
-    for item in found:
-        campaign_id = campaign_by_phone[item.phone]
-        if item.last_campaign_id != campaign_id:
-            update_quietly(
-                ConversationModel(org_id, item.phone),
-                actions=[ConversationModel.last_campaign_id.set(campaign_id)],
-            )
+def note_campaign_texts(messages: Sequence[Message]) -> None:
+    """A page's campaign texts (the sender's), as messages of their numbers'
+    conversations, in batches. A campaign text does not move a conversation in the inbox
+    nor become its ``last_message``: the inbox follows the conversation proper (the
+    person's texts, a user's, auto-replies), and a broadcast does not bury replies. The
+    campaign that last texted the number (``?campaign_id=``) is its phone history's."""
+    with MessageModel.batch_write() as batch:
+        for message in messages:
+            batch.save(message_item(message))
 
 
 class ConversationWriter:
@@ -308,10 +298,3 @@ class ConversationWriter:
         except DoesNotExist:
             return False
         return item.provider_message_id == provider_message_id
-
-
-def write_messages(messages: Sequence[Message]) -> None:
-    """Put ``messages`` in batches (the sender's page of campaign texts)."""
-    with MessageModel.batch_write() as batch:
-        for message in messages:
-            batch.save(message_item(message))

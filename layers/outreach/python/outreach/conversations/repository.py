@@ -33,6 +33,8 @@ from outreach.data.pages import Page, decode_cursor, encode_cursor, sealed_page
 from outreach.data.pynamo import condition_failed, raw_map, update_quietly
 
 _PARTITIONS = ("unread", "read")
+# With ``?campaign_id=``, one page reads on through at most this many inbox entries.
+INBOX_EXAMINED_AT_MOST = 1000
 
 
 def _last_message(stored: Any) -> LastMessage:
@@ -56,6 +58,19 @@ def _entry_key(item: ConversationModel) -> dict[str, Any]:
     }
 
 
+def _last_campaigns(org_id: str, phones: list[str]) -> dict[str, str]:
+    """The campaign that last texted each of ``phones`` (their phone histories; one batch
+    read, eventually consistent)."""
+    keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
+    return {
+        item.phone: item.last_campaign_id
+        for item in PhoneHistoryModel.batch_get(
+            keys, attributes_to_get=["phone", "last_campaign_id"]
+        )
+        if item.last_campaign_id
+    }
+
+
 class ConversationRepository(ConversationWriter):
     """The API's conversations: the inbox, one conversation's messages, read marks, and
     the manual texts it writes (:class:`ConversationWriter`)."""
@@ -71,12 +86,16 @@ class ConversationRepository(ConversationWriter):
     ) -> Page[ConversationSummary]:
         """Conversations newest activity first, ``limit`` a page: the unread and the read
         partitions of the ``inbox`` index, each Queried newest first and merged (only the
-        unread one with ``unread_only``); ``campaign_id`` keeps those whose last campaign
-        text was from it (a filter on the same Queries). The cursor holds where each
-        partition goes on."""
+        unread one with ``unread_only``). Each one's last campaign is its number's phone
+        history's (one batch read per ``limit`` entries, where the sender writes it with
+        every text); ``campaign_id`` keeps those whose last campaign text was from it,
+        reading on at most :data:`INBOX_EXAMINED_AT_MOST` entries for one page (a page
+        may then be short, with a cursor). The cursor holds where each partition goes
+        on."""
         listing = f"inbox:{int(unread_only)}:{campaign_id or ''}"
         positions = decode_cursor(cursor, org_id=org_id, listing=listing) or {}
         partitions = ("unread",) if unread_only else _PARTITIONS
+        examine = INBOX_EXAMINED_AT_MOST if campaign_id else limit
         results: dict[str, Any] = {}
         heads: dict[str, ConversationModel | None] = {}
         for partition in partitions:
@@ -86,43 +105,66 @@ class ConversationRepository(ConversationWriter):
             results[partition] = ConversationModel.by_inbox.query(
                 inbox_key(org_id, unread=partition == "unread"),
                 scan_index_forward=False,
-                limit=limit,
+                limit=examine,
                 page_size=limit,
                 last_evaluated_key=start or None,
-                filter_condition=(ConversationModel.last_campaign_id == campaign_id)
-                if campaign_id
-                else None,
             )
             heads[partition] = next(results[partition], None)
-        # Merged newest first, each item read as it is taken (one ahead per partition).
-        page: list[tuple[str, ConversationModel]] = []
-        while len(page) < limit:
+
+        def take_newest() -> tuple[str, ConversationModel] | None:
             ready = [(item.last_at, item.phone, name) for name, item in heads.items() if item]
             if not ready:
-                break
+                return None
             name = max(ready)[2]
             taken = heads[name]
             assert taken is not None
-            page.append((name, taken))
             heads[name] = next(results[name], None)
+            return name, taken
+
+        # Merged newest first, each item read as it is taken (one ahead per partition),
+        # judged a batch at a time (one read of the batch's histories).
+        examined: list[tuple[str, ConversationModel]] = []
+        left_over: set[str] = set()  # partitions with entries taken but not judged
+        page: list[ConversationSummary] = []
+        while len(page) < limit and len(examined) < examine:
+            batch: list[tuple[str, ConversationModel]] = []
+            while len(batch) < min(limit, examine - len(examined)):
+                taken = take_newest()
+                if taken is None:
+                    break
+                batch.append(taken)
+            if not batch:
+                break
+            last_campaigns = _last_campaigns(org_id, [item.phone for _, item in batch])
+            for index, (name, item) in enumerate(batch):
+                if len(page) == limit:  # the rest of the batch is read again next page
+                    left_over.update(partition for partition, _ in batch[index:])
+                    break
+                examined.append((name, item))
+                last_campaign_id = last_campaigns.get(item.phone) or item.last_campaign_id
+                if campaign_id and last_campaign_id != campaign_id:
+                    continue
+                page.append(
+                    ConversationSummary(
+                        phone=item.phone,
+                        last_message=_last_message(item.last_message),
+                        unread_count=int(item.unread_count or 0),
+                        last_campaign_id=last_campaign_id,
+                    )
+                )
         next_positions: dict[str, Any] = {}
         for name, result in results.items():
-            more = heads[name] is not None or result.last_evaluated_key is not None
+            more = (
+                name in left_over
+                or heads[name] is not None
+                or result.last_evaluated_key is not None
+            )
             if not more:
                 continue
-            mine = [item for partition, item in page if partition == name]
+            mine = [item for partition, item in examined if partition == name]
             next_positions[name] = _entry_key(mine[-1]) if mine else positions.get(name) or {}
-        summaries = [
-            ConversationSummary(
-                phone=item.phone,
-                last_message=_last_message(item.last_message),
-                unread_count=int(item.unread_count or 0),
-                last_campaign_id=item.last_campaign_id,
-            )
-            for _, item in page
-        ]
         return Page(
-            summaries,
+            page,
             encode_cursor(next_positions, org_id=org_id, listing=listing)
             if next_positions
             else None,

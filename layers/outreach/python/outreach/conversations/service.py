@@ -97,8 +97,10 @@ class ConversationService:
         cursor: str | None,
     ) -> Page[ConversationSummary]:
         """A page of conversations, newest activity first, with their contacts and
-        opt-outs: one Query of each inbox partition and three batch reads (contact ids
-        by number, the contacts, the opt-outs), whatever the page's size."""
+        opt-outs: one Query of each inbox partition and four batch reads (the numbers'
+        last campaigns, contact ids by number, the contacts, the opt-outs), whatever the
+        page's size (more with ``campaign_id``, which reads on past other campaigns'
+        conversations)."""
         page = self._conversations.inbox(
             org_id,
             unread_only=unread_only,

@@ -207,9 +207,10 @@ class CounterModel(Model):
 
 class SendingTurnModel(Model):
     """An organization's sending turn (``outreach.sending.domain.Turn``), in the counters
-    table: who holds it (``holder``, a run's token) until when, the recipients (contact
-    ids of one campaign) of the page it has in flight, and the numbers runs that died
-    may have texted (phone -> ISO instant)."""
+    table: who holds it (``holder``, a run's token) until when. ``in_flight`` and
+    ``in_flight_campaign`` are read, then removed, on the first turn after a run of the
+    protocol before stop 31 (the recipients, contact ids of one campaign, of the page it
+    had in flight when it died)."""
 
     class Meta(_Meta):
         table_name = "counters"
@@ -219,7 +220,6 @@ class SendingTurnModel(Model):
     until = UTCDateTimeAttribute(null=True)
     in_flight = ListAttribute[str](null=True)
     in_flight_campaign = UnicodeAttribute(null=True)
-    maybe_sent = MapAttribute[str, Any](null=True)
     expires_at = TTLAttribute(null=True)
 
 
@@ -501,9 +501,9 @@ class RecipientModel(Model):
     attempts = NumberAttribute(default=0)
     provider_message_id = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
-    # A claim: "<lease end, UTC ISO>|<holder's token>". One attribute, so claiming
-    # and recording each write one; the lease end sorts as a string (expired:
-    # ``claim < now``). Past the lease, a claim ends "unknown".
+    # A claim of the protocol before stop 31 ("<lease end>|<token>", status "sending"):
+    # claims are on the numbers' histories now (PhoneHistoryModel.claims); one left by a
+    # run that died is closed on the next turn (outreach.sending.repository).
     claim = UnicodeAttribute(null=True)
     # After a transient provider error, or held back by the contact_daily_limit: not
     # before this instant, for ``waiting_reason`` (outreach.sending.domain.WaitingReason).
@@ -522,9 +522,10 @@ class PhoneHistoryModel(Model):
 
     Inbound replies and opt-outs are attributed through ``last_*``; the opt-out footer
     goes on the first text ever (``first_sent_at`` unset: a campaign's, or a manual
-    one's). Only the organization's sending turn writes the campaign fields, in batches
-    (whole items), so no other writer keeps anything else here: the conversation's
-    summary is its own item (:class:`ConversationModel`).
+    one's). Only the organization's sending turn writes the campaign fields and
+    ``claims``, one update per text (``outreach.sending.repository``); manual texts set
+    ``first_sent_at`` only. The conversation's summary is its own item
+    (:class:`ConversationModel`).
     """
 
     class Meta(_Meta):
@@ -540,6 +541,9 @@ class PhoneHistoryModel(Model):
     # The campaign texts of the last 24 hours (the contact_daily_limit). (PynamoDB's
     # stubs type ``of`` as the element type, not as its attribute class.)
     recent = ListAttribute[datetime](of=UTCDateTimeAttribute, null=True)  # type: ignore[arg-type]
+    # Each campaign's claim on the number, by campaign id: "<lease end>|<token>"
+    # (outreach.sending.domain.Claim), kept a day past its lease.
+    claims = MapAttribute[str, Any](null=True)
 
 
 class InboxIndex(GlobalSecondaryIndex["ConversationModel"]):

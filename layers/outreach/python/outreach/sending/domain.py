@@ -8,17 +8,17 @@ tests use); no storage here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
 from outreach.campaigns.statuses import RecipientStatus
 from outreach.contacts.domain import TemplateValues
-from outreach.spend import within_window
+from outreach.spend import FREQUENCY_WINDOW, within_window
 
-# A claim's lease end as written in its ``claim`` attribute: fixed width, so that
-# the strings sort as the instants do (the expired-claim condition compares them).
+# A claim's lease end as written in its value: fixed width, so that the strings sort
+# as the instants do.
 CLAIM_INSTANT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -44,7 +44,15 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Claim:
-    """A recipient this worker holds, as its ``claim`` attribute says: ``<lease end>|<token>``."""
+    """A campaign's claim on one number, as its phone history's ``claims`` map holds it
+    under the campaign's id: ``<lease end>|<token>``.
+
+    The claim is taken (a conditional write) before the provider is called and stays
+    after the text went, so the campaign never takes the number again; a claim whose
+    lease ended while its recipient is still pending belonged to a run that died
+    (the recipient ends ``unknown``). A text that did not go leaves a claim whose
+    lease ended when it was given up (:meth:`closed`).
+    """
 
     value: str
 
@@ -53,6 +61,17 @@ class Claim:
         """The claim of ``token`` whose lease ends at ``until``."""
         return cls(f"{claim_instant(until)}|{token}")
 
+    @classmethod
+    def closed(cls, at: datetime) -> Claim:
+        """What a claim becomes when its text did not go and its recipient was closed
+        at ``at`` (``failed``, ``skipped``): a lease already over, no holder."""
+        return cls.of("", at)
+
+    @property
+    def until(self) -> datetime:
+        """The lease end (UTC)."""
+        return self.lease_end(self.value)
+
     @staticmethod
     def lease_end(value: str) -> datetime:
         """The lease end (UTC) of a stored claim value."""
@@ -60,46 +79,82 @@ class Claim:
 
 
 class RecipientState(NamedTuple):
-    """A recipient as a consistent read shows it: status, claim lease end, attempts made."""
+    """A recipient as a consistent read shows it: its status and the provider calls
+    made for it (``attempts``)."""
 
     status: RecipientStatus
-    lease_until: datetime | None
     attempts: int
 
 
 @dataclass(frozen=True)
 class PhoneHistory:
     """What an organization's campaigns sent one number: when first (the opt-out footer
-    goes on the first text ever), what last (reply attribution), and ``recent``, its
+    goes on the first text ever), what last (reply attribution), ``recent``, its
     campaign texts of the last 24 hours (the ``contact_daily_limit`` of
-    :mod:`outreach.spend`), oldest first.
+    :mod:`outreach.spend`), oldest first, and ``claims``, each campaign's
+    :class:`Claim` on the number by campaign id (kept for the window after its lease).
 
-    Only the organization's sending turn (:class:`Turn`) writes it, so the sender checks
-    the window in memory and writes the page's histories in one batch.
+    Only the organization's sending turn (:class:`Turn`) writes the campaign fields: the
+    sender reads a page's histories consistently, checks the window in memory, and
+    writes each text into its number's history, with its claim, before the provider is
+    called.
     """
 
-    first_sent_at: datetime
-    last_campaign_id: str
-    last_variant: str
-    last_contact_id: str
-    last_sent_at: datetime
+    first_sent_at: datetime | None  # None: never texted (only claims of texts that did not go)
+    last_campaign_id: str = ""
+    last_variant: str = ""
+    last_contact_id: str = ""
+    last_sent_at: datetime | None = None
     recent: tuple[datetime, ...] = ()
+    claims: Mapping[str, Claim] = field(default_factory=dict)
+
+    @property
+    def texted(self) -> bool:
+        """Whether the organization ever texted the number (no opt-out footer then)."""
+        return self.first_sent_at is not None
+
+    def claim_of(self, campaign_id: str) -> Claim | None:
+        """The claim ``campaign_id`` holds or held on the number (``None``: none kept)."""
+        return self.claims.get(campaign_id)
 
 
 def history_with_text(
-    earlier: PhoneHistory | None, candidate: Candidate, now: datetime
+    earlier: PhoneHistory | None, candidate: Candidate, now: datetime, claim: Claim
 ) -> PhoneHistory:
     """The history of ``candidate``'s number once its campaign text at ``now`` is counted
-    after ``earlier`` (``None``: the number was never texted); texts older than the
-    window are dropped."""
+    after ``earlier`` (``None``: the number was never texted), under ``claim``; texts
+    older than the window, and claims whose lease ended before it, are dropped."""
+    kept = {
+        campaign_id: held
+        for campaign_id, held in (earlier.claims if earlier else {}).items()
+        if held.until > now - FREQUENCY_WINDOW
+    }
     return PhoneHistory(
-        first_sent_at=earlier.first_sent_at if earlier else now,
+        first_sent_at=earlier.first_sent_at or now if earlier else now,
         last_campaign_id=candidate.campaign_id,
         last_variant=candidate.variant,
         last_contact_id=candidate.contact_id,
         last_sent_at=now,
         recent=(*within_window(earlier.recent, now), now) if earlier else (now,),
+        claims={**kept, candidate.campaign_id: claim},
     )
+
+
+def history_without_text(
+    earlier: PhoneHistory | None, campaign_id: str, *, closed_at: datetime | None
+) -> PhoneHistory | None:
+    """The history as it was before a text of ``campaign_id`` that did not go
+    (``earlier``, as the claim was taken after it): with the claim closed at
+    ``closed_at`` when its recipient was closed (``failed``, ``skipped``), so the
+    campaign never takes the number again, or without it (``None``: the recipient is
+    pending again, to be retried). ``None`` when nothing is left to keep."""
+    claims = {k: v for k, v in (earlier.claims if earlier else {}).items() if k != campaign_id}
+    if closed_at is not None:
+        claims[campaign_id] = Claim.closed(closed_at)
+    if earlier is not None:
+        return replace(earlier, claims=claims)
+    # A number never texted keeps only the claim (no text went: its footer is still due).
+    return PhoneHistory(first_sent_at=None, claims=claims) if claims else None
 
 
 @dataclass(frozen=True)
@@ -108,27 +163,16 @@ class Turn:
 
     One run sends for an organization at any moment (the send queue's message groups
     already make it so; the turn is the guarantee, a conditional write): the
-    ``contact_daily_limit`` of each number is then checked in memory, exactly.
-    ``until`` is past the end of the run's invocation, so a run cannot outlive its turn.
-
-    ``maybe_sent``: numbers a run that died while holding the turn may have texted
-    before writing their histories (the recipients of its page in flight it claimed or
-    recorded sent), each with its ``sent_at`` or else the end of that turn; they count
-    as texted then until the window has passed.
+    ``contact_daily_limit`` of each number is then checked in memory, exactly, and each
+    text is written into its number's history before the provider is called, so a run
+    that dies leaves every text it may have sent counted. ``until`` is past the end of
+    the run's invocation, so a run cannot outlive its turn; the run stops taking
+    recipients once its clock passes ``until`` all the same.
     """
 
     org_id: str
     token: str
     until: datetime
-    maybe_sent: Mapping[str, datetime] = field(default_factory=dict)
-
-    def texts_to(self, phone: str, history: PhoneHistory | None) -> tuple[datetime, ...]:
-        """The campaign texts to ``phone`` the frequency window counts: its history's, and
-        the instant a dead run may have texted it."""
-        recent = history.recent if history else ()
-        maybe = self.maybe_sent.get(phone)
-        # A text the dead run recorded and wrote the history of is counted once.
-        return recent if maybe is None or maybe in recent else (*recent, maybe)
 
 
 @dataclass(frozen=True)
@@ -166,10 +210,8 @@ class WaitingReason(StrEnum):
 
 @dataclass(frozen=True)
 class Retry:
-    """A claim given back: when the recipient may be tried again (``None``: at once),
-    why it waits until then, and whether the attempt the claim counted is refunded (it
-    was not the recipient's)."""
+    """A pending recipient whose text did not go: when it may be tried again (``None``:
+    at once), and why it waits until then."""
 
     at: datetime | None = None
-    refund_attempt: bool = False
     reason: WaitingReason | None = None

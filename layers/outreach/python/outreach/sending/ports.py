@@ -12,13 +12,13 @@ and the opt-out list (contacts' :class:`~outreach.contacts.ports.OptOutList`).
 Every read the sending rules depend on at the moment of sending (the campaign's
 status, the opt-outs, a recipient's state, the day's counter) is strongly
 consistent; the open index alone is eventually consistent, and the sender never
-relies on it for a promise (a claim is a conditional write).
+relies on it for a promise (a claim is a conditional write, kept on the number).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from outreach.campaigns.domain import Campaign
@@ -69,11 +69,12 @@ class CampaignStatusSource(Protocol):
 class SendingStore(DayCounter, CampaignStatusSource, Protocol):
     """Everything the sender reads and writes about a campaign's recipients.
 
-    The claim protocol (see :mod:`outreach.sending.repository`): a recipient
-    moves ``pending -> sending`` by :meth:`claim`, then to its outcome by
-    :meth:`record` or back to ``pending`` by :meth:`release`, each a
-    conditional write that fails (``None``/``False``) when another worker got
-    there first.
+    The claim protocol (see :mod:`outreach.sending.repository`): the recipient's
+    campaign claims its number by :meth:`claim` (the text counted in the number's
+    history), then the recipient moves ``pending ->`` its outcome by :meth:`record`,
+    or waits by :meth:`release` (with :meth:`unclaim` when the text did not go), each
+    a conditional write that fails (``None``/``False``) when another writer got there
+    first.
     """
 
     def campaign(self, org_id: str, campaign_id: str) -> Campaign | None:
@@ -89,7 +90,7 @@ class SendingStore(DayCounter, CampaignStatusSource, Protocol):
         ...
 
     def recipient_state(self, candidate: Candidate) -> RecipientState | None:
-        """The recipient's status, lease end and attempts, read consistently (``None``: gone)."""
+        """The recipient's status and attempts, read consistently (``None``: gone)."""
         ...
 
     def contacts(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, ContactFields]:
@@ -97,49 +98,54 @@ class SendingStore(DayCounter, CampaignStatusSource, Protocol):
         ...
 
     def phone_histories(self, org_id: str, phones: Iterable[str]) -> dict[str, PhoneHistory]:
-        """What the organization's campaigns sent each of ``phones`` it has texted, read
-        consistently (the footer, reply attribution, the frequency window)."""
+        """What the organization's campaigns sent each of ``phones`` it has texted or
+        claimed, read consistently (the footer, reply attribution, the frequency window,
+        the campaigns' claims)."""
         ...
 
     def claim(
-        self, candidate: Candidate, *, token: str, now: datetime, lease: timedelta
-    ) -> Claim | None:
-        """``pending -> sending`` if pending and no retry is due later; ``None`` otherwise.
-
-        Counts an attempt; the claim's lease ends ``lease`` after ``now``.
-        """
+        self, candidate: Candidate, earlier: PhoneHistory | None, claim: Claim, *, now: datetime
+    ) -> PhoneHistory | None:
+        """Claim the candidate's number for its campaign with ``claim``, counting its text
+        at ``now`` after ``earlier`` (the history as read): the new history, or ``None``
+        when the campaign holds a claim on the number already."""
         ...
 
-    def release(self, candidate: Candidate, claim: Claim, retry: Retry, *, now: datetime) -> bool:
-        """``sending -> pending`` if ``claim`` still holds, to be retried at ``retry.at``
-        (waiting for ``retry.reason``).
+    def unclaim(
+        self,
+        candidate: Candidate,
+        claim: Claim,
+        earlier: PhoneHistory | None,
+        *,
+        closed_at: datetime | None,
+    ) -> bool:
+        """The text under ``claim`` did not go: the number's history is ``earlier`` again,
+        with the claim closed at ``closed_at`` (the recipient was closed) or without it
+        (``None``: the recipient waits to be retried). ``False`` when ``claim`` no longer
+        holds."""
+        ...
 
-        ``retry.refund_attempt``: the attempt the claim counted does not count.
-        ``False`` when the claim no longer holds.
-        """
+    def release(
+        self, candidate: Candidate, retry: Retry, *, attempted: bool, now: datetime
+    ) -> bool:
+        """A pending recipient waits until ``retry.at`` (``None``: not at all) for
+        ``retry.reason``; ``attempted``: a provider call counts as an attempt. ``False``
+        when it was not pending."""
         ...
 
     def record(
-        self, candidate: Candidate, outcome: Outcome, *, claim: Claim | None, now: datetime
+        self, candidate: Candidate, outcome: Outcome, *, attempted: bool, now: datetime
     ) -> bool:
-        """Move an open recipient to ``outcome``; ``False`` when its condition failed.
+        """``pending -> outcome``; ``False`` when the recipient was not pending.
 
-        With ``claim`` the recipient must hold it; without, it must be pending (a
-        skip) or, for ``unknown``, claimed with a lease that ended before ``now``.
-        The outcome's ``error`` is kept to 500 characters; a ``message_id`` also
-        dates the send (``sent_at``).
+        ``attempted``: a provider call counts as an attempt. The outcome's ``error`` is
+        kept to 500 characters; a ``message_id`` also dates the send (``sent_at``).
         """
         ...
 
-    def note_texts(
-        self,
-        org_id: str,
-        histories: Mapping[str, PhoneHistory],
-        messages: Sequence[Message] = (),
-    ) -> None:
-        """Write the numbers' histories (by phone) once a page's texts went, and the texts
-        into their conversations (``messages``: the campaign texts the provider took or
-        may have, each its number's last message unless a later one was recorded)."""
+    def note_texts(self, messages: Sequence[Message]) -> None:
+        """Write a page's campaign texts (the provider took them or may have) into their
+        conversations."""
         ...
 
     def hold_back(
@@ -164,15 +170,7 @@ class SendingTurns(Protocol):
 
     def take(self, org_id: str, *, token: str, now: datetime, until: datetime) -> Turn | None:
         """Hold the turn until ``until`` unless another run holds it (``None``) and its turn
-        has not run out by ``now``. The numbers a run that died may have texted (its page
-        in flight's recipients claimed or sent) come back in :attr:`Turn.maybe_sent`."""
-        ...
-
-    def mark(
-        self, org_id: str, *, token: str, campaign_id: str, contact_ids: Sequence[str]
-    ) -> bool:
-        """Note the recipients of the page about to be sent (``False``: the turn is not
-        ours); if the run dies, the next turn hands on those it may have texted."""
+        has not run out by ``now``."""
         ...
 
     def give_back(self, org_id: str, *, token: str) -> None:

@@ -1,19 +1,30 @@
 """What the sender and the dispatcher read and write: slots, claims, outcomes. Keys by org.
 
-The claim protocol (an "equivalent conditional scheme" to one transaction):
+The claim protocol (an "equivalent conditional scheme" to one transaction;
+``sending-rules.md``, "What is guaranteed"):
 
 1. reserve slots of the day's cap, a few at a time: ``ADD n`` on the day
    counter if ``value <= limit - n``; the slots a run does not use go back at
    its end (so no interleaving of workers takes more than ``limit``;
    :mod:`outreach.sending.daily_cap`);
-2. claim the recipient: ``pending -> sending`` if pending, with a token and a lease;
-3. record the outcome: one conditional write on the recipient, which also
-   leaves the open index. The variant's counters follow from the table's
-   stream (:mod:`outreach.stats`).
+2. claim the recipient's number for its campaign, before the provider is called:
+   one conditional write of the number's phone history that counts the text
+   (first text, last campaign, the 24-hour window) and adds the campaign's claim,
+   on condition that the campaign holds no claim on the number yet. A campaign has
+   one recipient per number (a number belongs to one contact), so this is the
+   recipient's claim; it is the history write the sender makes for every text
+   anyway, so a claim costs no write of its own;
+3. record the outcome: one conditional write on the recipient (``pending`` ->
+   outcome), which also leaves the open index. The variant's counters follow from
+   the table's stream (:mod:`outreach.stats`). A text that did not go gives its
+   number's history back as it was (:meth:`SendingRepository.unclaim`).
 
-A crash after 2 leaves a claim that ends ``unknown`` once its lease has expired
-(never re-sent); a crash also leaks the run's unused slots (the day sends a few
-fewer, never one more).
+The claim stays on the history after the text went (a day past its lease), so a
+recipient the eventually consistent open index still shows as open is never
+taken twice. A crash after 2 leaves a pending recipient whose number holds the
+campaign's claim: once the lease has ended, the recipient ends ``unknown`` (never
+re-sent); a crash also leaks the run's unused slots (the day sends a few fewer,
+never one more).
 
 The repositories bind no models themselves: their factories
 (:class:`~outreach.sending.sender.SenderFactory`,
@@ -22,13 +33,12 @@ The repositories bind no models themselves: their factories
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.constants import ALL_OLD
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 
 from outreach.campaigns.domain import Campaign
@@ -57,9 +67,10 @@ from outreach.sending.domain import (
     Retry,
     Turn,
     WaitingReason,
-    claim_instant,
+    history_with_text,
+    history_without_text,
 )
-from outreach.spend import DAY_COUNTER_TTL, FREQUENCY_WINDOW
+from outreach.spend import DAY_COUNTER_TTL
 
 # A turn's item outlives the numbers it may hand on as maybe sent (24 hours).
 _TURN_KEPT = timedelta(days=2)
@@ -79,10 +90,11 @@ _RENDER_ATTRIBUTES = [
 
 
 def _history(item: PhoneHistoryModel) -> PhoneHistory | None:
-    """The history an item holds; ``None`` for a number the organization never texted. A
-    number only manual texts went to has no campaign fields: it was texted (no footer),
-    at ``first_sent_at``."""
-    if item.first_sent_at is None:
+    """The history an item holds; ``None`` for a number the organization never texted and
+    no campaign holds a claim on. A number only manual texts went to has no campaign
+    fields: it was texted (no footer), at ``first_sent_at``."""
+    claims = {campaign_id: Claim(str(value)) for campaign_id, value in raw_map(item.claims).items()}
+    if item.first_sent_at is None and not claims:
         return None
     return PhoneHistory(
         first_sent_at=item.first_sent_at,
@@ -91,7 +103,26 @@ def _history(item: PhoneHistoryModel) -> PhoneHistory | None:
         last_contact_id=item.last_contact_id or "",
         last_sent_at=item.last_sent_at or item.first_sent_at,
         recent=tuple(item.recent or ()),
+        claims=claims,
     )
+
+
+def _history_actions(history: PhoneHistory | None) -> list[Any]:
+    """The update actions that make a phone history item hold ``history``'s campaign
+    fields and claims (``None``: none of them). ``first_sent_at`` is left to the
+    caller: a manual text may set it at any moment."""
+    fields: list[tuple[Any, Any]] = [
+        (PhoneHistoryModel.last_campaign_id, history and history.last_campaign_id),
+        (PhoneHistoryModel.last_variant, history and history.last_variant),
+        (PhoneHistoryModel.last_contact_id, history and history.last_contact_id),
+        (PhoneHistoryModel.last_sent_at, history and history.last_sent_at),
+        (PhoneHistoryModel.recent, list(history.recent) if history else None),
+        (
+            PhoneHistoryModel.claims,
+            {k: v.value for k, v in history.claims.items()} if history else None,
+        ),
+    ]
+    return [attribute.set(value) if value else attribute.remove() for attribute, value in fields]
 
 
 def _pending_and_due(now: datetime) -> Condition:
@@ -162,18 +193,17 @@ class SendingRepository:
         )
 
     def recipient_state(self, candidate: Candidate) -> RecipientState | None:
-        """The recipient's status, claim lease end and attempts, read consistently."""
+        """The recipient's status and attempts, read consistently."""
         try:
             item = RecipientModel.get(
                 campaign_key(candidate.org_id, candidate.campaign_id),
                 candidate.contact_id,
                 consistent_read=True,
-                attributes_to_get=["status", "claim", "attempts"],
+                attributes_to_get=["status", "attempts"],
             )
         except DoesNotExist:
             return None
-        lease = Claim.lease_end(item.claim) if item.claim else None
-        return RecipientState(RecipientStatus(item.status), lease, int(item.attempts or 0))
+        return RecipientState(RecipientStatus(item.status), int(item.attempts or 0))
 
     def contacts(self, org_id: str, contact_ids: Iterable[str]) -> dict[str, ContactFields]:
         """The render fields of each contact that still exists (one batch read)."""
@@ -235,34 +265,81 @@ class SendingRepository:
         )
 
     def claim(
-        self, candidate: Candidate, *, token: str, now: datetime, lease: timedelta
-    ) -> Claim | None:
-        """``pending -> sending`` if still pending (and not waiting for a retry).
+        self, candidate: Candidate, earlier: PhoneHistory | None, claim: Claim, *, now: datetime
+    ) -> PhoneHistory | None:
+        """Claim ``candidate``'s number for its campaign with ``claim`` and count its text
+        at ``now``: the number's history becomes
+        :func:`~outreach.sending.domain.history_with_text` of ``earlier`` (as the page
+        read it). One conditional put, on condition that the number's claims are still
+        those read, so that none of this campaign's: ``None`` when they are not.
 
-        One small write: the status, the claim and the attempt; ``updated_at``
-        moves with the outcome.
+        A put, not an update: only the sending turn writes the campaign fields and the
+        claims; a manual text sets ``first_sent_at`` at any moment, and one set since the
+        read is overwritten by this text's instant (the number counts as texted either
+        way).
         """
-        claim = Claim.of(token, now + lease)
+        if earlier is not None and earlier.claim_of(candidate.campaign_id) is not None:
+            return None  # as read: the campaign holds a claim on the number already
+        history = history_with_text(earlier, candidate, now, claim)
+        read = {k: v.value for k, v in earlier.claims.items()} if earlier else {}
         try:
-            update_quietly(
-                self._item(candidate),
-                actions=[
-                    RecipientModel.status.set(RecipientStatus.SENDING.value),
-                    RecipientModel.claim.set(claim.value),
-                    RecipientModel.attempts.add(1),
-                ],
-                condition=_pending_and_due(now),
+            PhoneHistoryModel(
+                candidate.org_id,
+                candidate.phone,
+                first_sent_at=history.first_sent_at,
+                last_campaign_id=history.last_campaign_id,
+                last_variant=history.last_variant,
+                last_contact_id=history.last_contact_id,
+                last_sent_at=history.last_sent_at,
+                recent=list(history.recent),
+                claims={k: v.value for k, v in history.claims.items()},
+            ).save(
+                condition=PhoneHistoryModel.claims == read
+                if read
+                else PhoneHistoryModel.claims.does_not_exist()
             )
-        except UpdateError as error:
+        except PutError as error:
             if condition_failed(error):
                 return None
             raise
-        return claim
+        return history
+
+    def unclaim(
+        self,
+        candidate: Candidate,
+        claim: Claim,
+        earlier: PhoneHistory | None,
+        *,
+        closed_at: datetime | None,
+    ) -> bool:
+        """The text under ``claim`` did not go: the number's history is ``earlier`` again
+        (:func:`~outreach.sending.domain.history_without_text`), with the claim closed at
+        ``closed_at`` when the recipient was closed, or without it when it is pending
+        again. ``False`` when the claim no longer holds."""
+        history = history_without_text(earlier, candidate.campaign_id, closed_at=closed_at)
+        first = history.first_sent_at if history else None
+        try:
+            update_quietly(
+                PhoneHistoryModel(candidate.org_id, candidate.phone),
+                actions=[
+                    # A number first texted by this claim gets its footer on the next text.
+                    PhoneHistoryModel.first_sent_at.set(first)
+                    if first
+                    else PhoneHistoryModel.first_sent_at.remove(),
+                    *_history_actions(history),
+                ],
+                condition=PhoneHistoryModel.claims[candidate.campaign_id] == claim.value,
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
 
     def hold_back(
         self, candidate: Candidate, *, until: datetime, reason: WaitingReason, now: datetime
     ) -> bool:
-        """A pending recipient waits until ``until`` for ``reason``, unclaimed."""
+        """A pending recipient waits until ``until`` for ``reason``."""
         try:
             update_quietly(
                 self._item(candidate),
@@ -279,14 +356,14 @@ class SendingRepository:
             raise
         return True
 
-    def release(self, candidate: Candidate, claim: Claim, retry: Retry, *, now: datetime) -> bool:
-        actions: list[Any] = [
-            RecipientModel.status.set(RecipientStatus.PENDING.value),
-            RecipientModel.claim.remove(),
-            RecipientModel.updated_at.set(now),
-        ]
-        if retry.refund_attempt:
-            actions.append(RecipientModel.attempts.add(-1))
+    def release(
+        self, candidate: Candidate, retry: Retry, *, attempted: bool, now: datetime
+    ) -> bool:
+        """A pending recipient whose text did not go waits for ``retry``; ``attempted``:
+        the provider was called (an attempt counts)."""
+        actions: list[Any] = [RecipientModel.updated_at.set(now)]
+        if attempted:
+            actions.append(RecipientModel.attempts.add(1))
         actions.append(
             RecipientModel.retry_at.set(retry.at) if retry.at else RecipientModel.retry_at.remove()
         )
@@ -299,7 +376,7 @@ class SendingRepository:
             update_quietly(
                 self._item(candidate),
                 actions=actions,
-                condition=RecipientModel.claim == claim.value,
+                condition=RecipientModel.status == RecipientStatus.PENDING.value,
             )
         except UpdateError as error:
             if condition_failed(error):
@@ -308,19 +385,22 @@ class SendingRepository:
         return True
 
     def record(
-        self, candidate: Candidate, outcome: Outcome, *, claim: Claim | None, now: datetime
+        self, candidate: Candidate, outcome: Outcome, *, attempted: bool, now: datetime
     ) -> bool:
-        """One conditional write, which also takes the recipient out of the open index."""
+        """``pending -> outcome`` in one conditional write, which also takes the recipient
+        out of the open index; ``attempted``: the provider was called (an attempt
+        counts). ``False`` when the recipient was not pending."""
         actions: list[Any] = [
             RecipientModel.status.set(outcome.status.value),
             RecipientModel.campaign_status.remove(),
             RecipientModel.updated_at.set(now),
-            RecipientModel.claim.remove(),
         ]
-        if claim is None or candidate.retry_at is not None:
-            # Claimed with no retry pending (the index said so, and a claim is only
-            # taken when no retry is due later): there is no retry_at to clear.
+        if candidate.retry_at is not None or not attempted:
+            # A recipient tried with no retry pending (the index said so, and a claim is
+            # only taken when no retry is due later) has none to clear.
             actions += [RecipientModel.retry_at.remove(), RecipientModel.waiting_reason.remove()]
+        if attempted:
+            actions.append(RecipientModel.attempts.add(1))
         if outcome.message_id is not None:
             actions += [
                 RecipientModel.provider_message_id.set(outcome.message_id),
@@ -328,39 +408,22 @@ class SendingRepository:
             ]
         if outcome.error is not None:
             actions.append(RecipientModel.error.set(outcome.error[:500]))
-        if claim is not None:
-            condition = RecipientModel.claim == claim.value
-        elif outcome.status is RecipientStatus.UNKNOWN:
-            condition = (RecipientModel.status == RecipientStatus.SENDING.value) & (
-                RecipientModel.claim < claim_instant(now)
-            )
-        else:
-            condition = RecipientModel.status == RecipientStatus.PENDING.value
         try:
-            update_quietly(self._item(candidate), actions=actions, condition=condition)
+            update_quietly(
+                self._item(candidate),
+                actions=actions,
+                condition=RecipientModel.status == RecipientStatus.PENDING.value,
+            )
         except UpdateError as failure:
             if condition_failed(failure):
                 return False
             raise
         return True
 
-    def note_texts(
-        self,
-        org_id: str,
-        histories: Mapping[str, PhoneHistory],
-        messages: Sequence[Message] = (),
-    ) -> None:
-        """Write the numbers' histories once a page's texts went (batched puts: only the
-        organization's sending turn writes them), then the texts into their
-        conversations (:func:`~outreach.conversations.recording.note_campaign_texts`)."""
-        with PhoneHistoryModel.batch_write() as batch:
-            for phone, history in histories.items():
-                batch.save(
-                    PhoneHistoryModel(
-                        org_id, phone, **{**asdict(history), "recent": list(history.recent)}
-                    )
-                )
-        note_campaign_texts(org_id, messages)
+    def note_texts(self, messages: Sequence[Message]) -> None:
+        """A page's campaign texts into their conversations, in batches
+        (:func:`~outreach.conversations.recording.note_campaign_texts`)."""
+        note_campaign_texts(messages)
 
     def pause_for_account(self, org_id: str, campaign_id: str, reason: str, now: datetime) -> bool:
         """``active -> paused`` by the engine, with ``reason`` (leaves the dispatch index).
@@ -414,8 +477,7 @@ class SendingTurnRepository:
 
     def take(self, org_id: str, *, token: str, now: datetime, until: datetime) -> Turn | None:
         """Hold the turn until ``until`` if nobody holds it (or their turn ran out before
-        ``now``); ``None`` when another run holds it. A turn that ran out while its run
-        had a page in flight hands on the numbers of that page it may have texted."""
+        ``now``); ``None`` when another run holds it."""
         item = SendingTurnModel(sending_turn_key(org_id))
         try:
             answer = item._get_connection().update_item(
@@ -436,59 +498,18 @@ class SendingTurnRepository:
             raise
         before = answer.get("Attributes")
         previous = SendingTurnModel.from_raw_data(before) if before else None
-        maybe_sent = {
-            phone: at
-            for phone, at in _instants(previous.maybe_sent if previous else None).items()
-            if at > now - FREQUENCY_WINDOW
-        }
-        if previous and previous.holder and previous.in_flight and previous.until:
-            # The run before died holding the turn, its page's histories unwritten.
-            maybe_sent.update(
-                _maybe_texted(
-                    org_id, previous.in_flight_campaign or "", previous.in_flight, previous.until
-                )
+        if previous and previous.in_flight:
+            _close_claims_of_older_runs(
+                org_id, previous.in_flight_campaign or "", previous.in_flight, now
             )
-            update_quietly(
-                SendingTurnModel(item.key),
-                actions=[
-                    SendingTurnModel.maybe_sent.set(
-                        {phone: at.isoformat() for phone, at in maybe_sent.items()}
-                    )
-                ],
-                condition=SendingTurnModel.holder == token,
-            )
-        return Turn(org_id, token, until, maybe_sent)
-
-    def mark(
-        self, org_id: str, *, token: str, campaign_id: str, contact_ids: Sequence[str]
-    ) -> bool:
-        """The recipients of the page about to be sent; ``False`` if the turn is not ours."""
-        try:
-            update_quietly(
-                SendingTurnModel(sending_turn_key(org_id)),
-                actions=[
-                    SendingTurnModel.in_flight.set(list(contact_ids)),
-                    SendingTurnModel.in_flight_campaign.set(campaign_id),
-                ],
-                condition=SendingTurnModel.holder == token,
-            )
-        except UpdateError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return Turn(org_id, token, until)
 
     def give_back(self, org_id: str, *, token: str) -> None:
-        """End our turn (nothing in flight any more); nothing if it is no longer ours."""
+        """End our turn; nothing if it is no longer ours."""
         try:
             update_quietly(
                 SendingTurnModel(sending_turn_key(org_id)),
-                actions=[
-                    SendingTurnModel.holder.remove(),
-                    SendingTurnModel.until.remove(),
-                    SendingTurnModel.in_flight.remove(),
-                    SendingTurnModel.in_flight_campaign.remove(),
-                ],
+                actions=[SendingTurnModel.holder.remove(), SendingTurnModel.until.remove()],
                 condition=SendingTurnModel.holder == token,
             )
         except UpdateError as error:
@@ -496,26 +517,32 @@ class SendingTurnRepository:
                 raise
 
 
-def _maybe_texted(
-    org_id: str, campaign_id: str, contact_ids: Iterable[str], turn_end: datetime
-) -> dict[str, datetime]:
-    """The numbers a dead run's page may have texted, and when at the latest: a recipient
-    it claimed (``sending``) or ended ``unknown`` may have been texted up to the end of the
-    run's turn; one recorded ``sent`` (or later) was texted at its ``sent_at``."""
+def _close_claims_of_older_runs(
+    org_id: str, campaign_id: str, contact_ids: Iterable[str], now: datetime
+) -> None:
+    """The upgrade from the protocol before stop 31, which claimed a recipient by moving it
+    to ``sending`` and noted a run's page in flight on its turn: a run of it that died
+    left its claimed recipient ``sending``; it ends ``unknown`` (maybe sent, never
+    re-sent). Runs since write no page in flight, so this runs at most once per
+    organization, on the first turn after such a run."""
     keys = [(campaign_key(org_id, campaign_id), contact_id) for contact_id in contact_ids]
-    found: dict[str, datetime] = {}
     for item in RecipientModel.batch_get(
-        keys, consistent_read=True, attributes_to_get=["phone", "status", "sent_at"]
+        keys, consistent_read=True, attributes_to_get=["contact_id", "status"]
     ):
-        status = RecipientStatus(item.status)
-        if status in (RecipientStatus.PENDING, RecipientStatus.SKIPPED):
+        if item.status != RecipientStatus.SENDING.value:
             continue
-        if status is RecipientStatus.FAILED and item.sent_at is None:
-            continue  # refused by the provider: never sent
-        found[item.phone] = item.sent_at or turn_end
-    return found
-
-
-def _instants(stored: Any) -> dict[str, datetime]:
-    """The ``maybe_sent`` map as read (ISO instants by phone)."""
-    return {phone: datetime.fromisoformat(at) for phone, at in raw_map(stored).items()}
+        try:
+            update_quietly(
+                RecipientModel(campaign_key(org_id, campaign_id), item.contact_id),
+                actions=[
+                    RecipientModel.status.set(RecipientStatus.UNKNOWN.value),
+                    RecipientModel.campaign_status.remove(),
+                    RecipientModel.claim.remove(),
+                    RecipientModel.error.set("claim expired"),
+                    RecipientModel.updated_at.set(now),
+                ],
+                condition=RecipientModel.status == RecipientStatus.SENDING.value,
+            )
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise

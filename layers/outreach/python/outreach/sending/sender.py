@@ -64,7 +64,7 @@ from outreach.sending.domain import (
     Retry,
     Turn,
     WaitingReason,
-    history_with_text,
+    history_without_text,
 )
 from outreach.sending.ports import SendingStore, SendingTurns
 from outreach.sending.repository import SendingRepository, SendingTurnRepository
@@ -186,13 +186,22 @@ class _Tick:
 @dataclass
 class _Page:
     """One page of ready candidates, their contacts, and their numbers' histories (a
-    number in it was texted before: no footer), updated with the page's own texts."""
+    number texted before gets no footer), updated with the page's own claims."""
 
     ready: list[Candidate]
     contacts: dict[str, ContactFields]
     histories: dict[str, PhoneHistory]
-    texted: dict[str, PhoneHistory] = field(default_factory=dict)  # this page's, to write
     messages: list[Message] = field(default_factory=list)  # its texts, for conversations
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A recipient whose number this run claimed: the claim, and the number's history as
+    it was before (what it goes back to if the text does not go)."""
+
+    candidate: Candidate
+    claim: Claim
+    earlier: PhoneHistory | None
 
 
 # A recipient given back (a retry, a paused campaign): no text went.
@@ -269,13 +278,12 @@ class CampaignSender:
             return report
         organization = self._organizations.get_organization(work.org_id)
         now = self._clock.now()
-        if campaign.end_at is not None and now >= campaign.end_at:
-            self._finish(campaign, now, report, reason="campaign ended")
-            return report
-        if not organization.sender_number:
+        ended = campaign.end_at is not None and now >= campaign.end_at
+        sender_number = organization.sender_number or ""
+        if not ended and not sender_number:
             report.stop("no sender number")
             return report
-        if not campaign_allows(now, campaign, SendWindow.of(campaign)):
+        if not ended and not campaign_allows(now, campaign, SendWindow.of(campaign)):
             report.stop("outside the campaign's window")
             return report
         turn = self._turns.take(
@@ -288,11 +296,17 @@ class CampaignSender:
         if turn is None:
             report.stop("organization busy")  # another run sends for it; the next tick goes on
             return report
+        if ended:
+            try:
+                self._finish(campaign, now, report, reason="campaign ended")
+            finally:
+                self._turns.give_back(organization.id, token=turn.token)
+            return report
         tick = _Tick(
             campaign=campaign,
             organization=organization,
             turn=turn,
-            sender_number=organization.sender_number,
+            sender_number=sender_number,
             quiet=QuietHours.of(organization),
             templates={v.name: parse_template(v.body) for v in campaign.variants},
             allowed=allowed_regions(organization.allowed_countries, organization.sender_number),
@@ -311,7 +325,7 @@ class CampaignSender:
             tick.slots.give_back()
             tick.org_slots.give_back()
         # Given back when the run ends (or fails) here, not when its process dies: then
-        # the turn runs out and the next run counts its page in flight as maybe sent.
+        # the turn runs out, and its claims show what it may have texted.
         self._turns.give_back(organization.id, token=turn.token)
         closed = report.sent + report.failed + report.skipped + report.unknown
         if (
@@ -345,14 +359,11 @@ class CampaignSender:
         ready = [c for c in candidates if not (c.retry_at and c.retry_at > now)]
         if not ready:
             return Step.NEXT
-        contact_ids = [c.contact_id for c in ready]
-        if not self._turns.mark(
-            org_id, token=tick.turn.token, campaign_id=tick.campaign.id, contact_ids=contact_ids
-        ):
+        if now >= tick.turn.until:
             return tick.report.stop("turn lost")
         page = _Page(
             ready,
-            self._repo.contacts(org_id, contact_ids),
+            self._repo.contacts(org_id, [c.contact_id for c in ready]),
             self._repo.phone_histories(org_id, (c.phone for c in ready)),
         )
         try:
@@ -361,19 +372,23 @@ class CampaignSender:
                     return Step.STOP
             return Step.NEXT
         finally:
-            if page.texted:
-                self._repo.note_texts(org_id, page.texted, page.messages)
+            if page.messages:
+                self._repo.note_texts(page.messages)
 
     def _turn(self, tick: _Tick, page: _Page, candidate: Candidate, upcoming: Upcoming) -> Step:
-        """One recipient's turn: the tick's limits, the contact, where the number may be
-        texted, quiet hours and its states' rules (pure CPU: the contact's zone and state
-        came with the page's one batch read), its frequency window as the page read it,
-        then the send."""
+        """One recipient's turn: the tick's limits, a claim its campaign holds on the number
+        already, the contact, where the number may be texted, quiet hours and its states'
+        rules (pure CPU: the contact's zone and state came with the page's one batch
+        read), its frequency window as the page read it, then the send."""
         report = tick.report
         if report.sent >= tick.budget:
             return report.stop("budget used")
         if tick.out_of_time():
             return report.stop("out of time")
+        history = page.histories.get(candidate.phone)
+        claimed = history.claim_of(candidate.campaign_id) if history else None
+        if claimed is not None:
+            return self._claimed_before(candidate, claimed, report)
         contact = page.contacts.get(candidate.contact_id)
         if contact is None:
             return self._skip(candidate, "contact deleted", report)
@@ -393,9 +408,8 @@ class CampaignSender:
         if hold is WaitingReason.STATE_RULE:
             report.state_rule_deferred += 1
             return Step.NEXT
-        history = page.histories.get(candidate.phone)
         held_until = next_text_allowed(
-            tick.turn.texts_to(candidate.phone, history),
+            history.recent if history else (),
             self._clock.now(),
             tick.organization.contact_daily_limit,
         )
@@ -404,14 +418,14 @@ class CampaignSender:
         body = with_footer(
             render_for_contact(tick.templates[candidate.variant], contact.values),
             tick.organization.opt_out_footer,
-            first_text=history is None,
+            first_text=history is None or not history.texted,
         )
         return self._send_one(tick, page, candidate, body=body, upcoming=upcoming)
 
     def _send_one(
         self, tick: _Tick, page: _Page, candidate: Candidate, *, body: str, upcoming: Upcoming
     ) -> Step:
-        """Slots, claim, checkpoint, the number's window, provider, outcome."""
+        """Slots, claim, checkpoint, provider, outcome."""
         campaign, report = tick.campaign, tick.report
         self._pace(tick.organization.messages_per_second)
         now = self._clock.now()
@@ -428,27 +442,28 @@ class CampaignSender:
             tick.slots.put_back()
             tick.org_slots.put_back()
 
-        claim = self._repo.claim(candidate, token=uuid.uuid4().hex, now=now, lease=CLAIM_LEASE)
-        if claim is None:
+        earlier = page.histories.get(candidate.phone)
+        claim = Claim.of(uuid.uuid4().hex, now + CLAIM_LEASE)
+        history = self._repo.claim(candidate, earlier, claim, now=now)
+        if history is None:  # its campaign claimed the number since the page's read
             put_back()
-            self._reap_if_expired(candidate, now, report)
             return Step.NEXT
+        page.histories[candidate.phone] = history
+        held = _Held(candidate, claim, earlier)
         if self._hooks.after_claim:
             self._hooks.after_claim(candidate)
         checkpoint = self._checkpoints.for_send(campaign, candidate.phone, upcoming)
         if checkpoint is None:  # could not read in time: give the recipient back, go on
-            self._repo.release(candidate, claim, Retry(), now=now)
+            self._not_sent(page, held, Retry(), attempted=False, now=now)
             put_back()
             return Step.NEXT
         if checkpoint.status is not CampaignStatus.ACTIVE:
-            step = self._abandon(
-                candidate, claim=claim, status=checkpoint.status, now=now, report=report
-            )
+            step = self._abandon(page, held, status=checkpoint.status, now=now, report=report)
             put_back()
             return step
         if candidate.phone in checkpoint.opted_out:
             skipped = Outcome(RecipientStatus.SKIPPED, error="opted out")
-            self._repo.record(candidate, skipped, claim=claim, now=now)
+            self._not_sent(page, held, skipped, attempted=False, now=now)
             put_back()
             report.skipped += 1
             return Step.NEXT
@@ -467,21 +482,67 @@ class CampaignSender:
                 "message_id": message_id,
             },
         )
-        outcome, step = self._deliver(candidate, message, claim, now=now, report=report)
+        outcome, step = self._deliver(page, held, message, now=now, report=report)
         if outcome.status in (RecipientStatus.SENT, RecipientStatus.UNKNOWN):
-            # It went (or may have): its slots stay used and it counts in the number's window.
-            history = history_with_text(page.histories.get(candidate.phone), candidate, now)
-            page.histories[candidate.phone] = page.texted[candidate.phone] = history
+            # It went (or may have): its slots stay used, and its number's history counts it.
             page.messages.append(campaign_message(candidate, message_id, body, outcome, now))
         else:
             put_back()
         return step
 
+    def _not_sent(
+        self,
+        page: _Page,
+        held: _Held,
+        end: Outcome | Retry,
+        *,
+        attempted: bool,
+        now: datetime,
+    ) -> bool:
+        """The text under ``held`` did not go: the recipient is closed with ``end`` (an
+        :class:`Outcome`; the claim stays, closed) or waits for ``end`` (a
+        :class:`Retry`; the claim goes), and the number's history is as it was. The
+        recipient is written first when closed, last when it waits: a run that dies in
+        between leaves the claim, so the text is never counted as not sent when it may
+        have been. ``attempted``: the provider was called. ``False`` when the recipient
+        was no longer pending."""
+        candidate = held.candidate
+        if isinstance(end, Outcome):
+            written = self._repo.record(candidate, end, attempted=attempted, now=now)
+            self._repo.unclaim(candidate, held.claim, held.earlier, closed_at=now)
+            closed_at: datetime | None = now
+        else:
+            self._repo.unclaim(candidate, held.claim, held.earlier, closed_at=None)
+            written = self._repo.release(candidate, end, attempted=attempted, now=now)
+            closed_at = None
+        restored = history_without_text(held.earlier, candidate.campaign_id, closed_at=closed_at)
+        if restored is None:
+            page.histories.pop(candidate.phone, None)
+        else:
+            page.histories[candidate.phone] = restored
+        return written
+
     def _skip(self, candidate: Candidate, reason: str, report: SendReport) -> Step:
         """A pending recipient that will never be texted ends ``skipped`` with ``reason``."""
         skipped = Outcome(RecipientStatus.SKIPPED, error=reason)
-        if self._repo.record(candidate, skipped, claim=None, now=self._clock.now()):
+        if self._repo.record(candidate, skipped, attempted=False, now=self._clock.now()):
             report.skipped += 1
+        return Step.NEXT
+
+    def _claimed_before(self, candidate: Candidate, claim: Claim, report: SendReport) -> Step:
+        """A recipient whose number its campaign claimed already: recorded since (the open
+        index, eventually consistent, is behind), or claimed by a run that died.
+
+        Never texted again. Once the claim's lease has ended, a recipient still pending
+        ends ``unknown`` (maybe sent; the conditional write fails harmlessly when it was
+        recorded); before, its run may yet record it.
+        """
+        now = self._clock.now()
+        if claim.until >= now:
+            return Step.NEXT
+        expired = Outcome(RecipientStatus.UNKNOWN, error="claim expired")
+        if self._repo.record(candidate, expired, attempted=True, now=now):
+            report.unknown += 1
         return Step.NEXT
 
     def _hold_back(self, candidate: Candidate, until: datetime, report: SendReport) -> Step:
@@ -490,26 +551,25 @@ class CampaignSender:
         reason, now = WaitingReason.FREQUENCY_CAP, self._clock.now()
         if self._repo.hold_back(candidate, until=until, reason=reason, now=now):
             report.held_back += 1
-        else:  # not pending: a claim, maybe one whose worker died
-            self._reap_if_expired(candidate, now, report)
         return Step.NEXT
 
     def _deliver(
         self,
-        candidate: Candidate,
+        page: _Page,
+        held: _Held,
         message: OutboundMessage,
-        claim: Claim,
         *,
         now: datetime,
         report: SendReport,
     ) -> tuple[Outcome, Step]:
         """Call the provider and record what happened: the outcome (``pending``: a retry)
         and whether the tick goes on (an account refusal or throttling ends it)."""
+        candidate = held.candidate
         try:
             result = self._provider.send(message, sent_at=now)
         except AccountSendError as error:
             # No recipient is at fault and none would go: hold the campaign for an operator.
-            self._repo.release(candidate, claim, Retry(refund_attempt=True), now=now)
+            self._not_sent(page, held, Retry(), attempted=False, now=now)
             reason = f"{error.code}: {error.detail}" if error.detail else error.code
             self._repo.pause_for_account(message.org_id, candidate.campaign_id, reason, now)
             logger.warning(
@@ -523,77 +583,71 @@ class CampaignSender:
             return _PENDING, report.stop(f"paused: {error.code}")
         except ThrottledSendError as error:
             # The provider's rate, not the recipient: no attempt spent; the next tick goes on.
-            self._repo.release(candidate, claim, Retry(refund_attempt=True), now=now)
+            self._not_sent(page, held, Retry(), attempted=False, now=now)
             report.retried += 1
             return _PENDING, report.stop(f"throttled: {error.code}")
         except PermanentSendError as error:
             failed = Outcome(RecipientStatus.FAILED, error=error.code)
-            self._repo.record(candidate, failed, claim=claim, now=now)
+            self._not_sent(page, held, failed, attempted=True, now=now)
             report.failed += 1
             return failed, Step.NEXT
         except TransientSendError as error:
             state = self._repo.recipient_state(candidate)
-            attempts = state.attempts if state else MAX_ATTEMPTS
+            attempts = (state.attempts if state else MAX_ATTEMPTS) + 1  # this one counted
             if attempts >= MAX_ATTEMPTS:
                 failed = Outcome(RecipientStatus.FAILED, error=error.code)
-                self._repo.record(candidate, failed, claim=claim, now=now)
+                self._not_sent(page, held, failed, attempted=True, now=now)
                 report.failed += 1
                 return failed, Step.NEXT
-            retry_at = now + retry_delay(attempts)
-            retry = Retry(at=retry_at, reason=WaitingReason.RETRY)
-            self._repo.release(candidate, claim, retry, now=now)
+            retry = Retry(at=now + retry_delay(attempts), reason=WaitingReason.RETRY)
+            self._not_sent(page, held, retry, attempted=True, now=now)
             report.retried += 1
             return _PENDING, Step.NEXT
         except UnknownOutcomeError as error:
-            # It may have been sent: report it, never send it again (its slot stays used).
+            # It may have been sent: report it, never send it again (its claim stays).
             unknown = Outcome(RecipientStatus.UNKNOWN, error=error.code)
-            self._repo.record(candidate, unknown, claim=claim, now=now)
+            self._record_went(held, unknown, now)
             report.unknown += 1
             return unknown, Step.NEXT
         if self._hooks.after_provider:
             self._hooks.after_provider(candidate)
         sent = Outcome(RecipientStatus.SENT, message_id=result.message_id)
-        self._repo.record(candidate, sent, claim=claim, now=now)
+        self._record_went(held, sent, now)
         self._last_send = now
         report.sent += 1
         return sent, Step.NEXT
 
+    def _record_went(self, held: _Held, outcome: Outcome, now: datetime) -> None:
+        """Record a text that went (or may have); its claim stays on the number."""
+        if not self._repo.record(held.candidate, outcome, attempted=True, now=now):
+            # Only a cancel that found the claim expired closes a claimed recipient.
+            logger.warning(
+                "a text went to a recipient closed meanwhile",
+                extra={
+                    "org_id": held.candidate.org_id,
+                    "campaign_id": held.candidate.campaign_id,
+                    "contact_id": held.candidate.contact_id,
+                    "status": outcome.status.value,
+                },
+            )
+
     def _abandon(
         self,
-        candidate: Candidate,
+        page: _Page,
+        held: _Held,
         *,
-        claim: Claim,
         status: CampaignStatus | None,
         now: datetime,
         report: SendReport,
     ) -> Step:
         """The campaign stopped after our claim: give the recipient back, or skip it if ended."""
         if status is CampaignStatus.PAUSED:
-            self._repo.release(candidate, claim, Retry(), now=now)
+            self._not_sent(page, held, Retry(), attempted=False, now=now)
         else:
             skipped = Outcome(RecipientStatus.SKIPPED, error=f"campaign {status}")
-            self._repo.record(candidate, skipped, claim=claim, now=now)
+            self._not_sent(page, held, skipped, attempted=False, now=now)
             report.skipped += 1
         return report.stop(f"campaign {status.value if status else 'gone'}")
-
-    def _reap_if_expired(self, candidate: Candidate, now: datetime, report: SendReport) -> None:
-        """A claim we could not take: if its worker died (lease over), it ends ``unknown``.
-
-        Maybe sent, never re-sent blindly. Done on the recipients the tick walks
-        anyway; a campaign completes only once none is open, so none is left behind.
-        """
-        state = self._repo.recipient_state(candidate)
-        if state is None:
-            return
-        if (
-            state.status is not RecipientStatus.SENDING
-            or state.lease_until is None
-            or state.lease_until >= now
-        ):
-            return
-        expired = Outcome(RecipientStatus.UNKNOWN, error="claim expired")
-        if self._repo.record(candidate, expired, claim=None, now=now):
-            report.unknown += 1
 
     def _pace(self, per_second: int) -> None:
         """Keep the sender number under its messages per second."""
@@ -607,12 +661,22 @@ class CampaignSender:
     def _finish(
         self, campaign: Campaign, now: datetime, report: SendReport, *, reason: str
     ) -> None:
-        """The campaign's end passed: complete it, then skip whoever was not reached."""
+        """The campaign's end passed: complete it, then close whoever was not reached:
+        ``skipped``, or ``unknown`` when its campaign holds a claim on the number (a run
+        that died may have texted it; no run of the campaign records it any more)."""
         report.completed = self._repo.complete(campaign.org_id, campaign.id, now)
         skipped = Outcome(RecipientStatus.SKIPPED, error=reason)
-        for candidate in self._repo.open_recipients(campaign.org_id, campaign.id):
-            if self._repo.record(candidate, skipped, claim=None, now=now):
-                report.skipped += 1
+        maybe_sent = Outcome(RecipientStatus.UNKNOWN, error="claim expired")
+        open_recipients = self._repo.open_recipients(campaign.org_id, campaign.id)
+        while chunk := list(islice(open_recipients, PAGE)):
+            histories = self._repo.phone_histories(campaign.org_id, (c.phone for c in chunk))
+            for candidate in chunk:
+                history = histories.get(candidate.phone)
+                if history and history.claim_of(campaign.id):
+                    if self._repo.record(candidate, maybe_sent, attempted=True, now=now):
+                        report.unknown += 1
+                elif self._repo.record(candidate, skipped, attempted=False, now=now):
+                    report.skipped += 1
         report.stop(reason)
 
 
