@@ -224,10 +224,11 @@ def test_a_worker_killed_between_claim_and_provider_ends_unknown_and_sends_nothi
     with pytest.raises(Killed):
         world.sender(hooks=KILLED_AFTER_CLAIM).run(world.work())
     assert world.statuses() == Counter({"pending": 1}), "the claim is on the number"
-    assert world.sender().run(world.work()).sent == 0  # the lease still holds
+    assert world.sender().run(world.work()).stopped == "organization busy"  # not run out
     world.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
-    report = world.sender().run(world.work())
-    assert report.unknown == 1 and report.sent == 0
+    report = world.sender().run(world.work())  # its turn taken over: the claim closed
+    assert report.sent == 0 and report.completed
+    assert world.statuses() == Counter({"unknown": 1})
     assert world.outbox() == []
     assert_accounted(world)
 
@@ -238,7 +239,7 @@ def test_a_worker_killed_between_provider_and_record_never_sends_twice(aws: None
     with pytest.raises(Killed):
         world.sender(hooks=KILLED_AFTER_PROVIDER).run(world.work())
     world.clock.advance(CLAIM_LEASE + timedelta(seconds=1))
-    assert world.sender().run(world.work()).unknown == 1
+    assert world.sender().run(world.work()).completed
     world.clock.advance(timedelta(days=1))
     world.sender().run(world.work())
     assert len(world.outbox()) == 1

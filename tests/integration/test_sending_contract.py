@@ -329,7 +329,7 @@ def test_a_first_text_that_did_not_go_leaves_the_number_untexted(side: Side) -> 
 def turns(side: Side) -> SendingTurns:
     """The turns on the same side."""
     if isinstance(side.store, InMemorySendingStore):
-        return InMemorySendingTurns()
+        return InMemorySendingTurns(side.store)
     return SendingTurnRepository()
 
 
@@ -339,6 +339,8 @@ def test_one_run_holds_the_turn_until_it_gives_it_back_or_it_runs_out(turns: Sen
     assert turns.take(ORG, token="b", now=NOW, until=LATER) is None
     assert turns.take(ORG, token="b", now=LATER, until=LATER + LEASE) is None, "to its end"
     assert turns.take(OTHER_ORG, token="b", now=NOW, until=LATER) is not None
+    assert turns.mark(ORG, token="a", campaign_id=CAMPAIGN, contact_ids=[_contact_id(1)])
+    assert not turns.mark(ORG, token="b", campaign_id=CAMPAIGN, contact_ids=[_contact_id(2)])
     turns.give_back(ORG, token="b")  # not b's: nothing
     assert turns.take(ORG, token="c", now=NOW, until=LATER) is None
     turns.give_back(ORG, token="a")
@@ -346,6 +348,44 @@ def test_one_run_holds_the_turn_until_it_gives_it_back_or_it_runs_out(turns: Sen
     after = LATER + timedelta(microseconds=1)
     ran_out = turns.take(ORG, token="d", now=after, until=after + LEASE)
     assert ran_out == domain.Turn(ORG, "d", after + LEASE), "c died: its turn ran out"
+
+
+def test_the_first_turn_after_a_run_died_closes_the_recipient_it_claimed_unknown(
+    side: Side, turns: SendingTurns
+) -> None:
+    # Given a run that noted its page (recipients 1 to 4), then claimed 1's number and
+    # died before recording it; it had sent 2, and 3's text had failed; 4 untouched
+    claimed, sent, refused, untouched = (side.seed.recipient(i) for i in range(1, 5))
+    assert turns.take(ORG, token="dead", now=NOW, until=LATER) is not None
+    page = [c.contact_id for c in (claimed, sent, refused, untouched)]
+    assert turns.mark(ORG, token="dead", campaign_id=CAMPAIGN, contact_ids=page)
+    assert side.store.claim(claimed, None, _claim("dead"), now=NOW) is not None
+    assert side.store.claim(sent, None, _claim("dead"), now=NOW) is not None
+    assert side.store.record(
+        sent, domain.Outcome(RecipientStatus.SENT, "m2"), attempted=True, now=NOW
+    )
+    assert side.store.claim(refused, None, _claim("dead"), now=NOW) is not None
+    failed = domain.Outcome(RecipientStatus.FAILED, error="refused")
+    assert side.store.record(refused, failed, attempted=True, now=NOW)
+    assert side.store.unclaim(refused, _claim("dead"), None, closed_at=NOW)
+    # When its turn has run out and the next run takes it (within the claim's lease)
+    assert turns.take(ORG, token="next", now=LATER, until=LATER + LEASE) is None, "to its end"
+    after = LATER + timedelta(microseconds=1)
+    assert turns.take(ORG, token="next", now=after, until=after + LEASE) is not None
+    # Then the recipient it claimed and did not record is unknown (maybe sent), at once
+    states = [side.store.recipient_state(c) for c in (claimed, sent, refused, untouched)]
+    assert states == [
+        domain.RecipientState(RecipientStatus.UNKNOWN, 1),
+        domain.RecipientState(RecipientStatus.SENT, 1),
+        domain.RecipientState(RecipientStatus.FAILED, 1),
+        domain.RecipientState(RecipientStatus.PENDING, 0),
+    ]
+    # And a turn given back leaves nothing in flight for the next one
+    turns.give_back(ORG, token="next")
+    assert turns.take(ORG, token="n2", now=after, until=after + LEASE) is not None
+    assert side.store.recipient_state(untouched) == domain.RecipientState(
+        RecipientStatus.PENDING, 0
+    )
 
 
 @pytest.mark.usefixtures("aws")
@@ -380,6 +420,7 @@ def test_the_first_turn_after_a_dead_run_of_the_older_protocol_closes_its_claim(
         RecipientStatus.PENDING,
     ]
     assert [c.contact_id for c in store.open_recipients(ORG, CAMPAIGN)] == [pending.contact_id]
+    turns.give_back(ORG, token="next")
     turn_item = SendingTurnModel.get(sending_turn_key(ORG), consistent_read=True)
     assert turn_item.in_flight is None, "once"
 

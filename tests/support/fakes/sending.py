@@ -375,17 +375,22 @@ class ScriptedProvider:
 
 @dataclass
 class StoredTurn:
-    """An organization's turn item: its holder, until when."""
+    """An organization's turn item: its holder until when, and the page in flight."""
 
     holder: str | None = None
     until: datetime | None = None
+    campaign_id: str = ""
+    in_flight: tuple[str, ...] = ()
 
 
 @dataclass
 class InMemorySendingTurns:
     """:class:`~outreach.sending.ports.SendingTurns` in a dictionary: taken only when free
-    or run out."""
+    or run out; a dead run's page in flight is looked up in ``store``, and its recipient
+    claimed (its number holds the campaign's claim, not a closed one) and still pending
+    ends ``unknown``."""
 
+    store: InMemorySendingStore
     turns: dict[str, StoredTurn] = field(default_factory=dict)
 
     def take(self, org_id: str, *, token: str, now: datetime, until: datetime) -> Turn | None:
@@ -393,9 +398,28 @@ class InMemorySendingTurns:
         if stored.holder is not None and stored.until is not None and stored.until >= now:
             return None
         stored.holder, stored.until = token, until
+        for contact_id in stored.in_flight:
+            found = self.store.recipients.get((org_id, stored.campaign_id, contact_id))
+            if found is None or found.status is not RecipientStatus.PENDING:
+                continue
+            history = self.store.history.get((org_id, found.phone))
+            claim = history.claim_of(stored.campaign_id) if history else None
+            if claim is None or claim.closed_by_outcome:
+                continue
+            expired = Outcome(RecipientStatus.UNKNOWN, error="claim expired")
+            self.store.record(found.candidate(), expired, attempted=True, now=now)
         return Turn(org_id, token, until)
+
+    def mark(
+        self, org_id: str, *, token: str, campaign_id: str, contact_ids: Sequence[str]
+    ) -> bool:
+        stored = self.turns.get(org_id)
+        if stored is None or stored.holder != token:
+            return False
+        stored.campaign_id, stored.in_flight = campaign_id, tuple(contact_ids)
+        return True
 
     def give_back(self, org_id: str, *, token: str) -> None:
         stored = self.turns.get(org_id)
         if stored is not None and stored.holder == token:
-            stored.holder, stored.until = None, None
+            stored.holder, stored.until, stored.in_flight = None, None, ()

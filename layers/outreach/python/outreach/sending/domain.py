@@ -68,6 +68,11 @@ class Claim:
         return cls.of("", at)
 
     @property
+    def closed_by_outcome(self) -> bool:
+        """Whether its text did not go and its recipient was closed (:meth:`closed`)."""
+        return self.value.endswith("|")
+
+    @property
     def until(self) -> datetime:
         """The lease end (UTC)."""
         return self.lease_end(self.value)
@@ -165,9 +170,10 @@ class Turn:
     already make it so; the turn is the guarantee, a conditional write): the
     ``contact_daily_limit`` of each number is then checked in memory, exactly, and each
     text is written into its number's history before the provider is called, so a run
-    that dies leaves every text it may have sent counted. ``until`` is past the end of
-    the run's invocation, so a run cannot outlive its turn; the run stops taking
-    recipients once its clock passes ``until`` all the same.
+    that dies leaves every text it may have sent counted; the page in flight is noted on
+    the turn, so the next run closes the recipient a dead run claimed and did not
+    record. ``until`` is past the end of the run's invocation, so a run cannot outlive
+    its turn.
     """
 
     org_id: str

@@ -170,7 +170,15 @@ class SendingTurns(Protocol):
 
     def take(self, org_id: str, *, token: str, now: datetime, until: datetime) -> Turn | None:
         """Hold the turn until ``until`` unless another run holds it (``None``) and its turn
-        has not run out by ``now``."""
+        has not run out by ``now``. When the run before died with a page in flight, that
+        page's recipients it claimed and did not record end ``unknown`` first."""
+        ...
+
+    def mark(
+        self, org_id: str, *, token: str, campaign_id: str, contact_ids: Sequence[str]
+    ) -> bool:
+        """Note the recipients of the page about to be sent (``False``: the turn is not
+        ours)."""
         ...
 
     def give_back(self, org_id: str, *, token: str) -> None:

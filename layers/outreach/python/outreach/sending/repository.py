@@ -57,6 +57,7 @@ from outreach.data.models import (
     SendingTurnModel,
 )
 from outreach.data.pynamo import condition_failed, raw_map, update_quietly
+from outreach.observability import logger
 from outreach.sending.domain import (
     Candidate,
     Claim,
@@ -473,11 +474,15 @@ class SendingRepository:
 
 class SendingTurnRepository:
     """:class:`~outreach.sending.ports.SendingTurns` on the counters table: one item per
-    organization, taken and given back by conditional writes."""
+    organization, taken and given back by conditional writes. The page in flight is
+    noted on it (``in_flight``), so that the next turn after a run that died closes
+    the recipient that run had claimed and not recorded."""
 
     def take(self, org_id: str, *, token: str, now: datetime, until: datetime) -> Turn | None:
         """Hold the turn until ``until`` if nobody holds it (or their turn ran out before
-        ``now``); ``None`` when another run holds it."""
+        ``now``); ``None`` when another run holds it. When the run before died (its
+        turn ran out with a page in flight), its page's claimed recipients end
+        ``unknown`` first (:func:`_close_claims_of_dead_run`)."""
         item = SendingTurnModel(sending_turn_key(org_id))
         try:
             answer = item._get_connection().update_item(
@@ -485,8 +490,6 @@ class SendingTurnRepository:
                 actions=[
                     SendingTurnModel.holder.set(token),
                     SendingTurnModel.until.set(until),
-                    SendingTurnModel.in_flight.remove(),
-                    SendingTurnModel.in_flight_campaign.remove(),
                     SendingTurnModel.expires_at.set(until + _TURN_KEPT),
                 ],
                 condition=SendingTurnModel.holder.does_not_exist() | (SendingTurnModel.until < now),
@@ -499,17 +502,42 @@ class SendingTurnRepository:
         before = answer.get("Attributes")
         previous = SendingTurnModel.from_raw_data(before) if before else None
         if previous and previous.in_flight:
-            _close_claims_of_older_runs(
+            # Left until our first page replaces it: if this raises, the next turn retries.
+            _close_claims_of_dead_run(
                 org_id, previous.in_flight_campaign or "", previous.in_flight, now
             )
         return Turn(org_id, token, until)
 
-    def give_back(self, org_id: str, *, token: str) -> None:
-        """End our turn; nothing if it is no longer ours."""
+    def mark(
+        self, org_id: str, *, token: str, campaign_id: str, contact_ids: Sequence[str]
+    ) -> bool:
+        """The recipients of the page about to be sent; ``False`` if the turn is not ours."""
         try:
             update_quietly(
                 SendingTurnModel(sending_turn_key(org_id)),
-                actions=[SendingTurnModel.holder.remove(), SendingTurnModel.until.remove()],
+                actions=[
+                    SendingTurnModel.in_flight.set(list(contact_ids)),
+                    SendingTurnModel.in_flight_campaign.set(campaign_id),
+                ],
+                condition=SendingTurnModel.holder == token,
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def give_back(self, org_id: str, *, token: str) -> None:
+        """End our turn (nothing in flight any more); nothing if it is no longer ours."""
+        try:
+            update_quietly(
+                SendingTurnModel(sending_turn_key(org_id)),
+                actions=[
+                    SendingTurnModel.holder.remove(),
+                    SendingTurnModel.until.remove(),
+                    SendingTurnModel.in_flight.remove(),
+                    SendingTurnModel.in_flight_campaign.remove(),
+                ],
                 condition=SendingTurnModel.holder == token,
             )
         except UpdateError as error:
@@ -517,32 +545,66 @@ class SendingTurnRepository:
                 raise
 
 
-def _close_claims_of_older_runs(
+def _close_claims_of_dead_run(
     org_id: str, campaign_id: str, contact_ids: Iterable[str], now: datetime
 ) -> None:
-    """The upgrade from the protocol before stop 31, which claimed a recipient by moving it
-    to ``sending`` and noted a run's page in flight on its turn: a run of it that died
-    left its claimed recipient ``sending``; it ends ``unknown`` (maybe sent, never
-    re-sent). Runs since write no page in flight, so this runs at most once per
-    organization, on the first turn after such a run."""
-    keys = [(campaign_key(org_id, campaign_id), contact_id) for contact_id in contact_ids]
-    for item in RecipientModel.batch_get(
-        keys, consistent_read=True, attributes_to_get=["contact_id", "status"]
-    ):
-        if item.status != RecipientStatus.SENDING.value:
+    """A run died with a page in flight (its turn ran out, so it is over): the recipient of
+    that page it claimed and did not record may have been texted, and ends ``unknown``
+    now rather than whenever a walk of its campaign reaches it. That is a pending
+    recipient whose number holds the campaign's claim, not a closed one; or one a run
+    of the protocol before stop 31 left ``sending``."""
+    key = campaign_key(org_id, campaign_id)
+    recipients = list(
+        RecipientModel.batch_get(
+            [(key, contact_id) for contact_id in contact_ids],
+            consistent_read=True,
+            attributes_to_get=["contact_id", "phone", "status"],
+        )
+    )
+    pending = [r for r in recipients if r.status == RecipientStatus.PENDING.value]
+    histories = {
+        item.phone: item
+        for item in PhoneHistoryModel.batch_get(
+            [(org_id, r.phone) for r in pending],
+            consistent_read=True,
+            attributes_to_get=["phone", "claims"],
+        )
+    }
+    for recipient in recipients:
+        if recipient.status == RecipientStatus.SENDING.value:
+            was = RecipientStatus.SENDING
+        elif recipient.status == RecipientStatus.PENDING.value:
+            history = histories.get(recipient.phone)
+            claim = raw_map(history.claims).get(campaign_id) if history else None
+            if claim is None or Claim(str(claim)).closed_by_outcome:
+                continue
+            was = RecipientStatus.PENDING
+        else:
             continue
+        actions: list[Any] = [
+            RecipientModel.status.set(RecipientStatus.UNKNOWN.value),
+            RecipientModel.campaign_status.remove(),
+            RecipientModel.claim.remove(),
+            RecipientModel.error.set("claim expired"),
+            RecipientModel.updated_at.set(now),
+        ]
+        if was is RecipientStatus.PENDING:  # a claim "sending" counted its attempt already
+            actions.append(RecipientModel.attempts.add(1))
         try:
             update_quietly(
-                RecipientModel(campaign_key(org_id, campaign_id), item.contact_id),
-                actions=[
-                    RecipientModel.status.set(RecipientStatus.UNKNOWN.value),
-                    RecipientModel.campaign_status.remove(),
-                    RecipientModel.claim.remove(),
-                    RecipientModel.error.set("claim expired"),
-                    RecipientModel.updated_at.set(now),
-                ],
-                condition=RecipientModel.status == RecipientStatus.SENDING.value,
+                RecipientModel(key, recipient.contact_id),
+                actions=actions,
+                condition=RecipientModel.status == was.value,
             )
         except UpdateError as error:
             if not condition_failed(error):
                 raise
+            continue
+        logger.warning(
+            "a sender run died with a text in flight: its recipient ends unknown",
+            extra={
+                "org_id": org_id,
+                "campaign_id": campaign_id,
+                "contact_id": recipient.contact_id,
+            },
+        )

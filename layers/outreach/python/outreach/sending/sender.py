@@ -359,11 +359,14 @@ class CampaignSender:
         ready = [c for c in candidates if not (c.retry_at and c.retry_at > now)]
         if not ready:
             return Step.NEXT
-        if now >= tick.turn.until:
+        contact_ids = [c.contact_id for c in ready]
+        if not self._turns.mark(
+            org_id, token=tick.turn.token, campaign_id=tick.campaign.id, contact_ids=contact_ids
+        ):
             return tick.report.stop("turn lost")
         page = _Page(
             ready,
-            self._repo.contacts(org_id, [c.contact_id for c in ready]),
+            self._repo.contacts(org_id, contact_ids),
             self._repo.phone_histories(org_id, (c.phone for c in ready)),
         )
         try:
