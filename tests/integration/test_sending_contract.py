@@ -386,6 +386,14 @@ def test_the_first_turn_after_a_run_died_closes_the_recipient_it_claimed_unknown
     assert side.store.recipient_state(untouched) == domain.RecipientState(
         RecipientStatus.PENDING, 0
     )
+    # But a run that failed leaves its page noted, and the next turn closes its claim
+    assert turns.mark(ORG, token="n2", campaign_id=CAMPAIGN, contact_ids=[untouched.contact_id])
+    assert side.store.claim(untouched, None, _claim("n2", after), now=after) is not None
+    turns.give_back(ORG, token="n2", failed=True)
+    assert turns.take(ORG, token="n3", now=after, until=after + LEASE) is not None
+    assert side.store.recipient_state(untouched) == domain.RecipientState(
+        RecipientStatus.UNKNOWN, 1
+    )
 
 
 @pytest.mark.usefixtures("aws")

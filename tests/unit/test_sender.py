@@ -574,6 +574,30 @@ def test_a_claim_whose_worker_died_ends_unknown_when_its_turn_is_taken_over() ->
     assert_accounted(rig)
 
 
+def test_a_text_whose_outcome_could_not_be_written_is_never_sent_again() -> None:
+    # The provider took the text, then DynamoDB refused the outcome's write: the run
+    # fails, and the next one (at once: the failed run gave its turn back) closes it.
+    rig = rig_with(2, messages_per_second=1)
+    record = rig.store.record
+
+    def refused_once(candidate: Any, outcome: Any, **kwargs: Any) -> bool:
+        if outcome.status is RecipientStatus.SENT and not refused:
+            refused.append(candidate.phone)
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return record(candidate, outcome, **kwargs)
+
+    refused: list[str] = []
+    rig.store.record = refused_once  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        rig.run()
+    report = rig.run()
+    assert report.sent == 1 and report.completed
+    assert sorted(rig.provider.numbers) == [boston(0), boston(1)], "each number once"
+    unknown = [r for r in rig.recipients() if r.status is RecipientStatus.UNKNOWN]
+    assert [(r.phone, r.error) for r in unknown] == [(refused[0], "claim expired")]
+    assert_accounted(rig)
+
+
 def test_a_claim_no_turn_closed_ends_unknown_once_its_lease_is_over() -> None:
     # A claim the turn did not close (the takeover's own writes failed, say) is found
     # by the walk: left while its lease lasts, then unknown, never texted.

@@ -419,7 +419,9 @@ class InMemorySendingTurns:
         stored.campaign_id, stored.in_flight = campaign_id, tuple(contact_ids)
         return True
 
-    def give_back(self, org_id: str, *, token: str) -> None:
+    def give_back(self, org_id: str, *, token: str, failed: bool = False) -> None:
         stored = self.turns.get(org_id)
         if stored is not None and stored.holder == token:
-            stored.holder, stored.until, stored.in_flight = None, None, ()
+            stored.holder, stored.until = None, None
+            if not failed:
+                stored.in_flight = ()

@@ -527,17 +527,19 @@ class SendingTurnRepository:
             raise
         return True
 
-    def give_back(self, org_id: str, *, token: str) -> None:
-        """End our turn (nothing in flight any more); nothing if it is no longer ours."""
+    def give_back(self, org_id: str, *, token: str, failed: bool = False) -> None:
+        """End our turn, with nothing in flight any more unless the run ``failed``; nothing
+        if it is no longer ours."""
+        actions: list[Any] = [SendingTurnModel.holder.remove(), SendingTurnModel.until.remove()]
+        if not failed:
+            actions += [
+                SendingTurnModel.in_flight.remove(),
+                SendingTurnModel.in_flight_campaign.remove(),
+            ]
         try:
             update_quietly(
                 SendingTurnModel(sending_turn_key(org_id)),
-                actions=[
-                    SendingTurnModel.holder.remove(),
-                    SendingTurnModel.until.remove(),
-                    SendingTurnModel.in_flight.remove(),
-                    SendingTurnModel.in_flight_campaign.remove(),
-                ],
+                actions=actions,
                 condition=SendingTurnModel.holder == token,
             )
         except UpdateError as error:

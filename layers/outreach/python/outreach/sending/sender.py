@@ -319,7 +319,8 @@ class CampaignSender:
         try:
             seen = self._send_open_recipients(tick)
         except Exception:
-            self._turns.give_back(organization.id, token=turn.token)
+            # Its page stays noted: the next turn closes what it may have sent unrecorded.
+            self._turns.give_back(organization.id, token=turn.token, failed=True)
             raise
         finally:
             tick.slots.give_back()
