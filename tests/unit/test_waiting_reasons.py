@@ -80,19 +80,30 @@ def test_a_stored_reason_holds_while_its_instant_is_ahead() -> None:
             WaitingReason.WINDOW,
             datetime(2026, 11, 30, 14, 0, tzinfo=UTC),
         ),
-        (  # the campaign's day ends at midnight in New York
+        (  # the campaign's day ends at midnight in New York; its window opens at 09:00
             moment(campaign_sends=10),
+            WaitingReason.DAILY_LIMIT,
+            datetime(2026, 11, 24, 14, 0, tzinfo=UTC),
+        ),
+        (  # on a Friday, the next day the window opens is Monday
+            moment(datetime(2026, 11, 27, 15, 0, tzinfo=UTC), campaign_sends=10),
+            WaitingReason.DAILY_LIMIT,
+            datetime(2026, 11, 30, 14, 0, tzinfo=UTC),
+        ),
+        (  # the organization's day ends at midnight in its zone (08:00 UTC), before the
+            # campaign's window opens
+            moment(org_sends=100, timezone="America/Los_Angeles"),
+            WaitingReason.ORG_DAILY_LIMIT,
+            datetime(2026, 11, 24, 14, 0, tzinfo=UTC),
+        ),
+        (  # a window open all day: the next attempt is the day's first minute
+            moment(campaign_sends=10, window=EVERY_HOUR),
             WaitingReason.DAILY_LIMIT,
             datetime(2026, 11, 24, 5, 0, tzinfo=UTC),
         ),
-        (  # the organization's day ends at midnight in its zone
-            moment(org_sends=100, timezone="America/Los_Angeles"),
-            WaitingReason.ORG_DAILY_LIMIT,
-            datetime(2026, 11, 24, 8, 0, tzinfo=UTC),
-        ),
     ],
 )
-def test_the_campaigns_and_organizations_limits_are_named_with_when_they_end(
+def test_a_days_limit_is_named_with_the_first_minute_of_the_next_days_window(
     at: CampaignMoment, expected: WaitingReason, until: datetime
 ) -> None:
     assert reason(at) == (expected, until)

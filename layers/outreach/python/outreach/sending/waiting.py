@@ -52,17 +52,30 @@ class CampaignMoment:
 
     @cached_property
     def common_reason(self) -> tuple[WaitingReason | None, datetime | None]:
-        """The reason every pending recipient waits now and the first instant it no longer
-        holds (another may then hold), or ``(None, None)``: each waits for its own.
-        Worked out once per moment."""
+        """The reason every pending recipient waits now and when it may next be tried: the
+        window's next opening; for a day's limit, the first minute of the next day's window
+        (so not the midnight its counter resets, which may fall outside the window). Or
+        ``(None, None)``: each waits for its own. Worked out once per moment."""
         campaign, now = self.campaign, self.now
         if not self._in_window(now):
             return WaitingReason.WINDOW, _first_minute(now, self._in_window, _WINDOW_HORIZON)
         if self.campaign_sends_today >= campaign.daily_limit:
-            return WaitingReason.DAILY_LIMIT, next_day_start(now, campaign.timezone)
+            return WaitingReason.DAILY_LIMIT, self._window_from(
+                next_day_start(now, campaign.timezone)
+            )
         if self.org_sends_today >= self.organization.daily_message_limit:
-            return WaitingReason.ORG_DAILY_LIMIT, next_day_start(now, self.organization.timezone)
+            return WaitingReason.ORG_DAILY_LIMIT, self._window_from(
+                next_day_start(now, self.organization.timezone)
+            )
         return None, None
+
+    def _window_from(self, day_start: datetime) -> datetime | None:
+        """When a recipient a day's limit holds back may next be tried: the first minute
+        from ``day_start`` (the next day, when the limit's counter no longer counts) that
+        the campaign's window allows (``None``: it never opens again within a week)."""
+        if self._in_window(day_start):
+            return day_start
+        return _first_minute(day_start, self._in_window, _WINDOW_HORIZON)
 
     def reason_for(
         self,
