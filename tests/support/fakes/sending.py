@@ -29,6 +29,7 @@ from outreach.conversations.messages import Message
 from outreach.data.keys import campaign_key
 from outreach.sending.dispatch import CampaignWork
 from outreach.sending.domain import (
+    CLAIM_EXPIRED,
     Candidate,
     Claim,
     ContactFields,
@@ -406,7 +407,7 @@ class InMemorySendingTurns:
             claim = history.claim_of(stored.campaign_id) if history else None
             if claim is None or claim.closed_by_outcome:
                 continue
-            expired = Outcome(RecipientStatus.UNKNOWN, error="claim expired")
+            expired = Outcome(RecipientStatus.UNKNOWN, error=CLAIM_EXPIRED)
             self.store.record(found.candidate(), expired, attempted=True, now=now)
         return Turn(org_id, token, until)
 

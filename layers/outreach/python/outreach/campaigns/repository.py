@@ -42,7 +42,8 @@ from outreach.data.pynamo import condition_failed, from_item, raw_map
 from outreach.errors import Conflict, NotFound
 from outreach.ids import is_id
 from outreach.sending import daily_cap
-from outreach.sending.domain import Claim
+from outreach.sending.claims import claims_on
+from outreach.sending.domain import CLAIM_EXPIRED
 
 OPEN_STATUSES = frozenset({RecipientStatus.PENDING, RecipientStatus.SENDING})
 
@@ -366,7 +367,7 @@ class RecipientRepository:
         pending = [r.phone for r in page.items if r.status is RecipientStatus.PENDING]
         if not pending:
             return page
-        claimed = _claims_on(org_id, campaign_id, pending)
+        claimed = claims_on(org_id, campaign_id, pending)
         items = [
             replace(r, status=RecipientStatus.SENDING, waiting_reason=None, next_attempt_at=None)
             if r.status is RecipientStatus.PENDING and r.phone in claimed
@@ -404,7 +405,7 @@ class RecipientRepository:
             chunk = ids[offset : offset + 100]
             items = RecipientModel.batch_get([(key, i) for i in chunk], consistent_read=True)
             still_pending = [item for item in items if item.status == RecipientStatus.PENDING.value]
-            claims = _claims_on(org_id, campaign_id, (item.phone for item in still_pending))
+            claims = claims_on(org_id, campaign_id, (item.phone for item in still_pending))
             with RecipientModel.batch_write() as batch:
                 for item in still_pending:
                     claim = claims.get(item.phone)
@@ -416,7 +417,7 @@ class RecipientRepository:
                         else RecipientStatus.UNKNOWN.value
                     )
                     item.campaign_status = None  # leaves the open index
-                    item.error = reason if claim is None else "claim expired"
+                    item.error = reason if claim is None else CLAIM_EXPIRED
                     item.updated_at = now
                     batch.save(item)
                     if claim is None:
@@ -458,17 +459,3 @@ class RecipientRepository:
             keys, consistent_read=True, attributes_to_get=["phone", "first_sent_at"]
         )
         return {item.phone for item in items if item.first_sent_at is not None}
-
-
-def _claims_on(org_id: str, campaign_id: str, phones: Iterable[str]) -> dict[str, Claim]:
-    """The claim ``campaign_id`` holds on each of ``phones`` that has one (their phone
-    histories, read consistently; :mod:`outreach.sending.repository`)."""
-    keys = [(org_id, phone) for phone in dict.fromkeys(phones)]
-    found: dict[str, Claim] = {}
-    for item in PhoneHistoryModel.batch_get(
-        keys, consistent_read=True, attributes_to_get=["phone", "claims"]
-    ):
-        value = raw_map(item.claims).get(campaign_id)
-        if value is not None:
-            found[item.phone] = Claim(str(value))
-    return found

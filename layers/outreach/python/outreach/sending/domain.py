@@ -22,6 +22,11 @@ from outreach.spend import FREQUENCY_WINDOW, within_window
 CLAIM_INSTANT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
+# The error of a recipient whose number its campaign claimed, whose text may have gone,
+# and whose run died before recording it: it ends ``unknown`` with it.
+CLAIM_EXPIRED = "claim expired"
+
+
 def claim_instant(instant: datetime) -> str:
     """An instant as a claim's lease end is written (``2026-11-23T15:00:00.000000Z``)."""
     return instant.astimezone(UTC).strftime(CLAIM_INSTANT)

@@ -58,7 +58,9 @@ from outreach.data.models import (
 )
 from outreach.data.pynamo import condition_failed, raw_map, update_quietly
 from outreach.observability import logger
+from outreach.sending.claims import claim_values, claims_on, stored_claims
 from outreach.sending.domain import (
+    CLAIM_EXPIRED,
     Candidate,
     Claim,
     ContactFields,
@@ -73,7 +75,7 @@ from outreach.sending.domain import (
 )
 from outreach.spend import DAY_COUNTER_TTL
 
-# A turn's item outlives the numbers it may hand on as maybe sent (24 hours).
+# A turn's item outlives its holder's turn by this much (DynamoDB's TTL then removes it).
 _TURN_KEPT = timedelta(days=2)
 
 # The contact attributes a message body and the quiet hours are rendered from.
@@ -94,7 +96,7 @@ def _history(item: PhoneHistoryModel) -> PhoneHistory | None:
     """The history an item holds; ``None`` for a number the organization never texted and
     no campaign holds a claim on. A number only manual texts went to has no campaign
     fields: it was texted (no footer), at ``first_sent_at``."""
-    claims = {campaign_id: Claim(str(value)) for campaign_id, value in raw_map(item.claims).items()}
+    claims = stored_claims(item.claims)
     if item.first_sent_at is None and not claims:
         return None
     return PhoneHistory(
@@ -108,22 +110,18 @@ def _history(item: PhoneHistoryModel) -> PhoneHistory | None:
     )
 
 
-def _history_actions(history: PhoneHistory | None) -> list[Any]:
-    """The update actions that make a phone history item hold ``history``'s campaign
-    fields and claims (``None``: none of them). ``first_sent_at`` is left to the
-    caller: a manual text may set it at any moment."""
-    fields: list[tuple[Any, Any]] = [
-        (PhoneHistoryModel.last_campaign_id, history and history.last_campaign_id),
-        (PhoneHistoryModel.last_variant, history and history.last_variant),
-        (PhoneHistoryModel.last_contact_id, history and history.last_contact_id),
-        (PhoneHistoryModel.last_sent_at, history and history.last_sent_at),
-        (PhoneHistoryModel.recent, list(history.recent) if history else None),
-        (
-            PhoneHistoryModel.claims,
-            {k: v.value for k, v in history.claims.items()} if history else None,
-        ),
-    ]
-    return [attribute.set(value) if value else attribute.remove() for attribute, value in fields]
+def _history_attributes(history: PhoneHistory | None) -> dict[str, Any]:
+    """The phone history item's campaign fields and claims as ``history`` has them, by
+    attribute name (``None``: none of them; an empty one is left out of the item).
+    ``first_sent_at`` is the caller's: a manual text may set it at any moment."""
+    return {
+        "last_campaign_id": history and history.last_campaign_id,
+        "last_variant": history and history.last_variant,
+        "last_contact_id": history and history.last_contact_id,
+        "last_sent_at": history and history.last_sent_at,
+        "recent": list(history.recent) if history else None,
+        "claims": claim_values(history.claims) if history else None,
+    }
 
 
 def _pending_and_due(now: datetime) -> Condition:
@@ -282,18 +280,13 @@ class SendingRepository:
         if earlier is not None and earlier.claim_of(candidate.campaign_id) is not None:
             return None  # as read: the campaign holds a claim on the number already
         history = history_with_text(earlier, candidate, now, claim)
-        read = {k: v.value for k, v in earlier.claims.items()} if earlier else {}
+        read = claim_values(earlier.claims) if earlier else {}
         try:
             PhoneHistoryModel(
                 candidate.org_id,
                 candidate.phone,
                 first_sent_at=history.first_sent_at,
-                last_campaign_id=history.last_campaign_id,
-                last_variant=history.last_variant,
-                last_contact_id=history.last_contact_id,
-                last_sent_at=history.last_sent_at,
-                recent=list(history.recent),
-                claims={k: v.value for k, v in history.claims.items()},
+                **_history_attributes(history),
             ).save(
                 condition=PhoneHistoryModel.claims == read
                 if read
@@ -324,10 +317,13 @@ class SendingRepository:
                 PhoneHistoryModel(candidate.org_id, candidate.phone),
                 actions=[
                     # A number first texted by this claim gets its footer on the next text.
-                    PhoneHistoryModel.first_sent_at.set(first)
-                    if first
-                    else PhoneHistoryModel.first_sent_at.remove(),
-                    *_history_actions(history),
+                    getattr(PhoneHistoryModel, name).set(value)
+                    if value
+                    else getattr(PhoneHistoryModel, name).remove()
+                    for name, value in {
+                        "first_sent_at": first,
+                        **_history_attributes(history),
+                    }.items()
                 ],
                 condition=PhoneHistoryModel.claims[candidate.campaign_id] == claim.value,
             )
@@ -563,22 +559,17 @@ def _close_claims_of_dead_run(
             attributes_to_get=["contact_id", "phone", "status"],
         )
     )
-    pending = [r for r in recipients if r.status == RecipientStatus.PENDING.value]
-    histories = {
-        item.phone: item
-        for item in PhoneHistoryModel.batch_get(
-            [(org_id, r.phone) for r in pending],
-            consistent_read=True,
-            attributes_to_get=["phone", "claims"],
-        )
-    }
+    claims = claims_on(
+        org_id,
+        campaign_id,
+        (r.phone for r in recipients if r.status == RecipientStatus.PENDING.value),
+    )
     for recipient in recipients:
         if recipient.status == RecipientStatus.SENDING.value:
             was = RecipientStatus.SENDING
         elif recipient.status == RecipientStatus.PENDING.value:
-            history = histories.get(recipient.phone)
-            claim = raw_map(history.claims).get(campaign_id) if history else None
-            if claim is None or Claim(str(claim)).closed_by_outcome:
+            claim = claims.get(recipient.phone)
+            if claim is None or claim.closed_by_outcome:
                 continue
             was = RecipientStatus.PENDING
         else:
@@ -587,7 +578,7 @@ def _close_claims_of_dead_run(
             RecipientModel.status.set(RecipientStatus.UNKNOWN.value),
             RecipientModel.campaign_status.remove(),
             RecipientModel.claim.remove(),
-            RecipientModel.error.set("claim expired"),
+            RecipientModel.error.set(CLAIM_EXPIRED),
             RecipientModel.updated_at.set(now),
         ]
         if was is RecipientStatus.PENDING:  # a claim "sending" counted its attempt already

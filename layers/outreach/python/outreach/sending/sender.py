@@ -56,6 +56,7 @@ from outreach.sending.checkpoint import Checkpoints, Upcoming
 from outreach.sending.daily_cap import CampaignDay, Slots
 from outreach.sending.dispatch import CampaignWork
 from outreach.sending.domain import (
+    CLAIM_EXPIRED,
     Candidate,
     Claim,
     ContactFields,
@@ -64,7 +65,6 @@ from outreach.sending.domain import (
     Retry,
     Turn,
     WaitingReason,
-    history_without_text,
 )
 from outreach.sending.ports import SendingStore, SendingTurns
 from outreach.sending.repository import SendingRepository, SendingTurnRepository
@@ -185,8 +185,8 @@ class _Tick:
 
 @dataclass
 class _Page:
-    """One page of ready candidates, their contacts, and their numbers' histories (a
-    number texted before gets no footer), updated with the page's own claims."""
+    """One page of ready candidates, their contacts, and their numbers' histories as read
+    (a number texted before gets no footer)."""
 
     ready: list[Candidate]
     contacts: dict[str, ContactFields]
@@ -448,26 +448,26 @@ class CampaignSender:
 
         earlier = page.histories.get(candidate.phone)
         claim = Claim.of(uuid.uuid4().hex, now + CLAIM_LEASE)
-        history = self._repo.claim(candidate, earlier, claim, now=now)
-        if history is None:  # its campaign claimed the number since the page's read
-            put_back()
+        # (A campaign has one recipient per number: no later candidate of the page reads
+        # this number's history again, so the page keeps the one it read.)
+        if self._repo.claim(candidate, earlier, claim, now=now) is None:
+            put_back()  # its campaign claimed the number since the page's read
             return Step.NEXT
-        page.histories[candidate.phone] = history
         held = _Held(candidate, claim, earlier)
         if self._hooks.after_claim:
             self._hooks.after_claim(candidate)
         checkpoint = self._checkpoints.for_send(campaign, candidate.phone, upcoming)
         if checkpoint is None:  # could not read in time: give the recipient back, go on
-            self._not_sent(page, held, Retry(), attempted=False, now=now)
+            self._not_sent(held, Retry(), attempted=False, now=now)
             put_back()
             return Step.NEXT
         if checkpoint.status is not CampaignStatus.ACTIVE:
-            step = self._abandon(page, held, status=checkpoint.status, now=now, report=report)
+            step = self._abandon(held, status=checkpoint.status, now=now, report=report)
             put_back()
             return step
         if candidate.phone in checkpoint.opted_out:
             skipped = Outcome(RecipientStatus.SKIPPED, error="opted out")
-            self._not_sent(page, held, skipped, attempted=False, now=now)
+            self._not_sent(held, skipped, attempted=False, now=now)
             put_back()
             report.skipped += 1
             return Step.NEXT
@@ -486,7 +486,7 @@ class CampaignSender:
                 "message_id": message_id,
             },
         )
-        outcome, step = self._deliver(page, held, message, now=now, report=report)
+        outcome, step = self._deliver(held, message, now=now, report=report)
         if outcome.status in (RecipientStatus.SENT, RecipientStatus.UNKNOWN):
             # It went (or may have): its slots stay used, and its number's history counts it.
             page.messages.append(campaign_message(candidate, message_id, body, outcome, now))
@@ -496,35 +496,25 @@ class CampaignSender:
 
     def _not_sent(
         self,
-        page: _Page,
         held: _Held,
         end: Outcome | Retry,
         *,
         attempted: bool,
         now: datetime,
-    ) -> bool:
+    ) -> None:
         """The text under ``held`` did not go: the recipient is closed with ``end`` (an
         :class:`Outcome`; the claim stays, closed) or waits for ``end`` (a
         :class:`Retry`; the claim goes), and the number's history is as it was. The
         recipient is written first when closed, last when it waits: a run that dies in
         between leaves the claim, so the text is never counted as not sent when it may
-        have been. ``attempted``: the provider was called. ``False`` when the recipient
-        was no longer pending."""
+        have been. ``attempted``: the provider was called."""
         candidate = held.candidate
         if isinstance(end, Outcome):
-            written = self._repo.record(candidate, end, attempted=attempted, now=now)
+            self._repo.record(candidate, end, attempted=attempted, now=now)
             self._repo.unclaim(candidate, held.claim, held.earlier, closed_at=now)
-            closed_at: datetime | None = now
         else:
             self._repo.unclaim(candidate, held.claim, held.earlier, closed_at=None)
-            written = self._repo.release(candidate, end, attempted=attempted, now=now)
-            closed_at = None
-        restored = history_without_text(held.earlier, candidate.campaign_id, closed_at=closed_at)
-        if restored is None:
-            page.histories.pop(candidate.phone, None)
-        else:
-            page.histories[candidate.phone] = restored
-        return written
+            self._repo.release(candidate, end, attempted=attempted, now=now)
 
     def _skip(self, candidate: Candidate, reason: str, report: SendReport) -> Step:
         """A pending recipient that will never be texted ends ``skipped`` with ``reason``."""
@@ -544,7 +534,7 @@ class CampaignSender:
         now = self._clock.now()
         if claim.until >= now:
             return Step.NEXT
-        expired = Outcome(RecipientStatus.UNKNOWN, error="claim expired")
+        expired = Outcome(RecipientStatus.UNKNOWN, error=CLAIM_EXPIRED)
         if self._repo.record(candidate, expired, attempted=True, now=now):
             report.unknown += 1
         return Step.NEXT
@@ -559,7 +549,6 @@ class CampaignSender:
 
     def _deliver(
         self,
-        page: _Page,
         held: _Held,
         message: OutboundMessage,
         *,
@@ -573,7 +562,7 @@ class CampaignSender:
             result = self._provider.send(message, sent_at=now)
         except AccountSendError as error:
             # No recipient is at fault and none would go: hold the campaign for an operator.
-            self._not_sent(page, held, Retry(), attempted=False, now=now)
+            self._not_sent(held, Retry(), attempted=False, now=now)
             reason = f"{error.code}: {error.detail}" if error.detail else error.code
             self._repo.pause_for_account(message.org_id, candidate.campaign_id, reason, now)
             logger.warning(
@@ -587,12 +576,12 @@ class CampaignSender:
             return _PENDING, report.stop(f"paused: {error.code}")
         except ThrottledSendError as error:
             # The provider's rate, not the recipient: no attempt spent; the next tick goes on.
-            self._not_sent(page, held, Retry(), attempted=False, now=now)
+            self._not_sent(held, Retry(), attempted=False, now=now)
             report.retried += 1
             return _PENDING, report.stop(f"throttled: {error.code}")
         except PermanentSendError as error:
             failed = Outcome(RecipientStatus.FAILED, error=error.code)
-            self._not_sent(page, held, failed, attempted=True, now=now)
+            self._not_sent(held, failed, attempted=True, now=now)
             report.failed += 1
             return failed, Step.NEXT
         except TransientSendError as error:
@@ -600,11 +589,11 @@ class CampaignSender:
             attempts = (state.attempts if state else MAX_ATTEMPTS) + 1  # this one counted
             if attempts >= MAX_ATTEMPTS:
                 failed = Outcome(RecipientStatus.FAILED, error=error.code)
-                self._not_sent(page, held, failed, attempted=True, now=now)
+                self._not_sent(held, failed, attempted=True, now=now)
                 report.failed += 1
                 return failed, Step.NEXT
             retry = Retry(at=now + retry_delay(attempts), reason=WaitingReason.RETRY)
-            self._not_sent(page, held, retry, attempted=True, now=now)
+            self._not_sent(held, retry, attempted=True, now=now)
             report.retried += 1
             return _PENDING, Step.NEXT
         except UnknownOutcomeError as error:
@@ -624,7 +613,7 @@ class CampaignSender:
     def _record_went(self, held: _Held, outcome: Outcome, now: datetime) -> None:
         """Record a text that went (or may have); its claim stays on the number."""
         if not self._repo.record(held.candidate, outcome, attempted=True, now=now):
-            # Only a cancel that found the claim expired closes a claimed recipient.
+            # Only a cancel or a takeover that found its claim expired closes it.
             logger.warning(
                 "a text went to a recipient closed meanwhile",
                 extra={
@@ -637,7 +626,6 @@ class CampaignSender:
 
     def _abandon(
         self,
-        page: _Page,
         held: _Held,
         *,
         status: CampaignStatus | None,
@@ -646,10 +634,10 @@ class CampaignSender:
     ) -> Step:
         """The campaign stopped after our claim: give the recipient back, or skip it if ended."""
         if status is CampaignStatus.PAUSED:
-            self._not_sent(page, held, Retry(), attempted=False, now=now)
+            self._not_sent(held, Retry(), attempted=False, now=now)
         else:
             skipped = Outcome(RecipientStatus.SKIPPED, error=f"campaign {status}")
-            self._not_sent(page, held, skipped, attempted=False, now=now)
+            self._not_sent(held, skipped, attempted=False, now=now)
             report.skipped += 1
         return report.stop(f"campaign {status.value if status else 'gone'}")
 
@@ -670,7 +658,7 @@ class CampaignSender:
         that died may have texted it; no run of the campaign records it any more)."""
         report.completed = self._repo.complete(campaign.org_id, campaign.id, now)
         skipped = Outcome(RecipientStatus.SKIPPED, error=reason)
-        maybe_sent = Outcome(RecipientStatus.UNKNOWN, error="claim expired")
+        maybe_sent = Outcome(RecipientStatus.UNKNOWN, error=CLAIM_EXPIRED)
         open_recipients = self._repo.open_recipients(campaign.org_id, campaign.id)
         while chunk := list(islice(open_recipients, PAGE)):
             histories = self._repo.phone_histories(campaign.org_id, (c.phone for c in chunk))
