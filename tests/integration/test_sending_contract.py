@@ -341,9 +341,9 @@ def test_one_run_holds_the_turn_until_it_gives_it_back_or_it_runs_out(turns: Sen
     assert turns.take(OTHER_ORG, token="b", now=NOW, until=LATER) is not None
     assert turns.mark(ORG, token="a", campaign_id=CAMPAIGN, contact_ids=[_contact_id(1)])
     assert not turns.mark(ORG, token="b", campaign_id=CAMPAIGN, contact_ids=[_contact_id(2)])
-    turns.give_back(ORG, token="b")  # not b's: nothing
+    turns.give_back(ORG, token="b", now=NOW)  # not b's: nothing
     assert turns.take(ORG, token="c", now=NOW, until=LATER) is None
-    turns.give_back(ORG, token="a")
+    turns.give_back(ORG, token="a", now=NOW)
     assert turns.take(ORG, token="c", now=NOW, until=LATER) == domain.Turn(ORG, "c", LATER)
     after = LATER + timedelta(microseconds=1)
     ran_out = turns.take(ORG, token="d", now=after, until=after + LEASE)
@@ -381,7 +381,7 @@ def test_the_first_turn_after_a_run_died_closes_the_recipient_it_claimed_unknown
         domain.RecipientState(RecipientStatus.PENDING, 0),
     ]
     # And a turn given back leaves nothing in flight for the next one
-    turns.give_back(ORG, token="next")
+    turns.give_back(ORG, token="next", now=after)
     assert turns.take(ORG, token="n2", now=after, until=after + LEASE) is not None
     assert side.store.recipient_state(untouched) == domain.RecipientState(
         RecipientStatus.PENDING, 0
@@ -389,7 +389,7 @@ def test_the_first_turn_after_a_run_died_closes_the_recipient_it_claimed_unknown
     # But a run that failed leaves its page noted, and the next turn closes its claim
     assert turns.mark(ORG, token="n2", campaign_id=CAMPAIGN, contact_ids=[untouched.contact_id])
     assert side.store.claim(untouched, None, _claim("n2", after), now=after) is not None
-    turns.give_back(ORG, token="n2", failed=True)
+    turns.give_back(ORG, token="n2", now=after, failed=True)
     assert turns.take(ORG, token="n3", now=after, until=after + LEASE) is not None
     assert side.store.recipient_state(untouched) == domain.RecipientState(
         RecipientStatus.UNKNOWN, 1
@@ -428,9 +428,30 @@ def test_the_first_turn_after_a_dead_run_of_the_older_protocol_closes_its_claim(
         RecipientStatus.PENDING,
     ]
     assert [c.contact_id for c in store.open_recipients(ORG, CAMPAIGN)] == [pending.contact_id]
-    turns.give_back(ORG, token="next")
+    turns.give_back(ORG, token="next", now=LATER)
     turn_item = SendingTurnModel.get(sending_turn_key(ORG), consistent_read=True)
     assert turn_item.in_flight is None, "once"
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_turn_item_with_a_page_in_flight_never_expires_before_a_turn_reads_it() -> None:
+    # A dead run's claims must be closed by the next turn before any is a day old (then
+    # a text of another campaign may drop it): DynamoDB's TTL must not take the page.
+    turns = SendingTurnRepository()
+
+    def expiry() -> datetime | None:
+        return SendingTurnModel.get(sending_turn_key(ORG), consistent_read=True).expires_at
+
+    assert turns.take(ORG, token="a", now=NOW, until=LATER) is not None
+    assert expiry() is not None, "a turn with nothing in flight expires"
+    assert turns.mark(ORG, token="a", campaign_id=CAMPAIGN, contact_ids=[_contact_id(1)])
+    assert expiry() is None, "a page in flight does not"
+    turns.give_back(ORG, token="a", now=LATER, failed=True)
+    assert expiry() is None, "nor one a failed run leaves"
+    after = LATER + timedelta(seconds=1)
+    assert turns.take(ORG, token="b", now=after, until=after + LEASE) is not None
+    turns.give_back(ORG, token="b", now=after)
+    assert expiry() is not None, "given back with nothing in flight: it expires"
 
 
 @pytest.mark.usefixtures("aws")

@@ -188,7 +188,7 @@ def test_a_second_run_for_the_organization_waits_for_the_first_to_end() -> None:
     report = rig.run()
     assert report.stopped == "organization busy"
     assert rig.provider.numbers == []
-    rig.turns.give_back(ORG, token="other run")
+    rig.turns.give_back(ORG, token="other run", now=rig.clock.now())
     assert rig.run().sent == 2
     assert rig.turns.turns[ORG].holder is None, "the run gave its turn back"
 

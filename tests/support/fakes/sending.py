@@ -420,7 +420,7 @@ class InMemorySendingTurns:
         stored.campaign_id, stored.in_flight = campaign_id, tuple(contact_ids)
         return True
 
-    def give_back(self, org_id: str, *, token: str, failed: bool = False) -> None:
+    def give_back(self, org_id: str, *, token: str, now: datetime, failed: bool = False) -> None:
         stored = self.turns.get(org_id)
         if stored is not None and stored.holder == token:
             stored.holder, stored.until = None, None

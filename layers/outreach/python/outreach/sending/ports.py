@@ -181,10 +181,10 @@ class SendingTurns(Protocol):
         ours)."""
         ...
 
-    def give_back(self, org_id: str, *, token: str, failed: bool = False) -> None:
-        """End the turn ``token`` holds (nothing if it no longer holds it). ``failed``: the
-        run raised; its page in flight stays noted, for the next turn to close as a dead
-        run's."""
+    def give_back(self, org_id: str, *, token: str, now: datetime, failed: bool = False) -> None:
+        """End the turn ``token`` holds at ``now`` (nothing if it no longer holds it).
+        ``failed``: the run raised; its page in flight stays noted, for the next turn to
+        close as a dead run's."""
         ...
 
 

@@ -75,7 +75,8 @@ from outreach.sending.domain import (
 )
 from outreach.spend import DAY_COUNTER_TTL
 
-# A turn's item outlives its holder's turn by this much (DynamoDB's TTL then removes it).
+# A turn's item with no page in flight outlives its turn by this much (DynamoDB's TTL
+# then removes it); one with a page in flight has no expiry until a turn reads it.
 _TURN_KEPT = timedelta(days=2)
 
 # The contact attributes a message body and the quiet hours are rendered from.
@@ -514,6 +515,9 @@ class SendingTurnRepository:
                 actions=[
                     SendingTurnModel.in_flight.set(list(contact_ids)),
                     SendingTurnModel.in_flight_campaign.set(campaign_id),
+                    # A page in flight is kept until a turn reads it: a dead run's claims
+                    # must be closed before any of them is a day old (history_with_text).
+                    SendingTurnModel.expires_at.remove(),
                 ],
                 condition=SendingTurnModel.holder == token,
             )
@@ -523,14 +527,16 @@ class SendingTurnRepository:
             raise
         return True
 
-    def give_back(self, org_id: str, *, token: str, failed: bool = False) -> None:
-        """End our turn, with nothing in flight any more unless the run ``failed``; nothing
-        if it is no longer ours."""
+    def give_back(self, org_id: str, *, token: str, now: datetime, failed: bool = False) -> None:
+        """End our turn at ``now``, with nothing in flight any more unless the run
+        ``failed`` (its page is then kept, with no expiry, for the next turn); nothing if
+        it is no longer ours."""
         actions: list[Any] = [SendingTurnModel.holder.remove(), SendingTurnModel.until.remove()]
         if not failed:
             actions += [
                 SendingTurnModel.in_flight.remove(),
                 SendingTurnModel.in_flight_campaign.remove(),
+                SendingTurnModel.expires_at.set(now + _TURN_KEPT),
             ]
         try:
             update_quietly(

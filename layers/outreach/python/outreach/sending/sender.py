@@ -300,7 +300,7 @@ class CampaignSender:
             try:
                 self._finish(campaign, now, report, reason="campaign ended")
             finally:
-                self._turns.give_back(organization.id, token=turn.token)
+                self._turns.give_back(organization.id, token=turn.token, now=self._clock.now())
             return report
         tick = _Tick(
             campaign=campaign,
@@ -320,14 +320,16 @@ class CampaignSender:
             seen = self._send_open_recipients(tick)
         except Exception:
             # Its page stays noted: the next turn closes what it may have sent unrecorded.
-            self._turns.give_back(organization.id, token=turn.token, failed=True)
+            self._turns.give_back(
+                organization.id, token=turn.token, now=self._clock.now(), failed=True
+            )
             raise
         finally:
             tick.slots.give_back()
             tick.org_slots.give_back()
         # Given back when the run ends (or fails) here, not when its process dies: then
         # the turn runs out, and its claims show what it may have texted.
-        self._turns.give_back(organization.id, token=turn.token)
+        self._turns.give_back(organization.id, token=turn.token, now=self._clock.now())
         closed = report.sent + report.failed + report.skipped + report.unknown
         if (
             not report.cap_reached
